@@ -1,0 +1,1 @@
+"""Storefront: a Flask ecommerce starter."""

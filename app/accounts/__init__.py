@@ -1,0 +1,1 @@
+"""Accounts: users, roles and everything Flask-Security-Too does for them."""

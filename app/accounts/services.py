@@ -1,0 +1,62 @@
+"""Account use cases that Flask-Security does not provide as views: API tokens, roles."""
+
+from flask import current_app
+from flask_security import verify_and_update_password
+
+from app.accounts.datastore import ROLE_DESCRIPTIONS, user_datastore
+from app.accounts.models import User
+from app.errors import AuthenticationFailed
+from app.extensions import db, security
+
+BAD_CREDENTIALS = "Invalid e-mail, password or two-factor code."
+
+
+def issue_api_token(email: str, password: str, code: str | None = None) -> str:
+    """Check credentials (and the TOTP code when 2FA is on); return an auth token.
+
+    Every failure gives the same message, so the endpoint does not reveal which
+    accounts exist. Unconfirmed and inactive accounts get no token.
+    """
+    user = user_datastore.find_user(case_insensitive=True, email=email.strip())
+    if user is None or not verify_and_update_password(password, user):
+        raise AuthenticationFailed(BAD_CREDENTIALS)
+    if not user.active:
+        raise AuthenticationFailed("This account is disabled.")
+    if current_app.config["SECURITY_CONFIRMABLE"] and user.confirmed_at is None:
+        raise AuthenticationFailed("Confirm your e-mail address before asking for a token.")
+    if user.two_factor_enabled and not _totp_ok(user, code):
+        raise AuthenticationFailed(BAD_CREDENTIALS)
+    token = user.get_auth_token()
+    db.session.commit()  # a password re-hash or TOTP counter may have changed
+    return token
+
+
+def _totp_ok(user: User, code: str | None) -> bool:
+    if not code or user.tf_primary_method != "authenticator":
+        return False
+    return security.totp_factory.verify_totp(
+        token=code.replace(" ", ""),
+        totp_secret=user.tf_totp_secret,
+        user=user,
+        window=current_app.config["SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY"],
+    )
+
+
+def ensure_roles() -> list[str]:
+    """Create the built-in roles that are missing; return the names created."""
+    created = [name for name in ROLE_DESCRIPTIONS if user_datastore.find_role(name) is None]
+    for name in created:
+        user_datastore.find_or_create_role(name)
+    db.session.commit()
+    return created
+
+
+def user_summary(user: User) -> dict:
+    """The public view of a user, for the account page and the API."""
+    return {
+        "id": user.id,
+        "email": user.email,
+        "roles": user.role_names,
+        "confirmed": user.confirmed_at is not None,
+        "two_factor": user.two_factor_enabled,
+    }

@@ -1,0 +1,85 @@
+"""Safe defaults. Secrets live in instance/application.cfg.py; environment variables override.
+
+Every key here can be overridden by an environment variable prefixed ``STOREFRONT_``
+(``STOREFRONT_SECURITY_CONFIRMABLE=false``), and a few common ones without prefix
+(see ``app_factory.ENV_KEYS``).
+"""
+
+ENV = "development"  # "production" turns on secure cookies, HSTS and the secret check
+SECRET_KEY = None  # instance/application.cfg.py
+SQLALCHEMY_DATABASE_URI = "sqlite:///storefront.db"  # relative: lives in instance/
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+# Sessions and cookies (Secure is added in production by the factory)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+REMEMBER_COOKIE_SECURE = False
+PREFERRED_URL_SCHEME = "http"
+# Number of proxies in front of the app that set X-Forwarded-For/-Proto (0: none).
+PROXY_FIX_X_FOR = 0
+
+# CSRF on every form and every session-authenticated POST. Flask-Security drives the
+# checks (SECURITY_CSRF_PROTECT_MECHANISMS), so the global check is off; the pages
+# blueprint checks every unsafe request itself (app/pages.py).
+WTF_CSRF_ENABLED = True
+WTF_CSRF_CHECK_DEFAULT = False
+WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+
+# Flask-Security-Too
+SECURITY_PASSWORD_HASH = "bcrypt"
+SECURITY_PASSWORD_SALT = None  # instance/application.cfg.py
+SECURITY_PASSWORD_LENGTH_MIN = 8
+SECURITY_PASSWORD_COMPLEXITY_CHECKER = "zxcvbn"
+SECURITY_ZXCVBN_MINIMUM_SCORE = 3
+SECURITY_EMAIL_VALIDATOR_ARGS = {"check_deliverability": False}  # no DNS look-ups
+SECURITY_REGISTERABLE = True
+SECURITY_CONFIRMABLE = True  # False: users may log in without confirming their e-mail
+SECURITY_RECOVERABLE = True
+SECURITY_CHANGEABLE = True
+SECURITY_TRACKABLE = True
+SECURITY_TWO_FACTOR = True
+SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator"]
+SECURITY_TWO_FACTOR_RESCUE_MAIL = None
+SECURITY_TWO_FACTOR_ALWAYS_VALIDATE = True
+SECURITY_MULTI_FACTOR_RECOVERY_CODES = True
+SECURITY_TOTP_ISSUER = "Storefront"
+SECURITY_TOTP_SECRETS = None  # instance/application.cfg.py
+SECURITY_SEND_REGISTER_EMAIL = True  # the welcome mail carries the confirmation link
+SECURITY_POST_LOGIN_VIEW = "/account"
+SECURITY_POST_REGISTER_VIEW = "/"
+SECURITY_POST_CONFIRM_VIEW = "/login"
+SECURITY_REDIRECT_ALLOW_SUBDOMAINS = False
+SECURITY_CSRF_PROTECT_MECHANISMS = ["session", "basic"]  # token auth needs no CSRF
+SECURITY_CACHE_CONTROL = {"private": None, "no-store": None}
+SECURITY_TOKEN_MAX_AGE = 60 * 60 * 24  # API tokens expire after a day
+SECURITY_RETURN_GENERIC_RESPONSES = False  # deliberate: a shop tells "already registered"
+SECURITY_EMAIL_SENDER = "Storefront <no-reply@localhost>"
+SECURITY_MSG_LOGIN = ("Please log in to see this page.", "info")
+
+# Mail (Flask-Mailman). Development writes one .eml file per message to instance/outbox/.
+MAIL_BACKEND = "app.mail.OutboxBackend"
+MAIL_FILE_PATH = None  # default: <instance>/outbox
+MAIL_SERVER = "localhost"
+MAIL_PORT = 25
+MAIL_USE_TLS = False
+MAIL_USE_SSL = False
+MAIL_USERNAME = None
+MAIL_PASSWORD = None
+MAIL_DEFAULT_SENDER = SECURITY_EMAIL_SENDER
+
+# Rate limits (Flask-Limiter). Use redis://... in production so all workers share counts.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+RATELIMIT_LOGIN_FAILURES = "10 per minute"  # failed logins / token requests per client
+RATELIMIT_ACCOUNT_EMAILS = "60 per hour"  # register, reset, confirmation resend per client
+
+# Bootstrap 5 served from our own static files: pages look right offline
+BOOTSTRAP_SERVE_LOCAL = True
+
+# Site
+SITE_NAME = "Storefront"
+SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY = 120  # seconds a TOTP code is accepted around now
+SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token

@@ -1,0 +1,103 @@
+"""Domain exceptions and the handlers that turn errors into HTML pages or JSON."""
+
+from flask import current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+class DomainError(Exception):
+    """Base of the errors services raise; each maps to one HTTP status and code."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_failed"
+
+
+class AuthenticationFailed(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+# Codes for plain HTTP errors, in the API's snake_case style.
+HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    402: "payment_required",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "service_unavailable",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, message: str, code: str | None = None, fields=None):
+    """The API's one error shape: ``{"error": {"status", "code", "message"[, "fields"]}}``."""
+    error = {"status": status, "code": code or HTTP_CODES.get(status, "error"), "message": message}
+    if fields:
+        error["fields"] = fields
+    return jsonify(error=error), status
+
+
+def handle_domain_error(error: DomainError):
+    if wants_json():
+        return json_error(error.status, error.message, error.code, error.fields)
+    return render_error_page(error.status, error.message)
+
+
+def handle_http_exception(error: HTTPException):
+    if wants_json():
+        response = json_error(error.code or 500, error.description or error.name)
+        if error.code == 405 and error.valid_methods:
+            response[0].headers["Allow"] = ", ".join(error.valid_methods)
+        return response
+    return render_error_page(error.code or 500, error.description, error.name)
+
+
+def handle_unexpected_error(error: Exception):
+    """Last resort: log the traceback, show the user a plain 500."""
+    current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+    return handle_http_exception(InternalServerError())
+
+
+def render_error_page(status: int, message: str, title: str | None = None):
+    title = title or HTTP_CODES.get(status, "Error").replace("_", " ").capitalize()
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_errorhandlers(app):
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected_error)

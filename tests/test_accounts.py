@@ -1,0 +1,389 @@
+"""Accounts end to end through the test client: Flask-Security-Too as configured here."""
+
+import re
+
+import pytest
+from passlib.totp import TOTP
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.accounts.models import User
+from app.extensions import db
+from tests.conftest import PASSWORD, csrf_token, login
+
+WEAK_PASSWORD = "password1"
+
+
+def register(client, email="new@example.com", password=PASSWORD, confirm=None):
+    return client.post(
+        "/register",
+        data={
+            "email": email,
+            "password": password,
+            "password_confirm": confirm or password,
+            "csrf_token": csrf_token(client, "/register"),
+        },
+    )
+
+
+def link_in(message, path: str) -> str:
+    match = re.search(rf"http://localhost(/{path}/[^\s\"<]+)", message.body)
+    assert match, f"no /{path}/ link in: {message.body}"
+    return match.group(1)
+
+
+def user_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(User.id)))
+
+
+def get_user(app, email="shopper@example.com") -> User:
+    with app.app_context():
+        user = db.session.scalar(
+            select(User).where(User.email == email).options(selectinload(User.roles))
+        )
+        db.session.expunge_all()
+        return user
+
+
+def logged_in(client) -> bool:
+    return client.get("/account").status_code == 200
+
+
+# Registration and confirmation
+
+
+def test_register_creates_unconfirmed_customer_and_mails_confirmation_link(app, client, outbox):
+    response = register(client)
+
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "new@example.com"))
+        assert user.role_names == ["customer"]
+        assert user.confirmed_at is None
+        assert user.password != PASSWORD
+        assert user.password.startswith("$2b$")  # bcrypt
+    assert [m.to for m in outbox] == [["new@example.com"]]
+    assert "/confirm/" in outbox[0].body
+
+
+def test_unconfirmed_user_cannot_log_in_until_confirmed(app, client, outbox):
+    register(client)
+
+    response = login(client, email="new@example.com")
+    assert "Email requires confirmation." in response.get_data(as_text=True)
+    assert not logged_in(client)
+
+    client.get(link_in(outbox[0], "confirm"))
+    response = login(client, email="new@example.com")
+
+    assert response.status_code == 302
+    assert logged_in(client)
+
+
+def test_confirmation_can_be_turned_off_by_config(backend, request):
+    app = request.getfixturevalue("app")
+    app.config["SECURITY_LOGIN_WITHOUT_CONFIRMATION"] = True
+    client = app.test_client()
+    register(client)
+
+    assert logged_in(client)
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short1", "Password must be at least 8 characters"),
+        (WEAK_PASSWORD, "This is a very common password."),
+    ],
+)
+def test_weak_password_gets_form_error_and_creates_nothing(app, client, outbox, password, message):
+    response = register(client, password=password)
+
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert user_count(app) == 0
+    assert outbox == []
+
+
+def test_register_twice_with_same_email_is_refused(app, client, user_factory):
+    user_factory(email="new@example.com")
+
+    response = register(client, email="new@example.com")
+
+    assert "new@example.com is already associated with an account." in response.get_data(
+        as_text=True
+    )
+    assert user_count(app) == 1
+
+
+def test_register_without_csrf_token_is_refused(app, client):
+    response = client.post(
+        "/register",
+        data={"email": "new@example.com", "password": PASSWORD, "password_confirm": PASSWORD},
+    )
+
+    assert "The CSRF token is missing." in response.get_data(as_text=True)
+    assert user_count(app) == 0
+
+
+# Log in, log out, remember me
+
+
+def test_login_with_wrong_password_shows_error_and_does_not_log_in(client, user_factory):
+    user_factory()
+
+    response = login(client, password="wrong password here")
+
+    assert response.status_code == 200
+    assert "Invalid password" in response.get_data(as_text=True)
+    assert not logged_in(client)
+
+
+def test_login_goes_to_account_page_and_tracks_the_login(app, client, user_factory):
+    user_factory()
+
+    response = login(client)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/account"
+    user = get_user(app)
+    assert user.login_count == 1
+    assert user.current_login_ip == "127.0.0.1"
+    assert user.current_login_at is not None
+
+
+def test_login_never_redirects_off_site(client, user_factory):
+    user_factory()
+    token = csrf_token(client, "/login")
+
+    response = client.post(
+        "/login?next=https://evil.example/steal",
+        data={"email": "shopper@example.com", "password": PASSWORD, "csrf_token": token},
+    )
+
+    assert response.status_code == 200
+    assert "Redirections outside the domain are forbidden" in response.get_data(as_text=True)
+    assert not logged_in(client)
+
+
+def test_login_follows_a_local_next(client, user_factory):
+    user_factory()
+    token = csrf_token(client, "/login")
+
+    response = client.post(
+        "/login?next=/about",
+        data={"email": "shopper@example.com", "password": PASSWORD, "csrf_token": token},
+    )
+
+    assert response.headers["Location"] == "/about"
+
+
+def test_logout_is_post_only(client, user_factory):
+    user_factory()
+    login(client)
+
+    assert client.get("/logout").status_code == 405
+    assert logged_in(client)
+
+
+def test_logout_without_csrf_token_keeps_the_session(client, user_factory):
+    user_factory()
+    login(client)
+
+    client.post("/logout")
+
+    assert logged_in(client)
+
+
+def test_logout_with_csrf_token_ends_the_session(client, user_factory):
+    user_factory()
+    login(client)
+
+    response = client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+
+    assert response.status_code == 302
+    assert not logged_in(client)
+
+
+def test_remember_me_sets_a_long_lived_httponly_cookie(client, user_factory):
+    user_factory()
+
+    response = login(client, remember=True)
+
+    cookies = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("remember_token=")]
+    assert len(cookies) == 1
+    assert "HttpOnly" in cookies[0]
+    assert "SameSite=Lax" in cookies[0]
+    assert "Expires=" in cookies[0]
+
+
+def test_remember_cookie_logs_the_user_back_in(app, client, user_factory):
+    user_factory()
+    login(client, remember=True)
+    remember = client.get_cookie("remember_token")
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember.value)
+
+    assert logged_in(fresh)
+
+
+# Forgotten and changed password
+
+
+def test_forgotten_password_is_reset_through_the_mailed_link(app, client, user_factory, outbox):
+    user_factory()
+    client.post(
+        "/reset",
+        data={"email": "shopper@example.com", "csrf_token": csrf_token(client, "/reset")},
+    )
+    reset_path = link_in(outbox[0], "reset")
+    new_password = "a brand new passphrase 42"
+
+    response = client.post(
+        reset_path,
+        data={
+            "password": new_password,
+            "password_confirm": new_password,
+            "csrf_token": csrf_token(client, reset_path),
+        },
+    )
+
+    assert response.status_code == 302
+    assert not logged_in(client)
+    assert "Invalid password" in login(client).get_data(as_text=True)
+    assert login(client, password=new_password).status_code == 302
+
+
+def test_change_password_requires_the_current_one(app, client, user_factory):
+    user_factory()
+    login(client)
+    new_password = "another long passphrase 7"
+    token = csrf_token(client, "/change")
+
+    wrong = client.post(
+        "/change",
+        data={
+            "password": "not the password",
+            "new_password": new_password,
+            "new_password_confirm": new_password,
+            "csrf_token": token,
+        },
+    )
+    right = client.post(
+        "/change",
+        data={
+            "password": PASSWORD,
+            "new_password": new_password,
+            "new_password_confirm": new_password,
+            "csrf_token": token,
+        },
+    )
+
+    assert "Invalid password" in wrong.get_data(as_text=True)
+    assert right.status_code == 302
+    with app.app_context():
+        from flask_security import verify_password
+
+        assert verify_password(new_password, get_user(app).password)
+
+
+# Two-factor authentication (TOTP)
+
+
+def enable_two_factor(client) -> str:
+    """Set up the authenticator method for the logged-in user; return the TOTP key."""
+    page = client.post(
+        "/tf-setup", data={"setup": "authenticator", "csrf_token": csrf_token(client, "/tf-setup")}
+    ).get_data(as_text=True)
+    assert 'id="qrcode" src="data:image/svg+xml;base64,' in page
+    key = re.search(r"<div>([A-Z2-7-]{16,})</div>", page).group(1).replace("-", "")
+    response = client.post(
+        "/tf-validate",
+        data={"code": TOTP(key=key).generate().token, "csrf_token": csrf_token(client, "/tf-setup")},
+    )
+    assert response.status_code == 302
+    return key
+
+
+def test_two_factor_setup_then_login_asks_for_the_code(app, client, user_factory):
+    user_factory()
+    login(client)
+    key = enable_two_factor(client)
+    assert get_user(app).tf_primary_method == "authenticator"
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+
+    response = login(client)
+    assert response.headers["Location"].startswith("/tf-validate")
+    assert not logged_in(client)
+
+    token = csrf_token(client, "/tf-validate")
+    wrong = client.post("/tf-validate", data={"code": "000000", "csrf_token": token})
+    assert "Invalid code" in wrong.get_data(as_text=True)
+    right = client.post(
+        "/tf-validate", data={"code": TOTP(key=key).generate().token, "csrf_token": token}
+    )
+
+    assert right.status_code == 302
+    assert logged_in(client)
+
+
+def test_account_page_shows_two_factor_status_and_recovery_codes_work(app, client, user_factory):
+    user_factory()
+    login(client)
+    assert "off" in client.get("/account").get_data(as_text=True)
+    enable_two_factor(client)
+
+    page = client.get("/account").get_data(as_text=True)
+    codes_page = client.post(
+        "/mf-recovery-codes",
+        data={"csrf_token": csrf_token(client, "/mf-recovery-codes")},
+    ).get_data(as_text=True)
+
+    assert "on (authenticator app)" in page
+    assert len(get_user(app).mf_recovery_codes) == 5
+    assert get_user(app).mf_recovery_codes[0] in codes_page
+
+
+# Account page and roles
+
+
+def test_account_page_needs_login(client):
+    response = client.get("/account")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_account_page_shows_email_and_roles(client, user_factory):
+    user_factory()
+    login(client)
+
+    html = client.get("/account").get_data(as_text=True)
+
+    assert 'id="account-email">shopper@example.com<' in html
+    assert 'id="account-roles">customer<' in html
+    assert 'id="account-2fa">off<' in html
+
+
+def test_home_page_for_members_shows_email_and_logout_form(client, user_factory):
+    user_factory()
+    login(client)
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert 'id="user-email">shopper@example.com<' in html
+    assert re.search(r'<form action="/logout" method="post"[^>]*>\s*<input type="hidden" '
+                     r'name="csrf_token"', html)
+
+
+def test_cli_makes_the_first_admin(app, runner):
+    assert runner.invoke(args=["seed"]).exit_code == 0
+    created = runner.invoke(
+        args=["users", "create", "boss@example.com", "--password", PASSWORD, "--active"]
+    )
+    added = runner.invoke(args=["roles", "add", "boss@example.com", "admin"])
+
+    assert created.exit_code == 0, created.output
+    assert added.exit_code == 0, added.output
+    assert get_user(app, "boss@example.com").role_names == ["admin", "customer"]
