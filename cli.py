@@ -1,7 +1,7 @@
 """IPython inside the app context, with db, the models and the user datastore loaded.
 
-    python cli.py                                   # interactive shell
-    python cli.py -c "print(User.query.count())"    # run one command and exit
+python cli.py                                   # interactive shell
+python cli.py -c "print(User.query.count())"    # run one command and exit
 """
 
 import sys

@@ -1,8 +1,8 @@
 """Manage the database and users.
 
-    python dbmanager.py db upgrade|migrate|downgrade|current|history   (Flask-Migrate)
-    python dbmanager.py users create|activate|...  roles create|add|... (Flask-Security)
-    python dbmanager.py seed                                           (demo data)
+python dbmanager.py db upgrade|migrate|downgrade|current|history   (Flask-Migrate)
+python dbmanager.py users create|activate|...  roles create|add|... (Flask-Security)
+python dbmanager.py seed                                           (demo data)
 """
 
 import click

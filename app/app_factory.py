@@ -8,11 +8,11 @@ from flask_security.decorators import default_unauthn_handler, default_unauthz_h
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import errors, pages
-from app.commands import register_commands
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
 from app.accounts.models import Role, User
 from app.api import bp as api_bp
+from app.commands import register_commands
 from app.extensions import bootstrap, csrf, db, limiter, mail, migrate, security, talisman
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

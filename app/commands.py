@@ -1,4 +1,4 @@
-"""Site-wide CLI commands, available as ``python dbmanager.py <command>`` and ``flask <command>``."""
+"""Site-wide CLI commands: ``python dbmanager.py <command>`` or ``flask <command>``."""
 
 import click
 from flask.cli import with_appcontext

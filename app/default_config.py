@@ -60,7 +60,7 @@ SECURITY_EMAIL_SENDER = "Storefront <no-reply@localhost>"
 SECURITY_MSG_LOGIN = ("Please log in to see this page.", "info")
 
 # Mail (Flask-Mailman). Development writes one .eml file per message to instance/outbox/.
-MAIL_BACKEND = "app.mail.OutboxBackend"
+MAIL_BACKEND = "app.mail.EmailBackend"
 MAIL_FILE_PATH = None  # default: <instance>/outbox
 MAIL_SERVER = "localhost"
 MAIL_PORT = 25

@@ -78,12 +78,15 @@ def handle_domain_error(error: DomainError):
 
 
 def handle_http_exception(error: HTTPException):
+    message = error.description or error.name
+    if error.code == 429:
+        message = f"Too many attempts ({error.description}). Wait a little and try again."
     if wants_json():
-        response = json_error(error.code or 500, error.description or error.name)
+        response = json_error(error.code or 500, message)
         if error.code == 405 and error.valid_methods:
             response[0].headers["Allow"] = ", ".join(error.valid_methods)
         return response
-    return render_error_page(error.code or 500, error.description, error.name)
+    return render_error_page(error.code or 500, message, error.name)
 
 
 def handle_unexpected_error(error: Exception):

@@ -8,13 +8,12 @@ from flask import current_app
 from flask_mailman.backends.base import BaseEmailBackend
 
 
-class OutboxBackend(BaseEmailBackend):
+class EmailBackend(BaseEmailBackend):
     """Write every message to ``MAIL_FILE_PATH`` (default ``instance/outbox``) as ``.eml``."""
 
     def send_messages(self, email_messages):
         folder = Path(
-            current_app.config.get("MAIL_FILE_PATH")
-            or Path(current_app.instance_path) / "outbox"
+            current_app.config.get("MAIL_FILE_PATH") or Path(current_app.instance_path) / "outbox"
         )
         folder.mkdir(parents=True, exist_ok=True)
         for message in email_messages:

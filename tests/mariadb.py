@@ -1,7 +1,6 @@
 """A throwaway MariaDB server for the test suite: temporary datadir, unix socket only."""
 
 import getpass
-import os
 import shutil
 import subprocess
 import tempfile
@@ -113,5 +112,4 @@ class MariaDBServer:
 
 if __name__ == "__main__":
     server = MariaDBServer().start()
-    print(server.url("storefront"), os.getpid())
     server.stop()

@@ -300,7 +300,10 @@ def enable_two_factor(client) -> str:
     key = re.search(r"<div>([A-Z2-7-]{16,})</div>", page).group(1).replace("-", "")
     response = client.post(
         "/tf-validate",
-        data={"code": TOTP(key=key).generate().token, "csrf_token": csrf_token(client, "/tf-setup")},
+        data={
+            "code": TOTP(key=key).generate().token,
+            "csrf_token": csrf_token(client, "/tf-setup"),
+        },
     )
     assert response.status_code == 302
     return key
@@ -373,8 +376,11 @@ def test_home_page_for_members_shows_email_and_logout_form(client, user_factory)
     html = client.get("/").get_data(as_text=True)
 
     assert 'id="user-email">shopper@example.com<' in html
-    assert re.search(r'<form action="/logout" method="post"[^>]*>\s*<input type="hidden" '
-                     r'name="csrf_token"', html)
+    assert re.search(
+        r'<form action="/logout" method="post"[^>]*>\s*<input type="hidden" '
+        r'name="csrf_token"',
+        html,
+    )
 
 
 def test_cli_makes_the_first_admin(app, runner):

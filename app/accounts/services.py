@@ -42,6 +42,12 @@ def _totp_ok(user: User, code: str | None) -> bool:
     )
 
 
+def revoke_all_sessions(user: User) -> None:
+    """Invalidate every auth token and every session of the user (new fs_uniquifier)."""
+    user_datastore.set_uniquifier(user)
+    db.session.commit()
+
+
 def ensure_roles() -> list[str]:
     """Create the built-in roles that are missing; return the names created."""
     created = [name for name in ROLE_DESCRIPTIONS if user_datastore.find_role(name) is None]

@@ -39,6 +39,14 @@ def token():
     return {"token": auth_token}
 
 
+@bp.delete("/auth/tokens")
+@api_auth_required
+def revoke_tokens():
+    """Revoke all of the caller's tokens and sessions (log out everywhere)."""
+    services.revoke_all_sessions(current_user)
+    return "", 204
+
+
 @bp.get("/me")
 @api_auth_required
 def me():

@@ -1,0 +1,246 @@
+"""The JSON API of the foundation: root, health, tokens, /me, and one error shape."""
+
+import pytest
+from sqlalchemy import select
+
+from app.accounts.models import User
+from app.extensions import db, security
+from tests.conftest import PASSWORD, csrf_token, login
+
+TOKEN_HEADER = "Authentication-Token"
+
+
+def get_token(client, email="shopper@example.com", password=PASSWORD, **extra):
+    return client.post("/api/v1/auth/token", json={"email": email, "password": password, **extra})
+
+
+def assert_error(response, status: int, code: str):
+    assert response.status_code == status
+    assert response.is_json
+    error = response.get_json()["error"]
+    assert error["status"] == status
+    assert error["code"] == code
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    return error
+
+
+def test_root_says_version_one(client):
+    response = client.get("/api/v1/")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "success", "version": "1"}
+
+
+def test_health_checks_the_database(client):
+    response = client.get("/api/v1/health")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_is_503_when_the_database_is_down(tmp_path):
+    from app.app_factory import create_app
+    from tests.conftest import TEST_CONFIG
+
+    missing = tmp_path / "no" / "such" / "dir" / "db.sqlite"
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}"})
+
+    response = app.test_client().get("/api/v1/health")
+
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unavailable"
+
+
+# Tokens
+
+
+def test_token_for_good_credentials_works_on_me_and_sets_no_cookie(client, user_factory):
+    user_id = user_factory()
+
+    response = get_token(client)
+
+    assert response.status_code == 200
+    assert response.headers.getlist("Set-Cookie") == []
+    token = response.get_json()["token"]
+    me = client.get("/api/v1/me", headers={TOKEN_HEADER: token})
+    assert me.status_code == 200
+    assert me.get_json() == {
+        "id": user_id,
+        "email": "shopper@example.com",
+        "roles": ["customer"],
+        "confirmed": True,
+        "two_factor": False,
+    }
+
+
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [("shopper@example.com", "wrong password"), ("nobody@example.com", PASSWORD)],
+)
+def test_token_refused_for_bad_credentials(client, user_factory, email, password):
+    user_factory()
+
+    response = get_token(client, email=email, password=password)
+
+    assert_error(response, 401, "unauthorized")
+    assert response.headers.getlist("Set-Cookie") == []
+
+
+def test_token_refused_for_unconfirmed_account(client, user_factory):
+    user_factory(confirmed=False)
+
+    error = assert_error(get_token(client), 401, "unauthorized")
+
+    assert "Confirm your e-mail" in error["message"]
+
+
+def test_token_refused_for_disabled_account(app, client, user_factory):
+    user_id = user_factory()
+    with app.app_context():
+        db.session.get(User, user_id).active = False
+        db.session.commit()
+
+    assert_error(get_token(client), 401, "unauthorized")
+
+
+def test_token_with_two_factor_needs_a_valid_code(app, client, user_factory):
+    user_id = user_factory()
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        secret = security.totp_factory.generate_totp_secret()
+        security.datastore.tf_set(user, "authenticator", totp_secret=secret)
+        db.session.commit()
+        code = security.totp_factory.generate_totp_password(secret)
+
+    assert_error(get_token(client), 401, "unauthorized")
+    assert_error(get_token(client, code="000000"), 401, "unauthorized")
+    response = get_token(client, code=code)
+
+    assert response.status_code == 200
+    me = client.get("/api/v1/me", headers={TOKEN_HEADER: response.get_json()["token"]})
+    assert me.get_json()["two_factor"] is True
+
+
+def test_revoking_tokens_invalidates_the_old_token(client, user_factory):
+    user_factory()
+    token = get_token(client).get_json()["token"]
+
+    response = client.delete("/api/v1/auth/tokens", headers={TOKEN_HEADER: token})
+
+    assert response.status_code == 204
+    assert_error(client.get("/api/v1/me", headers={TOKEN_HEADER: token}), 401, "unauthorized")
+
+
+# Session auth and CSRF
+
+
+def test_me_works_with_a_browser_session(client, user_factory):
+    user_factory()
+    login(client)
+
+    response = client.get("/api/v1/me")
+
+    assert response.status_code == 200
+    assert response.get_json()["email"] == "shopper@example.com"
+
+
+def test_session_authenticated_write_needs_csrf_header(app, client, user_factory):
+    user_id = user_factory()
+    login(client)
+    with app.app_context():
+        before = db.session.get(User, user_id).fs_uniquifier
+
+    refused = client.delete("/api/v1/auth/tokens")
+    with app.app_context():
+        assert db.session.get(User, user_id).fs_uniquifier == before
+    accepted = client.delete(
+        "/api/v1/auth/tokens", headers={"X-CSRF-Token": csrf_token(client, "/account")}
+    )
+
+    assert refused.status_code == 400
+    assert accepted.status_code == 204
+
+
+def test_token_authenticated_write_needs_no_csrf(client, user_factory):
+    user_factory()
+    token = get_token(client).get_json()["token"]
+
+    response = client.delete("/api/v1/auth/tokens", headers={TOKEN_HEADER: token})
+
+    assert response.status_code == 204
+
+
+# Errors: one JSON shape
+
+
+def test_me_without_auth_is_401_json(client):
+    response = client.get("/api/v1/me")
+
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"].startswith("Authentication-Token")
+
+
+def test_unknown_api_path_is_404_json(client):
+    assert_error(client.get("/api/v1/no-such-thing"), 404, "not_found")
+
+
+def test_wrong_method_is_405_json(client):
+    response = client.get("/api/v1/auth/token")
+
+    assert_error(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["Allow"]
+
+
+def test_malformed_json_is_400_json(client):
+    response = client.post("/api/v1/auth/token", data="{not json", content_type="application/json")
+
+    assert_error(response, 400, "bad_request")
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"email": "a@example.com"}, {"password": ["Missing data for required field."]}),
+        ({"email": 5, "password": "x"}, {"email": ["Not a valid string."]}),
+        (
+            {"email": "a@example.com", "password": "x", "admin": True},
+            {"admin": ["Unknown field."]},
+        ),
+    ],
+)
+def test_invalid_token_request_is_422_with_fields(client, body, fields):
+    response = client.post("/api/v1/auth/token", json=body)
+
+    error = assert_error(response, 422, "validation_failed")
+    assert error["fields"] == fields
+
+
+def test_json_array_body_is_422(client):
+    assert_error(client.post("/api/v1/auth/token", json=[1, 2]), 422, "validation_failed")
+
+
+def test_failed_token_requests_are_rate_limited_but_successes_are_not(client, user_factory):
+    user_factory()
+    for _ in range(12):
+        assert get_token(client).status_code == 200
+    for _ in range(10):
+        assert get_token(client, password="wrong").status_code == 401
+
+    error = assert_error(get_token(client), 429, "too_many_requests")
+
+    assert error["message"]
+
+
+def test_user_sees_no_other_users_data(app, client, user_factory):
+    user_factory()
+    other_id = user_factory(email="other@example.com")
+    token = get_token(client).get_json()["token"]
+
+    me = client.get("/api/v1/me", headers={TOKEN_HEADER: token}).get_json()
+
+    assert me["id"] != other_id
+    with app.app_context():
+        assert db.session.scalar(select(User.email).where(User.id == me["id"])) == (
+            "shopper@example.com"
+        )

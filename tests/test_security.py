@@ -1,0 +1,205 @@
+"""Security defaults: headers, cookies, production checks, rate limits, error pages."""
+
+import pytest
+
+from app.app_factory import ConfigError, create_app
+from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login
+
+
+def test_pages_send_security_headers(client):
+    response = client.get("/")
+
+    csp = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "Strict-Transport-Security" not in response.headers  # development is plain http
+
+
+def test_pages_have_no_inline_script(client, user_factory):
+    user_factory()
+    login(client)
+    for path in ("/", "/about", "/account", "/tf-setup", "/change"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script>" not in html, path
+        assert "<style>" not in html, path
+
+
+def test_session_cookie_is_httponly_and_lax(client, user_factory):
+    user_factory()
+
+    response = login(client)
+
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # development over plain http
+
+
+@pytest.fixture
+def production_app(backend, request):
+    app = request.getfixturevalue("app")
+    # the factory decides cookie flags at start-up: build a second app in production mode
+    return create_app(
+        {
+            **TEST_CONFIG,
+            "ENV": "production",
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+    )
+
+
+def test_production_sets_secure_cookies_and_hsts(production_app):
+    from app.extensions import db
+
+    with production_app.app_context():
+        db.create_all()
+    client = production_app.test_client()
+    response = client.get("/login", base_url="https://shop.example")
+
+    assert production_app.config["SESSION_COOKIE_SECURE"] is True
+    assert production_app.config["REMEMBER_COOKIE_SECURE"] is True
+    assert "max-age=" in response.headers["Strict-Transport-Security"]
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Secure" in cookie
+
+
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "SECURITY_PASSWORD_SALT", "SECURITY_TOTP_SECRETS"]
+)
+def test_production_refuses_to_start_without_a_secret(missing):
+    config = {**TEST_CONFIG, "ENV": "production", missing: ""}
+
+    with pytest.raises(ConfigError, match=missing):
+        create_app(config)
+
+
+def test_database_url_from_environment(monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'env.sqlite'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+
+    app = create_app(TEST_CONFIG)
+
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == url
+
+
+def test_prefixed_environment_overrides_config(monkeypatch):
+    monkeypatch.setenv("STOREFRONT_SECURITY_CONFIRMABLE", "false")
+
+    app = create_app(TEST_CONFIG)
+
+    assert app.config["SECURITY_CONFIRMABLE"] is False
+
+
+# Rate limits
+
+
+def failed_login(client):
+    return client.post(
+        "/login",
+        data={
+            "email": "shopper@example.com",
+            "password": "wrong password",
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
+
+
+def test_failed_logins_are_limited_per_client(client, user_factory):
+    user_factory()
+    for _ in range(10):
+        assert failed_login(client).status_code == 200
+
+    blocked = failed_login(client)
+
+    assert blocked.status_code == 429
+    assert "Too many attempts (10 per 1 minute)" in blocked.get_data(as_text=True)
+    assert client.get("/login").status_code == 200  # the form itself is never limited
+
+
+def test_successful_logins_do_not_count(client, user_factory):
+    user_factory()
+    for _ in range(12):
+        assert login(client).status_code == 302
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+
+    assert failed_login(client).status_code == 200
+
+
+def test_limit_is_per_client(app, user_factory):
+    user_factory()
+    attacker = app.test_client()
+    for _ in range(11):
+        failed_login(attacker)
+
+    other = app.test_client()
+    response = other.post(
+        "/login",
+        data={
+            "email": "shopper@example.com",
+            "password": PASSWORD,
+            "csrf_token": csrf_token(other, "/login"),
+        },
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+    )
+
+    assert response.status_code == 302
+
+
+def test_register_is_limited_by_config(app, client):
+    app.config["RATELIMIT_ACCOUNT_EMAILS"] = "3 per hour"
+    token = csrf_token(client, "/register")
+    statuses = [
+        client.post(
+            "/register",
+            data={
+                "email": f"u{i}@example.com",
+                "password": PASSWORD,
+                "password_confirm": PASSWORD,
+                "csrf_token": token,
+            },
+        ).status_code
+        for i in range(4)
+    ]
+
+    assert statuses == [302, 302, 302, 429]
+
+
+def test_reset_requests_are_limited(app, client):
+    app.config["RATELIMIT_ACCOUNT_EMAILS"] = "2 per hour"
+    token = csrf_token(client, "/reset")
+
+    statuses = [
+        client.post("/reset", data={"email": "x@example.com", "csrf_token": token}).status_code
+        for _ in range(3)
+    ]
+
+    assert statuses[-1] == 429
+
+
+# Error pages
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no-such-page")
+
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "404 · Not Found" in html
+    assert "Back to the home page" in html
+
+
+def test_unexpected_error_is_a_plain_500_page_without_traceback(app, client):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    response = client.get("/boom")
+
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "secret internals" not in html
+    assert "Traceback" not in html
