@@ -23,6 +23,7 @@ from app.accounts.datastore import user_datastore  # noqa: E402
 from app.app_factory import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tests.mariadb import MariaDBServer  # noqa: E402
+from tests.servers import RedisServer  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 
@@ -54,6 +55,13 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def mariadb_server():
     server = MariaDBServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    server = RedisServer().start()
     yield server
     server.stop()
 

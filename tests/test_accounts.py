@@ -390,6 +390,18 @@ def test_cli_makes_the_first_admin(app, runner):
     )
     added = runner.invoke(args=["roles", "add", "boss@example.com", "admin"])
 
+    confirmed = runner.invoke(args=["users", "confirm", "boss@example.com"])
+
     assert created.exit_code == 0, created.output
     assert added.exit_code == 0, added.output
-    assert get_user(app, "boss@example.com").role_names == ["admin", "customer"]
+    assert confirmed.output == "Confirmed boss@example.com.\n"
+    admin = get_user(app, "boss@example.com")
+    assert admin.role_names == ["admin", "customer"]
+    assert admin.confirmed_at is not None
+
+
+def test_cli_confirm_of_unknown_user_fails_clearly(runner):
+    result = runner.invoke(args=["users", "confirm", "ghost@example.com"])
+
+    assert result.exit_code == 1
+    assert "No user with e-mail ghost@example.com." in result.output

@@ -1,9 +1,11 @@
 """Security defaults: headers, cookies, production checks, rate limits, error pages."""
 
 import pytest
+import redis
 
 from app.app_factory import ConfigError, create_app
-from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login
+from app.extensions import db
+from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login, make_user
 
 
 def test_pages_send_security_headers(client):
@@ -147,6 +149,30 @@ def test_limit_is_per_client(app, user_factory):
     )
 
     assert response.status_code == 302
+
+
+def test_failures_are_counted_across_workers_through_redis(backend, tmp_path, redis_server):
+    """Two apps stand for two uwsgi workers; with Redis storage they share one count."""
+    config = {
+        **TEST_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": backend.fresh_url(tmp_path),
+        "RATELIMIT_STORAGE_URI": redis_server.url,
+    }
+    with redis.Redis.from_url(redis_server.url) as storage:
+        storage.flushdb()  # counts left by the other backend's run
+    workers = [create_app(config), create_app(config)]
+    with workers[0].app_context():
+        db.create_all()
+    make_user(workers[0])
+    clients = [worker.test_client() for worker in workers]
+
+    statuses = [failed_login(clients[i % 2]).status_code for i in range(11)]
+
+    assert statuses == [200] * 10 + [429]
+    assert failed_login(clients[1]).status_code == 429
+    for worker in workers:
+        with worker.app_context():
+            db.engine.dispose()
 
 
 def test_register_is_limited_by_config(app, client):

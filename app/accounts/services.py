@@ -2,10 +2,11 @@
 
 from flask import current_app
 from flask_security import verify_and_update_password
+from flask_security.confirmable import confirm_user
 
 from app.accounts.datastore import ROLE_DESCRIPTIONS, user_datastore
 from app.accounts.models import User
-from app.errors import AuthenticationFailed
+from app.errors import AuthenticationFailed, NotFound
 from app.extensions import db, security
 
 BAD_CREDENTIALS = "Invalid e-mail, password or two-factor code."
@@ -46,6 +47,19 @@ def revoke_all_sessions(user: User) -> None:
     """Invalidate every auth token and every session of the user (new fs_uniquifier)."""
     user_datastore.set_uniquifier(user)
     db.session.commit()
+
+
+def confirm_email(email: str) -> bool:
+    """Mark an account's e-mail as confirmed (for admins made from the command line).
+
+    Returns False when it was confirmed already.
+    """
+    user = user_datastore.find_user(case_insensitive=True, email=email.strip())
+    if user is None:
+        raise NotFound(f"No user with e-mail {email}.")
+    changed = confirm_user(user)
+    db.session.commit()
+    return changed
 
 
 def ensure_roles() -> list[str]:

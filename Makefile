@@ -1,0 +1,68 @@
+# Storefront. `make run` serves the shop, `make test` runs the whole suite. `make help` lists all.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint format db-upgrade seed shell uwsgi clean system-run system-test
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+system-run:
+	@scripts/system-packages.sh run
+
+system-test:
+	@scripts/system-packages.sh test
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --progress-bar off -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet --progress-bar off -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+instance/application.cfg.py:
+	$(BIN)/python scripts/write_instance_config.py $@
+
+db-upgrade: system-run $(VENV)/.installed-run instance/application.cfg.py ## Apply migrations
+	$(BIN)/python dbmanager.py db upgrade
+
+seed: db-upgrade ## Load demo data where it is missing
+	$(BIN)/python dbmanager.py seed
+
+run: seed ## Install what is missing, migrate, seed, serve on http://$(HOST):$(PORT)
+	@echo "Serving on http://$(HOST):$(PORT)  (mail goes to instance/outbox/; Ctrl-C stops)"
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/python server.py
+
+test: system-test $(VENV)/.installed-dev ## Lint, then the whole suite on SQLite and MariaDB
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev ## ruff fix and format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+shell: db-upgrade ## IPython with the app loaded
+	$(BIN)/python cli.py
+
+uwsgi: seed ## Serve with uwsgi as in production (UWSGI_HTTP_SOCKET, UWSGI_PROCESSES)
+	$(BIN)/uwsgi --ini uwsgi.ini
+
+clean: ## Remove the virtualenv and caches (keeps instance/)
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/e2e/screenshots
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

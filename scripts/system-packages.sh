@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install the Debian/Ubuntu packages Storefront needs, only those missing.
+#   scripts/system-packages.sh run    build tools and MySQL client headers (make run)
+#   scripts/system-packages.sh test   plus MariaDB server, Redis and Chromium (make test)
+set -euo pipefail
+
+packages=(python3-venv python3-dev build-essential pkg-config default-libmysqlclient-dev libpcre2-dev)
+if [[ ${1:-run} == test ]]; then
+  packages+=(mariadb-server redis-server chromium)
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+  echo "Storefront needs these packages and this is not a Debian/Ubuntu system: ${missing[*]}" >&2
+  echo "Install their equivalents with your package manager, then run make again." >&2
+  exit 1
+fi
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "Run as root or install sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "Installing system packages: ${missing[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
