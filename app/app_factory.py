@@ -7,13 +7,14 @@ from flask import Flask
 from flask_security.decorators import default_unauthn_handler, default_unauthz_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import errors, pages
+from app import errors, models, pages
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
-from app.accounts.models import Role, User
 from app.api import bp as api_bp
+from app.cart import web as cart_web
 from app.commands import register_commands
 from app.extensions import bootstrap, csrf, db, limiter, mail, migrate, security, talisman
+from app.money import format_money
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_CONFIG = "application.cfg.py"
@@ -121,6 +122,7 @@ def register_extensions(app: Flask) -> None:
     security.unauthn_handler(_unauthn_handler)
     security.unauthz_handler(_unauthz_handler)
     apply_account_limits(app)
+    cart_web.init_app(app)
 
 
 def _unauthn_handler(mechanisms, headers=None):
@@ -143,6 +145,7 @@ def register_blueprints(app: Flask) -> None:
     """Exactly two: pages (HTML, /) and api (JSON, /api/v1); domains nest inside them."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(api_bp)
+    app.add_template_filter(format_money, "money")
 
 
 def register_shell_context(app: Flask) -> None:
@@ -153,4 +156,4 @@ def register_shell_context(app: Flask) -> None:
 
 def shell_namespace() -> dict:
     """What ``flask shell`` and ``python cli.py`` preload."""
-    return {"db": db, "User": User, "Role": Role, "user_datastore": user_datastore}
+    return {"db": db, "user_datastore": user_datastore, **models.all_models()}

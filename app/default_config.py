@@ -42,7 +42,6 @@ SECURITY_CHANGEABLE = True
 SECURITY_TRACKABLE = True
 SECURITY_TWO_FACTOR = True
 SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator"]
-SECURITY_TWO_FACTOR_RESCUE_MAIL = None
 SECURITY_TWO_FACTOR_ALWAYS_VALIDATE = True
 SECURITY_MULTI_FACTOR_RECOVERY_CODES = True
 SECURITY_TOTP_ISSUER = "Storefront"
@@ -83,3 +82,10 @@ BOOTSTRAP_SERVE_LOCAL = True
 SITE_NAME = "Storefront"
 SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY = 120  # seconds a TOTP code is accepted around now
 SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token
+
+# Shop
+SHOP_CURRENCY = "EUR"  # every product is priced in this currency
+PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in display order
+LOW_STOCK_THRESHOLD = 5  # the admin dashboard lists products at or below this
+CART_COOKIE_NAME = "cart"
+CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 30

@@ -41,6 +41,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class OutOfStock(Conflict):
+    code = "out_of_stock"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
 # Codes for plain HTTP errors, in the API's snake_case style.
 HTTP_CODES = {
     400: "bad_request",

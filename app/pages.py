@@ -3,10 +3,15 @@
 from flask import Blueprint, render_template, request
 
 from app.accounts import views as accounts_views
+from app.cart import views as cart_views
+from app.catalog import services as catalog_services
+from app.catalog import views as catalog_views
 from app.extensions import csrf
+from app.orders import views as orders_views
 
 bp = Blueprint("pages", __name__)
-bp.register_blueprint(accounts_views.bp)
+for domain in (accounts_views, catalog_views, cart_views, orders_views):
+    bp.register_blueprint(domain.bp)
 
 
 @bp.before_request
@@ -18,8 +23,8 @@ def check_csrf():
 
 @bp.get("/")
 def home():
-    """Home: sign-up and log-in links for visitors, the account for members."""
-    return render_template("pages/home.html")
+    """Home: featured products; sign-up links for visitors, the account for members."""
+    return render_template("pages/home.html", featured=catalog_services.featured_products())
 
 
 @bp.get("/about")

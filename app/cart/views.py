@@ -1,0 +1,60 @@
+"""Cart pages: view the cart, add, change quantities, remove. Every change is a POST form."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from app.cart import services
+from app.cart.web import current_owner, remember_cart
+from app.errors import DomainError
+from app.security_utils import safe_next
+
+bp = Blueprint("cart", __name__)
+
+
+def _int_field(name: str):
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/cart")
+def show():
+    """Lines, quantities and subtotal, priced from the catalogue now."""
+    return render_template("cart/cart.html", cart=services.get_cart(current_owner()))
+
+
+@bp.post("/cart/add")
+def add():
+    """Add a product; back to where the visitor was, with a message either way."""
+    quantity = _int_field("quantity")
+    try:
+        summary = services.add_to_cart(
+            current_owner(), _int_field("product_id"), 1 if quantity is None else quantity
+        )
+    except DomainError as error:
+        flash(error.message, "danger")
+        return redirect(safe_next(request.form.get("next"), url_for("pages.cart.show")))
+    flash("Added to your cart.", "success")
+    return remember_cart(redirect(url_for("pages.cart.show")), summary)
+
+
+@bp.post("/cart/update")
+def update():
+    """Change one line's quantity."""
+    try:
+        services.set_quantity(current_owner(), _int_field("product_id"), _int_field("quantity"))
+        flash("Cart updated.", "success")
+    except DomainError as error:
+        flash(error.message, "danger")
+    return redirect(url_for("pages.cart.show"))
+
+
+@bp.post("/cart/remove")
+def remove():
+    """Take one product out of the cart."""
+    try:
+        services.remove_from_cart(current_owner(), _int_field("product_id"))
+        flash("Removed from your cart.", "success")
+    except DomainError as error:
+        flash(error.message, "danger")
+    return redirect(url_for("pages.cart.show"))

@@ -1,0 +1,61 @@
+"""The cart's web glue: who owns the cart in this request, the signed cart cookie, the merge
+of an anonymous cart at login. Shared by the pages and the API."""
+
+from flask import Flask, after_this_request, current_app, request
+from flask_security import current_user, user_authenticated
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.cart import services
+from app.cart.services import CartOwner, CartSummary
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="storefront-cart")
+
+
+def anonymous_token() -> str | None:
+    """The anonymous cart token from the signed cookie; a tampered cookie counts as none."""
+    raw = request.cookies.get(current_app.config["CART_COOKIE_NAME"])
+    if not raw:
+        return None
+    try:
+        return _serializer().loads(raw)
+    except BadSignature:
+        return None
+
+
+def current_owner() -> CartOwner:
+    if current_user.is_authenticated:
+        return CartOwner(user_id=current_user.id)
+    return CartOwner(token=anonymous_token())
+
+
+def remember_cart(response, summary: CartSummary):
+    """Give an anonymous visitor the cookie for the cart the service just made."""
+    if not current_user.is_authenticated and summary.token and summary.token != anonymous_token():
+        config = current_app.config
+        response.set_cookie(
+            config["CART_COOKIE_NAME"],
+            _serializer().dumps(summary.token),
+            max_age=config["CART_COOKIE_MAX_AGE"],
+            httponly=True,
+            samesite="Lax",
+            secure=config["SESSION_COOKIE_SECURE"],
+        )
+    return response
+
+
+def _merge_at_login(sender, user, **_extra) -> None:
+    token = anonymous_token()
+    if not token:
+        return
+    services.merge_anonymous_cart(token, user.id)
+
+    @after_this_request
+    def forget_cookie(response):
+        response.delete_cookie(current_app.config["CART_COOKIE_NAME"])
+        return response
+
+
+def init_app(app: Flask) -> None:
+    user_authenticated.connect_via(app)(_merge_at_login)

@@ -1,0 +1,178 @@
+"""Catalogue queries and product writes. Views and the API call these, never the models."""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.catalog.models import Category, Product
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
+
+PAGE_SIZE = 24
+SORTS = {
+    "name": (Product.name.asc(), Product.id.asc()),
+    "price": (Product.price_cents.asc(), Product.id.asc()),
+    "-price": (Product.price_cents.desc(), Product.id.asc()),
+    "newest": (Product.created_at.desc(), Product.id.desc()),
+}
+
+
+@dataclass
+class ProductPage:
+    items: list[Product]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def slugify(text: str) -> str:
+    """ASCII, lower-case, hyphenated: ``"Crème Brûlée 2"`` -> ``"creme-brulee-2"``."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "item"
+
+
+def category_tree() -> list[Category]:
+    """Top-level categories with their children loaded (one query)."""
+    categories = db.session.scalars(select(Category).order_by(Category.name)).all()
+    return [c for c in categories if c.parent_id is None]
+
+
+def category_with_descendants(slug: str) -> tuple[Category, list[int]]:
+    """The category and the ids of it and every sub-category below it."""
+    categories = db.session.scalars(select(Category)).all()
+    by_slug = {c.slug: c for c in categories}
+    if slug not in by_slug:
+        raise NotFound(f"No category {slug!r}.")
+    children: dict[int | None, list[int]] = {}
+    for c in categories:
+        children.setdefault(c.parent_id, []).append(c.id)
+    ids, todo = [], [by_slug[slug].id]
+    while todo:
+        current = todo.pop()
+        if current not in ids:
+            ids.append(current)
+            todo.extend(children.get(current, []))
+    return by_slug[slug], ids
+
+
+def list_products(
+    q: str = "",
+    category: str = "",
+    sort: str = "name",
+    page: int = 1,
+    per_page: int = PAGE_SIZE,
+    include_inactive: bool = False,
+) -> ProductPage:
+    """Active products matching the search, in a category (and its sub-categories), sorted."""
+    if sort not in SORTS:
+        raise ValidationFailed("Unknown sort.", {"sort": [f"Use one of: {', '.join(SORTS)}."]})
+    query = select(Product)
+    if not include_inactive:
+        query = query.where(Product.is_active.is_(True))
+    if q.strip():
+        pattern = f"%{_escape_like(q.strip())}%"
+        query = query.where(
+            or_(
+                Product.name.ilike(pattern, escape="\\"),
+                Product.description.ilike(pattern, escape="\\"),
+            )
+        )
+    if category:
+        _, ids = category_with_descendants(category)
+        query = query.where(Product.category_id.in_(ids))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(1, page)
+    items = db.session.scalars(
+        query.options(joinedload(Product.category))
+        .order_by(*SORTS[sort])
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return ProductPage(list(items), page, per_page, total)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def featured_products(limit: int = 8) -> list[Product]:
+    """Featured, active, in-stock products for the home page."""
+    return list(
+        db.session.scalars(
+            select(Product)
+            .options(joinedload(Product.category))
+            .where(Product.is_active.is_(True), Product.is_featured.is_(True))
+            .order_by(Product.id)
+            .limit(limit)
+        )
+    )
+
+
+def get_product(slug: str, include_inactive: bool = False) -> Product:
+    """One product by slug; inactive products do not exist for the public."""
+    query = select(Product).options(joinedload(Product.category)).where(Product.slug == slug)
+    if not include_inactive:
+        query = query.where(Product.is_active.is_(True))
+    product = db.session.scalar(query)
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+PRODUCT_FIELDS = (
+    "sku",
+    "slug",
+    "name",
+    "description",
+    "price_cents",
+    "currency",
+    "stock",
+    "is_active",
+    "is_featured",
+    "image",
+    "category_id",
+)
+
+
+def save_product(product: Product | None, data: dict) -> Product:
+    """Create (product=None) or update a product from validated data; 409 on a duplicate."""
+    creating = product is None
+    product = product or Product()
+    for field in PRODUCT_FIELDS:
+        if field in data:
+            setattr(product, field, data[field])
+    if creating and not product.slug:
+        product.slug = slugify(product.name)
+    if product.currency:
+        product.currency = product.currency.upper()
+    errors = {}
+    if product.price_cents is None or product.price_cents < 0:
+        errors["price_cents"] = ["Must be a whole number of minor units, 0 or more."]
+    if product.stock is None or product.stock < 0:
+        errors["stock"] = ["Must be 0 or more."]
+    if errors:
+        db.session.rollback()
+        raise ValidationFailed("Some fields are invalid.", errors)
+    db.session.add(product)
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict("A product with this SKU or slug exists already.") from error
+    return product

@@ -1,0 +1,36 @@
+"""Catalogue pages: the product grid with search, filter and sort, and product details."""
+
+from flask import Blueprint, render_template, request
+
+from app.catalog import services
+
+bp = Blueprint("catalog", __name__)
+
+
+@bp.get("/products")
+def index():
+    """Paginated grid: ?q= search, ?category= slug (with sub-categories), ?sort=, ?page=."""
+    sort = request.args.get("sort", "name")
+    if sort not in services.SORTS:
+        sort = "name"
+    result = services.list_products(
+        q=request.args.get("q", "")[:100],
+        category=request.args.get("category", ""),
+        sort=sort,
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    return render_template(
+        "catalog/index.html",
+        result=result,
+        categories=services.category_tree(),
+        q=request.args.get("q", ""),
+        category=request.args.get("category", ""),
+        sort=sort,
+        sorts=services.SORTS,
+    )
+
+
+@bp.get("/products/<slug>")
+def detail(slug):
+    """One product with add-to-cart; inactive products are 404."""
+    return render_template("catalog/detail.html", product=services.get_product(slug))

@@ -1,0 +1,8 @@
+"""Column helpers shared by the domain models."""
+
+from datetime import UTC, datetime
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, the form every DateTime column here stores (MariaDB has no time zones)."""
+    return datetime.now(UTC).replace(tzinfo=None)

@@ -1,0 +1,25 @@
+"""Order e-mails: confirmation when placed, notice when shipped. Sent through Flask-Mailman."""
+
+from flask import current_app, render_template, url_for
+from flask_mailman import EmailMessage
+
+from app.orders.models import Order
+
+
+def _send(order: Order, subject: str, template: str) -> None:
+    link = url_for("pages.orders.detail", number=order.number, _external=True)
+    body = render_template(template, order=order, link=link)
+    EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=current_app.config["SECURITY_EMAIL_SENDER"],
+        to=[order.user.email],
+    ).send()
+
+
+def send_order_confirmation(order: Order) -> None:
+    _send(order, f"Your order {order.number}", "orders/email/confirmation.txt")
+
+
+def send_order_shipped(order: Order) -> None:
+    _send(order, f"Your order {order.number} has shipped", "orders/email/shipped.txt")

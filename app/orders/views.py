@@ -1,0 +1,86 @@
+"""Checkout and order history pages (login required)."""
+
+import secrets
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_security import auth_required, current_user
+
+from app.cart import services as cart_services
+from app.errors import DomainError
+from app.orders import services
+from app.orders.forms import CheckoutForm
+from app.payments.providers import enabled_providers
+
+bp = Blueprint("orders", __name__)
+
+
+def _checkout_form() -> CheckoutForm:
+    form = CheckoutForm()
+    form.country.choices = [("", "Choose…"), *services.countries()]
+    form.payment_method.choices = [(p.name, p.label) for p in enabled_providers()]
+    if not form.payment_method.data and form.payment_method.choices:
+        form.payment_method.data = form.payment_method.choices[0][0]
+    if not form.checkout_key.data:
+        form.checkout_key.data = secrets.token_urlsafe(24)
+    return form
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@auth_required()
+def checkout():
+    """Address, payment and summary; placing the order is one service call."""
+    cart = cart_services.get_cart(cart_services.CartOwner(user_id=current_user.id))
+    form = _checkout_form()
+    if form.validate_on_submit():
+        try:
+            order = services.place_order(
+                current_user.id,
+                form.checkout_key.data,
+                form.address(),
+                form.payment_method.data,
+                {"card_number": form.card_number.data},
+            )
+        except DomainError as error:
+            flash(error.message, "danger")
+            for field, messages in (error.fields or {}).items():
+                if field in form:
+                    form[field].errors = list(messages)
+        else:
+            flash(f"Thank you! Your order {order.number} is placed.", "success")
+            return redirect(url_for("pages.orders.detail", number=order.number))
+    elif request.method == "GET" and not cart.lines:
+        flash("Your cart is empty.", "info")
+        return redirect(url_for("pages.cart.show"))
+    return render_template("orders/checkout.html", form=form, cart=cart)
+
+
+@bp.get("/orders")
+@auth_required()
+def index():
+    """The user's orders, newest first."""
+    page = request.args.get("page", 1, type=int) or 1
+    orders, total = services.list_orders_for_user(current_user.id, page=page)
+    return render_template("orders/index.html", orders=orders, total=total, page=page)
+
+
+@bp.get("/orders/<number>")
+@auth_required()
+def detail(number):
+    """One of the user's orders: lines, address, status history."""
+    return render_template(
+        "orders/detail.html", order=services.get_order_for_user(current_user.id, number)
+    )
+
+
+@bp.post("/orders/<number>/cancel")
+@auth_required()
+def cancel(number):
+    """Cancel an order that has not shipped; the stock goes back."""
+    try:
+        services.cancel_own_order(current_user.id, number)
+        flash("Your order is cancelled.", "success")
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        flash(error.message, "danger")
+    return redirect(url_for("pages.orders.detail", number=number))
