@@ -1,18 +1,61 @@
 """Site-wide CLI commands: ``python dbmanager.py <command>`` or ``flask <command>``."""
 
+import time
+
 import click
 from flask.cli import with_appcontext
 
 from app.accounts.services import confirm_email, ensure_roles
-from app.errors import NotFound
+from app.catalog.seed import (
+    SYNTHETIC_BATCH_SIZE,
+    SYNTHETIC_SKU_PREFIX,
+    add_synthetic_products,
+    load_demo_catalogue,
+)
+from app.errors import DomainError, NotFound
 
 
-@click.command()
+@click.command(
+    epilog=(
+        f"--products commits every {SYNTHETIC_BATCH_SIZE} rows. If a run is interrupted, the "
+        "committed rows stay: run it again with the number still missing and it goes on after "
+        "the highest synthetic SKU. To remove every synthetic product, run the SQL "
+        f"DELETE FROM product WHERE sku LIKE '{SYNTHETIC_SKU_PREFIX}%' (and delete the "
+        '"Synthetic" category if the run created one).'
+    )
+)
+@click.option(
+    "--products",
+    "count",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Add N synthetic products for benchmarks instead (no roles, no demo catalogue).",
+)
 @with_appcontext
-def seed():
-    """Load demo data (idempotent): the built-in roles."""
+def seed(count):
+    """Load demo data where it is missing: the built-in roles, and a demo catalogue if the
+    shop has no products yet. Quick and idempotent."""
+    if count is not None:
+        _add_synthetic(count)
+        return
     created = ensure_roles()
     click.echo(f"Roles created: {', '.join(created)}" if created else "Roles already present.")
+    summary = load_demo_catalogue()
+    if summary.loaded:
+        click.echo(f"Loaded {summary.products} products in {summary.categories} categories.")
+    else:
+        click.echo(f"Catalogue already has {summary.products} products: left as it is.")
+
+
+def _add_synthetic(count: int) -> None:
+    started = time.perf_counter()
+    try:
+        with click.progressbar(length=count, label="Adding synthetic products") as bar:
+            added = add_synthetic_products(count, progress=bar.update)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    elapsed = time.perf_counter() - started
+    click.echo(f"Added {added} synthetic products in {elapsed:.1f} s.")
 
 
 @click.command("confirm")

@@ -56,7 +56,7 @@ SECURITY_CACHE_CONTROL = {"private": None, "no-store": None}
 SECURITY_TOKEN_MAX_AGE = 60 * 60 * 24  # API tokens expire after a day
 SECURITY_RETURN_GENERIC_RESPONSES = False  # deliberate: a shop tells "already registered"
 SECURITY_EMAIL_SENDER = "Storefront <no-reply@localhost>"
-SECURITY_MSG_LOGIN = ("Please log in to see this page.", "info")
+SECURITY_MSG_UNAUTHENTICATED = ("Please log in to see this page.", "info")
 
 # Mail (Flask-Mailman). Development writes one .eml file per message to instance/outbox/.
 MAIL_BACKEND = "app.mail.EmailBackend"
@@ -80,6 +80,7 @@ BOOTSTRAP_SERVE_LOCAL = True
 
 # Site
 SITE_NAME = "Storefront"
+SITE_URL = "http://127.0.0.1:5000"  # for links in e-mails sent outside a request (CLI, jobs)
 SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY = 120  # seconds a TOTP code is accepted around now
 SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token
 

@@ -40,6 +40,9 @@ def run_migrations_online():
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     conf_args.setdefault("compare_type", True)
     with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # batch migrations copy and drop tables: foreign keys must not fire meanwhile
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

@@ -21,6 +21,8 @@ for _key in ("DATABASE_URL", "ENV", "SECRET_KEY", "RATELIMIT_STORAGE_URI", "MAIL
 
 from app.accounts.datastore import user_datastore  # noqa: E402
 from app.app_factory import create_app  # noqa: E402
+from app.catalog.models import Category, Product  # noqa: E402
+from app.catalog.services import slugify  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tests.mariadb import MariaDBServer  # noqa: E402
 from tests.servers import RedisServer  # noqa: E402
@@ -162,10 +164,56 @@ def user_factory(app):
     return factory
 
 
+def make_category(app, name="Tea", parent_id=None) -> int:
+    with app.app_context():
+        category = Category(name=name, slug=slugify(name), parent_id=parent_id)
+        db.session.add(category)
+        db.session.commit()
+        return category.id
+
+
+def make_product(app, name="Green Tea", **fields) -> int:
+    """Create an active product (stock 10, EUR 4.50 unless given) and return its id."""
+    values = {
+        "sku": f"SKU-{slugify(name).upper()}",
+        "slug": slugify(name),
+        "name": name,
+        "description": f"About {name}.",
+        "price_cents": 450,
+        "currency": "EUR",
+        "stock": 10,
+        "is_active": True,
+        **fields,
+    }
+    with app.app_context():
+        product = Product(**values)
+        db.session.add(product)
+        db.session.commit()
+        return product.id
+
+
+@pytest.fixture
+def product_factory(app):
+    def factory(name="Green Tea", **fields):
+        return make_product(app, name, **fields)
+
+    return factory
+
+
+@pytest.fixture
+def category_factory(app):
+    def factory(name="Tea", parent_id=None):
+        return make_category(app, name, parent_id)
+
+    return factory
+
+
 def csrf_token(client, path="/login") -> str:
     """Load a form page and return its CSRF token (stored in the session)."""
     html = client.get(path).get_data(as_text=True)
-    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html)
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', html
+    )
     assert match, f"no csrf_token on {path}"
     return match.group(1)
 

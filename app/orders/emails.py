@@ -1,13 +1,22 @@
 """Order e-mails: confirmation when placed, notice when shipped. Sent through Flask-Mailman."""
 
-from flask import current_app, render_template, url_for
+from flask import current_app, has_request_context, render_template, url_for
 from flask_mailman import EmailMessage
 
 from app.orders.models import Order
 
 
+def _order_link(order: Order) -> str:
+    """Absolute link to the order: from the request's host, else from ``SITE_URL``."""
+    if has_request_context():
+        return url_for("pages.orders.detail", number=order.number, _external=True)
+    site = current_app.config["SITE_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=site):
+        return url_for("pages.orders.detail", number=order.number, _external=True)
+
+
 def _send(order: Order, subject: str, template: str) -> None:
-    link = url_for("pages.orders.detail", number=order.number, _external=True)
+    link = _order_link(order)
     body = render_template(template, order=order, link=link)
     EmailMessage(
         subject=subject,

@@ -1,0 +1,527 @@
+"""Demo catalogue for a fresh shop, and synthetic products in bulk for benchmarks."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from flask import current_app
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from app.catalog.models import Category, Product
+from app.catalog.services import slugify
+from app.errors import Conflict, ValidationFailed
+from app.extensions import db
+from app.models_base import utcnow
+
+SYNTHETIC_BATCH_SIZE = 5000
+SYNTHETIC_CATEGORY = "Synthetic"
+SYNTHETIC_IMAGE = "synthetic.svg"
+# Synthetic SKUs are SF-SYN-00000001, ...; their slugs are the SKUs in lower case.
+SYNTHETIC_SKU_PREFIX = "SF-SYN-"
+SYNTHETIC_DIGITS = 8
+
+
+class DemoCategory(NamedTuple):
+    name: str
+    parent: str | None = None
+    sku_code: str = ""  # the middle part of its products' SKUs: SF-TEA-001
+    image: str = ""  # under app/static/products/, shared by its products
+
+
+class DemoProduct(NamedTuple):
+    name: str
+    price_cents: int
+    stock: int
+    description: str
+    featured: bool = False
+
+
+DEMO_CATEGORIES = (
+    DemoCategory("Coffee & Tea"),
+    DemoCategory("Coffee", "Coffee & Tea", "COF", "coffee.svg"),
+    DemoCategory("Tea", "Coffee & Tea", "TEA", "tea.svg"),
+    DemoCategory("Kitchen"),
+    DemoCategory("Cookware", "Kitchen", "CKW", "cookware.svg"),
+    DemoCategory("Tableware", "Kitchen", "TBL", "tableware.svg"),
+    DemoCategory("Books", None, "BOK", "books.svg"),
+    DemoCategory("Stationery", None, "STA", "stationery.svg"),
+    DemoCategory("Home", None, "HOM", "home.svg"),
+)
+
+DEMO_PRODUCTS: dict[str, tuple[DemoProduct, ...]] = {
+    "Coffee": (
+        DemoProduct(
+            "Ethiopia Yirgacheffe Beans 250 g",
+            1290,
+            42,
+            "Washed Arabica with notes of jasmine, bergamot and lemon. Roasted light for filter.",
+            featured=True,
+        ),
+        DemoProduct(
+            "Colombia Huila Beans 250 g",
+            1150,
+            35,
+            "A balanced medium roast with caramel sweetness and a hint of red apple.",
+        ),
+        DemoProduct(
+            "House Espresso Blend 1 kg",
+            3490,
+            18,
+            "Brazilian and Indian beans roasted dark for a thick crema and chocolate finish.",
+            featured=True,
+        ),
+        DemoProduct(
+            "Decaf Mexico Chiapas 250 g",
+            1190,
+            4,
+            "Swiss Water decaffeinated, so all of the nutty flavour and none of the caffeine.",
+        ),
+        DemoProduct(
+            "Guatemala Antigua Ground 250 g",
+            1090,
+            27,
+            "Ground for cafetière and drip. Cocoa, spice and a smoky finish.",
+        ),
+        DemoProduct(
+            "Ceramic Pour-Over Dripper",
+            2400,
+            15,
+            "A size 02 cone dripper in glazed porcelain that holds its heat while you brew.",
+        ),
+        DemoProduct(
+            "Hand Coffee Grinder",
+            5900,
+            0,
+            "Conical steel burrs with 40 click settings, from espresso fine to cold-brew coarse.",
+        ),
+        DemoProduct(
+            "Paper Filters, 100 Pack",
+            590,
+            120,
+            "Unbleached size 02 filters that leave no papery taste in the cup.",
+        ),
+    ),
+    "Tea": (
+        DemoProduct(
+            "Darjeeling First Flush 100 g",
+            1490,
+            22,
+            "Spring-picked leaves from the Himalayan foothills, bright and floral with a muscatel "
+            "note.",
+            featured=True,
+        ),
+        DemoProduct(
+            "Assam Breakfast Tea 250 g",
+            990,
+            64,
+            "A strong, malty black tea that stands up to milk.",
+        ),
+        DemoProduct(
+            "Japanese Sencha 100 g",
+            1350,
+            31,
+            "Steamed green tea with a fresh, grassy sweetness. Brew at 70 °C for two minutes.",
+        ),
+        DemoProduct(
+            "Earl Grey Loose Leaf 150 g",
+            1050,
+            3,
+            "Ceylon black tea scented with natural oil of bergamot.",
+        ),
+        DemoProduct(
+            "Chamomile Flowers 80 g",
+            790,
+            40,
+            "Whole Egyptian chamomile blossoms for a calm, honeyed evening cup.",
+        ),
+        DemoProduct(
+            "Jasmine Pearls 100 g",
+            1690,
+            12,
+            "Green tea rolled by hand into pearls and layered with fresh jasmine blossoms.",
+        ),
+        DemoProduct(
+            "Cast Iron Teapot 0.8 l",
+            4500,
+            9,
+            "An enamelled cast iron pot with a removable stainless steel infuser.",
+        ),
+        DemoProduct(
+            "Bamboo Tea Scoop",
+            450,
+            75,
+            "One level scoop is the right amount of leaf for one cup.",
+        ),
+    ),
+    "Cookware": (
+        DemoProduct(
+            "Cast Iron Skillet 26 cm",
+            4990,
+            20,
+            "Pre-seasoned and oven safe. Sears steak, bakes cornbread and lasts for generations.",
+            featured=True,
+        ),
+        DemoProduct(
+            "Stainless Steel Saucepan 2 l",
+            3900,
+            14,
+            "Tri-ply base for even heat, with a glass lid and a pouring lip.",
+        ),
+        DemoProduct(
+            "Enamelled Dutch Oven 4.5 l",
+            11900,
+            5,
+            "Slow-cook stews on the hob or bake bread in the oven. Comes in deep red.",
+            featured=True,
+        ),
+        DemoProduct(
+            "Non-Stick Frying Pan 28 cm",
+            3490,
+            26,
+            "A PFOA-free ceramic coating that lets eggs slide out. Suitable for induction.",
+        ),
+        DemoProduct(
+            "Carbon Steel Wok 32 cm",
+            4290,
+            0,
+            "Thin and quick to heat, for proper wok hei. Season it before first use.",
+        ),
+        DemoProduct(
+            "Stockpot 8 l",
+            5490,
+            7,
+            "Big enough for stock, pasta for a crowd or a batch of jam.",
+        ),
+        DemoProduct(
+            "Silicone Spatula Set",
+            1290,
+            58,
+            "Three heat-resistant spatulas with beech handles.",
+        ),
+    ),
+    "Tableware": (
+        DemoProduct(
+            "Stoneware Dinner Plates, Set of 4",
+            4800,
+            16,
+            "Reactive glaze in sea grey, so each plate is slightly different. Dishwasher safe.",
+            featured=True,
+        ),
+        DemoProduct(
+            "Porcelain Espresso Cups, Set of 2",
+            2200,
+            24,
+            "Thick-walled 80 ml cups with saucers that keep a shot hot.",
+        ),
+        DemoProduct(
+            "Linen Napkins, Set of 4",
+            2600,
+            30,
+            "Stonewashed European linen that gets softer with every wash.",
+        ),
+        DemoProduct(
+            "Glass Water Carafe 1 l",
+            1900,
+            2,
+            "Mouth-blown glass with a cup that doubles as a lid.",
+        ),
+        DemoProduct(
+            "Olive Wood Serving Board",
+            3400,
+            11,
+            "Cut from a single piece of olive wood; every grain pattern is unique.",
+        ),
+        DemoProduct(
+            "Cutlery Set for 6, 24 Pieces",
+            8900,
+            8,
+            "Brushed stainless steel knives, forks and spoons with a satin finish.",
+        ),
+        DemoProduct(
+            "Ceramic Salad Bowl",
+            2900,
+            19,
+            "A wide 28 cm bowl glazed white inside and left raw outside.",
+        ),
+    ),
+    "Books": (
+        DemoProduct(
+            "The Home Barista",
+            2490,
+            13,
+            "A practical guide to brewing café-quality coffee at home, from grind to latte art.",
+        ),
+        DemoProduct(
+            "A Year of Tea",
+            2290,
+            10,
+            "Fifty-two teas, one for each week, with their stories and how to brew them.",
+        ),
+        DemoProduct(
+            "Simple Suppers",
+            2690,
+            21,
+            "Eighty weeknight recipes that need one pan and about thirty minutes.",
+            featured=True,
+        ),
+        DemoProduct(
+            "The Bread Book",
+            2990,
+            6,
+            "Sourdough, rye and flatbreads explained step by step, with a starter diary.",
+        ),
+        DemoProduct(
+            "Pride and Prejudice",
+            990,
+            33,
+            "Jane Austen's classic novel of manners in a cloth-bound pocket edition.",
+        ),
+        DemoProduct(
+            "Moby-Dick",
+            1190,
+            1,
+            "Herman Melville's great sea story in a cloth-bound pocket edition.",
+        ),
+        DemoProduct(
+            "Walking the Coast",
+            1990,
+            17,
+            "Twenty coastal walks with maps, tide tables and the best places to stop for tea.",
+        ),
+    ),
+    "Stationery": (
+        DemoProduct(
+            "A5 Dotted Notebook",
+            1490,
+            80,
+            "192 numbered pages of 100 g/m² paper that fountain pen ink will not bleed through.",
+            featured=True,
+        ),
+        DemoProduct(
+            "Fountain Pen, Medium Nib",
+            3200,
+            12,
+            "A steel nib, a piston converter and a matt black barrel.",
+        ),
+        DemoProduct(
+            "Bottled Ink, Blue-Black 50 ml",
+            1100,
+            0,
+            "A quick-drying, water-resistant ink for everyday writing.",
+        ),
+        DemoProduct(
+            "Graphite Pencils, Set of 12",
+            890,
+            45,
+            "Cedar pencils from 4H to 8B for drawing and sketching.",
+        ),
+        DemoProduct(
+            "Weekly Planner 2026",
+            1790,
+            28,
+            "A week on two pages, with monthly overviews and a ribbon marker.",
+        ),
+        DemoProduct(
+            "Letterpress Greeting Cards, 6 Pack",
+            1500,
+            22,
+            "Blank cards pressed on cotton paper, with kraft envelopes.",
+        ),
+        DemoProduct(
+            "Brass Desk Ruler 30 cm",
+            1990,
+            5,
+            "Solid brass with etched metric markings; it ages to a warm patina.",
+        ),
+    ),
+    "Home": (
+        DemoProduct(
+            "Soy Wax Candle, Fig & Cedar",
+            2400,
+            36,
+            "Hand-poured in a reusable amber glass jar; burns for about 45 hours.",
+        ),
+        DemoProduct(
+            "Wool Throw Blanket",
+            7900,
+            9,
+            "Woven from lambswool in a herringbone pattern, 130 by 180 cm.",
+        ),
+        DemoProduct(
+            "Linen Cushion Cover",
+            2900,
+            23,
+            "A 45 by 45 cm cover with a hidden zip, in natural oatmeal.",
+        ),
+        DemoProduct(
+            "Ceramic Bud Vase",
+            1800,
+            14,
+            "A small hand-thrown vase for a single stem or a few dried grasses.",
+        ),
+        DemoProduct(
+            "Beeswax Food Wraps, Set of 3",
+            1600,
+            50,
+            "A reusable alternative to cling film, in three sizes.",
+        ),
+        DemoProduct(
+            "Doormat, Natural Coir",
+            2700,
+            18,
+            "Thick coconut fibre on a non-slip backing, 40 by 60 cm.",
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    loaded: bool  # False: the catalogue had products and was left as it was
+    products: int  # loaded, or found when nothing was loaded
+    categories: int  # used by the demo, or found when nothing was loaded
+
+
+def load_demo_catalogue() -> DemoSummary:
+    """Load the demo categories and products into a catalogue without products (one commit)."""
+    existing = db.session.scalar(select(func.count(Product.id)))
+    if existing:
+        return _unchanged(existing)
+    currency = current_app.config["SHOP_CURRENCY"]
+    categories: dict[str, Category] = {}
+    products = 0
+    for spec in DEMO_CATEGORIES:
+        category = _get_or_create_category(spec, categories.get(spec.parent))
+        categories[spec.name] = category
+        for number, item in enumerate(DEMO_PRODUCTS.get(spec.name, ()), start=1):
+            db.session.add(
+                Product(
+                    sku=f"SF-{spec.sku_code}-{number:03d}",
+                    slug=slugify(item.name),
+                    name=item.name,
+                    description=item.description,
+                    price_cents=item.price_cents,
+                    currency=currency,
+                    stock=item.stock,
+                    is_active=True,
+                    is_featured=item.featured,
+                    image=spec.image,
+                    category=category,
+                )
+            )
+            products += 1
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another seed (a second `make run`) loaded the catalogue since the count above.
+        db.session.rollback()
+        existing = db.session.scalar(select(func.count(Product.id)))
+        if existing:
+            return _unchanged(existing)
+        raise
+    return DemoSummary(loaded=True, products=products, categories=len(categories))
+
+
+def _unchanged(products: int) -> DemoSummary:
+    categories = db.session.scalar(select(func.count(Category.id)))
+    return DemoSummary(loaded=False, products=products, categories=categories)
+
+
+def _get_or_create_category(spec: DemoCategory, parent: Category | None) -> Category:
+    """Reuse a category an admin made already (same slug), so its slug cannot collide."""
+    slug = slugify(spec.name)
+    category = db.session.scalar(select(Category).where(Category.slug == slug))
+    if category is None:
+        category = Category(name=spec.name, slug=slug, parent=parent)
+        db.session.add(category)
+        db.session.flush()
+    return category
+
+
+SYNTHETIC_ADJECTIVES = "Classic Compact Deluxe Everyday Handmade Large Modern Rustic Small".split()
+SYNTHETIC_NOUNS = "Mug Notebook Teapot Skillet Bowl Candle Pen Blanket Grinder Vase Kettle".split()
+
+
+def add_synthetic_products(count: int, progress: Callable[[int], None] | None = None) -> int:
+    """Bulk-insert ``count`` synthetic products for benchmarks; return how many were added.
+
+    They go round-robin into the existing leaf categories (a "Synthetic" category when
+    there are none), numbered after the highest synthetic SKU already present, so a second
+    run or a run after an interruption never collides. Each batch commits on its own;
+    ``progress`` is called with the number of rows of each committed batch.
+    """
+    if count < 1:
+        raise ValidationFailed("The number of products must be 1 or more.")
+    category_ids = _synthetic_category_ids()
+    currency = current_app.config["SHOP_CURRENCY"]
+    first = _next_synthetic_number()
+    if first + count - 1 >= 10**SYNTHETIC_DIGITS:
+        raise ValidationFailed(f"Synthetic SKUs stop at {10**SYNTHETIC_DIGITS - 1}.")
+    added = 0
+    while added < count:
+        size = min(SYNTHETIC_BATCH_SIZE, count - added)
+        now = utcnow()
+        rows = [_synthetic_row(first + added + i, category_ids, currency, now) for i in range(size)]
+        try:
+            db.session.execute(insert(Product), rows)
+            db.session.commit()
+        except IntegrityError as error:
+            db.session.rollback()
+            raise Conflict(
+                f"A synthetic SKU or slug exists already (another run at the same time?); "
+                f"{added} products were added before it."
+            ) from error
+        added += size
+        if progress is not None:
+            progress(size)
+    return added
+
+
+def _synthetic_category_ids() -> list[int]:
+    """Ids of the categories without sub-categories; creates "Synthetic" when there are none."""
+    parent_ids = select(Category.parent_id).where(Category.parent_id.is_not(None))
+    ids = list(
+        db.session.scalars(
+            select(Category.id).where(Category.id.not_in(parent_ids)).order_by(Category.id)
+        )
+    )
+    if ids:
+        return ids
+    category = Category(name=SYNTHETIC_CATEGORY, slug=slugify(SYNTHETIC_CATEGORY))
+    db.session.add(category)
+    db.session.commit()
+    return [category.id]
+
+
+def _next_synthetic_number() -> int:
+    """One past the highest synthetic number used by a SKU or a slug."""
+    pattern = SYNTHETIC_SKU_PREFIX + "_" * SYNTHETIC_DIGITS
+    highest = [
+        db.session.scalar(select(func.max(Product.sku)).where(Product.sku.like(pattern))),
+        db.session.scalar(select(func.max(Product.slug)).where(Product.slug.like(pattern.lower()))),
+    ]
+    numbers = [int(v[-SYNTHETIC_DIGITS:]) for v in highest if v and v[-SYNTHETIC_DIGITS:].isdigit()]
+    return max(numbers, default=0) + 1
+
+
+def _synthetic_row(number: int, category_ids: list[int], currency: str, now: datetime) -> dict:
+    sku = f"{SYNTHETIC_SKU_PREFIX}{number:0{SYNTHETIC_DIGITS}d}"
+    adjective = SYNTHETIC_ADJECTIVES[number % len(SYNTHETIC_ADJECTIVES)]
+    noun = SYNTHETIC_NOUNS[number % len(SYNTHETIC_NOUNS)]
+    return {
+        "sku": sku,
+        "slug": sku.lower(),
+        "name": f"{adjective} {noun} {number}",
+        "description": f"Synthetic product number {number}, made for benchmarks.",
+        "price_cents": 100 + (number * 7919) % 20000,
+        "currency": currency,
+        "stock": (number * 37) % 101,  # 0 to 100, about one in a hundred out of stock
+        "is_active": True,
+        "is_featured": False,
+        "image": SYNTHETIC_IMAGE,
+        "category_id": category_ids[number % len(category_ids)],
+        "created_at": now,
+        "updated_at": now,
+    }

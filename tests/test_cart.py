@@ -1,0 +1,218 @@
+"""The cart: anonymous (signed cookie) and per user, quantities within stock, merge at login."""
+
+from sqlalchemy import func, select
+
+from app.cart.models import Cart, CartItem
+from app.cart.services import CartOwner, add_to_cart, get_cart
+from app.extensions import db
+from tests.conftest import PASSWORD, csrf_token, login
+
+
+def add(client, product_id, quantity=1, next_url=None):
+    data = {
+        "product_id": str(product_id),
+        "quantity": str(quantity),
+        "csrf_token": csrf_token(client, "/products"),
+    }
+    if next_url:
+        data["next"] = next_url
+    return client.post("/cart/add", data=data)
+
+
+def cart_rows(app) -> list[tuple]:
+    """(cart user_id, has token, product_id, quantity) for every item, ordered."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(Cart.user_id, Cart.token.is_not(None), CartItem.product_id, CartItem.quantity)
+            .join(CartItem.cart)
+            .order_by(Cart.id, CartItem.product_id)
+        ).all()
+        return [tuple(r) for r in rows]
+
+
+def csrf_for_cart_forms(client) -> str:
+    return csrf_token(client, "/products")
+
+
+def test_anonymous_visitor_gets_a_cart_and_a_signed_httponly_cookie(app, client, product_factory):
+    product_id = product_factory(stock=5)
+
+    response = add(client, product_id, 2)
+
+    assert response.status_code == 302
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("cart="))
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert cart_rows(app) == [(None, True, product_id, 2)]
+    html = client.get("/cart").get_data(as_text=True)
+    assert 'id="cart-subtotal">€9.00<' in html
+
+
+def test_adding_again_adds_up_in_the_same_cart(app, client, product_factory):
+    product_id = product_factory(stock=5)
+    add(client, product_id, 2)
+
+    add(client, product_id, 1)
+
+    assert cart_rows(app) == [(None, True, product_id, 3)]
+
+
+def test_tampered_cart_cookie_is_ignored(app, client, product_factory):
+    product_id = product_factory(stock=5)
+    add(client, product_id, 2)
+    client.set_cookie("cart", "forged-value")
+
+    html = client.get("/cart").get_data(as_text=True)
+
+    assert 'id="cart-empty"' in html
+
+
+def test_other_visitors_do_not_see_my_cart(app, client, product_factory):
+    product_id = product_factory(stock=5)
+    add(client, product_id, 2)
+
+    html = app.test_client().get("/cart").get_data(as_text=True)
+
+    assert 'id="cart-empty"' in html
+
+
+def test_quantity_over_stock_is_refused_and_nothing_changes(app, client, product_factory):
+    product_id = product_factory(stock=3)
+    add(client, product_id, 2)
+
+    response = add(client, product_id, 2, next_url="/products/green-tea")
+
+    assert response.headers["Location"] == "/products/green-tea"
+    assert "Only 3 of Green Tea left in stock." in client.get("/cart").get_data(as_text=True)
+    assert cart_rows(app) == [(None, True, product_id, 2)]
+
+
+def test_add_never_redirects_off_site(client, product_factory):
+    product_id = product_factory(stock=0)
+
+    response = add(client, product_id, 1, next_url="https://evil.example/")
+
+    assert response.headers["Location"] == "/cart"
+
+
+def test_bad_quantities_are_refused_with_a_message(app, client, product_factory):
+    product_id = product_factory(stock=5)
+    add(client, product_id, 1)
+    token = csrf_for_cart_forms(client)
+
+    for quantity in ("0", "-1", "abc", "2.5", ""):
+        client.post(
+            "/cart/update",
+            data={"product_id": product_id, "quantity": quantity, "csrf_token": token},
+        )
+        html = client.get("/cart").get_data(as_text=True)
+        assert "Quantity must be a whole number of 1 or more." in html, quantity
+
+    assert cart_rows(app) == [(None, True, product_id, 1)]
+
+
+def test_update_and_remove(app, client, product_factory):
+    tea = product_factory("Green Tea", stock=5)
+    mug = product_factory("Mug", stock=5, price_cents=1000)
+    add(client, tea, 1)
+    add(client, mug, 1)
+    token = csrf_for_cart_forms(client)
+
+    client.post("/cart/update", data={"product_id": tea, "quantity": "4", "csrf_token": token})
+    client.post("/cart/remove", data={"product_id": mug, "csrf_token": token})
+
+    assert cart_rows(app) == [(None, True, tea, 4)]
+    assert 'id="cart-subtotal">€18.00<' in client.get("/cart").get_data(as_text=True)
+
+
+def test_cart_forms_need_csrf(app, client, product_factory):
+    product_id = product_factory(stock=5)
+
+    response = client.post("/cart/add", data={"product_id": product_id, "quantity": "1"})
+
+    assert response.status_code == 400
+    assert cart_rows(app) == []
+
+
+def test_inactive_or_unknown_product_cannot_be_added(app, client, product_factory):
+    hidden = product_factory("Hidden", is_active=False)
+
+    add(client, hidden, 1)
+    add(client, 999999, 1)
+
+    assert cart_rows(app) == []
+    assert "No such product." in client.get("/cart").get_data(as_text=True)
+
+
+def test_price_always_comes_from_the_catalogue(app, client, product_factory):
+    product_id = product_factory(stock=5, price_cents=450)
+    client.post(
+        "/cart/add",
+        data={
+            "product_id": product_id,
+            "quantity": "1",
+            "price_cents": "1",
+            "csrf_token": csrf_for_cart_forms(client),
+        },
+    )
+    with app.app_context():
+        from app.catalog.models import Product
+
+        db.session.get(Product, product_id).price_cents = 500
+        db.session.commit()
+
+    assert 'id="cart-subtotal">€5.00<' in client.get("/cart").get_data(as_text=True)
+
+
+def test_logged_in_cart_persists_across_sessions(app, client, user_factory, product_factory):
+    user_factory()
+    product_id = product_factory(stock=5)
+    login(client)
+    add(client, product_id, 2)
+
+    other_browser = app.test_client()
+    login(other_browser)
+
+    assert "€9.00" in other_browser.get("/cart").get_data(as_text=True)
+
+
+def test_login_merges_anonymous_cart_adding_up_capped_by_stock(
+    app, client, user_factory, product_factory
+):
+    user_id = user_factory()
+    tea = product_factory("Green Tea", stock=5)
+    mug = product_factory("Mug", stock=5)
+    with app.app_context():
+        add_to_cart(CartOwner(user_id=user_id), tea, 3)
+    add(client, tea, 4)
+    add(client, mug, 1)
+
+    response = login(client)
+
+    assert "cart=;" in "".join(response.headers.getlist("Set-Cookie"))
+    assert cart_rows(app) == [(user_id, False, tea, 5), (user_id, False, mug, 1)]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Cart.id))) == 1
+
+
+def test_merge_skips_products_now_out_of_stock(app, client, user_factory, product_factory):
+    user_id = user_factory()
+    tea = product_factory("Green Tea", stock=5)
+    add(client, tea, 2)
+    with app.app_context():
+        from app.catalog.models import Product
+
+        db.session.get(Product, tea).stock = 0
+        db.session.commit()
+
+    login(client)
+
+    with app.app_context():
+        assert get_cart(CartOwner(user_id=user_id)).lines == []
+    assert cart_rows(app) == []
+
+
+def test_login_page_with_password_still_required(client, user_factory):
+    user_factory()
+
+    assert login(client, password=PASSWORD + "x").status_code == 200

@@ -1,0 +1,371 @@
+"""Checkout and orders: one transaction, payments, the state machine, e-mails, privacy."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.cart.models import CartItem
+from app.cart.services import CartOwner, add_to_cart
+from app.catalog.models import Product
+from app.errors import InvalidTransition, OutOfStock, ValidationFailed
+from app.extensions import db
+from app.orders import services
+from app.orders.models import Order, OrderEvent, Payment
+from app.payments.providers import PaymentDeclined
+from tests.conftest import csrf_token, login
+
+GOOD_CARD = "4242 4242 4242 4242"
+DECLINED_CARD = "4000 0000 0000 0002"
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "1 Analytical St",
+    "line2": "",
+    "city": "London",
+    "postcode": "N1 1AA",
+    "country": "GB",
+}
+
+
+def stock(app, product_id) -> int:
+    with app.app_context():
+        return db.session.get(Product, product_id).stock
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def fill_cart(app, user_id, *items):
+    with app.app_context():
+        for product_id, quantity in items:
+            add_to_cart(CartOwner(user_id=user_id), product_id, quantity)
+
+
+def checkout_form(client, card=GOOD_CARD, method="test", **address):
+    html = client.get("/checkout").get_data(as_text=True)
+    key = re.search(r'name="checkout_key" type="hidden" value="([^"]+)"', html).group(1)
+    return {
+        **ADDRESS,
+        **address,
+        "payment_method": method,
+        "card_number": card,
+        "checkout_key": key,
+        "csrf_token": csrf_token(client, "/checkout"),
+    }
+
+
+def place(app, user_id, key="k1", card=GOOD_CARD, method="test", address=ADDRESS):
+    with app.app_context():
+        order = services.place_order(user_id, key, address, method, {"card_number": card})
+        return order.number
+
+
+@pytest.fixture
+def shopper(app, client, user_factory, product_factory):
+    """A logged-in customer with 2 Green Tea (stock 5, €4.50) and 1 Mug (stock 2, €10)."""
+    user_id = user_factory()
+    tea = product_factory("Green Tea", stock=5, price_cents=450)
+    mug = product_factory("Mug", stock=2, price_cents=1000)
+    fill_cart(app, user_id, (tea, 2), (mug, 1))
+    login(client)
+    return {"user_id": user_id, "tea": tea, "mug": mug}
+
+
+# Checkout through the pages
+
+
+def test_checkout_needs_login(client):
+    response = client.get("/checkout")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_checkout_with_test_card_places_a_paid_order(app, client, shopper, outbox):
+    response = client.post("/checkout", data=checkout_form(client))
+
+    assert response.status_code == 302
+    number = response.headers["Location"].rsplit("/", 1)[1]
+    assert re.fullmatch(r"SF-[A-HJ-NP-Z2-9]{10}", number)
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        assert order.status == "paid"
+        assert (order.subtotal_cents, order.total_cents, order.currency) == (1900, 1900, "EUR")
+        assert [
+            (line.sku, line.name, line.unit_price_cents, line.quantity) for line in order.lines
+        ] == [("SKU-GREEN-TEA", "Green Tea", 450, 2), ("SKU-MUG", "Mug", 1000, 1)]
+        assert [(e.from_status, e.to_status) for e in order.events] == [
+            (None, "pending_payment"),
+            ("pending_payment", "paid"),
+        ]
+        assert [(p.provider, p.status, p.amount_cents) for p in order.payments] == [
+            ("test", "succeeded", 1900)
+        ]
+        assert (order.ship_name, order.ship_country) == ("Ada Lovelace", "GB")
+    assert (stock(app, shopper["tea"]), stock(app, shopper["mug"])) == (3, 1)
+    assert count(app, CartItem) == 0
+    assert [m.subject for m in outbox] == [f"Your order {number}"]
+    assert "€19.00" in outbox[0].body
+    page = client.get(f"/orders/{number}").get_data(as_text=True)
+    assert 'id="order-status">Paid<' in page
+
+
+def test_declined_card_leaves_no_order_and_no_stock_change(app, client, shopper, outbox):
+    response = client.post("/checkout", data=checkout_form(client, card=DECLINED_CARD))
+
+    assert response.status_code == 200
+    assert "Your card was declined. No order was placed." in response.get_data(as_text=True)
+    assert count(app, Order) == 0
+    assert count(app, Payment) == 0
+    assert (stock(app, shopper["tea"]), stock(app, shopper["mug"])) == (5, 2)
+    assert count(app, CartItem) == 2
+    assert outbox == []
+
+
+def test_bank_transfer_leaves_the_order_pending(app, client, shopper):
+    response = client.post("/checkout", data=checkout_form(client, card="", method="manual"))
+
+    number = response.headers["Location"].rsplit("/", 1)[1]
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        assert order.status == "pending_payment"
+        assert [(p.provider, p.status) for p in order.payments] == [("manual", "pending")]
+    assert "by bank transfer" in client.get(f"/orders/{number}").get_data(as_text=True)
+
+
+def test_invalid_address_shows_errors_keeps_input_and_writes_nothing(app, client, shopper):
+    response = client.post(
+        "/checkout", data=checkout_form(client, name="", country="XX", city="Paris")
+    )
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "This field is required." in html
+    assert 'value="Paris"' in html
+    assert count(app, Order) == 0
+    assert stock(app, shopper["tea"]) == 5
+
+
+def test_double_submit_creates_one_order(app, client, shopper):
+    form = checkout_form(client)
+
+    first = client.post("/checkout", data=form)
+    second = client.post("/checkout", data=form)
+
+    assert first.headers["Location"] == second.headers["Location"]
+    assert count(app, Order) == 1
+    assert stock(app, shopper["tea"]) == 3
+
+
+def test_out_of_stock_at_checkout_is_a_clear_message(app, client, shopper):
+    with app.app_context():
+        db.session.get(Product, shopper["mug"]).stock = 0
+        db.session.commit()
+
+    response = client.post("/checkout", data=checkout_form(client))
+
+    assert "Sorry, Mug is out of stock" in response.get_data(as_text=True)
+    assert count(app, Order) == 0
+    assert stock(app, shopper["tea"]) == 5
+    assert count(app, CartItem) == 2
+
+
+def test_empty_cart_checkout_goes_back_to_cart(client, user_factory):
+    user_factory()
+    login(client)
+
+    response = client.get("/checkout")
+
+    assert response.headers["Location"] == "/cart"
+
+
+def test_checkout_uses_the_price_at_checkout_time(app, client, shopper):
+    form = checkout_form(client)
+    with app.app_context():
+        db.session.get(Product, shopper["tea"]).price_cents = 500
+        db.session.commit()
+
+    client.post("/checkout", data={**form, "price_cents": "1"})
+
+    with app.app_context():
+        assert db.session.scalar(select(Order.total_cents)) == 2000
+
+
+# Services
+
+
+def test_place_order_refuses_empty_cart(app, user_factory):
+    user_id = user_factory()
+
+    with app.app_context(), pytest.raises(ValidationFailed, match="Your cart is empty."):
+        services.place_order(user_id, "k", ADDRESS, "test", {"card_number": GOOD_CARD})
+
+
+def test_place_order_is_idempotent_per_key(app, user_factory, product_factory):
+    user_id = user_factory()
+    tea = product_factory(stock=5)
+    fill_cart(app, user_id, (tea, 1))
+
+    assert place(app, user_id, key="same") == place(app, user_id, key="same")
+    assert count(app, Order) == 1
+
+
+def test_out_of_stock_service_error(app, user_factory, product_factory):
+    user_id = user_factory()
+    tea = product_factory(stock=1)
+    fill_cart(app, user_id, (tea, 1))
+    with app.app_context():
+        db.session.get(Product, tea).stock = 0
+        db.session.commit()
+
+    with pytest.raises(OutOfStock):
+        place(app, user_id)
+    assert stock(app, tea) == 0
+
+
+def test_declined_service_error(app, user_factory, product_factory):
+    user_id = user_factory()
+    tea = product_factory(stock=3)
+    fill_cart(app, user_id, (tea, 2))
+
+    with pytest.raises(PaymentDeclined):
+        place(app, user_id, card=DECLINED_CARD.replace(" ", ""))
+    assert stock(app, tea) == 3
+
+
+# State machine
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        (["paid", "shipped", "delivered"], True),
+        (["cancelled"], True),
+        (["paid", "cancelled"], True),
+        (["shipped"], False),
+        (["paid", "shipped", "cancelled"], False),
+        (["cancelled", "paid"], False),
+        (["paid", "pending_payment"], False),
+    ],
+)
+def test_state_machine(app, user_factory, product_factory, path, allowed):
+    user_id = user_factory()
+    tea = product_factory(stock=5)
+    fill_cart(app, user_id, (tea, 1))
+    number = place(app, user_id, method="manual")
+    with app.app_context():
+        if allowed:
+            for status in path:
+                services.transition(number, status, actor_id=user_id)
+            assert services.get_order(number).status == path[-1]
+        else:
+            *ok, bad = path
+            for status in ok:
+                services.transition(number, status, actor_id=user_id)
+            events_before = db.session.scalar(select(func.count(OrderEvent.id)))
+            with pytest.raises(InvalidTransition):
+                services.transition(number, bad, actor_id=user_id)
+            assert db.session.scalar(select(func.count(OrderEvent.id))) == events_before
+
+
+def test_every_transition_is_an_event_with_actor(app, user_factory, product_factory):
+    user_id = user_factory()
+    admin_id = user_factory(email="boss@example.com")
+    tea = product_factory(stock=5)
+    fill_cart(app, user_id, (tea, 1))
+    number = place(app, user_id, method="manual")
+
+    with app.app_context():
+        services.transition(number, "paid", actor_id=admin_id, note="Transfer received.")
+        order = services.get_order(number)
+        assert [(e.from_status, e.to_status, e.actor_id, e.note) for e in order.events] == [
+            (None, "pending_payment", user_id, ""),
+            ("pending_payment", "paid", admin_id, "Transfer received."),
+        ]
+        assert all(e.created_at is not None for e in order.events)
+
+
+def test_cancel_puts_stock_back(app, client, shopper):
+    number = client.post("/checkout", data=checkout_form(client)).headers["Location"][8:]
+
+    response = client.post(
+        f"/orders/{number}/cancel", data={"csrf_token": csrf_token(client, f"/orders/{number}")}
+    )
+
+    assert response.status_code == 302
+    assert (stock(app, shopper["tea"]), stock(app, shopper["mug"])) == (5, 2)
+    assert 'id="order-status">Cancelled<' in client.get(f"/orders/{number}").get_data(as_text=True)
+
+
+def test_shipped_order_cannot_be_cancelled_by_customer(app, client, shopper):
+    number = client.post("/checkout", data=checkout_form(client)).headers["Location"][8:]
+    with app.app_context():
+        services.transition(number, "shipped", actor_id=None)
+
+    client.post(
+        f"/orders/{number}/cancel", data={"csrf_token": csrf_token(client, f"/orders/{number}")}
+    )
+
+    assert stock(app, shopper["tea"]) == 3
+    assert "cannot become cancelled" in client.get(f"/orders/{number}").get_data(as_text=True)
+
+
+def test_shipping_sends_a_notice(app, user_factory, product_factory, outbox):
+    user_id = user_factory()
+    tea = product_factory(stock=5)
+    fill_cart(app, user_id, (tea, 1))
+    number = place(app, user_id)
+
+    with app.app_context():
+        services.transition(number, "shipped", actor_id=None)
+
+    assert [m.subject for m in outbox] == [
+        f"Your order {number}",
+        f"Your order {number} has shipped",
+    ]
+    assert outbox[1].to == ["shopper@example.com"]
+
+
+# History and privacy
+
+
+def test_order_history_lists_only_my_orders(app, client, shopper, user_factory, product_factory):
+    other = user_factory(email="other@example.com")
+    fill_cart(app, other, (shopper["tea"], 1))
+    theirs = place(app, other, key="theirs")
+    mine = client.post("/checkout", data=checkout_form(client)).headers["Location"][8:]
+
+    html = client.get("/orders").get_data(as_text=True)
+
+    assert mine in html
+    assert theirs not in html
+    assert client.get(f"/orders/{theirs}").status_code == 404
+    assert (
+        client.post(
+            f"/orders/{theirs}/cancel", data={"csrf_token": csrf_token(client, "/orders")}
+        ).status_code
+        == 404
+    )
+    with app.app_context():
+        assert services.get_order(theirs).status == "paid"
+
+
+def test_order_history_needs_login(client):
+    assert client.get("/orders").headers["Location"].startswith("/login")
+    assert client.get("/orders/SF-AAAAAAAAAA").headers["Location"].startswith("/login")
+
+
+def test_order_survives_product_deletion(app, user_factory, product_factory):
+    user_id = user_factory()
+    tea = product_factory(stock=5)
+    fill_cart(app, user_id, (tea, 1))
+    number = place(app, user_id)
+
+    with app.app_context():
+        db.session.delete(db.session.get(Product, tea))
+        db.session.commit()
+        order = services.get_order(number)
+        assert [(line.name, line.product_id) for line in order.lines] == [("Green Tea", None)]
+        services.transition(number, "cancelled", actor_id=None)  # no product to restock: fine
