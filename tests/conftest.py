@@ -51,6 +51,8 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         names = [n.strip() for n in metafunc.config.getoption("db").split(",") if n.strip()]
+        if metafunc.definition.get_closest_marker("mariadb_only"):
+            names = [n for n in names if n == "mariadb"]
         metafunc.parametrize("backend", names, indirect=True, scope="session")
 
 

@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
@@ -102,15 +103,20 @@ def place_order(
     the cart empties and the payment is recorded. A declined payment or missing stock rolls
     everything back. The same ``checkout_key`` returns the order it made before.
     """
+    shipping = validate_address(address)
+    provider = get_provider(payment_method)
+    # Start a fresh transaction whose first statement locks the user's cart: a second submit
+    # of the same checkout waits here, then finds the order the first one made.
+    db.session.rollback()
+    db.session.execute(select(Cart.id).where(Cart.user_id == user_id).with_for_update())
     existing = _order_for_key(user_id, checkout_key, request_fingerprint)
     if existing:
         return existing
-    shipping = validate_address(address)
-    provider = get_provider(payment_method)
     cart = db.session.scalar(
         select(Cart)
         .options(selectinload(Cart.items).joinedload(CartItem.product))
         .where(Cart.user_id == user_id)
+        .execution_options(populate_existing=True)
     )
     items = sorted(cart.items if cart else [], key=lambda i: i.product_id)  # lock order
     if not items:
@@ -133,7 +139,7 @@ def place_order(
         if result.status == "succeeded":
             _record_transition(order, S.PAID, None, f"Paid by {provider.label.lower()}.")
         db.session.commit()
-    except IntegrityError:
+    except (IntegrityError, StaleDataError):
         db.session.rollback()
         existing = _order_for_key(user_id, checkout_key, request_fingerprint)
         if existing:

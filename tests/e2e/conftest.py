@@ -87,9 +87,6 @@ def _console_error(errors: list[str], msg) -> None:
     if msg.type != "error":
         return
     url = msg.location.get("url", "")
-    # The app serves no favicon: Chromium's automatic /favicon.ico request gets a 404.
-    if url.endswith("/favicon.ico"):
-        return
     errors.append(f"console: {msg.text} ({url})")
 
 
