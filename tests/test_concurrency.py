@@ -16,18 +16,19 @@ from tests.conftest import TEST_CONFIG, make_product, make_user
 
 pytestmark = pytest.mark.mariadb_only
 
-ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115",
-           "country": "DE"}
+ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
 
 
 @pytest.fixture
 def pooled_app(app):
     """An app on the same MariaDB database whose pool has a connection per thread."""
-    pooled = create_app({
-        **TEST_CONFIG,
-        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25, "max_overflow": 5},
-    })
+    pooled = create_app(
+        {
+            **TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25, "max_overflow": 5},
+        }
+    )
     yield pooled
     with pooled.app_context():
         db.engine.dispose()

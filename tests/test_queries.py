@@ -1,0 +1,84 @@
+"""No N+1: pages run the same number of SQL queries with 10 and with 200 products/lines."""
+
+import pytest
+from sqlalchemy import event, insert, select
+
+from app.cart.models import Cart, CartItem
+from app.catalog.models import Product
+from app.extensions import db
+from app.orders import services
+from tests.conftest import login
+
+ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
+
+
+def grow_shop(app, user_id, start, stop) -> str:
+    """Add products start..stop-1, fill the user's cart with every product, order it all,
+    then fill the cart again; return the new order's number."""
+    with app.app_context():
+        db.session.execute(
+            insert(Product),
+            [
+                {
+                    "sku": f"Q-{i}",
+                    "slug": f"q-{i}",
+                    "name": f"Product {i:03d}",
+                    "description": "",
+                    "price_cents": 100 + i,
+                    "currency": "EUR",
+                    "stock": 5,
+                    "is_active": True,
+                }
+                for i in range(start, stop)
+            ],
+        )
+        cart = db.session.scalar(select(Cart).where(Cart.user_id == user_id))
+        if cart is None:
+            cart = Cart(user_id=user_id)
+            db.session.add(cart)
+            db.session.flush()
+        product_ids = db.session.scalars(select(Product.id)).all()
+
+        def fill():
+            db.session.execute(db.delete(CartItem).where(CartItem.cart_id == cart.id))
+            db.session.execute(
+                insert(CartItem),
+                [{"cart_id": cart.id, "product_id": pid, "quantity": 1} for pid in product_ids],
+            )
+            db.session.commit()
+
+        fill()
+        number = services.place_order(user_id, f"key-{stop}", ADDRESS, "manual").number
+        fill()
+        return number
+
+
+def count_queries(app, client, path) -> int:
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    client.get(path)  # warm up: first-request work (e.g. loading the user) is not N+1
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200, path
+    return len(statements)
+
+
+@pytest.mark.parametrize("page", ["/products", "/products/q-3", "/cart", "/orders", "order"])
+def test_query_count_does_not_grow_with_size(app, client, user_factory, page):
+    user_id = user_factory()
+    login(client)
+    counts = []
+    for start, stop in ((0, 10), (10, 200)):
+        number = grow_shop(app, user_id, start, stop)
+        path = f"/orders/{number}" if page == "order" else page
+        counts.append(count_queries(app, client, path))
+
+    assert counts[0] == counts[1], f"{page}: {counts[0]} queries with 10, {counts[1]} with 200"
