@@ -15,6 +15,12 @@ from app.catalog.seed import (
 from app.errors import DomainError, NotFound
 
 
+def _at_least_one(ctx, param, value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise click.BadParameter(f"must be 1 or more, not {value}.", ctx, param)
+    return value
+
+
 @click.command(
     epilog=(
         f"--products commits every {SYNTHETIC_BATCH_SIZE} rows. If a run is interrupted, the "
@@ -27,14 +33,14 @@ from app.errors import DomainError, NotFound
 @click.option(
     "--products",
     "count",
-    type=click.IntRange(min=1),
+    type=int,
+    callback=_at_least_one,
     metavar="N",
     help="Add N synthetic products for benchmarks instead (no roles, no demo catalogue).",
 )
 @with_appcontext
 def seed(count):
-    """Load demo data where it is missing: the built-in roles, and a demo catalogue if the
-    shop has no products yet. Quick and idempotent."""
+    """Load what is missing (idempotent): the built-in roles, a demo catalogue if no products."""
     if count is not None:
         _add_synthetic(count)
         return

@@ -43,6 +43,7 @@ def run_migrations_online():
         if connection.dialect.name == "sqlite":
             # batch migrations copy and drop tables: foreign keys must not fire meanwhile
             connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the implicit transaction so Alembic's own one commits
         context.configure(connection=connection, target_metadata=db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()

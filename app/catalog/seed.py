@@ -70,7 +70,6 @@ DEMO_PRODUCTS: dict[str, tuple[DemoProduct, ...]] = {
             3490,
             18,
             "Brazilian and Indian beans roasted dark for a thick crema and chocolate finish.",
-            featured=True,
         ),
         DemoProduct(
             "Decaf Mexico Chiapas 250 g",
@@ -348,6 +347,7 @@ DEMO_PRODUCTS: dict[str, tuple[DemoProduct, ...]] = {
             7900,
             9,
             "Woven from lambswool in a herringbone pattern, 130 by 180 cm.",
+            featured=True,
         ),
         DemoProduct(
             "Linen Cushion Cover",
@@ -470,7 +470,7 @@ def add_synthetic_products(count: int, progress: Callable[[int], None] | None = 
         except IntegrityError as error:
             db.session.rollback()
             raise Conflict(
-                f"A synthetic SKU or slug exists already (another run at the same time?); "
+                "A synthetic SKU or slug exists already (another run at the same time?); "
                 f"{added} products were added before it."
             ) from error
         added += size

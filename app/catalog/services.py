@@ -117,7 +117,9 @@ def featured_products(limit: int = 8) -> list[Product]:
         db.session.scalars(
             select(Product)
             .options(joinedload(Product.category))
-            .where(Product.is_active.is_(True), Product.is_featured.is_(True))
+            .where(
+                Product.is_active.is_(True), Product.is_featured.is_(True), Product.stock > 0
+            )
             .order_by(Product.id)
             .limit(limit)
         )

@@ -1,0 +1,287 @@
+"""`seed`: roles and the demo catalogue once; `seed --products N`: synthetic products in bulk."""
+
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from sqlalchemy import func, select
+
+from app.catalog import seed
+from app.catalog.models import Category, Product
+from app.errors import ValidationFailed
+from app.extensions import db
+
+PRODUCT_IMAGES = Path(__file__).resolve().parent.parent / "app" / "static" / "products"
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def counts(app) -> tuple[int, int]:
+    """(products, categories) in the database."""
+    with app.app_context():
+        products = db.session.scalar(select(func.count(Product.id)))
+        categories = db.session.scalar(select(func.count(Category.id)))
+        return products, categories
+
+
+def catalogue(app) -> list[tuple]:
+    """Every product row as a tuple, in id order, to compare before and after."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(
+                Product.id,
+                Product.sku,
+                Product.slug,
+                Product.name,
+                Product.price_cents,
+                Product.stock,
+                Product.is_featured,
+                Product.image,
+                Product.category_id,
+                Product.updated_at,
+            ).order_by(Product.id)
+        )
+        return [tuple(row) for row in rows]
+
+
+def test_seed_loads_the_demo_catalogue_into_an_empty_shop(app, runner):
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == "Roles created: admin, customer\nLoaded 50 products in 9 categories.\n"
+    assert counts(app) == (50, 9)
+    with app.app_context():
+        products = db.session.scalars(select(Product)).all()
+        assert sum(p.is_featured for p in products) == 8
+        assert sorted(p.sku for p in products if p.stock == 0) == [
+            "SF-CKW-005",
+            "SF-COF-007",
+            "SF-STA-003",
+        ]
+        assert sum(0 < p.stock <= 5 for p in products) == 6
+        assert all(p.in_stock for p in products if p.is_featured)
+        assert all(p.is_active and p.price_cents > 0 for p in products)
+        assert {p.currency for p in products} == {"EUR"}
+        assert all(re.fullmatch(r"SF-[A-Z]{3}-\d{3}", p.sku) for p in products)
+        assert all(p.description.endswith(".") for p in products)
+        assert len({p.slug for p in products}) == 50
+
+
+def test_demo_catalogue_is_priced_in_the_shop_currency(app, runner):
+    app.config["SHOP_CURRENCY"] = "GBP"
+
+    assert runner.invoke(args=["seed"]).exit_code == 0
+
+    with app.app_context():
+        assert set(db.session.scalars(select(Product.currency))) == {"GBP"}
+
+
+def test_demo_sub_categories_have_their_parents(app, runner):
+    runner.invoke(args=["seed"])
+
+    with app.app_context():
+        parents = {
+            c.name: c.parent.name if c.parent else None
+            for c in db.session.scalars(select(Category))
+        }
+        per_category = dict(
+            db.session.execute(
+                select(Category.name, func.count(Product.id))
+                .join(Product.category)
+                .group_by(Category.name)
+            ).all()
+        )
+    assert parents == {
+        "Coffee & Tea": None,
+        "Coffee": "Coffee & Tea",
+        "Tea": "Coffee & Tea",
+        "Kitchen": None,
+        "Cookware": "Kitchen",
+        "Tableware": "Kitchen",
+        "Books": None,
+        "Stationery": None,
+        "Home": None,
+    }
+    assert per_category == {
+        "Coffee": 8,
+        "Tea": 8,
+        "Cookware": 7,
+        "Tableware": 7,
+        "Books": 7,
+        "Stationery": 7,
+        "Home": 6,
+    }
+
+
+def test_demo_category_pages_list_the_products_of_their_sub_categories(app, runner, client):
+    runner.invoke(args=["seed"])
+
+    html = client.get("/products?category=coffee-tea").get_data(as_text=True)
+
+    names = re.findall(r'class="stretched-link text-decoration-none">([^<]+)</a>', html)
+    assert len(names) == 16
+    assert "Darjeeling First Flush 100 g" in names
+    assert "Hand Coffee Grinder" in names
+
+
+def test_every_demo_product_image_exists_and_is_served_as_svg(app, runner, client):
+    runner.invoke(args=["seed"])
+    with app.app_context():
+        images = set(db.session.scalars(select(Product.image)))
+
+    assert images == {
+        "coffee.svg",
+        "tea.svg",
+        "cookware.svg",
+        "tableware.svg",
+        "books.svg",
+        "stationery.svg",
+        "home.svg",
+    }
+    for image in sorted(images):
+        assert (PRODUCT_IMAGES / image).is_file()
+        with client.get(f"/static/products/{image}") as response:
+            assert response.status_code == 200, image
+            assert response.mimetype == "image/svg+xml", image
+            assert response.data == (PRODUCT_IMAGES / image).read_bytes()
+
+
+@pytest.mark.parametrize("path", sorted(PRODUCT_IMAGES.glob("*.svg")), ids=lambda p: p.name)
+def test_product_images_are_small_self_contained_svgs(path):
+    text = path.read_text()
+    root = ElementTree.fromstring(text)
+
+    assert path.stat().st_size < 2048
+    assert root.tag == f"{SVG}svg"
+    assert root.get("aria-label")
+    assert not [e for e in root.iter() if e.tag in (f"{SVG}script", f"{SVG}image", f"{SVG}style")]
+    assert not [(e.tag, name) for e in root.iter() for name in e.attrib if name.startswith("on")]
+    assert "href" not in text
+    assert "url(" not in text
+    assert re.findall(r"https?://[^\"']+", text) == ["http://www.w3.org/2000/svg"]
+
+
+def test_seed_twice_leaves_the_catalogue_as_it_is(app, runner):
+    runner.invoke(args=["seed"])
+    before = catalogue(app)
+
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "Roles already present.\nCatalogue already has 50 products: left as it is.\n"
+    )
+    assert counts(app) == (50, 9)
+    assert catalogue(app) == before
+
+
+def test_seed_leaves_a_shop_with_its_own_products_alone(app, runner):
+    runner.invoke(args=["seed", "--products", "3"])
+    before = catalogue(app)
+
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("Catalogue already has 3 products: left as it is.\n")
+    assert counts(app) == (3, 1)
+    assert catalogue(app) == before
+
+
+def test_seed_reuses_categories_an_admin_made_before_any_product(app, runner):
+    with app.app_context():
+        db.session.add(Category(name="Books", slug="books"))
+        db.session.commit()
+
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("Loaded 50 products in 9 categories.\n")
+    assert counts(app) == (50, 9)
+
+
+def test_seed_products_adds_synthetic_products_without_the_demo(app, runner):
+    result = runner.invoke(args=["seed", "--products", "1000"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Adding synthetic products")
+    assert re.search(r"\nAdded 1000 synthetic products in \d+\.\d s\.\n$", result.output)
+    assert counts(app) == (1000, 1)
+    with app.app_context():
+        assert db.session.scalar(select(Category.name)) == "Synthetic"
+        skus = set(db.session.scalars(select(Product.sku)))
+        slugs = set(db.session.scalars(select(Product.slug)))
+        images = set(db.session.scalars(select(Product.image)))
+    assert len(skus) == len(slugs) == 1000
+    assert min(skus) == "SF-SYN-00000001"
+    assert max(skus) == "SF-SYN-00001000"
+    assert images == {"synthetic.svg"}
+
+
+def test_seed_products_twice_adds_twice_with_unique_skus_and_slugs(app, runner):
+    first = runner.invoke(args=["seed", "--products", "1000"])
+    second = runner.invoke(args=["seed", "--products", "1000"])
+
+    assert first.exit_code == second.exit_code == 0, second.output
+    assert counts(app) == (2000, 1)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(func.distinct(Product.sku)))) == 2000
+        assert db.session.scalar(select(func.count(func.distinct(Product.slug)))) == 2000
+        assert db.session.scalar(select(func.max(Product.sku))) == "SF-SYN-00002000"
+
+
+def test_seed_products_after_the_demo_fills_its_leaf_categories(app, runner):
+    runner.invoke(args=["seed"])
+    demo = catalogue(app)
+
+    result = runner.invoke(args=["seed", "--products", "1000"])
+
+    assert result.exit_code == 0, result.output
+    assert counts(app) == (1050, 9)
+    assert catalogue(app)[:50] == demo
+    with app.app_context():
+        used = set(
+            db.session.scalars(
+                select(Category.name).join(Product.category).where(Product.sku.like("SF-SYN-%"))
+            )
+        )
+        assert db.session.scalar(select(func.count(func.distinct(Product.slug)))) == 1050
+    assert used == {"Coffee", "Tea", "Cookware", "Tableware", "Books", "Stationery", "Home"}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0", "Invalid value for '--products': must be 1 or more, not 0."),
+        ("-5", "Invalid value for '--products': must be 1 or more, not -5."),
+        ("abc", "Invalid value for '--products': 'abc' is not a valid integer."),
+    ],
+)
+def test_seed_products_refuses_a_bad_count_and_adds_nothing(app, runner, value, message):
+    runner.invoke(args=["seed"])
+    before = catalogue(app)
+
+    result = runner.invoke(args=["seed", "--products", value])
+
+    assert result.exit_code == 2
+    assert message in result.output
+    assert counts(app) == (50, 9)
+    assert catalogue(app) == before
+
+
+def test_add_synthetic_products_commits_in_batches_and_reports_progress(app, monkeypatch):
+    monkeypatch.setattr(seed, "SYNTHETIC_BATCH_SIZE", 300)
+    progress = []
+
+    with app.app_context():
+        added = seed.add_synthetic_products(1000, progress=progress.append)
+
+    assert added == 1000
+    assert progress == [300, 300, 300, 100]
+    assert counts(app) == (1000, 1)
+
+
+def test_add_synthetic_products_refuses_zero(app):
+    with app.app_context(), pytest.raises(ValidationFailed):
+        seed.add_synthetic_products(0)
+
+    assert counts(app) == (0, 0)
