@@ -11,6 +11,7 @@ from app import errors, models, pages
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
 from app.api import bp as api_bp
+from app.api.spec import api, register_security_schemes
 from app.cart import web as cart_web
 from app.commands import register_commands
 from app.extensions import bootstrap, csrf, db, limiter, mail, migrate, security, talisman
@@ -144,7 +145,9 @@ def _unauthz_handler(func_name, params):
 def register_blueprints(app: Flask) -> None:
     """Exactly two: pages (HTML, /) and api (JSON, /api/v1); domains nest inside them."""
     app.register_blueprint(pages.bp)
-    app.register_blueprint(api_bp)
+    api.init_app(app)
+    register_security_schemes()
+    api.register_blueprint(api_bp)  # registers the blueprint and documents it
     app.add_template_filter(format_money, "money")
 
 

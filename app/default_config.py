@@ -90,3 +90,11 @@ PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in displa
 LOW_STOCK_THRESHOLD = 5  # the admin dashboard lists products at or below this
 CART_COOKIE_NAME = "cart"
 CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 30
+
+# JSON API and its OpenAPI document (flask-smorest)
+API_TITLE = "Storefront API"
+API_VERSION = "1"
+OPENAPI_VERSION = "3.1.0"
+OPENAPI_URL_PREFIX = "/api/v1"
+OPENAPI_JSON_PATH = "openapi.json"
+API_MAX_PER_PAGE = 100

@@ -85,10 +85,31 @@ def handle_domain_error(error: DomainError):
     return render_error_page(error.status, error.message)
 
 
+def _field_messages(messages) -> dict[str, list[str]]:
+    """webargs' {"json": {"field": ["msg"]}} (possibly nested) as {"field": ["msg"]}."""
+    fields: dict[str, list[str]] = {}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        else:
+            fields.setdefault(prefix or "_schema", []).extend(str(v) for v in value)
+
+    for location_messages in messages.values():
+        walk("", location_messages)
+    return fields
+
+
 def handle_http_exception(error: HTTPException):
+    if error.code == 304:
+        return "", 304
     message = error.description or error.name
     if error.code == 429:
         message = f"Too many attempts ({error.description}). Wait a little and try again."
+    data = getattr(error, "data", None) or {}
+    if wants_json() and error.code == 422 and "messages" in data:
+        return json_error(422, "Some fields are invalid.", fields=_field_messages(data["messages"]))
     if wants_json():
         response = json_error(error.code or 500, message)
         if error.code == 405 and error.valid_methods:

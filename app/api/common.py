@@ -1,32 +1,40 @@
-"""Helpers every API module shares: JSON body parsing against a schema, the auth guard."""
+"""What every API module shares: the auth guard, pagination arguments, the caller."""
 
-from functools import wraps
-
-from flask import request
+import marshmallow as ma
+from flask import current_app
 from flask_security import auth_required
-from marshmallow import Schema, ValidationError
-
-from app.errors import ValidationFailed
-
-
-def load_json(schema: Schema) -> dict:
-    """Parse the request body as JSON and validate it; 400 if not JSON, 422 if invalid."""
-    data = request.get_json(silent=False)  # malformed JSON raises 400 BadRequest
-    if not isinstance(data, dict):
-        raise ValidationFailed("The request body must be a JSON object.")
-    try:
-        return schema.load(data)
-    except ValidationError as error:
-        fields = {name: _messages(msgs) for name, msgs in error.normalized_messages().items()}
-        raise ValidationFailed("Some fields are invalid.", fields) from error
-
-
-def _messages(messages) -> list[str]:
-    if isinstance(messages, dict):
-        return [f"{key}: {msg}" for key, sub in messages.items() for msg in _messages(sub)]
-    return [str(m) for m in messages]
 
 
 def api_auth_required(view):
     """Token or session auth; 401 JSON when neither (see app_factory's unauthn handler)."""
-    return wraps(view)(auth_required("token", "session")(view))
+    return auth_required("token", "session")(view)
+
+
+class PageArgs(ma.Schema):
+    """?page=&per_page= (per_page at most API_MAX_PER_PAGE)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE  # query strings may carry cache-busters and the like
+
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
+    per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
+
+
+def page_meta(page: int, per_page: int, total: int) -> dict:
+    return {
+        "page": page,
+        "per_page": per_page,
+        "total": total,
+        "pages": max(1, -(-total // per_page)),
+    }
+
+
+def max_per_page() -> int:
+    return current_app.config["API_MAX_PER_PAGE"]
+
+
+class PageMeta(ma.Schema):
+    page = ma.fields.Integer(required=True)
+    per_page = ma.fields.Integer(required=True)
+    total = ma.fields.Integer(required=True)
+    pages = ma.fields.Integer(required=True)
