@@ -4,11 +4,11 @@ blueprint; flask-smorest documents them all in /api/v1/openapi.json."""
 from flask import request
 from flask_smorest import Blueprint
 
-from app.api import admin, auth, cart, catalog, meta, orders
+from app.api import admin, auth, cart, catalog, docs, meta, orders
 from app.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-for module in (meta, auth, catalog, cart, orders, admin):
+for module in (meta, auth, catalog, cart, orders, admin, docs):
     bp.register_blueprint(module.bp)
 
 # Writes that ride on cookies (a browser session or the anonymous cart cookie) need the
