@@ -8,7 +8,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format db-upgrade seed shell uwsgi clean system-run system-test
+.PHONY: help run test lint format db-upgrade seed shell uwsgi bench clean system-run system-test
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -62,6 +62,10 @@ shell: db-upgrade ## IPython with the app loaded
 
 uwsgi: seed ## Serve with uwsgi as in production (UWSGI_HTTP_SOCKET, UWSGI_PROCESSES)
 	$(BIN)/uwsgi --ini uwsgi.ini
+
+bench: system-run $(VENV)/.installed-run ## Load benchmark: wrk against uwsgi, small vs large catalogue
+	@command -v wrk >/dev/null || { echo "Installing wrk"; $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/e2e/screenshots

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.catalog.models import Category, Product
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -49,7 +49,9 @@ def slugify(text: str) -> str:
 
 def category_tree() -> list[Category]:
     """Top-level categories with their children loaded (one query)."""
-    categories = db.session.scalars(select(Category).order_by(Category.name)).all()
+    categories = db.session.scalars(
+        select(Category).options(selectinload(Category.children)).order_by(Category.name)
+    ).all()
     return [c for c in categories if c.parent_id is None]
 
 
