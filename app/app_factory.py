@@ -7,7 +7,7 @@ from flask import Flask
 from flask_security.decorators import default_unauthn_handler, default_unauthz_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import errors, models, pages
+from app import admin, errors, models, pages
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
 from app.api import bp as api_bp
@@ -114,6 +114,7 @@ def register_extensions(app: Flask) -> None:
             "form-action": "'self'",
             "base-uri": "'self'",
         },
+        content_security_policy_nonce_in=["script-src"],  # Flask-Admin's inline scripts
     )
     if app.config["PROXY_FIX_X_FOR"]:
         hops = app.config["PROXY_FIX_X_FOR"]
@@ -124,6 +125,7 @@ def register_extensions(app: Flask) -> None:
     security.unauthz_handler(_unauthz_handler)
     apply_account_limits(app)
     cart_web.init_app(app)
+    admin.init_app(app)
 
 
 def _unauthn_handler(mechanisms, headers=None):

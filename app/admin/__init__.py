@@ -1,0 +1,36 @@
+"""The back office at /admin/ (Flask-Admin), for users with the ``admin`` role."""
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.menu import MenuLink
+from flask_admin.theme import Bootstrap4Theme
+
+from app.accounts.models import User
+from app.admin.views import CategoryView, DashboardView, OrderView, ProductView, UserView
+from app.catalog.models import Category, Product
+from app.extensions import db
+from app.orders.models import Order
+
+
+def init_app(app: Flask) -> None:
+    """Mount the back office on ``app``; call it after Talisman, whose nonce the scripts carry.
+
+    One Admin per app rather than one in extensions.py: Flask-Admin views keep the app and
+    blueprint they were registered with, so two apps (as the tests make) cannot share them.
+    """
+    admin = Admin(
+        name=f"{app.config['SITE_NAME']} admin",
+        index_view=DashboardView(name="Dashboard"),
+        theme=Bootstrap4Theme(base_template="admin/storefront_base.html"),
+        csp_nonce_generator=app.jinja_env.globals["csp_nonce"],
+    )
+    admin.add_views(
+        ProductView(Product, db, name="Products", endpoint="admin_products", url="products"),
+        CategoryView(
+            Category, db, name="Categories", endpoint="admin_categories", url="categories"
+        ),
+        OrderView(Order, db, name="Orders", endpoint="admin_orders", url="orders"),
+        UserView(User, db, name="Users", endpoint="admin_users", url="users"),
+    )
+    admin.add_link(MenuLink(name="Back to the shop", endpoint="pages.home"))
+    admin.init_app(app)

@@ -1,0 +1,87 @@
+"""Back-office forms. Each is a Flask-Admin SecureForm: no POST is accepted without its token."""
+
+from flask import current_app
+from flask_admin.form import SecureForm
+from sqlalchemy import select
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from app.catalog.models import Category
+from app.extensions import db
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _category_choices(blank_label: str):
+    """Choices read when the form is built: the blank one, then every category by name."""
+
+    def choices() -> list[SelectChoice]:
+        categories = db.session.scalars(select(Category).order_by(Category.name))
+        return [SelectChoice("", blank_label), *(SelectChoice(c.id, c.name) for c in categories)]
+
+    return choices
+
+
+def _optional_id(value) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+def _shop_currency() -> str:
+    return current_app.config["SHOP_CURRENCY"]
+
+
+class ProductForm(SecureForm):
+    """Product fields; ``save_product`` checks the numbers and the unique SKU and slug."""
+
+    sku = StringField("SKU", [InputRequired(), Length(max=64)], filters=[_strip])
+    name = StringField("Name", [InputRequired(), Length(max=160)], filters=[_strip])
+    slug = StringField(
+        "Slug",
+        [Optional(), Length(max=160)],
+        filters=[_strip],
+        description="The product's address in the shop. Left empty, it is made from the name.",
+    )
+    category_id = SelectField("Category", choices=_category_choices("(none)"), coerce=_optional_id)
+    description = TextAreaField("Description", default="")
+    price_cents = IntegerField(
+        "Price (minor units)", [InputRequired()], description="In cents: 450 is 4.50."
+    )
+    currency = StringField(
+        "Currency", [InputRequired(), Length(min=3, max=3)], default=_shop_currency
+    )
+    stock = IntegerField("Stock", [InputRequired()], default=0)
+    is_active = BooleanField("Active (shown in the shop)", default=True)
+    is_featured = BooleanField("Featured on the home page")
+    image = StringField(
+        "Image",
+        [Optional(), Length(max=255)],
+        filters=[_strip, lambda value: value or None],
+        description="A file name under static/products/.",
+    )
+
+
+class CategoryForm(SecureForm):
+    name = StringField("Name", [InputRequired(), Length(max=120)], filters=[_strip])
+    slug = StringField(
+        "Slug",
+        [Optional(), Length(max=140)],
+        filters=[_strip],
+        description="Left empty, it is made from the name.",
+    )
+    parent_id = SelectField("Parent", choices=_category_choices("(top level)"), coerce=_optional_id)
+
+
+class TransitionForm(SecureForm):
+    """One button on an order's page: move the order to ``status``."""
+
+    status = HiddenField(validators=[InputRequired()])

@@ -1,0 +1,291 @@
+"""Back-office views: dashboard, products, categories, orders, users. Admins only.
+
+Writes go through the shop's services (``save_product``, ``transition``) or the Flask-Security
+datastore, so the back office obeys the same rules as the shop and the API.
+"""
+
+from flask import abort, flash, redirect, request
+from flask_admin import AdminIndexView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
+from flask_admin.form import SecureForm
+from flask_admin.helpers import flash_errors
+from flask_security import current_user
+from flask_security.decorators import default_unauthn_handler
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms.validators import ValidationError
+
+from app.accounts.datastore import user_datastore
+from app.accounts.models import ADMIN, User
+from app.admin.forms import CategoryForm, ProductForm, TransitionForm
+from app.catalog import services as catalog_services
+from app.catalog.models import Category, Product
+from app.errors import DomainError, NotFound
+from app.extensions import db
+from app.orders import services as order_services
+from app.orders.models import Order, OrderStatus
+
+
+class AdminOnly:
+    """Visitors are sent to the login page; logged-in users without the admin role get 403.
+
+    Not Flask-Security's ``auth_required``: it would also demand Flask-WTF's token on each
+    POST, in the field where Flask-Admin's SecureForm puts its own token.
+    """
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and current_user.has_role(ADMIN)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if current_user.is_authenticated:
+            abort(403, "The back office is for admins only.")
+        return default_unauthn_handler(["session"])
+
+
+def _money(attribute: str):
+    """A column formatter that shows ``attribute`` (minor units) through the ``money`` filter."""
+
+    def format_money(view, context, model, name):
+        return context.environment.filters["money"](getattr(model, attribute), model.currency)
+
+    return format_money
+
+
+def _categories() -> list[Category]:
+    return list(db.session.scalars(select(Category).order_by(Category.name)))
+
+
+class _CategoryOptions:
+    """The category filter's choices, read on each list page (Flask-Admin keeps the options it
+    finds at start-up, when there is no database to ask, and iterates them for each page)."""
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self):
+        return iter([(str(c.id), c.name) for c in _categories()])
+
+
+def _show_error(error: DomainError, form=None) -> None:
+    """A refused write: the message as a flash, per-field messages on the form."""
+    flash(error.message, "error")
+    for field, messages in (error.fields or {}).items():
+        if form is not None and field in form:
+            form[field].errors = list(messages)
+
+
+class DashboardView(AdminOnly, AdminIndexView):
+    @expose("/")
+    def index(self):
+        """Orders and revenue today and over the last 7 days; products low on stock."""
+        return self.render("admin/dashboard.html", stats=order_services.dashboard())
+
+
+class AdminModelView(AdminOnly, ModelView):
+    form_base_class = SecureForm  # the CSRF token on every form, delete and action
+    can_delete = False  # nothing in the shop is deleted: products are deactivated instead
+    named_filter_urls = True
+    page_size = 50
+
+
+class ProductView(AdminModelView):
+    form = ProductForm
+    can_view_details = True
+    column_list = ("sku", "name", "category", "price_cents", "stock", "is_active")
+    column_details_list = (
+        "sku",
+        "slug",
+        "name",
+        "category",
+        "description",
+        "price_cents",
+        "stock",
+        "is_active",
+        "is_featured",
+        "image",
+        "created_at",
+        "updated_at",
+    )
+    column_labels = {"sku": "SKU", "price_cents": "Price", "is_active": "Active"}
+    column_formatters = {"price_cents": _money("price_cents")}
+    column_sortable_list = ("sku", "name", ("category", "category.name"), "price_cents", "stock")
+    column_default_sort = "name"
+    column_searchable_list = ("name", "sku")
+    column_filters = (
+        IntEqualFilter(Product.category_id, "Category", options=_CategoryOptions()),
+        "is_active",
+    )
+    column_editable_list = ("stock", "is_active")
+
+    def create_model(self, form):
+        """Create through ``save_product``; a refusal is shown on the form, not raised."""
+        return self._save(None, form) or False
+
+    def update_model(self, form, model):
+        """Edit (the full form or one column in the list) through ``save_product``."""
+        return self._save(model, form) is not None
+
+    def _save(self, product: Product | None, form) -> Product | None:
+        data = {f.name: f.data for f in form if f.name in catalog_services.PRODUCT_FIELDS}
+        if product is not None and not data.get("slug", product.slug):
+            del data["slug"]  # an emptied slug keeps the old one: links to it keep working
+        try:
+            return catalog_services.save_product(product, data)
+        except DomainError as error:
+            _show_error(error, form)
+            return None
+
+
+class CategoryView(AdminModelView):
+    form = CategoryForm
+    column_list = ("name", "slug", "parent")
+    column_sortable_list = ("name", "slug", ("parent", "parent.name"))
+    column_default_sort = "name"
+    column_searchable_list = ("name", "slug")
+
+    def on_model_change(self, form, model, is_created):
+        if not model.slug:
+            model.slug = catalog_services.slugify(model.name)
+        seen, parent_id = set(), model.parent_id
+        while parent_id is not None and parent_id not in seen:
+            if parent_id == model.id:
+                raise ValidationError("A category cannot be inside itself or its sub-categories.")
+            seen.add(parent_id)
+            parent_id = db.session.get(Category, parent_id).parent_id
+
+    def handle_view_exception(self, exc):
+        if isinstance(exc, IntegrityError):
+            flash("A category with this slug exists already.", "error")
+            return True
+        return super().handle_view_exception(exc)
+
+
+class OrderView(AdminModelView):
+    """Orders are read here; their status changes only through the state machine's buttons."""
+
+    can_create = False
+    can_edit = False
+    can_view_details = True
+    details_template = "admin/order_details.html"
+    column_list = ("number", "created_at", "user", "status", "total_cents", "payment_method")
+    column_labels = {"created_at": "Placed", "user": "Customer", "total_cents": "Total"}
+    column_formatters = {
+        "user": lambda view, context, model, name: model.user.email,
+        "status": lambda view, context, model, name: model.status_label,
+        "total_cents": _money("total_cents"),
+    }
+    column_select_related_list = (Order.user,)
+    column_sortable_list = ("number", "created_at", "status", "total_cents")
+    column_default_sort = ("created_at", True)
+    column_searchable_list = ("number",)
+    column_filters = (
+        FilterEqual(Order.status, "Status", options=[(s.value, s.label) for s in OrderStatus]),
+    )
+
+    def get_pk_value(self, model):
+        return model.number  # pages are /admin/orders/details/?id=SF-..., not a sales counter
+
+    def get_one(self, id):
+        try:
+            return order_services.get_order(id)
+        except NotFound:
+            return None
+
+    def render(self, template, **kwargs):
+        if template == self.details_template:
+            order = kwargs["model"]
+            allowed = order_services.TRANSITIONS[order.status]
+            kwargs["next_statuses"] = [status for status in OrderStatus if status in allowed]
+            kwargs["transition_form"] = TransitionForm()
+        return super().render(template, **kwargs)
+
+    @expose("/<number>/transition/", methods=("POST",))
+    def transition_view(self, number):
+        """Move the order to the status of the button pressed; refusals come back as a flash."""
+        form = TransitionForm(request.form)
+        if form.validate():
+            try:
+                order = order_services.transition(
+                    number, form.status.data, actor_id=current_user.id
+                )
+            except DomainError as error:
+                if isinstance(error, NotFound):
+                    raise
+                _show_error(error)
+            else:
+                flash(f"Order {order.number} is now {order.status_label.lower()}.", "success")
+        else:
+            flash_errors(form, message="The status was not changed. %(error)s")
+        return redirect(self.get_url(".details_view", id=number))
+
+
+class UserView(AdminModelView):
+    """Accounts: activate, deactivate, grant or take the admin role. No passwords, no deletes."""
+
+    can_create = False
+    can_edit = False
+    can_view_details = True
+    column_list = ("email", "roles", "active", "confirmed_at", "last_login_at")
+    column_details_list = (
+        "email",
+        "roles",
+        "active",
+        "confirmed_at",
+        "create_datetime",
+        "last_login_at",
+        "current_login_at",
+        "login_count",
+    )
+    column_labels = {
+        "confirmed_at": "Confirmed",
+        "last_login_at": "Last login",
+        "create_datetime": "Signed up",
+    }
+    column_formatters = {
+        "roles": lambda view, context, model, name: ", ".join(model.role_names),
+        "confirmed_at": lambda view, context, model, name: (
+            f"yes, {model.confirmed_at:%Y-%m-%d}" if model.confirmed_at else "no"
+        ),
+    }
+    column_sortable_list = ("email", "active", "confirmed_at", "last_login_at")
+    column_default_sort = "email"
+    column_searchable_list = ("email",)
+    column_filters = ("active",)
+
+    @action("activate", "Activate", "Activate the selected users?")
+    def action_activate(self, ids):
+        self._change_users(ids, user_datastore.activate_user, "activated")
+
+    @action("deactivate", "Deactivate", "Deactivate the selected users? They cannot log in.")
+    def action_deactivate(self, ids):
+        self._change_users(ids, user_datastore.deactivate_user, "deactivated", not_self=True)
+
+    @action("add_admin", "Make admin", "Give the selected users the admin role?")
+    def action_add_admin(self, ids):
+        role = user_datastore.find_or_create_role(ADMIN)
+        self._change_users(
+            ids, lambda user: user_datastore.add_role_to_user(user, role), "made admins"
+        )
+
+    @action("remove_admin", "Remove admin", "Take the admin role from the selected users?")
+    def action_remove_admin(self, ids):
+        self._change_users(
+            ids,
+            lambda user: user_datastore.remove_role_from_user(user, ADMIN),
+            "no longer admins",
+            not_self=True,
+        )
+
+    def _change_users(self, ids, change, done: str, not_self: bool = False) -> None:
+        """Apply ``change`` to the users with these ids and commit once."""
+        user_ids = {int(i) for i in ids if str(i).isdigit()}
+        if not_self and current_user.id in user_ids:
+            user_ids.discard(current_user.id)
+            flash("Not to your own account: another admin has to do that.", "warning")
+        users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
+        if users:
+            changed = sum(1 for user in users if change(user))
+            user_datastore.commit()
+            flash(f"{changed} of {len(users)} selected user(s) {done}.", "success")

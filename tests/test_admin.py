@@ -1,0 +1,737 @@
+"""The back office at /admin/: admins only, CSRF on every write, CSP nonces, local assets, and
+writes through the shop's services (save_product, transition, the user datastore)."""
+
+import re
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.accounts.datastore import user_datastore
+from app.accounts.models import ADMIN, User
+from app.cart.services import CartOwner, add_to_cart
+from app.catalog import services as catalog_services
+from app.catalog.models import Category, Product
+from app.extensions import db
+from app.models_base import utcnow
+from app.orders import services as order_services
+from app.orders.models import Order
+from tests.conftest import login
+
+ADMIN_EMAIL = "admin@example.com"
+CUSTOMER_EMAIL = "shopper@example.com"
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "Unter den Linden 1",
+    "city": "Berlin",
+    "postcode": "10117",
+    "country": "DE",
+}
+GOOD_CARD = {"card_number": "4242424242424242"}
+
+# Every URL the back office registers (Flask rule, then the query string to call it with) and
+# what an admin gets for a bare request. Bare POSTs carry no CSRF token, so they change nothing.
+# Flask-Admin's own static files (/admin/static/) are public assets and not listed.
+ADMIN_URLS = [
+    ("GET", "/admin/", 200),
+    ("GET", "/admin/products/", 200),
+    ("GET", "/admin/products/new/", 200),
+    ("POST", "/admin/products/new/", 200),
+    ("GET", "/admin/products/edit/?id={product}", 200),
+    ("POST", "/admin/products/edit/?id={product}", 200),
+    ("GET", "/admin/products/details/?id={product}", 200),
+    ("POST", "/admin/products/delete/", 302),
+    ("POST", "/admin/products/action/", 302),
+    ("POST", "/admin/products/ajax/update/", 500),
+    ("GET", "/admin/products/ajax/lookup/?name=category", 404),
+    ("GET", "/admin/products/export/<export_type>/", 302),
+    ("GET", "/admin/categories/", 200),
+    ("GET", "/admin/categories/new/", 200),
+    ("POST", "/admin/categories/new/", 200),
+    ("GET", "/admin/categories/edit/?id={category}", 200),
+    ("POST", "/admin/categories/edit/?id={category}", 200),
+    ("GET", "/admin/categories/details/?id={category}", 302),
+    ("POST", "/admin/categories/delete/", 302),
+    ("POST", "/admin/categories/action/", 302),
+    ("POST", "/admin/categories/ajax/update/", 404),
+    ("GET", "/admin/categories/ajax/lookup/?name=parent", 404),
+    ("GET", "/admin/categories/export/<export_type>/", 302),
+    ("GET", "/admin/orders/", 200),
+    ("GET", "/admin/orders/new/", 302),
+    ("POST", "/admin/orders/new/", 302),
+    ("GET", "/admin/orders/edit/?id={order}", 302),
+    ("POST", "/admin/orders/edit/?id={order}", 302),
+    ("GET", "/admin/orders/details/?id={order}", 200),
+    ("POST", "/admin/orders/<number>/transition/", 302),
+    ("POST", "/admin/orders/delete/", 302),
+    ("POST", "/admin/orders/action/", 302),
+    ("POST", "/admin/orders/ajax/update/", 404),
+    ("GET", "/admin/orders/ajax/lookup/?name=user", 404),
+    ("GET", "/admin/orders/export/<export_type>/", 302),
+    ("GET", "/admin/users/", 200),
+    ("GET", "/admin/users/new/", 302),
+    ("POST", "/admin/users/new/", 302),
+    ("GET", "/admin/users/edit/?id={user}", 302),
+    ("POST", "/admin/users/edit/?id={user}", 302),
+    ("GET", "/admin/users/details/?id={user}", 200),
+    ("POST", "/admin/users/delete/", 302),
+    ("POST", "/admin/users/action/", 302),
+    ("POST", "/admin/users/ajax/update/", 404),
+    ("GET", "/admin/users/ajax/lookup/?name=roles", 404),
+    ("GET", "/admin/users/export/<export_type>/", 302),
+]
+
+
+# Helpers
+
+
+def make_admin(app, user_factory, email=ADMIN_EMAIL) -> int:
+    user_id = user_factory(email=email)
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        user_datastore.add_role_to_user(user, user_datastore.find_or_create_role(ADMIN))
+        db.session.commit()
+    return user_id
+
+
+def make_category(app, name, parent_id=None) -> int:
+    with app.app_context():
+        category = Category(name=name, slug=catalog_services.slugify(name), parent_id=parent_id)
+        db.session.add(category)
+        db.session.commit()
+        return category.id
+
+
+def make_product(app, name, **fields) -> int:
+    """A product saved through the shop's service: active, EUR 4.50, 10 in stock by default."""
+    data = {"sku": f"SKU-{catalog_services.slugify(name).upper()}", "name": name}
+    data.update({"price_cents": 450, "currency": "EUR", "stock": 10, "is_active": True})
+    data.update(fields)
+    with app.app_context():
+        return catalog_services.save_product(None, data).id
+
+
+def place_order(app, user_id, *items, key) -> str:
+    """Fill the user's cart and check out with the test card; returns the order number."""
+    with app.app_context():
+        for product_id, quantity in items:
+            add_to_cart(CartOwner(user_id=user_id), product_id, quantity)
+        order = order_services.place_order(user_id, key, ADDRESS, "test", GOOD_CARD)
+        return order.number
+
+
+def product_row(app, product_id) -> dict:
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        return {field: getattr(product, field) for field in catalog_services.PRODUCT_FIELDS}
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def form_token(html: str) -> str:
+    """The token of Flask-Admin's SecureForm (WTForms session CSRF: ``expiry##hmac``)."""
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+##[^"]+)"', html)
+    assert match, "no SecureForm csrf_token on the page"
+    return match.group(1)
+
+
+def alerts(html: str) -> list[str]:
+    """The flashed messages on an admin page, whitespace collapsed."""
+    found = re.findall(r'<div class="alert alert-[a-z]+ alert-dismissable">(.*?)</div>', html, re.S)
+    return [" ".join(re.sub(r"<button.*?</button>", "", a, flags=re.S).split()) for a in found]
+
+
+def product_form(**fields) -> dict:
+    data = {
+        "sku": "TEA-001",
+        "name": "Green Tea",
+        "slug": "",
+        "category_id": "",
+        "description": "Sencha from Shizuoka.",
+        "price_cents": "450",
+        "currency": "EUR",
+        "stock": "12",
+        "is_active": "y",
+        "image": "",
+    }
+    return {**data, **fields}
+
+
+@pytest.fixture
+def admin_id(app, user_factory):
+    return make_admin(app, user_factory)
+
+
+@pytest.fixture
+def customer_id(user_factory):
+    return user_factory(email=CUSTOMER_EMAIL)
+
+
+@pytest.fixture
+def as_admin(client, admin_id):
+    assert login(client, ADMIN_EMAIL).status_code == 302
+    return client
+
+
+# Who may enter
+
+
+@pytest.fixture
+def rows(app, admin_id, customer_id):
+    """One row of each kind, for the URLs that name one."""
+    category = make_category(app, "Tea")
+    product = make_product(app, "Green Tea", category_id=category)
+    order = place_order(app, customer_id, (product, 1), key="matrix")
+    return {"product": product, "category": category, "order": order, "user": customer_id}
+
+
+def concrete(path: str, rows: dict) -> str:
+    path = path.replace("<number>", rows["order"]).replace("<export_type>", "csv")
+    return path.format(**rows)
+
+
+def test_the_matrix_lists_every_admin_url(app):
+    registered = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/admin") and rule.endpoint != "admin.static"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+    listed = {(method, path.split("?")[0]) for method, path, _ in ADMIN_URLS}
+
+    assert listed == registered
+
+
+@pytest.mark.parametrize("who", ["anonymous", "customer", "admin"])
+@pytest.mark.parametrize(("method", "path", "admin_status"), ADMIN_URLS)
+def test_only_admins_get_in(client, rows, who, method, path, admin_status):
+    url = concrete(path, rows)
+    if who != "anonymous":
+        login(client, ADMIN_EMAIL if who == "admin" else CUSTOMER_EMAIL)
+
+    response = client.open(url, method=method)
+
+    if who == "anonymous":
+        assert response.status_code == 302
+        location = urlsplit(response.headers["Location"])
+        assert location.path == "/login"
+        assert parse_qs(location.query)["next"] == [url]
+    elif who == "customer":
+        assert response.status_code == 403
+        html = response.get_data(as_text=True)
+        assert "<h1>403 · Forbidden</h1>" in html
+        assert "The back office is for admins only." in html
+    else:
+        assert response.status_code == admin_status
+        if admin_status == 302:
+            assert not response.headers["Location"].startswith("/login")
+
+
+def test_the_shop_menu_links_to_the_back_office_for_admins_only(app, admin_id, customer_id):
+    customer, admin = app.test_client(), app.test_client()
+    login(customer, CUSTOMER_EMAIL)
+    login(admin, ADMIN_EMAIL)
+
+    assert 'href="/admin/"' not in customer.get("/").get_data(as_text=True)
+    assert 'href="/admin/"' in admin.get("/").get_data(as_text=True)
+
+
+# Security headers and assets
+
+
+def test_admin_scripts_carry_the_nonce_the_csp_names(as_admin, customer_id):
+    response = as_admin.get("/admin/users/")  # its actions menu is bound by an inline script
+
+    csp = response.headers["Content-Security-Policy"]
+    nonce = re.search(r"script-src 'self' 'nonce-([A-Za-z0-9_-]+)'", csp).group(1)
+    assert "unsafe-inline" not in csp
+    html = response.get_data(as_text=True)
+    tags = re.findall(r"<script\b[^>]*>", html)
+    inline = [tag for tag in tags if "src=" not in tag]
+    assert len(inline) == 1
+    assert all(f'nonce="{nonce}"' in tag for tag in tags)
+    assert "modelActions.execute" in html
+    assert "onclick=" not in "".join(re.findall(r'<a [^>]*data-action="[^"]+"[^>]*>', html))
+    again = as_admin.get("/admin/users/").headers["Content-Security-Policy"]
+    assert f"'nonce-{nonce}'" not in again  # a fresh nonce per response
+
+
+def test_admin_pages_load_scripts_and_styles_from_this_host_only(app, as_admin, rows):
+    for path in (
+        "/admin/",
+        "/admin/products/",
+        "/admin/products/new/",
+        f"/admin/orders/details/?id={rows['order']}",
+        "/admin/users/",
+    ):
+        html = as_admin.get(path).get_data(as_text=True)
+        urls = re.findall(r"<script\b[^>]*\bsrc=\"([^\"]+)\"", html)
+        urls += re.findall(r"<link\b[^>]*\bhref=\"([^\"]+)\"", html)
+
+        assert urls, path
+        assert all(url.startswith("/") and not url.startswith("//") for url in urls), path
+    jquery = next(u for u in re.findall(r'src="([^"]+)"', html) if "jquery" in u)
+    with as_admin.get(jquery) as asset:  # served by Flask-Admin from its package
+        assert asset.status_code == 200
+
+
+# Products
+
+
+def test_admin_creates_a_product_through_the_form(app, as_admin):
+    tea = make_category(app, "Tea")
+    html = as_admin.get("/admin/products/new/").get_data(as_text=True)
+
+    response = as_admin.post(
+        "/admin/products/new/",
+        data=product_form(csrf_token=form_token(html), category_id=str(tea), currency="eur"),
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/products/"
+    with app.app_context():
+        product_id = db.session.scalar(select(Product.id).where(Product.sku == "TEA-001"))
+    assert product_row(app, product_id) == {
+        "sku": "TEA-001",
+        "slug": "green-tea",
+        "name": "Green Tea",
+        "description": "Sencha from Shizuoka.",
+        "price_cents": 450,
+        "currency": "EUR",
+        "stock": 12,
+        "is_active": True,
+        "is_featured": False,
+        "image": None,
+        "category_id": tea,
+    }
+    listing = as_admin.get("/admin/products/").get_data(as_text=True)
+    assert "Record was successfully created." in alerts(listing)
+    assert "€4.50" in listing
+
+
+def test_a_duplicate_sku_is_refused_with_a_message_and_no_new_row(app, as_admin):
+    make_product(app, "Green Tea", sku="TEA-001")
+    html = as_admin.get("/admin/products/new/").get_data(as_text=True)
+
+    response = as_admin.post(
+        "/admin/products/new/",
+        data=product_form(csrf_token=form_token(html), name="Other Tea", sku="TEA-001"),
+    )
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert alerts(page) == ["A product with this SKU or slug exists already."]
+    assert 'value="Other Tea"' in page  # what the admin typed is kept
+    assert count(app, Product) == 1
+
+
+def test_invalid_numbers_are_shown_on_the_fields_and_save_nothing(app, as_admin):
+    html = as_admin.get("/admin/products/new/").get_data(as_text=True)
+
+    response = as_admin.post(
+        "/admin/products/new/",
+        data=product_form(csrf_token=form_token(html), stock="-1", price_cents="-5"),
+    )
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert alerts(page) == ["Some fields are invalid."]
+    assert "Must be 0 or more." in page
+    assert "Must be a whole number of minor units, 0 or more." in page
+    assert count(app, Product) == 0
+
+
+def test_a_product_form_without_the_csrf_token_saves_nothing(app, as_admin):
+    as_admin.get("/admin/products/new/")
+
+    response = as_admin.post("/admin/products/new/", data=product_form())
+
+    assert response.status_code == 200
+    assert "Failed to create record." in alerts(response.get_data(as_text=True))
+    assert count(app, Product) == 0
+
+
+def test_nothing_is_deleted_from_the_back_office(app, as_admin, customer_id):
+    product_id = make_product(app, "Green Tea")
+    token = form_token(as_admin.get("/admin/products/new/").get_data(as_text=True))
+
+    for path, row_id in (("/admin/products/", product_id), ("/admin/users/", customer_id)):
+        response = as_admin.post(f"{path}delete/", data={"id": row_id, "csrf_token": token})
+        assert response.status_code == 302
+        actions = as_admin.post(
+            f"{path}action/", data={"action": "delete", "rowid": row_id, "csrf_token": token}
+        )
+        assert actions.status_code == 302
+
+    assert "delete" not in as_admin.get("/admin/products/").get_data(as_text=True).lower()
+    assert (count(app, Product), count(app, User)) == (1, 2)
+
+
+def test_admin_edits_the_stock(app, as_admin):
+    tea = make_category(app, "Tea")
+    product_id = make_product(app, "Green Tea", sku="TEA-001", category_id=tea, stock=10)
+    before = product_row(app, product_id)
+    url = f"/admin/products/edit/?id={product_id}"
+    html = as_admin.get(url).get_data(as_text=True)
+    assert 'value="10"' in html
+
+    response = as_admin.post(
+        url,
+        data=product_form(
+            csrf_token=form_token(html),
+            slug="green-tea",
+            description="",
+            category_id=str(tea),
+            stock="3",
+        ),
+    )
+
+    assert response.status_code == 302
+    assert product_row(app, product_id) == {**before, "stock": 3}
+
+
+def test_the_list_edits_stock_and_active_in_place_through_the_service(app, as_admin):
+    product_id = make_product(app, "Green Tea", stock=10)
+    html = as_admin.get("/admin/products/").get_data(as_text=True)
+    token = re.search(r'<a data-csrf="([^"]+)" data-pk="\d+"[^>]*name="stock"', html).group(1)
+
+    stock = as_admin.post(
+        "/admin/products/ajax/update/",
+        data={"list_form_pk": product_id, "stock": "7", "csrf_token": token},
+    )
+    active = as_admin.post(
+        "/admin/products/ajax/update/",
+        data={"list_form_pk": product_id, "is_active": "", "csrf_token": token},
+    )
+    negative = as_admin.post(
+        "/admin/products/ajax/update/",
+        data={"list_form_pk": product_id, "stock": "-2", "csrf_token": token},
+    )
+    forged = as_admin.post(
+        "/admin/products/ajax/update/", data={"list_form_pk": product_id, "stock": "99"}
+    )
+
+    assert (stock.status_code, stock.get_data(as_text=True)) == (
+        200,
+        "Record was successfully saved.",
+    )
+    assert active.status_code == 200
+    assert negative.status_code == 500
+    assert "Some fields are invalid." in negative.get_data(as_text=True)
+    assert forged.status_code == 500
+    assert "CSRF" in forged.get_data(as_text=True)
+    row = product_row(app, product_id)
+    assert (row["stock"], row["is_active"]) == (7, False)
+
+
+def test_products_are_searched_by_sku_and_filtered_by_category(app, as_admin):
+    tea = make_category(app, "Tea")
+    cups = make_category(app, "Cups")
+    make_product(app, "Green Tea", sku="TEA-001", category_id=tea)
+    make_product(app, "Black Tea", sku="TEA-002", category_id=tea, is_active=False)
+    make_product(app, "Mug", sku="CUP-001", category_id=cups)
+
+    def names(url):
+        html = as_admin.get(url).get_data(as_text=True)
+        return sorted(re.findall(r'<td class="col-name">\s*([^<]+?)\s*</td>', html))
+
+    assert names("/admin/products/?search=CUP-") == ["Mug"]
+    assert names("/admin/products/?search=black") == ["Black Tea"]
+    assert names(f"/admin/products/?flt0_category_equals={tea}") == ["Black Tea", "Green Tea"]
+    assert names(f"/admin/products/?flt0_category_equals={tea}&flt1_active_equals=1") == [
+        "Green Tea"
+    ]
+    new = make_category(app, "Spoons")
+    assert f'"{new}", "Spoons"' in as_admin.get("/admin/products/").get_data(as_text=True)
+
+
+# Categories
+
+
+def test_admin_creates_a_sub_category_and_cannot_make_a_loop(app, as_admin):
+    tea = make_category(app, "Tea")
+    html = as_admin.get("/admin/categories/new/").get_data(as_text=True)
+
+    created = as_admin.post(
+        "/admin/categories/new/",
+        data={"csrf_token": form_token(html), "name": "Green Tea", "slug": "", "parent_id": tea},
+    )
+    with app.app_context():
+        green = db.session.scalar(select(Category).where(Category.name == "Green Tea"))
+        green_id, green_row = green.id, (green.slug, green.parent_id)
+    edit = f"/admin/categories/edit/?id={tea}"
+    looped = as_admin.post(
+        edit,
+        data={
+            "csrf_token": form_token(as_admin.get(edit).get_data(as_text=True)),
+            "name": "Tea",
+            "slug": "tea",
+            "parent_id": green_id,
+        },
+    )
+
+    assert created.status_code == 302
+    assert green_row == ("green-tea", tea)
+    assert looped.status_code == 200
+    assert "A category cannot be inside itself or its sub-categories." in alerts(
+        looped.get_data(as_text=True)
+    )
+    with app.app_context():
+        assert db.session.get(Category, tea).parent_id is None
+
+
+def test_a_duplicate_category_slug_is_refused_with_a_message(app, as_admin):
+    make_category(app, "Tea")
+    html = as_admin.get("/admin/categories/new/").get_data(as_text=True)
+
+    response = as_admin.post(
+        "/admin/categories/new/",
+        data={"csrf_token": form_token(html), "name": "Tea", "slug": "", "parent_id": ""},
+    )
+
+    assert response.status_code == 200
+    assert alerts(response.get_data(as_text=True)) == ["A category with this slug exists already."]
+    assert count(app, Category) == 1
+
+
+# Orders
+
+
+@pytest.fixture
+def paid_order(app, customer_id) -> str:
+    product_id = make_product(app, "Green Tea", price_cents=450, stock=10)
+    return place_order(app, customer_id, (product_id, 2), key="paid-order")
+
+
+def order_state(app, number) -> tuple:
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        events = [(e.from_status, e.to_status, e.actor_id) for e in order.events]
+        return order.status, events
+
+
+def test_the_order_page_shows_lines_address_payments_history_and_next_statuses(
+    as_admin, paid_order
+):
+    html = as_admin.get(f"/admin/orders/details/?id={paid_order}").get_data(as_text=True)
+
+    assert '<td id="order-status">Paid</td>' in html
+    assert re.findall(r">Mark as ([a-z]+)</button>", html) == ["shipped", "cancelled"]
+    assert re.search(r"<td>SKU-GREEN-TEA</td>\s*<td>Green Tea</td>\s*<td[^>]*>€4.50</td>", html)
+    assert re.search(r"Unter den Linden 1<br>\s*10117 Berlin<br>\s*DE", html)
+    assert re.search(r"<td>test</td>\s*<td>succeeded</td>\s*<td[^>]*>€9.00</td>", html)
+    assert re.search(r"<td>pending_payment</td>\s*<td>paid</td>", html)
+
+
+def test_admin_ships_a_paid_order(app, as_admin, admin_id, paid_order, outbox):
+    url = f"/admin/orders/details/?id={paid_order}"
+    token = form_token(as_admin.get(url).get_data(as_text=True))
+
+    response = as_admin.post(
+        f"/admin/orders/{paid_order}/transition/", data={"status": "shipped", "csrf_token": token}
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == url
+    status, events = order_state(app, paid_order)
+    assert status == "shipped"
+    assert events[-1] == ("paid", "shipped", admin_id)
+    assert [(m.subject, m.to) for m in outbox] == [
+        (f"Your order {paid_order} has shipped", [CUSTOMER_EMAIL])
+    ]
+    page = as_admin.get(url).get_data(as_text=True)
+    assert alerts(page) == [f"Order {paid_order} is now shipped."]
+    assert re.findall(r">Mark as ([a-z]+)</button>", page) == ["delivered"]
+
+
+def test_an_invalid_transition_is_refused_with_a_message(app, as_admin, paid_order, outbox):
+    url = f"/admin/orders/details/?id={paid_order}"
+    token = form_token(as_admin.get(url).get_data(as_text=True))
+    before = order_state(app, paid_order)
+
+    response = as_admin.post(
+        f"/admin/orders/{paid_order}/transition/",
+        data={"status": "delivered", "csrf_token": token},
+        follow_redirects=True,
+    )
+
+    assert alerts(response.get_data(as_text=True)) == [
+        "An order that is paid cannot become delivered (allowed: cancelled, shipped)."
+    ]
+    assert order_state(app, paid_order) == before
+    assert outbox == []
+
+
+def test_admin_cancels_a_paid_order_and_the_stock_comes_back(app, as_admin, admin_id, paid_order):
+    html = as_admin.get(f"/admin/orders/details/?id={paid_order}").get_data(as_text=True)
+
+    as_admin.post(
+        f"/admin/orders/{paid_order}/transition/",
+        data={"status": "cancelled", "csrf_token": form_token(html)},
+    )
+
+    assert order_state(app, paid_order)[1][-1] == ("paid", "cancelled", admin_id)
+    with app.app_context():
+        assert db.session.scalar(select(Product.stock)) == 10
+
+
+def test_a_transition_without_the_csrf_token_changes_nothing(app, as_admin, paid_order, outbox):
+    before = order_state(app, paid_order)
+
+    response = as_admin.post(
+        f"/admin/orders/{paid_order}/transition/",
+        data={"status": "shipped"},
+        follow_redirects=True,
+    )
+
+    assert alerts(response.get_data(as_text=True)) == [
+        "The status was not changed. CSRF Token: CSRF token missing."
+    ]
+    assert order_state(app, paid_order) == before
+    assert outbox == []
+
+
+def test_a_transition_of_an_unknown_order_is_404(as_admin):
+    token = form_token(as_admin.get("/admin/products/new/").get_data(as_text=True))
+
+    response = as_admin.post(
+        "/admin/orders/SF-NOSUCHORDR/transition/", data={"status": "shipped", "csrf_token": token}
+    )
+
+    assert response.status_code == 404
+
+
+def test_orders_are_filtered_by_status_and_searched_by_number(app, as_admin, customer_id):
+    product_id = make_product(app, "Green Tea")
+    first = place_order(app, customer_id, (product_id, 1), key="first")
+    second = place_order(app, customer_id, (product_id, 1), key="second")
+    with app.app_context():
+        order_services.transition(second, "cancelled", actor_id=None)
+
+    def numbers(url):
+        return sorted(set(re.findall(r"SF-[A-Z0-9]{10}", as_admin.get(url).get_data(as_text=True))))
+
+    assert numbers("/admin/orders/") == sorted([first, second])
+    assert numbers("/admin/orders/?flt0_status_equals=cancelled") == [second]
+    assert numbers(f"/admin/orders/?search={first[3:8]}") == [first]
+
+
+# Users
+
+
+def user_state(app, user_id) -> tuple:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        return user.active, user.role_names
+
+
+def test_admin_deactivates_a_user(app, as_admin, customer_id):
+    token = form_token(as_admin.get("/admin/users/").get_data(as_text=True))
+
+    response = as_admin.post(
+        "/admin/users/action/",
+        data={"action": "deactivate", "rowid": [str(customer_id)], "csrf_token": token},
+        follow_redirects=True,
+    )
+
+    assert alerts(response.get_data(as_text=True)) == ["1 of 1 selected user(s) deactivated."]
+    assert user_state(app, customer_id) == (False, ["customer"])
+    other = app.test_client()
+    assert login(other, CUSTOMER_EMAIL).status_code == 200  # the login form again: refused
+
+
+def test_an_action_without_the_csrf_token_changes_nothing(app, as_admin, customer_id):
+    as_admin.get("/admin/users/")
+
+    response = as_admin.post(
+        "/admin/users/action/",
+        data={"action": "deactivate", "rowid": [customer_id]},
+        follow_redirects=True,
+    )
+
+    assert alerts(response.get_data(as_text=True)) == [
+        "Failed to perform action. CSRF Token: CSRF token missing."
+    ]
+    assert user_state(app, customer_id) == (True, ["customer"])
+
+
+def test_admin_grants_and_takes_the_admin_role_but_not_from_themselves(
+    app, as_admin, admin_id, customer_id
+):
+    token = form_token(as_admin.get("/admin/users/").get_data(as_text=True))
+
+    def act(action, *ids):
+        data = {"action": action, "rowid": [str(i) for i in ids], "csrf_token": token}
+        response = as_admin.post("/admin/users/action/", data=data, follow_redirects=True)
+        return alerts(response.get_data(as_text=True))
+
+    assert act("add_admin", customer_id) == ["1 of 1 selected user(s) made admins."]
+    assert user_state(app, customer_id) == (True, ["admin", "customer"])
+    assert act("remove_admin", customer_id, admin_id) == [
+        "Not to your own account: another admin has to do that.",
+        "1 of 1 selected user(s) no longer admins.",
+    ]
+    assert user_state(app, customer_id) == (True, ["customer"])
+    assert user_state(app, admin_id) == (True, ["admin", "customer"])
+    assert act("deactivate", admin_id) == ["Not to your own account: another admin has to do that."]
+    assert user_state(app, admin_id) == (True, ["admin", "customer"])
+
+
+def test_the_user_pages_show_no_password(as_admin, customer_id):
+    listing = as_admin.get("/admin/users/").get_data(as_text=True)
+    details = as_admin.get(f"/admin/users/details/?id={customer_id}").get_data(as_text=True)
+
+    assert CUSTOMER_EMAIL in listing
+    assert CUSTOMER_EMAIL in details
+    assert "$2b$" not in listing + details  # no bcrypt hash
+    assert "password" not in (listing + details).lower()
+
+
+# Dashboard
+
+
+def test_the_dashboard_counts_orders_and_revenue_and_lists_low_stock(app, as_admin, customer_id):
+    tea = make_product(app, "Green Tea", price_cents=450, stock=20)
+    mug = make_product(app, "Mug", price_cents=1250, stock=3)
+    make_product(app, "Old Cup", price_cents=900, stock=0, is_active=False)
+    place_order(app, customer_id, (tea, 2), key="today-1")  # €9.00
+    place_order(app, customer_id, (mug, 1), key="today-2")  # €12.50
+    cancelled = place_order(app, customer_id, (tea, 1), key="cancelled")
+    three_days_ago = place_order(app, customer_id, (tea, 1), key="week")  # €4.50
+    eight_days_ago = place_order(app, customer_id, (tea, 1), key="older")
+    with app.app_context():
+        order_services.transition(cancelled, "cancelled", actor_id=None)
+        for number, days in ((three_days_ago, 3), (eight_days_ago, 8)):
+            db.session.execute(
+                update(Order)
+                .where(Order.number == number)
+                .values(created_at=utcnow() - timedelta(days=days))
+            )
+        db.session.commit()
+
+    html = as_admin.get("/admin/").get_data(as_text=True)
+
+    stats = dict(re.findall(r'<strong id="([a-z]+-[a-z]+)">([^<]+)</strong>', html))
+    assert stats == {
+        "today-orders": "2",
+        "today-revenue": "€21.50",
+        "week-orders": "3",
+        "week-revenue": "€26.00",
+    }
+    low_stock = re.search(r'id="low-stock">.*?</table>', html, re.S).group(0)
+    row = r"<td>([^<]*)</td>\s*<td><a[^>]*>([^<]+)</a></td>\s*<td[^>]*>(\d+)</td>"
+    rows = re.findall(row, low_stock)
+    assert rows == [("SKU-MUG", "Mug", "2")]
+
+
+def test_the_dashboard_without_orders(as_admin):
+    html = as_admin.get("/admin/").get_data(as_text=True)
+
+    assert '<strong id="today-orders">0</strong>' in html
+    assert '<strong id="week-revenue">€0.00</strong>' in html
+    assert '<p id="low-stock">Nothing is running low.</p>' in html
