@@ -1,0 +1,271 @@
+"""Operations: dbmanager.py, cli.py, server.py and uwsgi.ini run as real processes."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from app.app_factory import create_app
+from app.extensions import db
+from tests.conftest import TEST_CONFIG, make_user
+
+ROOT = Path(__file__).resolve().parent.parent
+UWSGI = Path(sys.executable).parent / "uwsgi"
+ADMIN_EMAIL = "admin@example.com"
+ADMIN_PASSWORD = "Qv7#plum-Harbor-91!zest"
+SECRETS = """\
+SECRET_KEY = "ops-test-secret-key"
+SECURITY_PASSWORD_SALT = "ops-test-salt"
+SECURITY_TOTP_SECRETS = {"1": "ops-test-totp-secret"}
+"""
+# Production config with every secret but SECRET_KEY.
+NO_SECRET_KEY = 'SECURITY_PASSWORD_SALT = "salt"\nSECURITY_TOTP_SECRETS = {"1": "totp"}\n'
+FAST_HASH = 'SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS = {"bcrypt__rounds": 4}\n'
+APP_READY = "WSGI app 0 (mountpoint='') ready"
+# No HTTP proxy from the environment for requests to the servers under test.
+HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def make_env(tmp_path: Path, database_url: str, config: str = SECRETS + FAST_HASH) -> dict:
+    """The environment of a subprocess: its own instance folder and database."""
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    (instance / "application.cfg.py").write_text(config)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOREFRONT_"))}
+    for key in ("ENV", "SECRET_KEY", "SECURITY_PASSWORD_SALT", "HOST", "PORT"):
+        env.pop(key, None)
+    env.update(DATABASE_URL=database_url, STOREFRONT_INSTANCE_PATH=str(instance))
+    return env
+
+
+@pytest.fixture
+def env(backend, tmp_path):
+    return make_env(tmp_path, backend.fresh_url(tmp_path))
+
+
+def run(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python <args>`` from the repository root."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def run_ok(env: dict, *args: str) -> str:
+    result = run(env, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def db_upgrade(env: dict) -> None:
+    run_ok(env, "dbmanager.py", "db", "upgrade")
+
+
+def query(url: str, sql: str) -> list[tuple]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with HTTP.open(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def start_server(args: list, env: dict, log: Path, port: int) -> subprocess.Popen:
+    """Start a server in its own process group; return once it answers HTTP."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            get(f"http://127.0.0.1:{port}/api/v1/health")
+            return proc
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop_group(proc)
+                pytest.fail(f"server did not answer on port {port}:\n{log.read_text()}")
+            time.sleep(0.2)
+
+
+def wait_for_log(log: Path, text: str, count: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while log.read_text().count(text) < count:
+        assert time.monotonic() < deadline, f"{text!r} not {count} times in:\n{log.read_text()}"
+        time.sleep(0.2)
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """Kill whatever is left of the process group (reloader child, uwsgi workers)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=10)
+
+
+def test_db_upgrade_creates_the_tables_and_seed_is_idempotent(env):
+    """`db upgrade` builds every model table; `seed` adds the roles and demo catalogue once."""
+    db_upgrade(env)
+    engine = create_engine(env["DATABASE_URL"])
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert tables == {*db.metadata.tables, "alembic_version"}
+
+    first = run_ok(env, "dbmanager.py", "seed")
+    url = env["DATABASE_URL"]
+    [(products, categories)] = query(
+        url, "SELECT (SELECT COUNT(*) FROM product), (SELECT COUNT(*) FROM category)"
+    )
+    assert products > 0
+    assert first == (
+        f"Roles created: admin, customer\nLoaded {products} products in {categories} categories.\n"
+    )
+    second = run_ok(env, "dbmanager.py", "seed")
+    assert second == (
+        f"Roles already present.\nCatalogue already has {products} products: left as it is.\n"
+    )
+    assert query(url, "SELECT name FROM role ORDER BY name") == [("admin",), ("customer",)]
+    assert query(url, "SELECT COUNT(*) FROM product") == [(products,)]
+
+
+def test_cli_created_admin_is_also_a_customer(env):
+    """`users create` + `roles add` make an active admin who is a customer too."""
+    db_upgrade(env)
+    run_ok(env, "dbmanager.py", "seed")
+    create = ("users", "create", ADMIN_EMAIL, "--password", ADMIN_PASSWORD, "--active")
+    created = run_ok(env, "dbmanager.py", *create)
+    assert created.splitlines()[0] == "User created successfully."
+    added = run_ok(env, "dbmanager.py", "roles", "add", ADMIN_EMAIL, "admin")
+    assert added == f'Role "admin" added to user "{ADMIN_EMAIL}" successfully.\n'
+
+    command = (
+        "from flask_security import verify_password; "
+        f"u = user_datastore.find_user(email={ADMIN_EMAIL!r}); "
+        f"print(u.role_names, u.active, verify_password({ADMIN_PASSWORD!r}, u.password))"
+    )
+    assert run_ok(env, "cli.py", "-c", command) == "['admin', 'customer'] True True\n"
+
+
+def test_cli_runs_one_command_with_the_app_preloaded(env):
+    """`cli.py -c` runs in the app context with app, db, User, Role and user_datastore."""
+    db_upgrade(env)
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"]})
+    try:
+        make_user(app, email="one@example.com")
+        make_user(app, email="two@example.com")
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+    assert run_ok(env, "cli.py", "-c", "print(User.query.count())") == "2\n"
+    command = (
+        "print(app.import_name, Role.query.count(), type(user_datastore).__name__, "
+        "db.session.get(User, 1).email)"
+    )
+    expected = "app.app_factory 1 UserDatastore one@example.com\n"
+    assert run_ok(env, "cli.py", "-c", command) == expected
+
+
+def test_server_py_serves_on_host_and_port(env, tmp_path):
+    """`python server.py` listens on HOST:PORT and renders the home page."""
+    db_upgrade(env)
+    port = free_port()
+    log = tmp_path / "server.log"
+    proc = start_server(
+        [sys.executable, "server.py"], {**env, "HOST": "127.0.0.1", "PORT": str(port)}, log, port
+    )
+    try:
+        status, html = get(f"http://127.0.0.1:{port}/")
+        assert status == 200
+        assert "Storefront" in html
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        finally:
+            stop_group(proc)
+    assert f"Running on http://127.0.0.1:{port}" in log.read_text()
+
+
+def test_uwsgi_serves_the_app_and_stops_on_sigterm(env, tmp_path):
+    """uwsgi.ini: env-chosen socket and processes, one app per worker, clean SIGTERM exit."""
+    db_upgrade(env)
+    port = free_port()
+    log = tmp_path / "uwsgi.log"
+    uwsgi_env = {**env, "UWSGI_HTTP_SOCKET": f"127.0.0.1:{port}", "UWSGI_PROCESSES": "2"}
+    proc = start_server([str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")], uwsgi_env, log, port)
+    try:
+        status, html = get(f"http://127.0.0.1:{port}/")
+        assert status == 200
+        assert "Storefront" in html
+        status, body = get(f"http://127.0.0.1:{port}/api/v1/health")
+        assert status == 200
+        assert json.loads(body) == {"status": "ok", "database": "ok"}
+        # lazy-apps: each worker builds its own app. Stop only once both have, or the
+        # interrupted import makes need-app end uwsgi with exit code 22.
+        wait_for_log(log, APP_READY, count=2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        stop_group(proc)
+    output = log.read_text()
+    assert f"bound to TCP address 127.0.0.1:{port}" in output
+    assert output.count(APP_READY) == 2
+    assert "*** Operational MODE: preforking+threaded ***" in output
+    assert "no internal routing" not in output
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path):
+    """ENV=production and no SECRET_KEY: create_app() exits non-zero naming SECRET_KEY."""
+    env = make_env(tmp_path, f"sqlite:///{tmp_path / 'unused.sqlite'}", NO_SECRET_KEY)
+    env["ENV"] = "production"
+    result = run(env, "-c", "from app.app_factory import create_app; create_app()")
+    assert result.returncode == 1
+    assert "ConfigError: Missing secret(s) SECRET_KEY:" in result.stderr
+
+
+def test_uwsgi_without_secret_key_exits_instead_of_respawning(tmp_path):
+    """need-app + lazy-apps: a worker that cannot build the app takes uwsgi down."""
+    env = make_env(tmp_path, f"sqlite:///{tmp_path / 'unused.sqlite'}", NO_SECRET_KEY)
+    env.update(ENV="production", UWSGI_HTTP_SOCKET=f"127.0.0.1:{free_port()}", UWSGI_PROCESSES="2")
+    result = subprocess.run(
+        [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 22  # uwsgi's "failed to load app" exit code
+    assert "Missing secret(s) SECRET_KEY:" in result.stderr
+    assert "need-app requested, destroying the instance..." in result.stderr
