@@ -14,6 +14,7 @@ from app.api import bp as api_bp
 from app.api.spec import api, register_security_schemes
 from app.cart import web as cart_web
 from app.commands import register_commands
+from app.countries import country_name
 from app.extensions import bootstrap, csrf, db, limiter, mail, migrate, security, talisman
 from app.money import format_money
 
@@ -151,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
     register_security_schemes()
     api.register_blueprint(api_bp)  # registers the blueprint and documents it
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(country_name, "country_name")
 
 
 def register_shell_context(app: Flask) -> None:

@@ -1,5 +1,151 @@
-"""API: admin (to be filled in)."""
+"""API: the back office's writes (products, order status). Admins only.
 
+Writes go through the same services as the shop and the back office, so the API obeys the
+same rules: unique SKU and slug, non-negative prices and stock, the order state machine.
+"""
+
+import marshmallow as ma
+from flask import current_app
+from flask_security import current_user, roles_required
 from flask_smorest import Blueprint
 
-bp = Blueprint("admin", __name__, description="Admin")
+from app.accounts.models import ADMIN
+from app.api.common import FullMatch, api_auth_required
+from app.api.schemas import OrderSchema, ProductSchema
+from app.api.spec import AUTHENTICATED, error_responses
+from app.catalog import services as catalog_services
+from app.orders import services as order_services
+from app.orders.models import OrderStatus
+
+bp = Blueprint("admin", __name__, description="Back office (role admin)")
+
+INT_MAX = 2**31 - 1  # price_cents and stock are signed 32-bit columns
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+def admin_required(view):
+    """Token or session auth (401 JSON without), then the admin role (403 JSON without)."""
+    return api_auth_required(roles_required(ADMIN)(view))
+
+
+class ProductUpdate(ma.Schema):
+    """A product's writable fields; PATCH sends any of them."""
+
+    sku = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
+    slug = ma.fields.String(
+        validate=[
+            ma.validate.Length(min=1, max=160),
+            FullMatch(SLUG, error="Lower-case letters and digits, single hyphens."),
+        ],
+        metadata={"example": "green-tea"},
+    )
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=160))
+    description = ma.fields.String(validate=ma.validate.Length(max=10_000))
+    price_cents = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(min=0, max=INT_MAX),
+        metadata={"description": "Minor units: 450 is 4.50."},
+    )
+    currency = ma.fields.String(
+        validate=FullMatch(r"^[A-Za-z]{3}$", error="An ISO 4217 code, e.g. EUR."),
+        metadata={"example": "EUR"},
+    )
+    stock = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=INT_MAX))
+    category = ma.fields.String(
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=140),
+        metadata={"description": "A category's slug; null for none.", "example": "tea"},
+    )
+    is_active = ma.fields.Boolean(metadata={"description": "Shown in the shop."})
+
+    @ma.pre_load
+    def strip_names(self, data, **_kwargs):
+        """Spaces around a SKU, name or slug are typing noise (the back office strips them)."""
+        if not isinstance(data, dict):
+            return data
+        return {
+            key: value.strip()
+            if key in ("sku", "name", "slug") and isinstance(value, str)
+            else value
+            for key, value in data.items()
+        }
+
+
+class ProductCreate(ProductUpdate):
+    """A new product; the slug is made from the name unless given."""
+
+    sku = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=160))
+    price_cents = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=ma.validate.Range(min=0, max=INT_MAX),
+        metadata={"description": "Minor units: 450 is 4.50."},
+    )
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=10_000))
+    currency = ma.fields.String(
+        load_default=lambda: current_app.config["SHOP_CURRENCY"],
+        validate=FullMatch(r"^[A-Za-z]{3}$", error="An ISO 4217 code, e.g. EUR."),
+        metadata={"description": "Default: the shop's currency.", "example": "EUR"},
+    )
+    stock = ma.fields.Integer(
+        load_default=0, strict=True, validate=ma.validate.Range(min=0, max=INT_MAX)
+    )
+    category = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=ma.validate.Length(min=1, max=140),
+        metadata={"description": "A category's slug; null for none.", "example": "tea"},
+    )
+    is_active = ma.fields.Boolean(load_default=True, metadata={"description": "Shown in the shop."})
+
+
+class OrderStatusChange(ma.Schema):
+    status = ma.fields.String(
+        required=True, validate=ma.validate.OneOf([status.value for status in OrderStatus])
+    )
+
+
+def _product_data(body: dict) -> dict:
+    """The request as save_product's fields: the category's slug becomes its id (422 if none)."""
+    data = {field: value for field, value in body.items() if field != "category"}
+    if "category" in body:
+        data["category_id"] = catalog_services.category_id_for(body["category"])
+    return data
+
+
+@bp.post("/products")
+@admin_required
+@bp.arguments(ProductCreate)
+@bp.response(201, ProductSchema)
+@bp.doc(security=AUTHENTICATED)
+@error_responses(bp, 400, 401, 403, 409, 422)
+def create_product(body):
+    """Add a product. A SKU or slug that exists already is 409; an unknown category is 422."""
+    return catalog_services.save_product(None, _product_data(body))
+
+
+@bp.patch("/products/<slug>")
+@admin_required
+@bp.arguments(ProductUpdate)
+@bp.response(200, ProductSchema)
+@bp.doc(security=AUTHENTICATED)
+@error_responses(bp, 400, 401, 403, 404, 409, 422)
+def update_product(body, slug):
+    """Change some of a product's fields (inactive products too); the same rules as creating."""
+    product = catalog_services.get_product(slug, include_inactive=True)
+    return catalog_services.save_product(product, _product_data(body))
+
+
+@bp.patch("/orders/<number>")
+@admin_required
+@bp.arguments(OrderStatusChange)
+@bp.response(200, OrderSchema)
+@bp.doc(security=AUTHENTICATED)
+@error_responses(bp, 400, 401, 403, 404, 409, 422)
+def change_order_status(body, number):
+    """Move any order along the state machine; 409 invalid_transition when not allowed.
+
+    paid -> shipped e-mails the customer; cancelling puts the stock back.
+    """
+    return order_services.transition(number, body["status"], actor_id=current_user.id)

@@ -1,5 +1,108 @@
-"""API: cart (to be filled in)."""
+"""API: the cart. A token client's or logged-in browser's own cart, or an anonymous browser's
+cart kept in the signed cart cookie (the first add sets it). Prices always come from the
+catalogue: a request carries product ids and quantities only."""
 
+from functools import wraps
+
+import marshmallow as ma
+from flask import after_this_request, request
+from flask_security import auth_required
 from flask_smorest import Blueprint
 
+from app.api.schemas import CartSchema
+from app.api.spec import AUTHENTICATED, error_responses
+from app.cart import services
+from app.cart.web import current_owner, remember_cart
+
 bp = Blueprint("cart", __name__, description="Cart")
+
+# Anonymous visitors may use the cart too (with the cart cookie).
+ANYONE = [*AUTHENTICATED, {}]
+CSRF_HEADER = {
+    "name": "X-CSRF-Token",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": (
+        "Browsers (session or cart cookie) must send the page's csrf-token; token clients don't."
+    ),
+}
+QUANTITY = ma.fields.Integer(
+    strict=True,
+    required=True,
+    validate=ma.validate.Range(min=1, max=services.MAX_QUANTITY),
+    metadata={"description": "A whole number; JSON strings, floats and booleans are refused."},
+)
+
+
+class AddItemRequest(ma.Schema):
+    product_id = ma.fields.Integer(
+        strict=True, required=True, validate=ma.validate.Range(min=1, max=2**31 - 1)
+    )
+    quantity = QUANTITY
+
+
+class SetQuantityRequest(ma.Schema):
+    quantity = QUANTITY
+
+
+def anyone_or_token_user(view):
+    """Anonymous and session callers pass through; a token that does not authenticate is 401,
+    not a silent fall-back to an anonymous cart."""
+    token_guarded = auth_required("token")(view)
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if "Authentication-Token" in request.headers:
+            return token_guarded(*args, **kwargs)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@bp.get("/cart")
+@anyone_or_token_user
+@bp.response(200, CartSchema)
+@bp.doc(security=ANYONE)
+@error_responses(bp, 401)
+def get_cart():
+    """The caller's cart, priced from the catalogue now (empty when there is none yet)."""
+    return services.get_cart(current_owner())
+
+
+@bp.post("/cart/items")
+@anyone_or_token_user
+@bp.arguments(AddItemRequest)
+@bp.response(201, CartSchema)
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
+@error_responses(bp, 400, 401, 404, 409, 422)
+def add_item(body):
+    """Add a quantity of a product on top of what the cart holds, within the stock.
+
+    An unknown or inactive product is 404; more than the stock is 409 out_of_stock and the
+    cart stays as it was. An anonymous browser's first add sets the cart cookie.
+    """
+    summary = services.add_to_cart(current_owner(), body["product_id"], body["quantity"])
+    after_this_request(lambda response: remember_cart(response, summary))
+    return summary
+
+
+@bp.patch("/cart/items/<int:product_id>")
+@anyone_or_token_user
+@bp.arguments(SetQuantityRequest)
+@bp.response(200, CartSchema)
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
+@error_responses(bp, 400, 401, 404, 409, 422)
+def set_quantity(body, product_id):
+    """Set the quantity of a product in the cart, within the stock (404 if not in the cart)."""
+    return services.set_quantity(current_owner(), product_id, body["quantity"])
+
+
+@bp.delete("/cart/items/<int:product_id>")
+@anyone_or_token_user
+@bp.response(200, CartSchema)
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
+@error_responses(bp, 400, 401, 404)
+def remove_item(product_id):
+    """Take a product out of the cart (404 if it is not in the cart)."""
+    return services.remove_from_cart(current_owner(), product_id)

@@ -38,3 +38,14 @@ class PageMeta(ma.Schema):
     per_page = ma.fields.Integer(required=True)
     total = ma.fields.Integer(required=True)
     pages = ma.fields.Integer(required=True)
+
+
+class FullMatch(ma.validate.Regexp):
+    """Regexp over the whole value. marshmallow's Regexp uses re.match, whose ``$`` also
+    matches before a final newline: "EUR\\n" would pass ``^[A-Z]{3}$``. The pattern is still
+    documented in openapi.json (ECMA-262's ``$`` is the end of the input)."""
+
+    def __call__(self, value):
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value

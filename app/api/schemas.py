@@ -1,9 +1,21 @@
 """Response schemas shared by the API modules (requests live beside their views)."""
 
+from datetime import UTC
+
 import marshmallow as ma
 from flask import url_for
 
 from app.api.common import PageMeta
+from app.orders.services import countries
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """The database's naive UTC timestamps as RFC 3339 with their offset (``...+00:00``)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 
 class CategoryRef(ma.Schema):
@@ -77,6 +89,12 @@ class CartSchema(ma.Schema):
         }
 
 
+def _check_country(code: str) -> None:
+    """ISO 3166-1 alpha-2, any case (the service upper-cases it)."""
+    if len(code) == 2 and code.upper() not in dict(countries()):
+        raise ma.ValidationError("Use an ISO 3166 two-letter country code, e.g. DE or FR.")
+
+
 class AddressSchema(ma.Schema):
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
     line1 = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
@@ -85,7 +103,7 @@ class AddressSchema(ma.Schema):
     postcode = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20))
     country = ma.fields.String(
         required=True,
-        validate=ma.validate.Length(equal=2),
+        validate=[ma.validate.Length(equal=2), _check_country],
         metadata={"description": "ISO 3166-1 alpha-2", "example": "DE"},
     )
 
@@ -104,7 +122,7 @@ class OrderEventSchema(ma.Schema):
     from_status = ma.fields.String(required=True, allow_none=True)
     to_status = ma.fields.String(required=True)
     note = ma.fields.String(required=True)
-    created_at = ma.fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
 
 
 class OrderSchema(ma.Schema):
@@ -113,7 +131,7 @@ class OrderSchema(ma.Schema):
         required=True,
         metadata={"enum": ["pending_payment", "paid", "shipped", "delivered", "cancelled"]},
     )
-    created_at = ma.fields.DateTime(required=True)
+    created_at = UtcDateTime(required=True)
     lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)
     subtotal_cents = ma.fields.Integer(required=True)
     total_cents = ma.fields.Integer(required=True)

@@ -41,7 +41,10 @@ api = StorefrontApi(
                 "X-CSRF-Token header on writes. Every error is "
                 '{"error": {"status", "code", "message"[, "fields"]}}.'
             )
-        }
+        },
+        # Operations are public unless they declare otherwise (security=AUTHENTICATED):
+        # said here once, so the document states it (tests/api/test_contract.py checks it).
+        "security": [],
     }
 )
 

@@ -73,6 +73,18 @@ def category_with_descendants(slug: str) -> tuple[Category, list[int]]:
     return by_slug[slug], ids
 
 
+def category_id_for(slug: str | None) -> int | None:
+    """The id of the category with this slug, for a product write (None: no category)."""
+    if slug is None:
+        return None
+    category_id = db.session.scalar(select(Category.id).where(Category.slug == slug))
+    if category_id is None:
+        raise ValidationFailed(
+            "Unknown category.", {"category": [f"No category with the slug {slug!r}."]}
+        )
+    return category_id
+
+
 def list_products(
     q: str = "",
     category: str = "",
@@ -119,9 +131,7 @@ def featured_products(limit: int = 8) -> list[Product]:
         db.session.scalars(
             select(Product)
             .options(joinedload(Product.category))
-            .where(
-                Product.is_active.is_(True), Product.is_featured.is_(True), Product.stock > 0
-            )
+            .where(Product.is_active.is_(True), Product.is_featured.is_(True), Product.stock > 0)
             .order_by(Product.id)
             .limit(limit)
         )

@@ -309,11 +309,11 @@ def get_order(order_number: str) -> Order:
 
 
 def list_orders_for_user(user_id: int, page: int = 1, per_page: int = 20):
-    """The user's orders, newest first, with lines loaded; returns (orders, total)."""
+    """The user's orders, newest first, with lines and events loaded; returns (orders, total)."""
     query = select(Order).where(Order.user_id == user_id)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     orders = db.session.scalars(
-        query.options(selectinload(Order.lines))
+        query.options(selectinload(Order.lines), selectinload(Order.events))
         .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(per_page)
         .offset((max(page, 1) - 1) * per_page)

@@ -1,0 +1,80 @@
+"""JSON API tests, one module per domain. Tokens and the error shape: tests.test_api; the
+callers below (token client, logged-in browser, anonymous browser) on top of them."""
+
+from sqlalchemy import select
+
+from app.accounts.services import ensure_roles
+from app.cart.models import Cart, CartItem
+from app.extensions import db
+from tests.conftest import csrf_token, login
+from tests.test_api import TOKEN_HEADER, assert_error, get_token
+
+__all__ = ["Caller", "assert_error", "cart_rows", "make_callers", "TOKEN_HEADER"]
+
+EMAILS = {
+    "customer": "customer@example.com",
+    "other": "other@example.com",
+    "admin": "admin@example.com",
+}
+
+
+class Caller:
+    """One party calling the API with its own test client, its credentials on every request."""
+
+    def __init__(self, client, headers: dict[str, str]):
+        self.client = client
+        self.headers = headers
+
+    def open(self, method: str, path: str, headers=None, **kwargs):
+        return self.client.open(
+            path, method=method, headers={**self.headers, **(headers or {})}, **kwargs
+        )
+
+    def get(self, path: str, **kwargs):
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs):
+        return self.open("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs):
+        return self.open("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.open("DELETE", path, **kwargs)
+
+
+def make_callers(app, user_factory):
+    """Create customer, other customer and admin; return ``caller(role, auth)``.
+
+    ``auth`` is "token" (Authentication-Token header), "session" (logged-in browser sending
+    X-CSRF-Token) or, for the role "anonymous", "cookie" (a browser with a session for the
+    CSRF token and, after its first add, the cart cookie).
+    """
+    user_factory(email=EMAILS["customer"])
+    user_factory(email=EMAILS["other"])
+    with app.app_context():
+        ensure_roles()
+    user_factory(email=EMAILS["admin"], roles=["admin"])
+
+    def caller(role: str, auth: str = "token") -> Caller:
+        client = app.test_client()
+        if role == "anonymous":
+            return Caller(client, {"X-CSRF-Token": csrf_token(client, "/")})
+        if auth == "token":
+            token = get_token(client, email=EMAILS[role]).get_json()["token"]
+            return Caller(client, {TOKEN_HEADER: token})
+        login(client, email=EMAILS[role])
+        return Caller(client, {"X-CSRF-Token": csrf_token(client, "/account")})
+
+    return caller
+
+
+def cart_rows(app) -> list[tuple]:
+    """(cart user_id, has token, product_id, quantity) for every cart item, ordered."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(Cart.user_id, Cart.token.is_not(None), CartItem.product_id, CartItem.quantity)
+            .join(CartItem.cart)
+            .order_by(Cart.id, CartItem.product_id)
+        ).all()
+        return [tuple(row) for row in rows]

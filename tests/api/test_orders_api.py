@@ -1,0 +1,573 @@
+"""The orders API: checkout (idempotency, payments, stock), own orders, cancelling, concurrency."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.accounts.services import ensure_roles
+from app.app_factory import create_app
+from app.cart.models import CartItem
+from app.cart.services import CartOwner, add_to_cart
+from app.catalog.models import Product
+from app.extensions import db
+from app.orders import services
+from app.orders.models import Order, OrderEvent, Payment
+from tests.conftest import TEST_CONFIG, csrf_token, login, make_product, make_user
+from tests.test_api import TOKEN_HEADER, assert_error, get_token
+from tests.test_concurrency import run_together
+
+GOOD_CARD = "4242 4242 4242 4242"
+DECLINED_CARD = "4000 0000 0000 0002"
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "1 Analytical St",
+    "line2": "",
+    "city": "London",
+    "postcode": "N1 1AA",
+    "country": "GB",
+}
+BODY = {"shipping_address": ADDRESS, "payment": {"method": "test", "card_number": GOOD_CARD}}
+ROLES = ["anonymous", "customer", "other", "admin"]
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
+
+
+def token_headers(client, email="shopper@example.com") -> dict:
+    return {TOKEN_HEADER: get_token(client, email=email).get_json()["token"]}
+
+
+def fill_cart(app, user_id, *items):
+    with app.app_context():
+        for product_id, quantity in items:
+            add_to_cart(CartOwner(user_id=user_id), product_id, quantity)
+
+
+def place(app, user_id, key, method="manual"):
+    """An order placed through the service (not the API under test); returns its number."""
+    with app.app_context():
+        return services.place_order(
+            user_id, key, ADDRESS, method, {"card_number": GOOD_CARD}
+        ).number
+
+
+def set_status(app, number, *statuses):
+    with app.app_context():
+        for status in statuses:
+            services.transition(number, status, None)
+
+
+def stock(app, product_id) -> int:
+    with app.app_context():
+        return db.session.get(Product, product_id).stock
+
+
+def snapshot(app) -> dict:
+    """What a refused request must leave alone: orders, events, payments, stock, carts."""
+    with app.app_context():
+
+        def rows(*columns):
+            return [tuple(row) for row in db.session.execute(select(*columns).order_by(*columns))]
+
+        return {
+            "orders": rows(Order.number, Order.status),
+            "events": rows(OrderEvent.order_id, OrderEvent.to_status),
+            "payments": rows(Payment.order_id, Payment.status),
+            "stock": rows(Product.id, Product.stock),
+            "carts": rows(CartItem.cart_id, CartItem.product_id, CartItem.quantity),
+        }
+
+
+def order_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Order.id)))
+
+
+@pytest.fixture
+def shopper(app, client, user_factory, product_factory):
+    """A customer with a token and 2 Green Tea (stock 5, €4.50) and 1 Mug (stock 2, €10)."""
+    user_id = user_factory()
+    tea = product_factory("Green Tea", stock=5, price_cents=450)
+    mug = product_factory("Mug", stock=2, price_cents=1000)
+    fill_cart(app, user_id, (tea, 2), (mug, 1))
+    return {"user_id": user_id, "tea": tea, "mug": mug, "headers": token_headers(client)}
+
+
+# Placing an order
+
+
+def test_place_order_with_test_card_is_201_paid(app, client, shopper, outbox):
+    response = client.post("/api/v1/orders", json=BODY, headers=shopper["headers"])
+
+    assert response.status_code == 201
+    order = response.get_json()
+    assert re.fullmatch(r"SF-[A-HJ-NP-Z2-9]{10}", order["number"])
+    assert order["status"] == "paid"
+    assert (order["subtotal_cents"], order["total_cents"], order["currency"]) == (1900, 1900, "EUR")
+    assert order["payment_method"] == "test"
+    assert order["shipping_address"] == ADDRESS
+    assert [
+        (line["sku"], line["quantity"], line["unit_price_cents"], line["line_total_cents"])
+        for line in order["lines"]
+    ] == [("SKU-GREEN-TEA", 2, 450, 900), ("SKU-MUG", 1, 1000, 1000)]
+    assert [(e["from_status"], e["to_status"]) for e in order["events"]] == [
+        (None, "pending_payment"),
+        ("pending_payment", "paid"),
+    ]
+    assert order["created_at"].endswith("+00:00")
+    assert all(event["created_at"].endswith("+00:00") for event in order["events"])
+    assert (stock(app, shopper["tea"]), stock(app, shopper["mug"])) == (3, 1)
+    assert snapshot(app)["carts"] == []
+    assert [m.subject for m in outbox] == [f"Your order {order['number']}"]
+
+
+def test_place_order_by_bank_transfer_is_pending_and_upper_cases_the_country(app, client, shopper):
+    body = {
+        "shipping_address": {**ADDRESS, "country": "gb"},
+        "payment": {"method": "manual"},
+    }
+
+    response = client.post("/api/v1/orders", json=body, headers=shopper["headers"])
+
+    assert response.status_code == 201
+    order = response.get_json()
+    assert order["status"] == "pending_payment"
+    assert order["shipping_address"]["country"] == "GB"
+    with app.app_context():
+        payment = db.session.scalar(select(Payment))
+        assert (payment.provider, payment.status, payment.amount_cents) == (
+            "manual",
+            "pending",
+            1900,
+        )
+
+
+def test_place_order_with_a_session_needs_the_csrf_header(app, client, shopper):
+    login(client)
+    before = snapshot(app)
+
+    refused = client.post("/api/v1/orders", json=BODY)
+    after_refusal = snapshot(app)
+    accepted = client.post(
+        "/api/v1/orders", json=BODY, headers={"X-CSRF-Token": csrf_token(client, "/account")}
+    )
+
+    assert_error(refused, 400, "bad_request")
+    assert after_refusal == before
+    assert accepted.status_code == 201
+    assert order_count(app) == 1
+
+
+def test_declined_card_is_402_and_writes_nothing(app, client, shopper, outbox):
+    before = snapshot(app)
+    body = {**BODY, "payment": {"method": "test", "card_number": DECLINED_CARD}}
+
+    response = client.post("/api/v1/orders", json=body, headers=shopper["headers"])
+
+    error = assert_error(response, 402, "payment_declined")
+    assert error["message"] == "Your card was declined. No order was placed."
+    assert snapshot(app) == before
+    assert outbox == []
+
+
+def test_empty_cart_is_422(app, client, user_factory):
+    user_factory()
+    headers = token_headers(client)
+
+    response = client.post("/api/v1/orders", json=BODY, headers=headers)
+
+    error = assert_error(response, 422, "validation_failed")
+    assert error["message"] == "Your cart is empty."
+    assert order_count(app) == 0
+
+
+def test_not_enough_stock_is_409_out_of_stock_and_keeps_the_cart(app, client, shopper):
+    with app.app_context():
+        db.session.get(Product, shopper["mug"]).stock = 0
+        db.session.commit()
+    before = snapshot(app)
+
+    response = client.post("/api/v1/orders", json=BODY, headers=shopper["headers"])
+
+    error = assert_error(response, 409, "out_of_stock")
+    assert "Mug is out of stock" in error["message"]
+    assert snapshot(app) == before
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"payment": BODY["payment"]}, {"shipping_address": ["Missing data for required field."]}),
+        ({**BODY, "coupon": "FREE"}, {"coupon": ["Unknown field."]}),
+        (
+            {**BODY, "shipping_address": {**ADDRESS, "phone": "1"}},
+            {"shipping_address.phone": ["Unknown field."]},
+        ),
+        (
+            {**BODY, "shipping_address": {**ADDRESS, "country": "XX"}},
+            {
+                "shipping_address.country": [
+                    "Use an ISO 3166 two-letter country code, e.g. DE or FR."
+                ]
+            },
+        ),
+        (
+            {**BODY, "shipping_address": {**ADDRESS, "country": "GBR"}},
+            {"shipping_address.country": ["Length must be 2."]},
+        ),
+        (
+            {**BODY, "shipping_address": {**ADDRESS, "city": "   "}},
+            {"shipping_address.city": ["This field is required."]},
+        ),
+        (
+            {**BODY, "payment": {"method": "cash"}},
+            {"payment.method": ["Must be one of: manual, test."]},
+        ),
+        (
+            {**BODY, "payment": {"method": "test"}},
+            {"payment.card_number": ["Enter a card number of 12-19 digits."]},
+        ),
+    ],
+    ids=[
+        "no-address",
+        "unknown-field",
+        "unknown-address-field",
+        "unknown-country",
+        "alpha-3-country",
+        "blank-city",
+        "unknown-method",
+        "no-card",
+    ],
+)
+def test_invalid_checkout_is_422_with_fields_and_writes_nothing(app, client, shopper, body, fields):
+    before = snapshot(app)
+
+    response = client.post("/api/v1/orders", json=body, headers=shopper["headers"])
+
+    error = assert_error(response, 422, "validation_failed")
+    assert error["fields"] == fields
+    assert snapshot(app) == before
+
+
+# Idempotency-Key
+
+
+def test_same_idempotency_key_and_body_returns_the_same_order_once(app, client, shopper, outbox):
+    headers = {**shopper["headers"], "Idempotency-Key": "3f1c2a9e-retry-me"}
+
+    first = client.post("/api/v1/orders", json=BODY, headers=headers)
+    fill_cart(app, shopper["user_id"], (shopper["tea"], 1))  # a retry must not order this
+    after_first = snapshot(app)
+    again = client.post("/api/v1/orders", json=BODY, headers=headers)
+
+    assert first.status_code == 201
+    assert again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert snapshot(app) == after_first
+    assert order_count(app) == 1
+    assert (stock(app, shopper["tea"]), stock(app, shopper["mug"])) == (3, 1)
+    assert len(outbox) == 1
+    with app.app_context():
+        key = db.session.scalar(select(Order.checkout_key))
+    assert key == f"api:{shopper['user_id']}:3f1c2a9e-retry-me"
+
+
+def test_same_idempotency_key_with_another_body_is_422_and_changes_nothing(app, client, shopper):
+    headers = {**shopper["headers"], "Idempotency-Key": "k-1"}
+    assert client.post("/api/v1/orders", json=BODY, headers=headers).status_code == 201
+    fill_cart(app, shopper["user_id"], (shopper["tea"], 1))
+    before = snapshot(app)
+    other_body = {**BODY, "shipping_address": {**ADDRESS, "city": "Paris", "country": "FR"}}
+
+    response = client.post("/api/v1/orders", json=other_body, headers=headers)
+
+    error = assert_error(response, 422, "validation_failed")
+    assert error["fields"] == {"Idempotency-Key": ["Use a new key for a different order."]}
+    assert snapshot(app) == before
+
+
+def test_idempotency_keys_belong_to_their_user(app, client, shopper, user_factory):
+    other_id = user_factory(email="other@example.com")
+    fill_cart(app, other_id, (shopper["tea"], 1))
+    key = {"Idempotency-Key": "1"}
+
+    mine = client.post("/api/v1/orders", json=BODY, headers={**shopper["headers"], **key})
+    theirs = client.post(
+        "/api/v1/orders",
+        json=BODY,
+        headers={**token_headers(client, "other@example.com"), **key},
+    )
+
+    assert (mine.status_code, theirs.status_code) == (201, 201)
+    assert mine.get_json()["number"] != theirs.get_json()["number"]
+
+
+def test_without_idempotency_key_every_post_is_a_new_checkout(app, client, shopper):
+    first = client.post("/api/v1/orders", json=BODY, headers=shopper["headers"])
+    fill_cart(app, shopper["user_id"], (shopper["tea"], 1))
+    second = client.post("/api/v1/orders", json=BODY, headers=shopper["headers"])
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.get_json()["number"] != second.get_json()["number"]
+    assert order_count(app) == 2
+    assert stock(app, shopper["tea"]) == 2
+
+
+@pytest.mark.parametrize("key", ["x" * 49, "has space", "ключ"])
+def test_malformed_idempotency_key_is_422(app, client, shopper, key):
+    before = snapshot(app)
+
+    response = client.post(
+        "/api/v1/orders", json=BODY, headers={**shopper["headers"], "Idempotency-Key": key}
+    )
+
+    error = assert_error(response, 422, "validation_failed")
+    assert list(error["fields"]) == ["Idempotency-Key"]
+    assert snapshot(app) == before
+
+
+# Reading and cancelling own orders
+
+
+def test_list_orders_is_paginated_newest_first_and_only_mine(app, client, shopper, user_factory):
+    numbers = []
+    for i in range(3):
+        fill_cart(app, shopper["user_id"], (shopper["tea"], 1))
+        numbers.append(place(app, shopper["user_id"], f"k{i}"))
+    other_id = user_factory(email="other@example.com")
+    fill_cart(app, other_id, (shopper["mug"], 1))
+    place(app, other_id, "theirs")
+
+    first = client.get("/api/v1/orders?per_page=2", headers=shopper["headers"])
+    second = client.get("/api/v1/orders?per_page=2&page=2", headers=shopper["headers"])
+
+    assert first.status_code == 200
+    page = first.get_json()
+    assert {key: page[key] for key in ("page", "per_page", "total", "pages")} == {
+        "page": 1,
+        "per_page": 2,
+        "total": 3,
+        "pages": 2,
+    }
+    listed = [o["number"] for o in page["items"]] + [
+        o["number"] for o in second.get_json()["items"]
+    ]
+    assert listed == numbers[::-1]
+    assert page["items"][0]["lines"][0]["sku"] == "SKU-GREEN-TEA"
+
+
+@pytest.mark.parametrize("query", ["per_page=0", "per_page=101", "page=0", "page=x"])
+def test_list_orders_with_bad_paging_is_422(client, shopper, query):
+    response = client.get(f"/api/v1/orders?{query}", headers=shopper["headers"])
+
+    assert_error(response, 422, "validation_failed")
+
+
+def test_get_own_order(app, client, shopper):
+    number = place(app, shopper["user_id"], "k")
+
+    response = client.get(f"/api/v1/orders/{number}", headers=shopper["headers"])
+
+    assert response.status_code == 200
+    assert response.get_json()["number"] == number
+    assert response.get_json()["status"] == "pending_payment"
+
+
+def test_unknown_order_is_404(client, shopper):
+    assert_error(
+        client.get("/api/v1/orders/SF-NOSUCH", headers=shopper["headers"]), 404, "not_found"
+    )
+
+
+def test_cancel_own_order_puts_the_stock_back(app, client, shopper):
+    number = place(app, shopper["user_id"], "k", method="test")
+
+    response = client.post(f"/api/v1/orders/{number}/cancel", headers=shopper["headers"])
+
+    assert response.status_code == 200
+    order = response.get_json()
+    assert order["status"] == "cancelled"
+    assert order["events"][-1]["from_status"] == "paid"
+    assert order["events"][-1]["note"] == "Cancelled by the customer."
+    assert (stock(app, shopper["tea"]), stock(app, shopper["mug"])) == (5, 2)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "message"),
+    [
+        (["paid", "shipped"], "An order that is shipped cannot become cancelled"),
+        (["cancelled"], "An order that is cancelled cannot become cancelled"),
+    ],
+)
+def test_cancel_after_shipping_or_twice_is_409(app, client, shopper, statuses, message):
+    number = place(app, shopper["user_id"], "k")
+    set_status(app, number, *statuses)
+    before = snapshot(app)
+
+    response = client.post(f"/api/v1/orders/{number}/cancel", headers=shopper["headers"])
+
+    error = assert_error(response, 409, "invalid_transition")
+    assert error["message"].startswith(message)
+    assert snapshot(app) == before
+
+
+def test_cancel_with_a_session_needs_the_csrf_header(app, client, shopper):
+    number = place(app, shopper["user_id"], "k")
+    login(client)
+    before = snapshot(app)
+
+    refused = client.post(f"/api/v1/orders/{number}/cancel")
+    after_refusal = snapshot(app)
+    accepted = client.post(
+        f"/api/v1/orders/{number}/cancel", headers={"X-CSRF-Token": csrf_token(client, "/account")}
+    )
+
+    assert_error(refused, 400, "bad_request")
+    assert after_refusal == before
+    assert accepted.status_code == 200
+    assert accepted.get_json()["status"] == "cancelled"
+
+
+# Authorization: anonymous, customer, other customer, admin
+
+
+@pytest.fixture
+def shop(app, client, user_factory, product_factory):
+    """Three users, each with a Green Tea in the cart; the customer has one order."""
+    tea = product_factory("Green Tea", stock=10)
+    customer = user_factory(email="customer@example.com")
+    other = user_factory(email="other@example.com")
+    with app.app_context():
+        ensure_roles()
+    admin = user_factory(email="admin@example.com", roles=["admin"])
+    fill_cart(app, customer, (tea, 1))
+    number = place(app, customer, "k")
+    for user_id in (customer, other, admin):
+        fill_cart(app, user_id, (tea, 1))
+    tokens = {
+        role: token_headers(client, f"{role}@example.com")
+        for role in ("customer", "other", "admin")
+    }
+    return {"number": number, "tokens": tokens}
+
+
+def as_role(client, role, tokens, method) -> dict:
+    """Headers for a role: a token, or for anonymous a browser session's CSRF token (so the
+    request gets past the CSRF check to authentication)."""
+    if role != "anonymous":
+        return tokens[role]
+    return {} if method == "GET" else {"X-CSRF-Token": csrf_token(client, "/products")}
+
+
+MATRIX = [
+    ("POST", "/orders", {"anonymous": 401, "customer": 201, "other": 201, "admin": 201}),
+    ("GET", "/orders", {"anonymous": 401, "customer": 200, "other": 200, "admin": 200}),
+    ("GET", "/orders/{number}", {"anonymous": 401, "customer": 200, "other": 404, "admin": 404}),
+    (
+        "POST",
+        "/orders/{number}/cancel",
+        {"anonymous": 401, "customer": 200, "other": 404, "admin": 404},
+    ),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path", "expected"), MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX]
+)
+def test_orders_authorization(app, client, shop, role, method, path, expected):
+    headers = as_role(client, role, shop["tokens"], method)
+    before = snapshot(app)
+
+    response = client.open(
+        "/api/v1" + path.format(number=shop["number"]),
+        method=method,
+        json=BODY if path == "/orders" and method == "POST" else None,
+        headers=headers,
+    )
+
+    assert response.status_code == expected[role]
+    if expected[role] >= 400:
+        assert_error(response, expected[role], ERROR_CODES[expected[role]])
+        assert snapshot(app) == before
+
+
+def test_others_see_none_of_the_customers_orders(client, shop):
+    mine = client.get("/api/v1/orders", headers=shop["tokens"]["customer"]).get_json()
+    theirs = client.get("/api/v1/orders", headers=shop["tokens"]["other"]).get_json()
+
+    assert [o["number"] for o in mine["items"]] == [shop["number"]]
+    assert (theirs["items"], theirs["total"], theirs["pages"]) == ([], 0, 1)
+
+
+def test_write_without_token_or_csrf_header_is_400(app, client, shop):
+    before = snapshot(app)
+
+    response = client.post(f"/api/v1/orders/{shop['number']}/cancel")
+
+    assert_error(response, 400, "bad_request")
+    assert snapshot(app) == before
+
+
+def test_invalid_token_is_401(app, client, shop):
+    response = client.post("/api/v1/orders", json=BODY, headers={TOKEN_HEADER: "not-a-token"})
+
+    assert_error(response, 401, "unauthorized")
+
+
+# Concurrency (MariaDB)
+
+
+@pytest.fixture
+def pooled_app(app):
+    """An app on the same MariaDB database whose pool has a connection per thread."""
+    pooled = create_app(
+        {
+            **TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25, "max_overflow": 5},
+        }
+    )
+    yield pooled
+    with pooled.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.mariadb_only
+def test_twenty_api_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):
+    product_id = make_product(pooled_app, "Rare Tea", stock=5)
+    users = [make_user(pooled_app, email=f"buyer{i}@example.com") for i in range(20)]
+    for user_id in users:
+        fill_cart(pooled_app, user_id, (product_id, 1))
+    tokens = [token_headers(pooled_app.test_client(), f"buyer{i}@example.com") for i in range(20)]
+
+    def checkout(i):
+        response = pooled_app.test_client().post("/api/v1/orders", json=BODY, headers=tokens[i])
+        return response.status_code, response.get_json()
+
+    results = run_together(20, checkout)
+
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] * 5 + [409] * 15, results
+    assert {body["error"]["code"] for status, body in results if status == 409} == {"out_of_stock"}
+    assert len({body["number"] for status, body in results if status == 201}) == 5
+    assert stock(pooled_app, product_id) == 0
+    assert order_count(pooled_app) == 5
+
+
+@pytest.mark.mariadb_only
+def test_five_concurrent_retries_with_one_idempotency_key_make_one_order(pooled_app):
+    product_id = make_product(pooled_app, "Green Tea", stock=10)
+    user_id = make_user(pooled_app)
+    fill_cart(pooled_app, user_id, (product_id, 2))
+    headers = {**token_headers(pooled_app.test_client()), "Idempotency-Key": "double-click"}
+
+    def checkout(_i):
+        response = pooled_app.test_client().post("/api/v1/orders", json=BODY, headers=headers)
+        return response.status_code, response.get_json()
+
+    results = run_together(5, checkout)
+
+    assert [status for status, _ in results] == [201] * 5, results
+    assert len({body["number"] for _, body in results}) == 1
+    assert order_count(pooled_app) == 1
+    assert stock(pooled_app, product_id) == 8
