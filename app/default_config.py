@@ -52,6 +52,10 @@ SECURITY_POST_REGISTER_VIEW = "/"
 SECURITY_POST_CONFIRM_VIEW = "/login"
 SECURITY_REDIRECT_ALLOW_SUBDOMAINS = False
 SECURITY_CSRF_PROTECT_MECHANISMS = ["session", "basic"]  # token auth needs no CSRF
+# An API token is never a fresh login: disabling 2FA, recovery codes, password and e-mail
+# changes need a browser session (Flask-Security's own views accept only "session").
+SECURITY_FRESHNESS_ALLOW_AUTH_TOKEN = False
+SECURITY_API_ENABLED_METHODS = ["session"]
 SECURITY_CACHE_CONTROL = {"private": None, "no-store": None}
 SECURITY_TOKEN_MAX_AGE = 60 * 60 * 24  # API tokens expire after a day
 SECURITY_RETURN_GENERIC_RESPONSES = False  # deliberate: a shop tells "already registered"

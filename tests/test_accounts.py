@@ -1,6 +1,7 @@
 """Accounts end to end through the test client: Flask-Security-Too as configured here."""
 
 import re
+import time
 
 import pytest
 from passlib.totp import TOTP
@@ -8,8 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.extensions import db
-from tests.conftest import PASSWORD, csrf_token, login
+from app.app_factory import create_app
+from app.extensions import db, security
+from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login, make_user
+
+TOKEN_HEADER = "Authentication-Token"
 
 WEAK_PASSWORD = "password1"
 
@@ -405,3 +409,157 @@ def test_cli_confirm_of_unknown_user_fails_clearly(runner):
 
     assert result.exit_code == 1
     assert "No user with e-mail ghost@example.com." in result.output
+
+
+# API tokens: never a fresh login, only ever read from the Authentication-Token header
+
+NEW_PASSWORD = "another long passphrase 7"
+
+
+def two_factor_user(app, email="shopper@example.com") -> tuple[int, str]:
+    """A confirmed user with the authenticator method on; returns (id, TOTP secret)."""
+    user_id = make_user(app, email=email)
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        secret = security.totp_factory.generate_totp_secret()
+        security.datastore.tf_set(user, "authenticator", totp_secret=secret)
+        db.session.commit()
+    return user_id, secret
+
+
+def api_token(client, code=None, email="shopper@example.com") -> str:
+    body = {"email": email, "password": PASSWORD, "code": code}
+    response = client.post("/api/v1/auth/token", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["token"]
+
+
+def totp_code(secret: str, offset: int = 0) -> str:
+    """The TOTP code for now + offset seconds (the server accepts codes within its window)."""
+    key = TOTP.using(secrets=TEST_CONFIG["SECURITY_TOTP_SECRETS"]).from_source(secret)
+    return key.generate(time.time() + offset).token
+
+
+@pytest.fixture
+def token_client(app):
+    """A client holding a 2FA user's API token and the CSRF token of its own cookie session,
+    so a refusal below is about freshness, not a missing CSRF header."""
+    user_id, secret = two_factor_user(app)
+    client = app.test_client()
+    token = api_token(client, code=totp_code(secret))
+    client.user_id = user_id
+    client.token_headers = {TOKEN_HEADER: token, "X-CSRF-Token": csrf_token(client, "/login")}
+    return client
+
+
+def test_api_token_cannot_disable_two_factor(app, token_client):
+    response = token_client.post(
+        "/tf-setup", json={"setup": "disable"}, headers=token_client.token_headers
+    )
+
+    assert response.status_code == 401
+    assert response.get_json()["response"]["reauth_required"] is True
+    assert get_user(app).tf_primary_method == "authenticator"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_api_token_cannot_read_or_regenerate_recovery_codes(app, token_client, method):
+    with app.app_context():
+        user = db.session.get(User, token_client.user_id)
+        security.mf_recovery_codes_util.create_recovery_codes(user)
+        db.session.commit()
+    before = get_user(app).mf_recovery_codes
+
+    response = token_client.open(
+        "/mf-recovery-codes", method=method, json={}, headers=token_client.token_headers
+    )
+
+    assert response.status_code == 401
+    assert "recovery_codes" not in response.get_data(as_text=True)
+    assert get_user(app).mf_recovery_codes == before
+
+
+def test_api_token_cannot_change_the_password(app, token_client):
+    response = token_client.post(
+        "/change",
+        json={
+            "password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        },
+        headers=token_client.token_headers,
+    )
+
+    assert response.status_code == 401
+    with app.app_context():
+        from flask_security import verify_password
+
+        assert verify_password(PASSWORD, get_user(app).password)
+
+
+def test_api_token_cannot_change_the_email(backend, request):
+    """/change-email is off in this shop; an app that turns it on still refuses tokens."""
+    app = request.getfixturevalue("app")
+    assert app.test_client().get("/change-email").status_code == 404
+    with_change_email = create_app(
+        {
+            **TEST_CONFIG,
+            "SECURITY_CHANGE_EMAIL": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+    )
+    if backend.name == "sqlite":
+        with with_change_email.app_context():
+            db.create_all()
+    make_user(with_change_email)
+    outbox = with_change_email.extensions["mailman"].outbox = []
+    client = with_change_email.test_client()
+    token = api_token(client)
+    headers = {TOKEN_HEADER: token, "X-CSRF-Token": csrf_token(client, "/login")}
+
+    response = client.post("/change-email", json={"email": "thief@example.com"}, headers=headers)
+
+    assert response.status_code == 401
+    assert outbox == []
+    with with_change_email.app_context():
+        emails = db.session.scalars(select(User.email)).all()
+        db.session.remove()
+        db.engine.dispose()
+    assert emails == ["shopper@example.com"]
+
+
+def test_browser_session_can_still_change_two_factor(app, client, user_factory):
+    user_factory()
+    login(client)
+    enable_two_factor(client)
+
+    response = client.post(
+        "/tf-setup", data={"setup": "disable", "csrf_token": csrf_token(client, "/tf-setup")}
+    )
+
+    assert response.status_code == 302
+    assert get_user(app).tf_primary_method is None
+
+
+@pytest.mark.parametrize("where", ["query", "json"])
+def test_api_token_is_not_read_from_the_query_string_or_body(client, user_factory, where):
+    user_factory()
+    token = api_token(client)
+
+    if where == "query":
+        response = client.get(f"/api/v1/me?auth_token={token}")
+    else:
+        response = client.get("/api/v1/me", json={"auth_token": token})
+
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert client.get("/api/v1/me", headers={TOKEN_HEADER: token}).status_code == 200
+
+
+def test_api_token_with_a_query_token_beside_the_header_is_refused(client, user_factory):
+    user_factory()
+    token = api_token(client)
+
+    response = client.get(f"/api/v1/me?auth_token={token}", headers={TOKEN_HEADER: token})
+
+    assert response.status_code == 401
