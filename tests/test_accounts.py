@@ -327,9 +327,9 @@ def test_two_factor_setup_then_login_asks_for_the_code(app, client, user_factory
     token = csrf_token(client, "/tf-validate")
     wrong = client.post("/tf-validate", data={"code": "000000", "csrf_token": token})
     assert "Invalid code" in wrong.get_data(as_text=True)
-    right = client.post(
-        "/tf-validate", data={"code": TOTP(key=key).generate().token, "csrf_token": token}
-    )
+    # the setup used this time step's code: the next step's is accepted within the window
+    next_code = TOTP(key=key).generate(time.time() + 30).token
+    right = client.post("/tf-validate", data={"code": next_code, "csrf_token": token})
 
     assert right.status_code == 302
     assert logged_in(client)
@@ -563,3 +563,103 @@ def test_api_token_with_a_query_token_beside_the_header_is_refused(client, user_
     response = client.get(f"/api/v1/me?auth_token={token}", headers={TOKEN_HEADER: token})
 
     assert response.status_code == 401
+
+
+# TOTP codes are accepted once
+
+
+def validate_code(client, code: str):
+    return client.post(
+        "/tf-validate", data={"code": code, "csrf_token": csrf_token(client, "/tf-validate")}
+    )
+
+
+def logout(client):
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+
+
+def test_totp_code_cannot_be_replayed_at_the_login_step(app, client):
+    _user_id, secret = two_factor_user(app)
+    code = totp_code(secret)
+    login(client)
+    assert validate_code(client, code).status_code == 302
+    logout(client)
+
+    login(client)
+    replay = validate_code(client, code)
+
+    assert replay.status_code == 200
+    assert "Invalid code" in replay.get_data(as_text=True)
+    assert not logged_in(client)
+    assert validate_code(client, totp_code(secret, offset=30)).status_code == 302
+    assert logged_in(client)
+
+
+def test_totp_code_that_confirmed_the_setup_cannot_log_in(app, client, user_factory):
+    user_factory()
+    login(client)
+    key = enable_two_factor(client)  # confirmed with this time step's code
+    logout(client)
+
+    login(client)
+    replay = validate_code(client, TOTP(key=key).generate().token)
+
+    assert "Invalid code" in replay.get_data(as_text=True)
+    assert not logged_in(client)
+
+
+def test_totp_code_cannot_be_replayed_for_an_api_token(app, client):
+    _user_id, secret = two_factor_user(app)
+    code = totp_code(secret)
+    body = {"email": "shopper@example.com", "password": PASSWORD, "code": code}
+
+    first = client.post("/api/v1/auth/token", json=body)
+    replay = client.post("/api/v1/auth/token", json=body)
+
+    assert first.status_code == 200
+    assert replay.status_code == 401
+    assert replay.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_older_totp_code_is_refused_after_a_newer_one(app, client):
+    _user_id, secret = two_factor_user(app)
+    newer = {"email": "shopper@example.com", "password": PASSWORD, "code": totp_code(secret, 30)}
+    older = {**newer, "code": totp_code(secret)}
+
+    assert client.post("/api/v1/auth/token", json=newer).status_code == 200
+    assert client.post("/api/v1/auth/token", json=older).status_code == 401
+
+
+@pytest.mark.mariadb_only
+def test_one_totp_code_sent_by_ten_clients_at_once_gives_one_token(app):
+    """The counter is advanced by a conditional UPDATE: racing requests cannot all pass."""
+    import threading
+
+    pooled = create_app(
+        {
+            **TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 12, "max_overflow": 2},
+        }
+    )
+    user_id, secret = two_factor_user(pooled)
+    body = {"email": "shopper@example.com", "password": PASSWORD, "code": totp_code(secret)}
+    barrier = threading.Barrier(10)
+    statuses = []
+
+    def request_token():
+        client = pooled.test_client()
+        barrier.wait()
+        statuses.append(client.post("/api/v1/auth/token", json=body).status_code)
+
+    threads = [threading.Thread(target=request_token) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(statuses) == [200] + [401] * 9
+    with pooled.app_context():
+        assert db.session.get(User, user_id).tf_totp_last_counter is not None
+        db.session.remove()
+        db.engine.dispose()
