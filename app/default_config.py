@@ -44,6 +44,9 @@ SECURITY_TWO_FACTOR = True
 SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator"]
 SECURITY_TWO_FACTOR_ALWAYS_VALIDATE = True
 SECURITY_MULTI_FACTOR_RECOVERY_CODES = True
+# Fernet keys (first one encrypts, all decrypt: prepend a new key to rotate). Without a key
+# the codes are stored in plain text; production refuses to start without one.
+SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS = None  # instance/application.cfg.py
 SECURITY_TOTP_ISSUER = "Storefront"
 SECURITY_TOTP_SECRETS = None  # instance/application.cfg.py
 SECURITY_SEND_REGISTER_EMAIL = True  # the welcome mail carries the confirmation link

@@ -1,9 +1,11 @@
 """Security defaults: headers, cookies, production checks, rate limits, error pages."""
 
+import runpy
+
 import pytest
 import redis
 
-from app.app_factory import ConfigError, create_app
+from app.app_factory import PROJECT_ROOT, ConfigError, create_app
 from app.extensions import db
 from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login, make_user
 
@@ -70,13 +72,36 @@ def test_production_sets_secure_cookies_and_hsts(production_app):
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "SECURITY_PASSWORD_SALT", "SECURITY_TOTP_SECRETS"]
+    "missing",
+    [
+        "SECRET_KEY",
+        "SECURITY_PASSWORD_SALT",
+        "SECURITY_TOTP_SECRETS",
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
+    ],
 )
 def test_production_refuses_to_start_without_a_secret(missing):
     config = {**TEST_CONFIG, "ENV": "production", missing: ""}
 
     with pytest.raises(ConfigError, match=missing):
         create_app(config)
+
+
+def test_instance_config_script_writes_a_fresh_recovery_codes_key(tmp_path):
+    from cryptography.fernet import Fernet
+    from flask import Config
+
+    script = runpy.run_path(str(PROJECT_ROOT / "scripts" / "write_instance_config.py"))
+    keys = []
+    for name in ("one.cfg.py", "two.cfg.py"):
+        assert script["main"](tmp_path / name) == 0
+        config = Config(str(tmp_path))
+        config.from_pyfile(name)
+        [key] = config["SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS"]
+        assert Fernet(key).decrypt(Fernet(key).encrypt(b"code")) == b"code"
+        keys.append(key)
+
+    assert keys[0] != keys[1]
 
 
 def test_database_url_from_environment(monkeypatch, tmp_path):
