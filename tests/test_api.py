@@ -87,6 +87,38 @@ def test_token_refused_for_bad_credentials(client, user_factory, email, password
     assert response.headers.getlist("Set-Cookie") == []
 
 
+@pytest.fixture
+def bcrypt_runs(monkeypatch):
+    """The bcrypt computations made (their cost factors), counted where passlib calls bcrypt."""
+    import bcrypt
+
+    runs = []
+    hashpw = bcrypt.hashpw
+
+    def counting_hashpw(secret, salt):
+        runs.append(salt[:7])  # b"$2b$04$": variant and cost factor
+        return hashpw(secret, salt)
+
+    monkeypatch.setattr(bcrypt, "hashpw", counting_hashpw)
+    return runs
+
+
+@pytest.mark.parametrize(
+    "email", ["shopper@example.com", "nobody@example.com"], ids=["known", "unknown"]
+)
+def test_token_refusal_costs_one_hash_for_known_and_unknown_emails(
+    client, user_factory, bcrypt_runs, email
+):
+    user_factory()
+    get_token(client, password="warm up")  # passlib's first use may hash once more
+    bcrypt_runs.clear()
+
+    response = get_token(client, email=email, password="wrong password")
+
+    assert_error(response, 401, "unauthorized")
+    assert bcrypt_runs == [b"$2b$04$"]
+
+
 def test_token_refused_for_unconfirmed_account(client, user_factory):
     user_factory(confirmed=False)
 
