@@ -17,6 +17,7 @@ SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_SECURE = False
+REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30  # seconds "remember me" lasts (Flask-Login)
 PREFERRED_URL_SCHEME = "http"
 # Number of proxies in front of the app that set X-Forwarded-For/-Proto (0: none).
 PROXY_FIX_X_FOR = 0

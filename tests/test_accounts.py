@@ -704,3 +704,90 @@ def test_recovery_codes_are_stored_encrypted_and_still_log_in_once(app, client, 
     )
     assert "Recovery code invalid" in again.get_data(as_text=True)
     assert not logged_in(client)
+
+
+# Log out everywhere; remember-me lasts 30 days
+
+
+def test_remember_me_cookie_lasts_thirty_days_by_default(app, client, user_factory):
+    from datetime import UTC, datetime, timedelta
+    from email.utils import parsedate_to_datetime
+
+    user_factory()
+    assert app.config["REMEMBER_COOKIE_DURATION"] == 30 * 24 * 60 * 60
+
+    response = login(client, remember=True)
+
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if "remember_token=" in h)
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
+    assert abs(expires - (datetime.now(UTC) + timedelta(days=30))) < timedelta(minutes=5)
+
+
+def logout_everywhere(client, token=None):
+    data = {"csrf_token": token if token is not None else csrf_token(client, "/account")}
+    return client.post("/account/logout-everywhere", data=data)
+
+
+def test_account_page_offers_log_out_everywhere_as_a_post_with_csrf(client, user_factory):
+    user_factory()
+    login(client)
+
+    html = client.get("/account").get_data(as_text=True)
+
+    assert re.search(
+        r'<form action="/account/logout-everywhere" method="post"[^>]*>\s*'
+        r'<input type="hidden" name="csrf_token" value="[^"]+">',
+        html,
+    )
+    assert client.get("/account/logout-everywhere").status_code == 405
+
+
+def test_log_out_everywhere_ends_other_sessions_tokens_and_this_browser(app, user_factory):
+    user_id = user_factory()
+    here, other_browser, remembered = app.test_client(), app.test_client(), app.test_client()
+    login(here)
+    login(other_browser)
+    login(remembered, remember=True)
+    remember_cookie = remembered.get_cookie("remember_token").value
+    token = api_token(app.test_client())
+    with app.app_context():
+        before = db.session.get(User, user_id).fs_uniquifier
+
+    response = logout_everywhere(here)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    assert not logged_in(here)
+    assert not logged_in(other_browser)
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember_cookie)
+    assert not logged_in(fresh)
+    assert app.test_client().get("/api/v1/me", headers={TOKEN_HEADER: token}).status_code == 401
+    with app.app_context():
+        assert db.session.get(User, user_id).fs_uniquifier != before
+    assert login(here).status_code == 302  # the password still works
+    assert logged_in(here)
+
+
+def test_log_out_everywhere_without_csrf_changes_nothing(app, client, user_factory):
+    user_id = user_factory()
+    login(client)
+    other = app.test_client()
+    login(other)
+    with app.app_context():
+        before = db.session.get(User, user_id).fs_uniquifier
+
+    response = logout_everywhere(client, token="")
+
+    assert response.status_code == 400
+    assert logged_in(client)
+    assert logged_in(other)
+    with app.app_context():
+        assert db.session.get(User, user_id).fs_uniquifier == before
+
+
+def test_log_out_everywhere_needs_a_login(client):
+    response = logout_everywhere(client, token=csrf_token(client, "/login"))
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
