@@ -30,10 +30,10 @@ WTF_CSRF_CHECK_DEFAULT = False
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 # Flask-Security-Too
-SECURITY_PASSWORD_HASH = "bcrypt"
+SECURITY_PASSWORD_HASH = "bcrypt"  # nosec B105  # a hash scheme's name, not a password
 SECURITY_PASSWORD_SALT = None  # instance/application.cfg.py
 SECURITY_PASSWORD_LENGTH_MIN = 8
-SECURITY_PASSWORD_COMPLEXITY_CHECKER = "zxcvbn"
+SECURITY_PASSWORD_COMPLEXITY_CHECKER = "zxcvbn"  # nosec B105  # a checker's name
 SECURITY_ZXCVBN_MINIMUM_SCORE = 3
 SECURITY_EMAIL_VALIDATOR_ARGS = {"check_deliverability": False}  # no DNS look-ups
 SECURITY_REGISTERABLE = True
