@@ -500,10 +500,12 @@ def test_api_token_cannot_change_the_password(app, token_client):
         assert verify_password(PASSWORD, get_user(app).password)
 
 
-def test_api_token_cannot_change_the_email(backend, request):
+def test_api_token_cannot_change_the_email(backend, request, monkeypatch):
     """/change-email is off in this shop; an app that turns it on still refuses tokens."""
     app = request.getfixturevalue("app")
     assert app.test_client().get("/change-email").status_code == 404
+    # init_app only ever turns a feature on in the process-wide Security object: undo it
+    monkeypatch.setattr(security, "change_email", security.change_email)
     with_change_email = create_app(
         {
             **TEST_CONFIG,
