@@ -8,6 +8,7 @@ from flask_security.decorators import default_unauthn_handler, default_unauthz_h
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import admin, errors, models, pages
+from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
 from app.api import bp as api_bp
@@ -35,7 +36,12 @@ ENV_KEYS = (
     "MAIL_DEFAULT_SENDER",
     "RATELIMIT_STORAGE_URI",
 )
-REQUIRED_SECRETS = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "SECURITY_TOTP_SECRETS")
+REQUIRED_SECRETS = (
+    "SECRET_KEY",
+    "SECURITY_PASSWORD_SALT",
+    "SECURITY_TOTP_SECRETS",
+    "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
+)
 
 
 class ConfigError(RuntimeError):
@@ -125,6 +131,7 @@ def register_extensions(app: Flask) -> None:
     security.unauthn_handler(_unauthn_handler)
     security.unauthz_handler(_unauthz_handler)
     apply_account_limits(app)
+    account_tokens.init_app(app)
     cart_web.init_app(app)
     admin.init_app(app)
 

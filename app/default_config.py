@@ -17,6 +17,7 @@ SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_SECURE = False
+REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30  # seconds "remember me" lasts (Flask-Login)
 PREFERRED_URL_SCHEME = "http"
 # Number of proxies in front of the app that set X-Forwarded-For/-Proto (0: none).
 PROXY_FIX_X_FOR = 0
@@ -29,10 +30,10 @@ WTF_CSRF_CHECK_DEFAULT = False
 WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
 
 # Flask-Security-Too
-SECURITY_PASSWORD_HASH = "bcrypt"
+SECURITY_PASSWORD_HASH = "bcrypt"  # nosec B105  # a hash scheme's name, not a password
 SECURITY_PASSWORD_SALT = None  # instance/application.cfg.py
 SECURITY_PASSWORD_LENGTH_MIN = 8
-SECURITY_PASSWORD_COMPLEXITY_CHECKER = "zxcvbn"
+SECURITY_PASSWORD_COMPLEXITY_CHECKER = "zxcvbn"  # nosec B105  # a checker's name
 SECURITY_ZXCVBN_MINIMUM_SCORE = 3
 SECURITY_EMAIL_VALIDATOR_ARGS = {"check_deliverability": False}  # no DNS look-ups
 SECURITY_REGISTERABLE = True
@@ -44,6 +45,9 @@ SECURITY_TWO_FACTOR = True
 SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator"]
 SECURITY_TWO_FACTOR_ALWAYS_VALIDATE = True
 SECURITY_MULTI_FACTOR_RECOVERY_CODES = True
+# Fernet keys (first one encrypts, all decrypt: prepend a new key to rotate). Without a key
+# the codes are stored in plain text; production refuses to start without one.
+SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS = None  # instance/application.cfg.py
 SECURITY_TOTP_ISSUER = "Storefront"
 SECURITY_TOTP_SECRETS = None  # instance/application.cfg.py
 SECURITY_SEND_REGISTER_EMAIL = True  # the welcome mail carries the confirmation link
@@ -52,6 +56,10 @@ SECURITY_POST_REGISTER_VIEW = "/"
 SECURITY_POST_CONFIRM_VIEW = "/login"
 SECURITY_REDIRECT_ALLOW_SUBDOMAINS = False
 SECURITY_CSRF_PROTECT_MECHANISMS = ["session", "basic"]  # token auth needs no CSRF
+# An API token is never a fresh login: disabling 2FA, recovery codes, password and e-mail
+# changes need a browser session (Flask-Security's own views accept only "session").
+SECURITY_FRESHNESS_ALLOW_AUTH_TOKEN = False
+SECURITY_API_ENABLED_METHODS = ["session"]
 SECURITY_CACHE_CONTROL = {"private": None, "no-store": None}
 SECURITY_TOKEN_MAX_AGE = 60 * 60 * 24  # API tokens expire after a day
 SECURITY_RETURN_GENERIC_RESPONSES = False  # deliberate: a shop tells "already registered"

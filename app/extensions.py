@@ -12,6 +12,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
 from sqlalchemy.orm import DeclarativeBase
 
+from app.accounts.totp import SingleUseTotp
+
 # Stable constraint names, so Alembic migrations can name what they alter or drop.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,7 +41,7 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
 
 
 migrate = Migrate()
-security = Security()
+security = Security(totp_cls=SingleUseTotp)  # a TOTP code is accepted once
 csrf = CSRFProtect()
 mail = Mail()
 bootstrap = Bootstrap5()

@@ -1,5 +1,6 @@
 """Write instance/application.cfg.py with fresh secrets, unless it already exists."""
 
+import base64
 import secrets
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ TEMPLATE = """\
 SECRET_KEY = "{secret_key}"
 SECURITY_PASSWORD_SALT = "{salt}"
 SECURITY_TOTP_SECRETS = {{"1": "{totp}"}}
+# Fernet keys for the 2FA recovery codes; to rotate, put a new key first and keep the old.
+SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS = ["{recovery_codes_key}"]
 
 # Production: uncomment and adjust (or set the same names as environment variables).
 # ENV = "production"
@@ -23,6 +26,11 @@ SECURITY_TOTP_SECRETS = {{"1": "{totp}"}}
 """
 
 
+def fernet_key() -> str:
+    """A new Fernet key, as cryptography's Fernet.generate_key() makes it."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
 def main(path: Path) -> int:
     if path.exists():
         print(f"{path} exists: keeping it.")
@@ -33,6 +41,7 @@ def main(path: Path) -> int:
             secret_key=secrets.token_urlsafe(48),
             salt=secrets.token_urlsafe(32),
             totp=secrets.token_urlsafe(32),
+            recovery_codes_key=fernet_key(),
         )
     )
     path.chmod(0o600)

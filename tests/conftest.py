@@ -34,6 +34,7 @@ TEST_CONFIG = {
     "SECRET_KEY": "test-secret-key",
     "SECURITY_PASSWORD_SALT": "test-salt",
     "SECURITY_TOTP_SECRETS": {"1": "test-totp-secret"},
+    "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": ["dGVzdC1yZWNvdmVyeS1jb2Rlcy1rZXktMzItYnl0ZXM="],
     "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"bcrypt__rounds": 4},
     "MAIL_BACKEND": "locmem",
     "RATELIMIT_STORAGE_URI": "memory://",

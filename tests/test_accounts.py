@@ -1,6 +1,7 @@
 """Accounts end to end through the test client: Flask-Security-Too as configured here."""
 
 import re
+import time
 
 import pytest
 from passlib.totp import TOTP
@@ -8,8 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
-from app.extensions import db
-from tests.conftest import PASSWORD, csrf_token, login
+from app.app_factory import create_app
+from app.extensions import db, security
+from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login, make_user
+
+TOKEN_HEADER = "Authentication-Token"
 
 WEAK_PASSWORD = "password1"
 
@@ -323,9 +327,9 @@ def test_two_factor_setup_then_login_asks_for_the_code(app, client, user_factory
     token = csrf_token(client, "/tf-validate")
     wrong = client.post("/tf-validate", data={"code": "000000", "csrf_token": token})
     assert "Invalid code" in wrong.get_data(as_text=True)
-    right = client.post(
-        "/tf-validate", data={"code": TOTP(key=key).generate().token, "csrf_token": token}
-    )
+    # the setup used this time step's code: the next step's is accepted within the window
+    next_code = TOTP(key=key).generate(time.time() + 30).token
+    right = client.post("/tf-validate", data={"code": next_code, "csrf_token": token})
 
     assert right.status_code == 302
     assert logged_in(client)
@@ -345,7 +349,10 @@ def test_account_page_shows_two_factor_status_and_recovery_codes_work(app, clien
 
     assert "on (authenticator app)" in page
     assert len(get_user(app).mf_recovery_codes) == 5
-    assert get_user(app).mf_recovery_codes[0] in codes_page
+    assert (
+        len(re.findall(r'<li class="fs-div">[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}</li>', codes_page))
+        == 5
+    )
 
 
 # Account page and roles
@@ -405,3 +412,384 @@ def test_cli_confirm_of_unknown_user_fails_clearly(runner):
 
     assert result.exit_code == 1
     assert "No user with e-mail ghost@example.com." in result.output
+
+
+# API tokens: never a fresh login, only ever read from the Authentication-Token header
+
+NEW_PASSWORD = "another long passphrase 7"
+
+
+def two_factor_user(app, email="shopper@example.com") -> tuple[int, str]:
+    """A confirmed user with the authenticator method on; returns (id, TOTP secret)."""
+    user_id = make_user(app, email=email)
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        secret = security.totp_factory.generate_totp_secret()
+        security.datastore.tf_set(user, "authenticator", totp_secret=secret)
+        db.session.commit()
+    return user_id, secret
+
+
+def api_token(client, code=None, email="shopper@example.com") -> str:
+    body = {"email": email, "password": PASSWORD, "code": code}
+    response = client.post("/api/v1/auth/token", json=body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["token"]
+
+
+def totp_code(secret: str, offset: int = 0) -> str:
+    """The TOTP code for now + offset seconds (the server accepts codes within its window)."""
+    key = TOTP.using(secrets=TEST_CONFIG["SECURITY_TOTP_SECRETS"]).from_source(secret)
+    return key.generate(time.time() + offset).token
+
+
+@pytest.fixture
+def token_client(app):
+    """A client holding a 2FA user's API token and the CSRF token of its own cookie session,
+    so a refusal below is about freshness, not a missing CSRF header."""
+    user_id, secret = two_factor_user(app)
+    client = app.test_client()
+    token = api_token(client, code=totp_code(secret))
+    client.user_id = user_id
+    client.token_headers = {TOKEN_HEADER: token, "X-CSRF-Token": csrf_token(client, "/login")}
+    return client
+
+
+def test_api_token_cannot_disable_two_factor(app, token_client):
+    response = token_client.post(
+        "/tf-setup", json={"setup": "disable"}, headers=token_client.token_headers
+    )
+
+    assert response.status_code == 401
+    assert response.get_json()["response"]["reauth_required"] is True
+    assert get_user(app).tf_primary_method == "authenticator"
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_api_token_cannot_read_or_regenerate_recovery_codes(app, token_client, method):
+    with app.app_context():
+        user = db.session.get(User, token_client.user_id)
+        security.mf_recovery_codes_util.create_recovery_codes(user)
+        db.session.commit()
+    before = get_user(app).mf_recovery_codes
+
+    response = token_client.open(
+        "/mf-recovery-codes", method=method, json={}, headers=token_client.token_headers
+    )
+
+    assert response.status_code == 401
+    assert "recovery_codes" not in response.get_data(as_text=True)
+    assert get_user(app).mf_recovery_codes == before
+
+
+def test_api_token_cannot_change_the_password(app, token_client):
+    response = token_client.post(
+        "/change",
+        json={
+            "password": PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_confirm": NEW_PASSWORD,
+        },
+        headers=token_client.token_headers,
+    )
+
+    assert response.status_code == 401
+    with app.app_context():
+        from flask_security import verify_password
+
+        assert verify_password(PASSWORD, get_user(app).password)
+
+
+def test_api_token_cannot_change_the_email(backend, request, monkeypatch):
+    """/change-email is off in this shop; an app that turns it on still refuses tokens."""
+    app = request.getfixturevalue("app")
+    assert app.test_client().get("/change-email").status_code == 404
+    # init_app only ever turns a feature on in the process-wide Security object: undo it
+    monkeypatch.setattr(security, "change_email", security.change_email)
+    with_change_email = create_app(
+        {
+            **TEST_CONFIG,
+            "SECURITY_CHANGE_EMAIL": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        }
+    )
+    if backend.name == "sqlite":
+        with with_change_email.app_context():
+            db.create_all()
+    make_user(with_change_email)
+    outbox = with_change_email.extensions["mailman"].outbox = []
+    client = with_change_email.test_client()
+    token = api_token(client)
+    headers = {TOKEN_HEADER: token, "X-CSRF-Token": csrf_token(client, "/login")}
+
+    response = client.post("/change-email", json={"email": "thief@example.com"}, headers=headers)
+
+    assert response.status_code == 401
+    assert outbox == []
+    with with_change_email.app_context():
+        emails = db.session.scalars(select(User.email)).all()
+        db.session.remove()
+        db.engine.dispose()
+    assert emails == ["shopper@example.com"]
+
+
+def test_browser_session_can_still_change_two_factor(app, client, user_factory):
+    user_factory()
+    login(client)
+    enable_two_factor(client)
+
+    response = client.post(
+        "/tf-setup", data={"setup": "disable", "csrf_token": csrf_token(client, "/tf-setup")}
+    )
+
+    assert response.status_code == 302
+    assert get_user(app).tf_primary_method is None
+
+
+@pytest.mark.parametrize("where", ["query", "json"])
+def test_api_token_is_not_read_from_the_query_string_or_body(client, user_factory, where):
+    user_factory()
+    token = api_token(client)
+
+    if where == "query":
+        response = client.get(f"/api/v1/me?auth_token={token}")
+    else:
+        response = client.get("/api/v1/me", json={"auth_token": token})
+
+    assert response.status_code == 401
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert client.get("/api/v1/me", headers={TOKEN_HEADER: token}).status_code == 200
+
+
+def test_api_token_with_a_query_token_beside_the_header_is_refused(client, user_factory):
+    user_factory()
+    token = api_token(client)
+
+    response = client.get(f"/api/v1/me?auth_token={token}", headers={TOKEN_HEADER: token})
+
+    assert response.status_code == 401
+
+
+# TOTP codes are accepted once
+
+
+def validate_code(client, code: str):
+    return client.post(
+        "/tf-validate", data={"code": code, "csrf_token": csrf_token(client, "/tf-validate")}
+    )
+
+
+def logout(client):
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+
+
+def test_totp_code_cannot_be_replayed_at_the_login_step(app, client):
+    _user_id, secret = two_factor_user(app)
+    code = totp_code(secret)
+    login(client)
+    assert validate_code(client, code).status_code == 302
+    logout(client)
+
+    login(client)
+    replay = validate_code(client, code)
+
+    assert replay.status_code == 200
+    assert "Invalid code" in replay.get_data(as_text=True)
+    assert not logged_in(client)
+    assert validate_code(client, totp_code(secret, offset=30)).status_code == 302
+    assert logged_in(client)
+
+
+def test_totp_code_that_confirmed_the_setup_cannot_log_in(app, client, user_factory):
+    user_factory()
+    login(client)
+    key = enable_two_factor(client)  # confirmed with this time step's code
+    logout(client)
+
+    login(client)
+    replay = validate_code(client, TOTP(key=key).generate().token)
+
+    assert "Invalid code" in replay.get_data(as_text=True)
+    assert not logged_in(client)
+
+
+def test_totp_code_cannot_be_replayed_for_an_api_token(app, client):
+    _user_id, secret = two_factor_user(app)
+    code = totp_code(secret)
+    body = {"email": "shopper@example.com", "password": PASSWORD, "code": code}
+
+    first = client.post("/api/v1/auth/token", json=body)
+    replay = client.post("/api/v1/auth/token", json=body)
+
+    assert first.status_code == 200
+    assert replay.status_code == 401
+    assert replay.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_older_totp_code_is_refused_after_a_newer_one(app, client):
+    _user_id, secret = two_factor_user(app)
+    newer = {"email": "shopper@example.com", "password": PASSWORD, "code": totp_code(secret, 30)}
+    older = {**newer, "code": totp_code(secret)}
+
+    assert client.post("/api/v1/auth/token", json=newer).status_code == 200
+    assert client.post("/api/v1/auth/token", json=older).status_code == 401
+
+
+@pytest.mark.mariadb_only
+def test_one_totp_code_sent_by_ten_clients_at_once_gives_one_token(app):
+    """The counter is advanced by a conditional UPDATE: racing requests cannot all pass."""
+    import threading
+
+    pooled = create_app(
+        {
+            **TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 12, "max_overflow": 2},
+        }
+    )
+    user_id, secret = two_factor_user(pooled)
+    body = {"email": "shopper@example.com", "password": PASSWORD, "code": totp_code(secret)}
+    barrier = threading.Barrier(10)
+    statuses = []
+
+    def request_token():
+        client = pooled.test_client()
+        barrier.wait()
+        statuses.append(client.post("/api/v1/auth/token", json=body).status_code)
+
+    threads = [threading.Thread(target=request_token) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(statuses) == [200] + [401] * 9
+    with pooled.app_context():
+        assert db.session.get(User, user_id).tf_totp_last_counter is not None
+        db.session.remove()
+        db.engine.dispose()
+
+
+# Recovery codes are stored encrypted
+
+
+def recovery_codes(client) -> list[str]:
+    """Generate new recovery codes for the logged-in user; return them as the page shows them."""
+    page = client.post(
+        "/mf-recovery-codes", data={"csrf_token": csrf_token(client, "/mf-recovery-codes")}
+    ).get_data(as_text=True)
+    return re.findall(r'<li class="fs-div">([0-9a-f-]{14})</li>', page)
+
+
+def test_recovery_codes_are_stored_encrypted_and_still_log_in_once(app, client, user_factory):
+    user_factory()
+    login(client)
+    enable_two_factor(client)
+    codes = recovery_codes(client)
+    logout(client)
+
+    stored = get_user(app).mf_recovery_codes
+    assert len(codes) == len(stored) == 5
+    assert not any(code in value for code in codes for value in stored)
+    assert all(value.startswith("gAAAAA") for value in stored)  # Fernet tokens
+    login(client)
+    token = csrf_token(client, "/mf-recovery")
+    used = client.post("/mf-recovery", data={"code": codes[2], "csrf_token": token})
+
+    assert used.status_code == 302
+    assert logged_in(client)
+    assert len(get_user(app).mf_recovery_codes) == 4
+    logout(client)
+    login(client)
+    again = client.post(
+        "/mf-recovery", data={"code": codes[2], "csrf_token": csrf_token(client, "/mf-recovery")}
+    )
+    assert "Recovery code invalid" in again.get_data(as_text=True)
+    assert not logged_in(client)
+
+
+# Log out everywhere; remember-me lasts 30 days
+
+
+def test_remember_me_cookie_lasts_thirty_days_by_default(app, client, user_factory):
+    from datetime import UTC, datetime, timedelta
+    from email.utils import parsedate_to_datetime
+
+    user_factory()
+    assert app.config["REMEMBER_COOKIE_DURATION"] == 30 * 24 * 60 * 60
+
+    response = login(client, remember=True)
+
+    cookie = next(h for h in response.headers.getlist("Set-Cookie") if "remember_token=" in h)
+    expires = parsedate_to_datetime(re.search(r"Expires=([^;]+)", cookie).group(1))
+    assert abs(expires - (datetime.now(UTC) + timedelta(days=30))) < timedelta(minutes=5)
+
+
+def logout_everywhere(client, token=None):
+    data = {"csrf_token": token if token is not None else csrf_token(client, "/account")}
+    return client.post("/account/logout-everywhere", data=data)
+
+
+def test_account_page_offers_log_out_everywhere_as_a_post_with_csrf(client, user_factory):
+    user_factory()
+    login(client)
+
+    html = client.get("/account").get_data(as_text=True)
+
+    assert re.search(
+        r'<form action="/account/logout-everywhere" method="post"[^>]*>\s*'
+        r'<input type="hidden" name="csrf_token" value="[^"]+">',
+        html,
+    )
+    assert client.get("/account/logout-everywhere").status_code == 405
+
+
+def test_log_out_everywhere_ends_other_sessions_tokens_and_this_browser(app, user_factory):
+    user_id = user_factory()
+    here, other_browser, remembered = app.test_client(), app.test_client(), app.test_client()
+    login(here)
+    login(other_browser)
+    login(remembered, remember=True)
+    remember_cookie = remembered.get_cookie("remember_token").value
+    token = api_token(app.test_client())
+    with app.app_context():
+        before = db.session.get(User, user_id).fs_uniquifier
+
+    response = logout_everywhere(here)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login"
+    assert not logged_in(here)
+    assert not logged_in(other_browser)
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", remember_cookie)
+    assert not logged_in(fresh)
+    assert app.test_client().get("/api/v1/me", headers={TOKEN_HEADER: token}).status_code == 401
+    with app.app_context():
+        assert db.session.get(User, user_id).fs_uniquifier != before
+    assert login(here).status_code == 302  # the password still works
+    assert logged_in(here)
+
+
+def test_log_out_everywhere_without_csrf_changes_nothing(app, client, user_factory):
+    user_id = user_factory()
+    login(client)
+    other = app.test_client()
+    login(other)
+    with app.app_context():
+        before = db.session.get(User, user_id).fs_uniquifier
+
+    response = logout_everywhere(client, token="")
+
+    assert response.status_code == 400
+    assert logged_in(client)
+    assert logged_in(other)
+    with app.app_context():
+        assert db.session.get(User, user_id).fs_uniquifier == before
+
+
+def test_log_out_everywhere_needs_a_login(client):
+    response = logout_everywhere(client, token=csrf_token(client, "/login"))
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")

@@ -87,6 +87,38 @@ def test_token_refused_for_bad_credentials(client, user_factory, email, password
     assert response.headers.getlist("Set-Cookie") == []
 
 
+@pytest.fixture
+def bcrypt_runs(monkeypatch):
+    """The bcrypt computations made (their cost factors), counted where passlib calls bcrypt."""
+    import bcrypt
+
+    runs = []
+    hashpw = bcrypt.hashpw
+
+    def counting_hashpw(secret, salt):
+        runs.append(salt[:7])  # b"$2b$04$": variant and cost factor
+        return hashpw(secret, salt)
+
+    monkeypatch.setattr(bcrypt, "hashpw", counting_hashpw)
+    return runs
+
+
+@pytest.mark.parametrize(
+    "email", ["shopper@example.com", "nobody@example.com"], ids=["known", "unknown"]
+)
+def test_token_refusal_costs_one_hash_for_known_and_unknown_emails(
+    client, user_factory, bcrypt_runs, email
+):
+    user_factory()
+    get_token(client, password="warm up")  # passlib's first use may hash once more
+    bcrypt_runs.clear()
+
+    response = get_token(client, email=email, password="wrong password")
+
+    assert_error(response, 401, "unauthorized")
+    assert bcrypt_runs == [b"$2b$04$"]
+
+
 def test_token_refused_for_unconfirmed_account(client, user_factory):
     user_factory(confirmed=False)
 
@@ -158,8 +190,77 @@ def test_session_authenticated_write_needs_csrf_header(app, client, user_factory
         "/api/v1/auth/tokens", headers={"X-CSRF-Token": csrf_token(client, "/account")}
     )
 
-    assert refused.status_code == 400
+    error = assert_error(refused, 400, "bad_request")
+    assert "CSRF" in error["message"]
     assert accepted.status_code == 204
+
+
+def test_session_write_with_a_token_header_beside_it_still_needs_csrf(app, client, user_factory):
+    """A session cookie rides along whatever else the request carries."""
+    user_id = user_factory()
+    login(client)
+    with app.app_context():
+        before = db.session.get(User, user_id).fs_uniquifier
+
+    response = client.delete("/api/v1/auth/tokens", headers={TOKEN_HEADER: "not-a-token"})
+
+    error = assert_error(response, 400, "bad_request")
+    assert "CSRF" in error["message"]
+    with app.app_context():
+        assert db.session.get(User, user_id).fs_uniquifier == before
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("DELETE", "/api/v1/auth/tokens"),
+        ("POST", "/api/v1/orders"),
+        ("POST", "/api/v1/orders/SF-1/cancel"),
+        ("POST", "/api/v1/products"),
+    ],
+)
+@pytest.mark.parametrize("cookies", ["none", "session and cart"])
+def test_anonymous_write_is_401_not_a_csrf_error(app, product_factory, method, path, cookies):
+    client = app.test_client()
+    if cookies != "none":
+        csrf = csrf_token(client, "/login")
+        product_id = product_factory()
+        added = client.post(
+            "/api/v1/cart/items",
+            json={"product_id": product_id, "quantity": 1},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert added.status_code == 201
+        assert client.get_cookie("cart") is not None
+
+    response = client.open(path, method=method, json={})
+
+    assert_error(response, 401, "unauthorized")
+
+
+def test_cookie_less_anonymous_cart_add_needs_no_csrf(app, client, product_factory):
+    product_id = product_factory()
+
+    response = client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 2})
+
+    assert response.status_code == 201
+    assert response.get_json()["items"][0]["quantity"] == 2
+    assert client.get_cookie("cart") is not None
+
+
+def test_anonymous_cart_write_with_the_cart_cookie_needs_csrf(app, client, product_factory):
+    product_id = product_factory()
+    body = {"product_id": product_id, "quantity": 1}
+    client.post("/api/v1/cart/items", json=body)
+
+    refused = client.post("/api/v1/cart/items", json=body)
+    accepted = client.post(
+        "/api/v1/cart/items", json=body, headers={"X-CSRF-Token": csrf_token(client, "/login")}
+    )
+
+    assert "CSRF" in assert_error(refused, 400, "bad_request")["message"]
+    assert accepted.status_code == 201
+    assert client.get("/api/v1/cart").get_json()["items"][0]["quantity"] == 2
 
 
 def test_token_authenticated_write_needs_no_csrf(client, user_factory):

@@ -26,9 +26,13 @@ SECRETS = """\
 SECRET_KEY = "ops-test-secret-key"
 SECURITY_PASSWORD_SALT = "ops-test-salt"
 SECURITY_TOTP_SECRETS = {"1": "ops-test-totp-secret"}
+SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS = ["b3BzLXRlc3QtcmVjb3ZlcnktY29kZXMta2V5LTMyYnk="]
 """
 # Production config with every secret but SECRET_KEY.
-NO_SECRET_KEY = 'SECURITY_PASSWORD_SALT = "salt"\nSECURITY_TOTP_SECRETS = {"1": "totp"}\n'
+NO_SECRET_KEY = (
+    'SECURITY_PASSWORD_SALT = "salt"\nSECURITY_TOTP_SECRETS = {"1": "totp"}\n'
+    'SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS = ["b3BzLXRlc3QtcmVjb3ZlcnktY29kZXMta2V5LTMyYnk="]\n'
+)
 FAST_HASH = 'SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS = {"bcrypt__rounds": 4}\n'
 APP_READY = "WSGI app 0 (mountpoint='') ready"
 # No HTTP proxy from the environment for requests to the servers under test.

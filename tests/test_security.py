@@ -1,9 +1,11 @@
 """Security defaults: headers, cookies, production checks, rate limits, error pages."""
 
+import runpy
+
 import pytest
 import redis
 
-from app.app_factory import ConfigError, create_app
+from app.app_factory import PROJECT_ROOT, ConfigError, create_app
 from app.extensions import db
 from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login, make_user
 
@@ -70,13 +72,36 @@ def test_production_sets_secure_cookies_and_hsts(production_app):
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "SECURITY_PASSWORD_SALT", "SECURITY_TOTP_SECRETS"]
+    "missing",
+    [
+        "SECRET_KEY",
+        "SECURITY_PASSWORD_SALT",
+        "SECURITY_TOTP_SECRETS",
+        "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
+    ],
 )
 def test_production_refuses_to_start_without_a_secret(missing):
     config = {**TEST_CONFIG, "ENV": "production", missing: ""}
 
     with pytest.raises(ConfigError, match=missing):
         create_app(config)
+
+
+def test_instance_config_script_writes_a_fresh_recovery_codes_key(tmp_path):
+    from cryptography.fernet import Fernet
+    from flask import Config
+
+    script = runpy.run_path(str(PROJECT_ROOT / "scripts" / "write_instance_config.py"))
+    keys = []
+    for name in ("one.cfg.py", "two.cfg.py"):
+        assert script["main"](tmp_path / name) == 0
+        config = Config(str(tmp_path))
+        config.from_pyfile(name)
+        [key] = config["SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS"]
+        assert Fernet(key).decrypt(Fernet(key).encrypt(b"code")) == b"code"
+        keys.append(key)
+
+    assert keys[0] != keys[1]
 
 
 def test_database_url_from_environment(monkeypatch, tmp_path):
@@ -204,6 +229,83 @@ def test_reset_requests_are_limited(app, client):
     ]
 
     assert statuses[-1] == 429
+
+
+# Every failed step of signing in counts against the one failed-login limit
+
+
+def two_factor_pending(app, client):
+    """A 2FA user who gave the right password: the code step is pending."""
+    from app.accounts.models import User
+    from app.extensions import security
+
+    user_id = make_user(app)
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        secret = security.totp_factory.generate_totp_secret()
+        security.datastore.tf_set(user, "authenticator", totp_secret=secret)
+        db.session.commit()
+        code = security.totp_factory.generate_totp_password(secret)
+    login(client)
+    return code
+
+
+def post_form(client, path, form_page, **data):
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, form_page)})
+
+
+FAILED_STEPS = {
+    "tf-validate": lambda c: post_form(c, "/tf-validate", "/tf-validate", code="000000"),
+    "mf-recovery": lambda c: post_form(c, "/mf-recovery", "/mf-recovery", code="0000-0000-0000"),
+    "tf-rescue": lambda c: post_form(c, "/tf-rescue", "/tf-validate", help_setup="help"),
+    "reset-link": lambda c: c.get("/reset/not-a-token"),
+    "reset-link-post": lambda c: post_form(
+        c, "/reset/not-a-token", "/login", password=PASSWORD, password_confirm=PASSWORD
+    ),
+    "confirm-link": lambda c: c.get("/confirm/not-a-token"),
+    "confirm-resend": lambda c: post_form(c, "/confirm", "/confirm", email="nobody@example.com"),
+}
+
+
+@pytest.mark.parametrize("step", list(FAILED_STEPS))
+def test_failed_account_steps_reach_the_failed_login_limit(app, client, step):
+    app.config["RATELIMIT_LOGIN_FAILURES"] = "3 per minute"
+    if step in ("tf-validate", "mf-recovery", "tf-rescue"):
+        two_factor_pending(app, client)
+    fail = FAILED_STEPS[step]
+
+    statuses = [fail(client).status_code for _ in range(4)]
+
+    assert statuses[:3] in ([200] * 3, [302] * 3)
+    assert statuses[3] == 429
+
+
+def test_one_limit_counts_failed_logins_and_failed_codes_together(app, client):
+    app.config["RATELIMIT_LOGIN_FAILURES"] = "3 per minute"
+    make_user(app, email="other@example.com")
+    assert failed_login(client).status_code == 200
+    assert failed_login(client).status_code == 200
+    two_factor_pending(app, client)  # a login with the right password does not count
+
+    assert FAILED_STEPS["tf-validate"](client).status_code == 200
+    assert FAILED_STEPS["tf-validate"](client).status_code == 429
+    assert FAILED_STEPS["reset-link"](client).status_code == 429
+
+
+def test_accepted_codes_and_valid_links_do_not_count(app, client, outbox):
+    app.config["RATELIMIT_LOGIN_FAILURES"] = "2 per minute"
+    code = two_factor_pending(app, client)
+    assert post_form(client, "/tf-validate", "/tf-validate", code=code).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    post_form(client, "/reset", "/reset", email="shopper@example.com")
+    reset_path = "/reset/" + outbox[-1].body.split("/reset/")[1].split()[0]
+
+    for _ in range(3):
+        assert client.get(reset_path).status_code == 200
+
+    assert FAILED_STEPS["reset-link"](client).status_code == 302
+    assert FAILED_STEPS["reset-link"](client).status_code == 302
+    assert FAILED_STEPS["reset-link"](client).status_code == 429
 
 
 # Error pages

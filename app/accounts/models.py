@@ -1,6 +1,7 @@
 """User and Role, from Flask-Security-Too's SQLAlchemy mixins (model version 3)."""
 
 from flask_security.models import fsqla_v3 as fsqla
+from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
 
@@ -16,6 +17,9 @@ class Role(db.Model, fsqla.FsRoleMixin):
 
 class User(db.Model, fsqla.FsUserMixin):
     __tablename__ = "user"
+
+    # The time step of the last TOTP code accepted; older and equal ones are replays.
+    tf_totp_last_counter: Mapped[int | None] = mapped_column(nullable=True)
 
     @property
     def role_names(self) -> list[str]:

@@ -1,7 +1,7 @@
 """Account use cases that Flask-Security does not provide as views: API tokens, roles."""
 
 from flask import current_app
-from flask_security import verify_and_update_password
+from flask_security import hash_password, verify_and_update_password
 from flask_security.confirmable import confirm_user
 
 from app.accounts.datastore import ROLE_DESCRIPTIONS, user_datastore
@@ -15,11 +15,16 @@ BAD_CREDENTIALS = "Invalid e-mail, password or two-factor code."
 def issue_api_token(email: str, password: str, code: str | None = None) -> str:
     """Check credentials (and the TOTP code when 2FA is on); return an auth token.
 
-    Every failure gives the same message, so the endpoint does not reveal which
-    accounts exist. Unconfirmed and inactive accounts get no token.
+    Every failure gives the same message and costs one password hash, so the endpoint
+    does not reveal which accounts exist. Unconfirmed and inactive accounts get no token.
     """
     user = user_datastore.find_user(case_insensitive=True, email=email.strip())
-    if user is None or not verify_and_update_password(password, user):
+    if user is None:
+        # As Flask-Security's login form does: one hash of the configured scheme, so an
+        # unknown e-mail costs as long as a wrong password and the timing tells nothing.
+        hash_password(password)
+        raise AuthenticationFailed(BAD_CREDENTIALS)
+    if not verify_and_update_password(password, user):
         raise AuthenticationFailed(BAD_CREDENTIALS)
     if not user.active:
         raise AuthenticationFailed("This account is disabled.")

@@ -1,8 +1,9 @@
 """Account pages beyond Flask-Security's own (which live under /login, /register, ...)."""
 
-from flask import Blueprint, render_template
-from flask_security import auth_required, current_user
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_security import auth_required, current_user, logout_user
 
+from app.accounts import services
 from app.accounts.services import user_summary
 
 bp = Blueprint("accounts", __name__)
@@ -13,3 +14,13 @@ bp = Blueprint("accounts", __name__)
 def account():
     """The signed-in user's e-mail, roles, 2FA status and security links."""
     return render_template("accounts/account.html", summary=user_summary(current_user))
+
+
+@bp.post("/account/logout-everywhere")
+@auth_required("session")
+def logout_everywhere():
+    """End every session, remember-me cookie and API token of the user, this browser's too."""
+    services.revoke_all_sessions(current_user)
+    logout_user()
+    flash("You have been logged out everywhere, here too. Log in again to go on.", "info")
+    return redirect(url_for("security.login"))

@@ -7,7 +7,14 @@ from flask_security import auth_required
 
 def api_auth_required(view):
     """Token or session auth; 401 JSON when neither (see app_factory's unauthn handler)."""
-    return auth_required("token", "session")(view)
+    guarded = auth_required("token", "session")(view)
+    guarded.requires_authentication = True  # read by the API's CSRF check (api/__init__.py)
+    return guarded
+
+
+def requires_authentication(view) -> bool:
+    """Whether a view function is guarded by ``api_auth_required``."""
+    return getattr(view, "requires_authentication", False)
 
 
 class PageArgs(ma.Schema):

@@ -499,12 +499,12 @@ def test_others_see_none_of_the_customers_orders(client, shop):
     assert (theirs["items"], theirs["total"], theirs["pages"]) == ([], 0, 1)
 
 
-def test_write_without_token_or_csrf_header_is_400(app, client, shop):
+def test_write_without_token_or_csrf_header_is_401(app, client, shop):
     before = snapshot(app)
 
     response = client.post(f"/api/v1/orders/{shop['number']}/cancel")
 
-    assert_error(response, 400, "bad_request")
+    assert_error(response, 401, "unauthorized")
     assert snapshot(app) == before
 
 
