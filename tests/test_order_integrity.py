@@ -381,3 +381,18 @@ def test_web_checkout_keys_are_issued_per_user_and_checked(app, client):
         assert re.fullmatch(rf"web:{user_id}:[\w-]{{22}}", stored)
         with pytest.raises(ValidationFailed):
             services.checkout_key_from_form(other_id, key)
+
+
+def test_the_customer_sees_the_refund_of_a_cancelled_paid_order(app, client):
+    user_id = make_user(app)
+    tea = make_product(app, stock=5, price_cents=450)
+    number = place(app, user_id, tea, quantity=2)
+    login(client)
+
+    cancelled = client.post(
+        f"/orders/{number}/cancel", data={"csrf_token": csrf_token(client, f"/orders/{number}")}
+    )
+
+    assert cancelled.status_code == 302
+    page = client.get(f"/orders/{number}").get_data(as_text=True)
+    assert 'id="order-refund-1">Refund of €9.00: sent.</p>' in page

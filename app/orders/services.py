@@ -627,7 +627,7 @@ def _order_query():
     return select(Order).options(
         selectinload(Order.lines),
         selectinload(Order.events).joinedload(OrderEvent.actor),
-        selectinload(Order.payments),
+        selectinload(Order.payments).selectinload(Payment.refunds),
     )
 
 
