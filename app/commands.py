@@ -13,6 +13,7 @@ from app.catalog.seed import (
     load_demo_catalogue,
 )
 from app.errors import DomainError, NotFound
+from app.orders.commands import orders
 
 
 def _at_least_one(ctx, param, value: int | None) -> int | None:
@@ -80,5 +81,6 @@ def confirm(email):
 
 def register_commands(app) -> None:
     app.cli.add_command(seed)
+    app.cli.add_command(orders)
     # Flask-Security registers the `users` group at init_app; confirm belongs beside create.
     app.cli.commands["users"].add_command(confirm)

@@ -95,6 +95,11 @@ SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token
 # Shop
 SHOP_CURRENCY = "EUR"  # every product is priced in this currency
 PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in display order
+# `python dbmanager.py orders expire` (run it every few minutes, e.g. from cron) cancels
+# orders still unpaid after ORDER_PAYMENT_TIMEOUT seconds (bank transfer; the stock goes back),
+# and settles card charges whose outcome was never recorded after ORDER_CHARGE_TIMEOUT.
+ORDER_PAYMENT_TIMEOUT = 72 * 60 * 60
+ORDER_CHARGE_TIMEOUT = 15 * 60
 LOW_STOCK_THRESHOLD = 5  # the admin dashboard lists products at or below this
 CART_COOKIE_NAME = "cart"
 CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 30

@@ -6,6 +6,7 @@
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,50 @@ def app(backend, request):
                 for table in reversed(db.metadata.sorted_tables):
                     conn.execute(text(f"DELETE FROM `{table.name}`"))
         db.engine.dispose()
+
+
+@pytest.fixture
+def threaded_app(app, backend, tmp_path):
+    """An app whose engine gives each thread its own connection, for race tests.
+
+    MariaDB: the test's database with a pool of 30. SQLite: a database file (an in-memory
+    database is one connection shared by every thread), its schema made here.
+    """
+    if backend.name == "mariadb":
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        options = {"pool_size": 25, "max_overflow": 5}
+    else:
+        url = f"sqlite:///{tmp_path / 'threads.sqlite'}"
+        options = {"pool_size": 25, "max_overflow": 5, "connect_args": {"timeout": 30}}
+    threaded = create_app(
+        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options}
+    )
+    if backend.name == "sqlite":
+        with threaded.app_context():
+            db.create_all()
+    yield threaded
+    with threaded.app_context():
+        db.engine.dispose()
+
+
+def run_together(count, work):
+    """Run work(i) in `count` threads released at once; return their results or exceptions."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def target(i):
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as error:  # noqa: BLE001 - collected and asserted by the test
+            results[i] = error
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
 
 
 @pytest.fixture

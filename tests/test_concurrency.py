@@ -1,7 +1,5 @@
 """Concurrent checkouts on MariaDB: no overselling, one order per checkout key."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -12,7 +10,7 @@ from app.errors import OutOfStock
 from app.extensions import db
 from app.orders import services
 from app.orders.models import Order
-from tests.conftest import TEST_CONFIG, make_product, make_user
+from tests.conftest import TEST_CONFIG, make_product, make_user, run_together
 
 pytestmark = pytest.mark.mariadb_only
 
@@ -32,26 +30,6 @@ def pooled_app(app):
     yield pooled
     with pooled.app_context():
         db.engine.dispose()
-
-
-def run_together(count, work):
-    """Run work(i) in `count` threads released at once; return their results or exceptions."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
-
-    def target(i):
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as error:  # noqa: BLE001 - collected and asserted by the test
-            results[i] = error
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_twenty_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):

@@ -70,13 +70,15 @@ class IdempotencyHeaders(ma.Schema):
 @bp.arguments(CheckoutRequest)
 @bp.response(201, OrderSchema)
 @bp.doc(security=AUTHENTICATED)
-@error_responses(bp, 400, 401, 402, 409, 422)
+@error_responses(bp, 400, 401, 402, 409, 422, 503)
 def place_order(headers, body):
     """Turn the caller's cart into an order, paid by the chosen method.
 
     A declined card is 402 payment_declined and changes nothing; a product without enough
     stock is 409 out_of_stock (the cart is kept); an empty cart is 422. A retry with the same
-    Idempotency-Key and body returns the same order, again with 201.
+    Idempotency-Key and body returns the same order, again with 201. When the card payment does
+    not answer (503 payment_unavailable) the order is kept, pending payment: retry with the same
+    Idempotency-Key (never charged twice), or it is settled within ORDER_CHARGE_TIMEOUT.
     """
     key = headers["idempotency_key"] or secrets.token_urlsafe(24)
     try:
@@ -86,7 +88,6 @@ def place_order(headers, body):
             body["shipping_address"],
             body["payment"]["method"],
             {"card_number": body["payment"]["card_number"]},
-            request_fingerprint=services.fingerprint(body),
         )
     except ValidationFailed as error:
         if error.fields:

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -104,17 +104,54 @@ class OrderEvent(db.Model):
     actor: Mapped[User | None] = relationship()
 
 
+class PaymentStatus(enum.StrEnum):
+    PROCESSING = "processing"  # the charge is sent, its outcome not recorded yet
+    PENDING = "pending"  # waits for the customer (bank transfer) or an admin
+    SUCCEEDED = "succeeded"
+    REFUNDED = "refunded"  # the whole amount went back (see its refunds)
+    VOIDED = "voided"  # never paid, and the order was cancelled
+
+
 class Payment(db.Model):
-    """A payment attempt recorded with the order: provider, amount, outcome, reference."""
+    """A payment recorded with the order: provider, amount, outcome, reference."""
 
     __tablename__ = "payment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20))  # pending | succeeded
+    status: Mapped[str] = mapped_column(String(20))  # a PaymentStatus
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     order: Mapped[Order] = relationship(back_populates="payments")
+    refunds: Mapped[list["Refund"]] = relationship(
+        back_populates="payment", cascade="all, delete-orphan", order_by="Refund.id"
+    )
+
+    @property
+    def charge_key(self) -> str:
+        """The idempotency key of this payment's charge: one per order, whatever the retries."""
+        return f"{self.order.number}:charge"
+
+
+class Refund(db.Model):
+    """Money sent back through the payment's provider (pending until the provider confirms)."""
+
+    __tablename__ = "refund"
+    __table_args__ = (CheckConstraint("amount_cents > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(
+        ForeignKey("payment.id", ondelete="CASCADE"), index=True
+    )
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))  # pending | succeeded | failed
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payment: Mapped[Payment] = relationship(back_populates="refunds")
+
+    @property
+    def refund_key(self) -> str:
+        return f"{self.payment.order.number}:refund:{self.id}"

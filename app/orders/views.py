@@ -1,7 +1,5 @@
 """Checkout and order history pages (login required)."""
 
-import secrets
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_security import auth_required, current_user
 
@@ -20,8 +18,8 @@ def _checkout_form() -> CheckoutForm:
     form.payment_method.choices = [(p.name, p.label) for p in enabled_providers()]
     if not form.payment_method.data and form.payment_method.choices:
         form.payment_method.data = form.payment_method.choices[0][0]
-    if not form.checkout_key.data:
-        form.checkout_key.data = secrets.token_urlsafe(24)
+    if not form.is_submitted():
+        form.checkout_key.data = services.issue_checkout_key(current_user.id)
     return form
 
 
@@ -35,13 +33,15 @@ def checkout():
         try:
             order = services.place_order(
                 current_user.id,
-                form.checkout_key.data,
+                services.checkout_key_from_form(current_user.id, form.checkout_key.data),
                 form.address(),
                 form.payment_method.data,
                 {"card_number": form.card_number.data},
             )
         except DomainError as error:
             flash(error.message, "danger")
+            if "checkout_key" in (error.fields or {}):
+                form.checkout_key.data = services.issue_checkout_key(current_user.id)
             for field, messages in (error.fields or {}).items():
                 if field in form:
                     form[field].errors = list(messages)

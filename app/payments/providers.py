@@ -1,6 +1,12 @@
-"""The provider interface and the two built-in providers: manual (bank transfer) and test."""
+"""The payment provider port and the two built-in providers: manual (bank transfer) and test.
 
-import secrets
+A provider is called only outside the database transaction that took the stock (see
+app/orders/checkout.py): the order is committed first, the charge carries an idempotency key
+derived from the order, so a retry after a lost reply never charges twice.
+"""
+
+import hashlib
+import threading
 from dataclasses import dataclass
 
 from flask import current_app
@@ -13,20 +19,47 @@ class PaymentDeclined(DomainError):
     code = "payment_declined"
 
 
-@dataclass
+class PaymentUnavailable(DomainError):
+    """The provider did not answer (or its answer was lost): the outcome is unknown."""
+
+    status = 503
+    code = "payment_unavailable"
+
+
+@dataclass(frozen=True)
 class PaymentResult:
     status: str  # "succeeded" (order becomes paid) or "pending" (waits, e.g. bank transfer)
     reference: str = ""
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    status: str  # "succeeded" or "pending" (sent by hand, e.g. a bank transfer back)
+    reference: str = ""
+
+
 class PaymentProvider:
-    """Charge an order. Raise PaymentDeclined to refuse: the checkout then rolls back whole."""
+    """Charge and refund. ``charge`` raises PaymentDeclined to refuse and PaymentUnavailable
+    when the outcome is unknown; the same ``idempotency_key`` must never charge twice."""
 
     name = ""
     label = ""
-    needs_card = False
 
-    def charge(self, amount_cents: int, currency: str, details: dict) -> PaymentResult:
+    def validate(self, details: dict) -> None:
+        """Refuse malformed payment details (ValidationFailed) before any order is written."""
+
+    def charge(
+        self, amount_cents: int, currency: str, details: dict, *, idempotency_key: str
+    ) -> PaymentResult:
+        raise NotImplementedError
+
+    def lookup(self, idempotency_key: str) -> PaymentResult | None:
+        """The outcome of an earlier charge with this key, or None if the provider has none."""
+        raise NotImplementedError
+
+    def refund(
+        self, reference: str, amount_cents: int, currency: str, *, idempotency_key: str
+    ) -> RefundResult:
         raise NotImplementedError
 
 
@@ -36,36 +69,86 @@ class ManualProvider(PaymentProvider):
     name = "manual"
     label = "Bank transfer"
 
-    def charge(self, amount_cents, currency, details):
-        return PaymentResult(status="pending", reference="")
+    def charge(self, amount_cents, currency, details, *, idempotency_key):
+        return PaymentResult(status="pending")
+
+    def lookup(self, idempotency_key):
+        return None  # nothing to ask: the money arrives (or not) in the bank account
+
+    def refund(self, reference, amount_cents, currency, *, idempotency_key):
+        """Recorded at once: the shop sends the money back by bank transfer itself."""
+        return RefundResult(status="succeeded", reference="bank-transfer")
 
 
 class TestCardProvider(PaymentProvider):
-    """Development card payments: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 declines."""
+    """Development card payments, a simulated gateway with its own ledger (in this process).
+
+    4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined, and 4000 0000 0000 0119
+    succeeds but its reply is lost (PaymentUnavailable): a retry with the same key, or
+    ``lookup``, finds the charge that was made.
+    """
 
     __test__ = False  # not a pytest test class
     name = "test"
     label = "Test card"
-    needs_card = True
     SUCCEEDS = "4242424242424242"
     DECLINES = "4000000000000002"
+    REPLY_LOST = "4000000000000119"
 
-    def charge(self, amount_cents, currency, details):
-        number = "".join(str(details.get("card_number") or "").split())
+    def __init__(self):
+        self._ledger: dict[str, PaymentResult] = {}
+        self._refunds: dict[str, RefundResult] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _reference(prefix: str, key: str) -> str:
+        return f"{prefix}_{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+
+    @staticmethod
+    def _number(details: dict) -> str:
+        return "".join(str(details.get("card_number") or "").split())
+
+    def validate(self, details):
+        number = self._number(details)
         if not number.isdigit() or not 12 <= len(number) <= 19:
             raise ValidationFailed(
                 "Enter a card number.", {"card_number": ["Enter a card number of 12-19 digits."]}
             )
-        if number == self.SUCCEEDS:
-            return PaymentResult(status="succeeded", reference=f"test_{secrets.token_hex(8)}")
+
+    def charge(self, amount_cents, currency, details, *, idempotency_key):
+        with self._lock:
+            if idempotency_key in self._ledger:
+                return self._ledger[idempotency_key]
+        self.validate(details)
+        number = self._number(details)
         if number == self.DECLINES:
             raise PaymentDeclined("Your card was declined. No order was placed.")
-        raise PaymentDeclined(
-            "Unknown test card: use 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002."
-        )
+        if number not in (self.SUCCEEDS, self.REPLY_LOST):
+            raise PaymentDeclined(
+                "Unknown test card: use 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002."
+            )
+        result = PaymentResult("succeeded", self._reference("test", idempotency_key))
+        with self._lock:
+            self._ledger[idempotency_key] = result
+        if number == self.REPLY_LOST:
+            raise PaymentUnavailable(
+                "The card payment did not answer in time. Your order is saved: try again in a "
+                "moment (you will not be charged twice)."
+            )
+        return result
+
+    def lookup(self, idempotency_key):
+        with self._lock:
+            return self._ledger.get(idempotency_key)
+
+    def refund(self, reference, amount_cents, currency, *, idempotency_key):
+        with self._lock:
+            return self._refunds.setdefault(
+                idempotency_key, RefundResult("succeeded", self._reference("re", idempotency_key))
+            )
 
 
-PROVIDERS = {p.name: p for p in (ManualProvider(), TestCardProvider())}
+PROVIDERS: dict[str, PaymentProvider] = {p.name: p for p in (ManualProvider(), TestCardProvider())}
 
 
 def enabled_providers() -> list[PaymentProvider]:
@@ -73,8 +156,14 @@ def enabled_providers() -> list[PaymentProvider]:
 
 
 def get_provider(name: str) -> PaymentProvider:
+    """An enabled provider by name; 422 for anything else."""
     if name not in current_app.config["PAYMENT_METHODS"] or name not in PROVIDERS:
         raise ValidationFailed(
             "Choose a payment method.", {"payment_method": ["Not an available payment method."]}
         )
+    return PROVIDERS[name]
+
+
+def provider_for(name: str) -> PaymentProvider:
+    """The provider an existing payment was made with, enabled today or not."""
     return PROVIDERS[name]

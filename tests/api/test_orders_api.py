@@ -13,9 +13,8 @@ from app.catalog.models import Product
 from app.extensions import db
 from app.orders import services
 from app.orders.models import Order, OrderEvent, Payment
-from tests.conftest import TEST_CONFIG, csrf_token, login, make_product, make_user
+from tests.conftest import TEST_CONFIG, csrf_token, login, make_product, make_user, run_together
 from tests.test_api import TOKEN_HEADER, assert_error, get_token
-from tests.test_concurrency import run_together
 
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
