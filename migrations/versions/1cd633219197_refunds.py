@@ -1,7 +1,7 @@
 """Refunds: money sent back through a payment's provider (cancelled paid orders).
 
 Revision ID: 1cd633219197
-Revises: 2c3c9e61b8e7
+Revises: 3f1b6c2d9a10
 Create Date: 2026-12-01 21:49:23.962681
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '1cd633219197'
-down_revision = '2c3c9e61b8e7'
+down_revision = '3f1b6c2d9a10'
 branch_labels = None
 depends_on = None
 
