@@ -2,10 +2,13 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Config, Flask, Request
 from flask_security.decorators import default_unauthn_handler, default_unauthz_handler
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import MapAdapter
 
 from app import admin, errors, models, pages
 from app.accounts.datastore import user_datastore
@@ -34,6 +37,7 @@ ENV_KEYS = (
     "MAIL_USE_SSL",
     "MAIL_DEFAULT_SENDER",
     "RATELIMIT_STORAGE_URI",
+    "SITE_URL",
 )
 REQUIRED_SECRETS = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "SECURITY_TOTP_SECRETS")
 
@@ -42,9 +46,27 @@ class ConfigError(RuntimeError):
     """The configuration cannot run the app; the message says what to set."""
 
 
+class Storefront(Flask):
+    """Flask whose absolute URLs always use SITE_URL, whatever Host a request names."""
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        try:
+            adapter = super().create_url_adapter(request)
+        except SecurityError as error:
+            # A Host outside TRUSTED_HOSTS: answer it with our own 400 page, which needs URLs.
+            request.routing_exception = error
+            adapter = self.url_map.bind_to_environ(
+                request.environ, server_name=self.config["SERVER_NAME"], subdomain=""
+            )
+        if request is not None and adapter is not None:
+            # SERVER_NAME fixes the host; the scheme would still come from the request.
+            adapter.url_scheme = self.config["PREFERRED_URL_SCHEME"]
+        return adapter
+
+
 def create_app(config_overrides: dict | None = None) -> Flask:
     """Build the Storefront app. ``config_overrides`` (tests) win over every other layer."""
-    app = Flask(
+    app = Storefront(
         __name__,
         instance_path=os.environ.get("STOREFRONT_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
     )
@@ -69,6 +91,7 @@ def load_config(app: Flask, overrides: dict) -> None:
     app.config.from_prefixed_env("STOREFRONT")
     app.config.update(overrides)
 
+    _site_url_settings(app.config)
     if app.config["ENV"] == "production":
         missing = [key for key in REQUIRED_SECRETS if not app.config.get(key)]
         if missing:
@@ -77,11 +100,30 @@ def load_config(app: Flask, overrides: dict) -> None:
                 f"{Path(app.instance_path) / INSTANCE_CONFIG} (see its .example) "
                 "or in the environment."
             )
-        app.config.update(
-            SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https"
-        )
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+        if app.config["TRUSTED_HOSTS"] is None:
+            app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
     if "redis" in app.config["RATELIMIT_STORAGE_URI"]:
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
+
+
+def _site_url_settings(config: Config) -> None:
+    """SERVER_NAME and PREFERRED_URL_SCHEME from SITE_URL: every absolute link is on SITE_URL.
+
+    Since Flask 3.1, SERVER_NAME no longer restricts routing (subdomain_matching is off), so
+    requests for any Host are still served; TRUSTED_HOSTS is what refuses unknown hosts.
+    """
+    site = urlsplit(config["SITE_URL"] or "")
+    if site.scheme not in ("http", "https") or not site.hostname or site.path not in ("", "/"):
+        raise ConfigError(
+            f"SITE_URL must be scheme://host[:port] with no path, not {config['SITE_URL']!r}."
+        )
+    if config["SERVER_NAME"] not in (None, site.netloc):
+        raise ConfigError(
+            f"SERVER_NAME {config['SERVER_NAME']!r} differs from SITE_URL's host "
+            f"{site.netloc!r}: set SITE_URL only."
+        )
+    config.update(SERVER_NAME=site.netloc, PREFERRED_URL_SCHEME=site.scheme)
 
 
 def _parse_env(value: str):
@@ -117,9 +159,10 @@ def register_extensions(app: Flask) -> None:
         },
         content_security_policy_nonce_in=["script-src"],  # Flask-Admin's inline scripts
     )
-    if app.config["PROXY_FIX_X_FOR"]:
-        hops = app.config["PROXY_FIX_X_FOR"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    x_for, x_host = app.config["PROXY_FIX_X_FOR"], app.config["PROXY_FIX_X_HOST"]
+    if x_for or x_host:
+        # X-Forwarded-Proto comes with X-Forwarded-For; X-Forwarded-Host only when asked for.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_for, x_host=x_host)
 
     security.init_app(app, user_datastore)
     security.unauthn_handler(_unauthn_handler)

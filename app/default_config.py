@@ -5,7 +5,7 @@ Every key here can be overridden by an environment variable prefixed ``STOREFRON
 (see ``app_factory.ENV_KEYS``).
 """
 
-ENV = "development"  # "production" turns on secure cookies, HSTS and the secret check
+ENV = "development"  # "production": secure cookies, HSTS, TRUSTED_HOSTS, start-up checks
 SECRET_KEY = None  # instance/application.cfg.py
 SQLALCHEMY_DATABASE_URI = "sqlite:///storefront.db"  # relative: lives in instance/
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
@@ -17,9 +17,14 @@ SESSION_COOKIE_SECURE = False
 REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_SECURE = False
-PREFERRED_URL_SCHEME = "http"
-# Number of proxies in front of the app that set X-Forwarded-For/-Proto (0: none).
+# Proxies in front of the app (werkzeug ProxyFix). PROXY_FIX_X_FOR: how many set
+# X-Forwarded-For and X-Forwarded-Proto (0: none, trust neither). PROXY_FIX_X_HOST: how many
+# set X-Forwarded-Host (0: never trust it; links come from SITE_URL anyway).
 PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_HOST = 0
+# Hosts this app answers (Flask; port ignored, ".example.com" also matches subdomains). None:
+# any host in development; in production the factory sets [SITE_URL's host].
+TRUSTED_HOSTS = None
 
 # CSRF on every form and every session-authenticated POST. Flask-Security drives the
 # checks (SECURITY_CSRF_PROTECT_MECHANISMS), so the global check is off; the pages
@@ -78,9 +83,11 @@ RATELIMIT_ACCOUNT_EMAILS = "60 per hour"  # register, reset, confirmation resend
 # Bootstrap 5 served from our own static files: pages look right offline
 BOOTSTRAP_SERVE_LOCAL = True
 
-# Site
+# Site. SITE_URL (scheme://host[:port]) is where every absolute link points (mails, API
+# image URLs), never the request's Host; the factory derives SERVER_NAME and
+# PREFERRED_URL_SCHEME from it.
 SITE_NAME = "Storefront"
-SITE_URL = "http://127.0.0.1:5000"  # for links in e-mails sent outside a request (CLI, jobs)
+SITE_URL = "http://127.0.0.1:5000"
 SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY = 120  # seconds a TOTP code is accepted around now
 SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token
 

@@ -1,0 +1,184 @@
+"""Production hardening: links on SITE_URL, trusted hosts, proxies, start-up checks, limits."""
+
+import re
+
+import pytest
+from flask import request, url_for
+
+from app.app_factory import ConfigError, create_app
+from app.extensions import db
+from tests.conftest import PRODUCTION_CONFIG, TEST_CONFIG, make_user
+
+SITE = "https://shop.example"
+FORGED = "evil.example"
+
+
+def build(app, config: dict, **overrides):
+    """A second app on the test's database (a fresh schema for SQLite in memory)."""
+    built = create_app(
+        {**config, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"], **overrides}
+    )
+    if built.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://":
+        with built.app_context():
+            db.create_all()
+    return built
+
+
+def add_probe(app) -> None:
+    """A route that shows what the app believes about the request (host, client, scheme)."""
+
+    @app.get("/probe")
+    def probe():
+        return {"host": request.host, "remote_addr": request.remote_addr, "scheme": request.scheme}
+
+
+@pytest.fixture
+def site_app(app):
+    """Development settings with a public SITE_URL that differs from every request's Host."""
+    return build(app, TEST_CONFIG, SITE_URL=SITE)
+
+
+@pytest.fixture
+def production_app(app):
+    return build(app, PRODUCTION_CONFIG)
+
+
+# Links from the configured site URL
+
+
+def test_reset_mail_with_a_forged_host_links_to_site_url(site_app):
+    """POST /reset with Host: evil.example mails a reset link on SITE_URL, not on that host."""
+    make_user(site_app)
+    mailman = site_app.extensions["mailman"]
+    mailman.outbox = []
+    client = site_app.test_client()
+    forged = f"http://{FORGED}"
+
+    token = csrf_token_on(client, forged)
+    response = client.post(
+        "/reset", data={"email": "shopper@example.com", "csrf_token": token}, base_url=forged
+    )
+
+    assert response.status_code == 200  # the form again, with "instructions sent"
+    [message] = mailman.outbox
+    links = re.findall(r"https?://[^/\s\"<]+/reset/[\w.-]+", message.body)
+    assert links, message.body
+    assert {link.split("/reset/")[0] for link in links} == {SITE}
+    assert FORGED not in message.body
+
+
+def csrf_token_on(client, base_url: str) -> str:
+    html = client.get("/reset", base_url=base_url).get_data(as_text=True)
+    [token] = re.findall(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    return token
+
+
+@pytest.mark.parametrize("endpoint", ["pages.home", "pages.orders.detail", "static"])
+def test_external_urls_use_site_url_in_and_outside_requests(site_app, endpoint):
+    """url_for(_external=True) gives SITE_URL's scheme and host, in a request or not."""
+    values = {"pages.orders.detail": {"number": "SF-1"}, "static": {"filename": "app.css"}}
+    args = values.get(endpoint, {})
+    with site_app.test_request_context("/", base_url=f"http://{FORGED}:8080"):
+        in_request = url_for(endpoint, _external=True, **args)
+    with site_app.app_context():
+        outside = url_for(endpoint, _external=True, **args)
+
+    assert in_request.startswith(f"{SITE}/")
+    assert outside == in_request
+
+
+def test_development_serves_any_host(app):
+    """make run: a developer may use 127.0.0.1, localhost or the machine's address."""
+    client = app.test_client()
+    for base in ("http://127.0.0.1:5000", "http://localhost:5000", "http://192.168.1.20:5000"):
+        assert client.get("/", base_url=base).status_code == 200, base
+        assert client.get("/api/v1/health", base_url=base).status_code == 200, base
+
+
+def test_site_url_must_be_an_origin():
+    with pytest.raises(ConfigError, match="SITE_URL must be scheme://host"):
+        create_app({**TEST_CONFIG, "SITE_URL": "shop.example/path"})
+
+
+# Trusted hosts
+
+
+def test_production_trusts_only_site_url_host(production_app):
+    """ENV=production: TRUSTED_HOSTS defaults to SITE_URL's host; others get 400."""
+    client = production_app.test_client()
+
+    assert production_app.config["TRUSTED_HOSTS"] == ["shop.example"]
+    assert client.get("/", base_url=SITE).status_code == 200
+    page = client.get("/", base_url=f"https://{FORGED}")
+    api = client.get("/api/v1/health", base_url=f"https://{FORGED}")
+
+    assert page.status_code == 400
+    assert page.mimetype == "text/html"
+    assert "400 · Bad Request" in page.get_data(as_text=True)
+    assert api.status_code == 400
+    assert api.get_json()["error"]["code"] == "bad_request"
+    assert set(api.get_json()["error"]) == {"status", "code", "message"}
+
+
+# Proxies
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected_host"),
+    [
+        ({"PROXY_FIX_X_FOR": 1}, "shop.example"),  # X-Forwarded-For does not imply the host
+        ({"PROXY_FIX_X_FOR": 1, "PROXY_FIX_X_HOST": 1}, FORGED),
+    ],
+)
+def test_x_forwarded_host_is_trusted_only_with_proxy_fix_x_host(app, settings, expected_host):
+    probe_app = build(app, TEST_CONFIG, SITE_URL=SITE, **settings)
+    add_probe(probe_app)
+    client = probe_app.test_client()
+
+    response = client.get(
+        "/probe",
+        base_url=SITE,
+        headers={
+            "X-Forwarded-For": "203.0.113.7",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": FORGED,
+        },
+        environ_overrides={"wsgi.url_scheme": "http"},
+    )
+
+    assert response.get_json() == {
+        "host": expected_host,
+        "remote_addr": "203.0.113.7",
+        "scheme": "https",
+    }
+
+
+def test_no_proxy_fix_trusts_no_forwarded_header(app):
+    probe_app = build(app, TEST_CONFIG, SITE_URL=SITE)
+    add_probe(probe_app)
+
+    response = probe_app.test_client().get(
+        "/probe",
+        base_url="http://shop.example",
+        headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"},
+        environ_overrides={"REMOTE_ADDR": "10.1.2.3"},
+    )
+
+    assert response.get_json() == {
+        "host": "shop.example",
+        "remote_addr": "10.1.2.3",
+        "scheme": "http",
+    }
+
+
+def test_production_behind_one_proxy_ignores_a_forged_x_forwarded_host(app):
+    """PROXY_FIX_X_FOR = 1 in production: the forged X-Forwarded-Host neither routes nor links."""
+    production = build(app, PRODUCTION_CONFIG, PROXY_FIX_X_FOR=1)
+    add_probe(production)
+
+    response = production.test_client().get(
+        "/probe", base_url=SITE, headers={"X-Forwarded-Host": FORGED}
+    )
+
+    assert response.status_code == 200
+    assert response.get_json()["host"] == "shop.example"
