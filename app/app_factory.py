@@ -40,6 +40,8 @@ ENV_KEYS = (
     "SITE_URL",
 )
 REQUIRED_SECRETS = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "SECURITY_TOTP_SECRETS")
+SECRET_MIN_LENGTH = 32
+EXAMPLE_CONFIG = PROJECT_ROOT / "instance" / f"{INSTANCE_CONFIG}.example"
 
 
 class ConfigError(RuntimeError):
@@ -92,14 +94,10 @@ def load_config(app: Flask, overrides: dict) -> None:
     app.config.update(overrides)
 
     _site_url_settings(app.config)
+    if _under_uwsgi():
+        app.config["DEBUG"] = False  # never the interactive debugger on a served app
     if app.config["ENV"] == "production":
-        missing = [key for key in REQUIRED_SECRETS if not app.config.get(key)]
-        if missing:
-            raise ConfigError(
-                f"Missing secret(s) {', '.join(missing)}: set them in "
-                f"{Path(app.instance_path) / INSTANCE_CONFIG} (see its .example) "
-                "or in the environment."
-            )
+        check_production_config(app.config, Path(app.instance_path) / INSTANCE_CONFIG)
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
         if app.config["TRUSTED_HOSTS"] is None:
             app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
@@ -124,6 +122,82 @@ def _site_url_settings(config: Config) -> None:
             f"{site.netloc!r}: set SITE_URL only."
         )
     config.update(SERVER_NAME=site.netloc, PREFERRED_URL_SCHEME=site.scheme)
+
+
+def check_production_config(config: Config, instance_config: Path) -> None:
+    """Refuse to serve production with a setting that is unsafe there; name every one."""
+    problems = _secret_problems(config)
+    if problems:
+        problems[-1] += (
+            f" (set the secrets in {instance_config}: `python scripts/write_instance_config.py`"
+            " generates them; or in the environment)"
+        )
+    if urlsplit(config["SITE_URL"]).scheme != "https":
+        problems.append(
+            f"SITE_URL is {config['SITE_URL']!r}: production serves https only (its cookies "
+            "are Secure); set SITE_URL to the shop's public https:// address"
+        )
+    if config["DEBUG"]:
+        problems.append("DEBUG is on: production never runs the debugger")
+    if "test" in config["PAYMENT_METHODS"] and not config["PAYMENT_ALLOW_TEST_PROVIDER"]:
+        problems.append(
+            "PAYMENT_METHODS enables the 'test' provider, whose test card marks orders paid: "
+            "remove 'test' from PAYMENT_METHODS (e.g. PAYMENT_METHODS = ['manual']), or set "
+            "PAYMENT_ALLOW_TEST_PROVIDER = True if a test shop is deliberately what you want"
+        )
+    workers = _worker_processes()
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
+        problems.append(
+            f"RATELIMIT_STORAGE_URI is memory:// with {workers} worker processes, each "
+            "counting on its own: use shared storage, e.g. redis://127.0.0.1:6379/0"
+        )
+    if problems:
+        raise ConfigError("ENV=production refuses to start: " + "; ".join(problems) + ".")
+
+
+def _secret_problems(config: Config) -> list[str]:
+    examples = _example_secrets()
+    values = [(key, config.get(key)) for key in REQUIRED_SECRETS[:2]]
+    totp = config.get("SECURITY_TOTP_SECRETS")
+    if not isinstance(totp, dict) or not totp:
+        values.append(("SECURITY_TOTP_SECRETS", None))
+    else:
+        values += [(f"SECURITY_TOTP_SECRETS[{k!r}]", v) for k, v in totp.items()]
+    problems = []
+    for key, value in values:
+        if not value:
+            problems.append(f"Missing secret {key}")
+        elif value in examples:
+            problems.append(f"{key} is still the example value from {EXAMPLE_CONFIG.name}")
+        elif len(value) < SECRET_MIN_LENGTH:
+            problems.append(f"{key} is shorter than {SECRET_MIN_LENGTH} characters")
+    return problems
+
+
+def _example_secrets() -> set[str]:
+    """The placeholder secrets shipped in the .example file: never valid in production."""
+    example = Config(str(PROJECT_ROOT))
+    example.from_pyfile(EXAMPLE_CONFIG, silent=True)
+    totp = example.get("SECURITY_TOTP_SECRETS") or {}
+    values = [example.get(key) for key in REQUIRED_SECRETS[:2]] + list(totp.values())
+    return {value for value in values if value}
+
+
+def _under_uwsgi() -> bool:
+    try:
+        import uwsgi  # noqa: F401  (only importable inside a uwsgi worker)
+    except ImportError:
+        return False
+    return True
+
+
+def _worker_processes() -> int:
+    """How many processes serve this app: uwsgi's worker count, else one."""
+    try:
+        import uwsgi
+    except ImportError:
+        return 1
+    return uwsgi.numproc
 
 
 def _parse_env(value: str):

@@ -85,7 +85,7 @@ BOOTSTRAP_SERVE_LOCAL = True
 
 # Site. SITE_URL (scheme://host[:port]) is where every absolute link points (mails, API
 # image URLs), never the request's Host; the factory derives SERVER_NAME and
-# PREFERRED_URL_SCHEME from it.
+# PREFERRED_URL_SCHEME from it. Production needs an https:// one.
 SITE_NAME = "Storefront"
 SITE_URL = "http://127.0.0.1:5000"
 SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY = 120  # seconds a TOTP code is accepted around now
@@ -94,6 +94,8 @@ SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token
 # Shop
 SHOP_CURRENCY = "EUR"  # every product is priced in this currency
 PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in display order
+# Production refuses to start with "test" in PAYMENT_METHODS unless this is True.
+PAYMENT_ALLOW_TEST_PROVIDER = False
 LOW_STOCK_THRESHOLD = 5  # the admin dashboard lists products at or below this
 CART_COOKIE_NAME = "cart"
 CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 30

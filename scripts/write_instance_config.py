@@ -1,5 +1,6 @@
 """Write instance/application.cfg.py with fresh secrets, unless it already exists."""
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -11,7 +12,9 @@ SECURITY_PASSWORD_SALT = "{salt}"
 SECURITY_TOTP_SECRETS = {{"1": "{totp}"}}
 
 # Production: uncomment and adjust (or set the same names as environment variables).
-# ENV = "production"
+# uwsgi.ini sets ENV=production itself; README "Production" lists the start-up checks.
+# SITE_URL = "https://shop.example.com"
+# PAYMENT_METHODS = ["manual"]
 # SQLALCHEMY_DATABASE_URI = "mysql+mysqldb://storefront:PASSWORD@127.0.0.1/storefront?charset=utf8mb4"
 # MAIL_BACKEND = "smtp"
 # MAIL_SERVER = "smtp.example.com"
@@ -24,18 +27,21 @@ SECURITY_TOTP_SECRETS = {{"1": "{totp}"}}
 
 
 def main(path: Path) -> int:
-    if path.exists():
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Created owner-only: the secrets are never readable by others, not even for a moment.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
         print(f"{path} exists: keeping it.")
         return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        TEMPLATE.format(
-            secret_key=secrets.token_urlsafe(48),
-            salt=secrets.token_urlsafe(32),
-            totp=secrets.token_urlsafe(32),
+    with os.fdopen(fd, "w") as out:
+        out.write(
+            TEMPLATE.format(
+                secret_key=secrets.token_urlsafe(48),
+                salt=secrets.token_urlsafe(32),
+                totp=secrets.token_urlsafe(32),
+            )
         )
-    )
-    path.chmod(0o600)
     print(f"Wrote {path} with new secrets.")
     return 0
 

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import create_engine, inspect, text
 
 from app.app_factory import create_app
@@ -22,13 +23,16 @@ ROOT = Path(__file__).resolve().parent.parent
 UWSGI = Path(sys.executable).parent / "uwsgi"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "Qv7#plum-Harbor-91!zest"
+# Settings that pass production's start-up checks (uwsgi.ini sets ENV=production).
 SECRETS = """\
-SECRET_KEY = "ops-test-secret-key"
-SECURITY_PASSWORD_SALT = "ops-test-salt"
-SECURITY_TOTP_SECRETS = {"1": "ops-test-totp-secret"}
+SECRET_KEY = "ops-test-secret-key-long-enough-for-production"
+SECURITY_PASSWORD_SALT = "ops-test-salt-long-enough-for-production"
+SECURITY_TOTP_SECRETS = {"1": "ops-test-totp-secret-long-enough-for-production"}
+SITE_URL = "https://127.0.0.1"
+PAYMENT_METHODS = ["manual"]
 """
 # Production config with every secret but SECRET_KEY.
-NO_SECRET_KEY = 'SECURITY_PASSWORD_SALT = "salt"\nSECURITY_TOTP_SECRETS = {"1": "totp"}\n'
+NO_SECRET_KEY = "\n".join(line for line in SECRETS.splitlines() if "SECRET_KEY" not in line)
 FAST_HASH = 'SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS = {"bcrypt__rounds": 4}\n'
 APP_READY = "WSGI app 0 (mountpoint='') ready"
 # No HTTP proxy from the environment for requests to the servers under test.
@@ -50,6 +54,21 @@ def make_env(tmp_path: Path, database_url: str, config: str = SECRETS + FAST_HAS
 @pytest.fixture
 def env(backend, tmp_path):
     return make_env(tmp_path, backend.fresh_url(tmp_path))
+
+
+@pytest.fixture
+def uwsgi_env(backend, tmp_path, redis_server):
+    """Production settings for uwsgi's workers: rate limits shared through Redis."""
+    config = f"{SECRETS}{FAST_HASH}RATELIMIT_STORAGE_URI = {redis_server.url!r}\n"
+    return make_env(tmp_path, backend.fresh_url(tmp_path), config)
+
+
+def start_uwsgi(env: dict, log: Path, *args: str, processes: int = 2) -> tuple:
+    """uwsgi from uwsgi.ini on a free port; returns (process, base URL)."""
+    port = free_port()
+    uwsgi_env = {**env, "UWSGI_HTTP_SOCKET": f"127.0.0.1:{port}", "UWSGI_PROCESSES": str(processes)}
+    command = [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini"), *args]
+    return start_server(command, uwsgi_env, log, port), f"http://127.0.0.1:{port}"
 
 
 def run(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -217,18 +236,16 @@ def test_server_py_serves_on_host_and_port(env, tmp_path):
     assert f"Running on http://127.0.0.1:{port}" in log.read_text()
 
 
-def test_uwsgi_serves_the_app_and_stops_on_sigterm(env, tmp_path):
+def test_uwsgi_serves_the_app_and_stops_on_sigterm(uwsgi_env, tmp_path):
     """uwsgi.ini: env-chosen socket and processes, one app per worker, clean SIGTERM exit."""
-    db_upgrade(env)
-    port = free_port()
+    db_upgrade(uwsgi_env)
     log = tmp_path / "uwsgi.log"
-    uwsgi_env = {**env, "UWSGI_HTTP_SOCKET": f"127.0.0.1:{port}", "UWSGI_PROCESSES": "2"}
-    proc = start_server([str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")], uwsgi_env, log, port)
+    proc, base = start_uwsgi(uwsgi_env, log)
     try:
-        status, html = get(f"http://127.0.0.1:{port}/")
+        status, html = get(f"{base}/")
         assert status == 200
         assert "Storefront" in html
-        status, body = get(f"http://127.0.0.1:{port}/api/v1/health")
+        status, body = get(f"{base}/api/v1/health")
         assert status == 200
         assert json.loads(body) == {"status": "ok", "database": "ok"}
         # lazy-apps: each worker builds its own app. Stop only once both have, or the
@@ -239,10 +256,52 @@ def test_uwsgi_serves_the_app_and_stops_on_sigterm(env, tmp_path):
     finally:
         stop_group(proc)
     output = log.read_text()
-    assert f"bound to TCP address 127.0.0.1:{port}" in output
+    assert f"bound to TCP address {base.removeprefix('http://')}" in output
     assert output.count(APP_READY) == 2
     assert "*** Operational MODE: preforking+threaded ***" in output
     assert "no internal routing" not in output
+
+
+def test_uwsgi_serves_production_even_with_env_development_exported(uwsgi_env, tmp_path):
+    """uwsgi.ini sets ENV=production: HSTS and trusted hosts only, whatever the shell says."""
+    db_upgrade(uwsgi_env)
+    proc, base = start_uwsgi({**uwsgi_env, "ENV": "development"}, tmp_path / "uwsgi.log")
+    try:
+        secure = requests.get(f"{base}/", headers={"X-Forwarded-Proto": "https"}, timeout=10)
+        forged = requests.get(f"{base}/api/v1/health", headers={"Host": "evil.example"}, timeout=10)
+    finally:
+        stop_group(proc)
+    assert secure.status_code == 200
+    assert "max-age=" in secure.headers["Strict-Transport-Security"]
+    assert forged.status_code == 400
+    assert forged.json()["error"]["code"] == "bad_request"
+
+
+def test_uwsgi_env_override_is_deliberate(uwsgi_env, tmp_path):
+    """Only `--env ENV=development` after the ini makes uwsgi serve development."""
+    db_upgrade(uwsgi_env)
+    log = tmp_path / "uwsgi.log"
+    proc, base = start_uwsgi(uwsgi_env, log, "--env", "ENV=development")
+    try:
+        forged = requests.get(f"{base}/api/v1/health", headers={"Host": "evil.example"}, timeout=10)
+    finally:
+        stop_group(proc)
+    assert forged.status_code == 200
+
+
+def test_uwsgi_with_memory_rate_limits_and_two_workers_refuses_to_start(env, tmp_path):
+    """memory:// counts per process: with 2 workers production exits, naming the setting."""
+    env.update(UWSGI_HTTP_SOCKET=f"127.0.0.1:{free_port()}", UWSGI_PROCESSES="2")
+    result = subprocess.run(
+        [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 22
+    assert "RATELIMIT_STORAGE_URI is memory:// with 2 worker processes" in result.stderr
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path):
@@ -251,7 +310,9 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
     env["ENV"] = "production"
     result = run(env, "-c", "from app.app_factory import create_app; create_app()")
     assert result.returncode == 1
-    assert "ConfigError: Missing secret(s) SECRET_KEY:" in result.stderr
+    assert "ConfigError: ENV=production refuses to start: Missing secret SECRET_KEY" in (
+        result.stderr
+    )
 
 
 def test_uwsgi_without_secret_key_exits_instead_of_respawning(tmp_path):
@@ -267,5 +328,5 @@ def test_uwsgi_without_secret_key_exits_instead_of_respawning(tmp_path):
         timeout=60,
     )
     assert result.returncode == 22  # uwsgi's "failed to load app" exit code
-    assert "Missing secret(s) SECRET_KEY:" in result.stderr
+    assert "Missing secret SECRET_KEY" in result.stderr
     assert "need-app requested, destroying the instance..." in result.stderr

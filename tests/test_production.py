@@ -1,6 +1,9 @@
 """Production hardening: links on SITE_URL, trusted hosts, proxies, start-up checks, limits."""
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from flask import request, url_for
@@ -9,6 +12,7 @@ from app.app_factory import ConfigError, create_app
 from app.extensions import db
 from tests.conftest import PRODUCTION_CONFIG, TEST_CONFIG, make_user
 
+ROOT = Path(__file__).resolve().parent.parent
 SITE = "https://shop.example"
 FORGED = "evil.example"
 
@@ -182,3 +186,114 @@ def test_production_behind_one_proxy_ignores_a_forged_x_forwarded_host(app):
 
     assert response.status_code == 200
     assert response.get_json()["host"] == "shop.example"
+
+
+# Production start-up checks
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("SECRET_KEY", "", "Missing secret SECRET_KEY"),
+        ("SECRET_KEY", "change-me", "SECRET_KEY is still the example value"),
+        ("SECRET_KEY", "s" * 31, "SECRET_KEY is shorter than 32 characters"),
+        ("SECURITY_PASSWORD_SALT", None, "Missing secret SECURITY_PASSWORD_SALT"),
+        ("SECURITY_PASSWORD_SALT", "change-me", "SECURITY_PASSWORD_SALT is still the example"),
+        ("SECURITY_PASSWORD_SALT", "short-salt", "SECURITY_PASSWORD_SALT is shorter than 32"),
+        ("SECURITY_TOTP_SECRETS", {}, "Missing secret SECURITY_TOTP_SECRETS"),
+        (
+            "SECURITY_TOTP_SECRETS",
+            {"1": "t" * 40, "2": "change-me"},
+            "SECURITY_TOTP_SECRETS['2'] is still the example value",
+        ),
+        ("SECURITY_TOTP_SECRETS", {"1": "t" * 12}, "SECURITY_TOTP_SECRETS['1'] is shorter"),
+    ],
+)
+def test_production_refuses_weak_secrets(setting, value, named):
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        create_app({**PRODUCTION_CONFIG, setting: value})
+
+
+def test_production_refuses_the_test_payment_provider_unless_allowed():
+    config = {**PRODUCTION_CONFIG, "PAYMENT_METHODS": ["test", "manual"]}
+
+    with pytest.raises(ConfigError, match="PAYMENT_METHODS enables the 'test' provider") as info:
+        create_app(config)
+    assert "PAYMENT_ALLOW_TEST_PROVIDER = True" in str(info.value)
+
+    allowed = create_app({**config, "PAYMENT_ALLOW_TEST_PROVIDER": True})
+    assert allowed.config["PAYMENT_METHODS"] == ["test", "manual"]
+
+
+def test_production_with_default_settings_names_every_setting_to_change(monkeypatch):
+    """ENV=production over the shipped defaults (and generated secrets): one clear message."""
+    monkeypatch.setenv("ENV", "production")
+    secrets = {key: PRODUCTION_CONFIG[key] for key in ("SECRET_KEY", "SECURITY_PASSWORD_SALT")}
+    secrets["SECURITY_TOTP_SECRETS"] = PRODUCTION_CONFIG["SECURITY_TOTP_SECRETS"]
+
+    with pytest.raises(ConfigError) as info:
+        create_app(secrets)
+
+    message = str(info.value)
+    assert message.startswith("ENV=production refuses to start: SITE_URL is ")
+    assert "PAYMENT_METHODS enables the 'test' provider" in message
+    assert "PAYMENT_ALLOW_TEST_PROVIDER" in message
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("SITE_URL", "http://shop.example", "SITE_URL is 'http://shop.example'"),
+        ("DEBUG", True, "DEBUG is on"),
+    ],
+)
+def test_production_refuses_plain_http_site_url_and_debug(setting, value, named):
+    with pytest.raises(ConfigError, match=re.escape(named)):
+        create_app({**PRODUCTION_CONFIG, setting: value})
+
+
+def test_production_with_valid_settings_starts(production_app):
+    assert production_app.config["ENV"] == "production"
+    assert production_app.config["SESSION_COOKIE_SECURE"] is True
+    assert production_app.debug is False
+
+
+# The instance config file
+
+
+def test_write_instance_config_creates_the_file_owner_only_from_the_start(tmp_path):
+    """Under umask 022 the secrets file is 0600 on disk, and never existed with wider bits."""
+    path = tmp_path / "instance" / "application.cfg.py"
+    # Every audit event (open, chmod, ...) after the file appears records its mode.
+    code = f"""
+import os, runpy, stat, sys
+os.umask(0o022)
+path = {str(path)!r}
+modes = set()
+def hook(event, args):
+    if os.path.exists(path):
+        modes.add(stat.S_IMODE(os.stat(path).st_mode))
+sys.addaudithook(hook)
+sys.argv = ["write_instance_config.py", path]
+try:
+    runpy.run_path("scripts/write_instance_config.py", run_name="__main__")
+except SystemExit:
+    pass
+modes.add(stat.S_IMODE(os.stat(path).st_mode))
+print(sorted(oct(m) for m in modes))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "['0o600']"
+    assert "SECRET_KEY = " in path.read_text()
+    again = subprocess.run(
+        [sys.executable, "scripts/write_instance_config.py", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.stdout == f"{path} exists: keeping it.\n"
