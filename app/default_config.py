@@ -25,6 +25,8 @@ PROXY_FIX_X_HOST = 0
 # Hosts this app answers (Flask; port ignored, ".example.com" also matches subdomains). None:
 # any host in development; in production the factory sets [SITE_URL's host].
 TRUSTED_HOSTS = None
+# Request bodies over this many bytes get 413 before they are read (uwsgi.ini: limit-post).
+MAX_CONTENT_LENGTH = 1024 * 1024
 
 # CSRF on every form and every session-authenticated POST. Flask-Security drives the
 # checks (SECURITY_CSRF_PROTECT_MECHANISMS), so the global check is off; the pages

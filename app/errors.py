@@ -107,6 +107,9 @@ def handle_http_exception(error: HTTPException):
     message = error.description or error.name
     if error.code == 429:
         message = f"Too many attempts ({error.description}). Wait a little and try again."
+    if error.code == 413:
+        limit = request.max_content_length
+        message = f"The request body is over the {limit:,} bytes this site accepts."
     data = getattr(error, "data", None) or {}
     if wants_json() and error.code == 422 and "messages" in data:
         return json_error(422, "Some fields are invalid.", fields=_field_messages(data["messages"]))

@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -302,6 +303,76 @@ def test_uwsgi_with_memory_rate_limits_and_two_workers_refuses_to_start(env, tmp
     )
     assert result.returncode == 22
     assert "RATELIMIT_STORAGE_URI is memory:// with 2 worker processes" in result.stderr
+
+
+def test_uwsgi_keeps_http11_clients_working(uwsgi_env, tmp_path):
+    """Issue 14: 6 threads x 60 requests over kept-alive sessions (2 processes x 2 threads).
+
+    Every response says Connection: close, so clients reconnect instead of reusing a socket
+    uwsgi has closed: zero connection errors.
+    """
+    db_upgrade(uwsgi_env)
+    proc, base = start_uwsgi({**uwsgi_env, "UWSGI_THREADS": "2"}, tmp_path / "uwsgi.log")
+    statuses: list[int] = []
+    errors: list[str] = []
+    connection_headers: set[str] = set()
+    deadline = time.monotonic() + 120
+
+    def client():
+        with requests.Session() as session:
+            for _ in range(60):
+                if time.monotonic() > deadline:
+                    errors.append("deadline")
+                    return
+                try:
+                    response = session.get(f"{base}/products", timeout=10)
+                except requests.ConnectionError as error:
+                    errors.append(type(error).__name__)
+                    continue
+                statuses.append(response.status_code)
+                connection_headers.add(response.headers.get("Connection", ""))
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=150)
+    finally:
+        stop_group(proc)
+    assert errors == []
+    assert statuses == [200] * 360
+    assert connection_headers == {"close"}
+
+
+def test_uwsgi_answers_413_and_refuses_huge_bodies_unread(uwsgi_env, tmp_path):
+    """1.5 MiB: the app's 413 in the API's shape. 20 MB: uwsgi's limit-post closes the
+    connection before reading the body; the worker keeps serving."""
+    db_upgrade(uwsgi_env)
+    log = tmp_path / "uwsgi.log"
+    proc, base = start_uwsgi(uwsgi_env, log)
+    big = b'{"product_id": 1, "note": "' + b"x" * (1536 * 1024) + b'"}'
+    try:
+        too_large = requests.post(
+            f"{base}/api/v1/cart/items",
+            data=big,
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        )
+        with pytest.raises(requests.ConnectionError):
+            requests.post(
+                f"{base}/api/v1/cart/items",
+                data=b"x" * (20 * 1024 * 1024),
+                headers={"Content-Type": "application/json"},
+                timeout=10,
+            )
+        after = requests.get(f"{base}/api/v1/health", timeout=10)
+    finally:
+        stop_group(proc)
+    assert too_large.status_code == 413
+    assert too_large.json()["error"]["code"] == "payload_too_large"
+    assert "Invalid (too big) CONTENT_LENGTH" in log.read_text()
+    assert after.status_code == 200
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path):

@@ -297,3 +297,74 @@ print(sorted(oct(m) for m in modes))
         timeout=60,
     )
     assert again.stdout == f"{path} exists: keeping it.\n"
+
+
+# Request body limit
+
+
+class CountingStream:
+    """A request body of ``size`` bytes, made on demand, that records how much was read."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.position = 0
+        self.read_bytes = 0
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = self.size + offset if whence == 2 else offset
+        return self.position
+
+    def read(self, n: int = -1) -> bytes:
+        left = self.size - self.position
+        n = left if n is None or n < 0 else min(n, left)
+        self.position += n
+        self.read_bytes += n
+        return b"x" * n
+
+
+TWENTY_MB = 20 * 1024 * 1024
+
+
+def test_max_content_length_defaults_to_one_mib(app):
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cart/items", "/api/v1/auth/token"])
+def test_a_20_mb_json_body_gets_413_in_the_api_shape_unread(client, path):
+    body = CountingStream(TWENTY_MB)
+
+    response = client.post(path, input_stream=body, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response.get_json() == {
+        "error": {
+            "status": 413,
+            "code": "payload_too_large",
+            "message": "The request body is over the 1,048,576 bytes this site accepts.",
+        }
+    }
+    assert body.read_bytes == 0
+
+
+def test_a_20_mb_form_gets_the_413_error_page_unread(client):
+    body = CountingStream(TWENTY_MB)
+
+    response = client.post(
+        "/cart/add",
+        input_stream=body,
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert "413 · Request Entity Too Large" in response.get_data(as_text=True)
+    assert body.read_bytes == 0
+
+
+def test_a_body_within_the_limit_is_read(client):
+    response = client.post("/api/v1/cart/items", json={"product_id": 1, "quantity": 1})
+
+    assert response.status_code != 413
