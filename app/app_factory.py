@@ -230,6 +230,7 @@ def register_extensions(app: Flask) -> None:
             "frame-ancestors": "'none'",
             "form-action": "'self'",
             "base-uri": "'self'",
+            "object-src": "'none'",
         },
         content_security_policy_nonce_in=["script-src"],  # Flask-Admin's inline scripts
     )

@@ -368,3 +368,14 @@ def test_a_body_within_the_limit_is_read(client):
     response = client.post("/api/v1/cart/items", json={"product_id": 1, "quantity": 1})
 
     assert response.status_code != 413
+
+
+# Content Security Policy (issue 13)
+
+
+@pytest.mark.parametrize("path", ["/", "/api/v1/health", "/login"])
+def test_csp_forbids_plugins_explicitly(client, path):
+    csp = client.get(path).headers["Content-Security-Policy"]
+
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["object-src"] == "'none'"
