@@ -4,7 +4,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Config, Flask, Request
+from flask import Config, Flask, Request, abort, request
 from flask_security.decorators import default_unauthn_handler, default_unauthz_handler
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -39,6 +39,8 @@ ENV_KEYS = (
     "RATELIMIT_STORAGE_URI",
     "SITE_URL",
 )
+# No listing has more pages than this (the API's PageArgs allows the same range).
+MAX_PAGE = 100_000
 REQUIRED_SECRETS = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "SECURITY_TOTP_SECRETS")
 SECRET_MIN_LENGTH = 32
 EXAMPLE_CONFIG = PROJECT_ROOT / "instance" / f"{INSTANCE_CONFIG}.example"
@@ -76,6 +78,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     errors.register_errorhandlers(app)
+    register_request_checks(app)
     register_commands(app)
     register_shell_context(app)
     return app
@@ -271,6 +274,16 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(api_bp)  # registers the blueprint and documents it
     app.add_template_filter(format_money, "money")
     app.add_template_filter(country_name, "country_name")
+
+
+def register_request_checks(app: Flask) -> None:
+    @app.before_request
+    def refuse_impossible_page():
+        """?page= beyond any listing is 404 on every page, the back office's too: a huge
+        number would otherwise reach SQL as an OFFSET no database accepts (a 500)."""
+        page = request.args.get("page", type=int)
+        if page is not None and abs(page) > MAX_PAGE and not errors.wants_json():
+            abort(404, "There is no such page.")
 
 
 def register_shell_context(app: Flask) -> None:

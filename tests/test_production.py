@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 from flask import request, url_for
+from werkzeug.routing import IntegerConverter
 
 from app.app_factory import ConfigError, create_app
 from app.extensions import db
-from tests.conftest import PRODUCTION_CONFIG, TEST_CONFIG, make_user
+from tests.conftest import PRODUCTION_CONFIG, TEST_CONFIG, login, make_user
+from tests.test_admin import make_admin
+from tests.test_api import TOKEN_HEADER, get_token
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "https://shop.example"
@@ -379,3 +382,90 @@ def test_csp_forbids_plugins_explicitly(client, path):
 
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["object-src"] == "'none'"
+
+
+# Huge integers in paths and query strings
+
+HUGE = "99999999999999999999999"
+# (method, URL with {n} for the number, expected status). Every route with an int converter
+# and every integer query argument of the API (from its OpenAPI document) is here, plus the
+# site's and back office's integer query arguments (page, ids).
+HUGE_INT_CASES = [
+    ("PATCH", "/api/v1/cart/items/{n}", 404),
+    ("DELETE", "/api/v1/cart/items/{n}", 404),
+    ("GET", "/api/v1/products?page={n}", 422),
+    ("GET", "/api/v1/products?per_page={n}", 422),
+    ("GET", "/api/v1/orders?page={n}", 422),
+    ("GET", "/api/v1/orders?per_page={n}", 422),
+    ("GET", "/products?page={n}", 404),
+    ("GET", "/products?page=-{n}", 404),
+    ("GET", "/orders?page={n}", 404),
+    ("GET", "/api/v1/products?category={n}", 404),
+    ("GET", "/products?category={n}", 404),
+    ("GET", "/products/{n}", 404),
+    ("GET", "/orders/{n}", 404),
+    ("GET", "/api/v1/orders/{n}", 404),
+    *[("GET", f"/admin/{view}/?page={{n}}", 404) for view in ("products", "categories")],
+    *[("GET", f"/admin/{view}/?page={{n}}", 404) for view in ("orders", "users")],
+    ("GET", "/admin/products/?page=-{n}", 404),
+    # Flask-Admin's own answers: a missing record redirects to the list with a message, an
+    # invalid filter value is ignored with a message.
+    *[("GET", f"/admin/{view}/details/?id={{n}}", 302) for view in ("products", "users")],
+    *[("GET", f"/admin/{view}/edit/?id={{n}}", 302) for view in ("products", "categories")],
+    ("GET", "/admin/orders/details/?id={n}", 302),
+    ("GET", "/admin/products/?flt0_category_equals={n}", 200),
+    ("GET", "/admin/products/?page_size={n}&sort={n}&desc={n}", 200),
+]
+
+
+def int_routes(app) -> set[tuple[str, str]]:
+    return {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if any(isinstance(c, IntegerConverter) for c in rule._converters.values())
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_the_huge_integer_cases_cover_every_int_route_and_api_int_argument(app, client):
+    """A new <int:...> route or integer API parameter fails here until it has a case."""
+    covered = {(method, url.split("?")[0]) for method, url, _ in HUGE_INT_CASES}
+    routes = {(m, re.sub(r"<int:\w+>", "{n}", rule)) for m, rule in int_routes(app)}
+    assert routes <= covered, routes - covered
+
+    spec = client.get("/api/v1/openapi.json").get_json()
+    arguments = {
+        (method.upper(), f"{path}?{param['name']}={{n}}")
+        for path, operations in spec["paths"].items()
+        for method, operation in operations.items()
+        if method != "parameters"
+        for param in operation.get("parameters", [])
+        if param.get("in") == "query" and param.get("schema", {}).get("type") == "integer"
+    }
+    assert arguments <= {(method, url) for method, url, _ in HUGE_INT_CASES}
+
+
+@pytest.mark.parametrize(("method", "url", "expected"), HUGE_INT_CASES)
+def test_huge_integers_are_404_or_422_never_500(
+    app, client, user_factory, product_factory, category_factory, method, url, expected
+):
+    make_admin(app, user_factory)
+    product_factory()
+    category_factory()
+    token = get_token(client, email="admin@example.com").get_json()["token"]
+    login(client, email="admin@example.com")
+    headers = {TOKEN_HEADER: token} if url.startswith("/api/") else {}
+
+    response = client.open(
+        url.format(n=HUGE),
+        method=method,
+        headers=headers,
+        json={"quantity": 1} if method == "PATCH" else None,
+    )
+
+    assert response.status_code == expected
+    if url.startswith("/api/"):
+        assert (
+            response.get_json()["error"]["code"]
+            == {404: "not_found", 422: "validation_failed"}[expected]
+        )
