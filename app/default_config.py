@@ -8,7 +8,8 @@ Every key here can be overridden by an environment variable prefixed ``STOREFRON
 ENV = "development"  # "production": secure cookies, HSTS, TRUSTED_HOSTS, start-up checks
 SECRET_KEY = None  # instance/application.cfg.py
 SQLALCHEMY_DATABASE_URI = "sqlite:///storefront.db"  # relative: lives in instance/
-SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}  # a connection lost in an outage is replaced
+DATABASE_RETRY_AFTER = 10  # seconds, in the Retry-After of the 503 answered while the DB is down
 
 # Sessions and cookies (Secure is added in production by the factory)
 SESSION_COOKIE_HTTPONLY = True

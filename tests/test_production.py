@@ -1,17 +1,31 @@
 """Production hardening: links on SITE_URL, trusted hosts, proxies, start-up checks, limits."""
 
+import logging
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import pytest
 from flask import request, url_for
+from sqlalchemy import text
+from sqlalchemy.pool import NullPool
 from werkzeug.routing import IntegerConverter
 
 from app.app_factory import ConfigError, create_app
 from app.extensions import db
-from tests.conftest import PRODUCTION_CONFIG, TEST_CONFIG, login, make_user
+from tests.conftest import (
+    PASSWORD,
+    PRODUCTION_CONFIG,
+    TEST_CONFIG,
+    login,
+    make_product,
+    make_user,
+)
 from tests.test_admin import make_admin
 from tests.test_api import TOKEN_HEADER, get_token
 
@@ -469,3 +483,151 @@ def test_huge_integers_are_404_or_422_never_500(
             response.get_json()["error"]["code"]
             == {404: "not_found", 422: "validation_failed"}[expected]
         )
+
+
+# Database outage
+
+
+class SocketRelay:
+    """A unix-socket relay in front of MariaDB's socket: ``cut()`` is an outage (every
+    connection drops, new ones are refused), ``restore()`` ends it."""
+
+    def __init__(self, target: Path):
+        self.target = str(target)
+        self.path = Path(tempfile.mkdtemp(prefix="relay-")) / "mysqld.sock"
+        self.listener: socket.socket | None = None
+        self.connections: list[socket.socket] = []
+        self.lock = threading.Lock()
+
+    def restore(self) -> None:
+        self.listener = socket.socket(socket.AF_UNIX)
+        self.listener.bind(str(self.path))
+        self.listener.listen(16)
+        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        self.listener.close()
+        self.path.unlink()
+        with self.lock:
+            for conn in self.connections:
+                conn.close()
+            self.connections.clear()
+
+    def close(self) -> None:
+        if self.path.exists():
+            self.cut()
+        shutil.rmtree(self.path.parent, ignore_errors=True)
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut()
+            server = socket.socket(socket.AF_UNIX)
+            server.connect(self.target)
+            with self.lock:
+                self.connections += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for conn in (source, sink):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class Outage:
+    """An app whose database can be made unreachable and reachable again."""
+
+    def __init__(self, app, cut, restore):
+        self.app, self.cut, self.restore = app, cut, restore
+
+
+@pytest.fixture
+def outage(app, backend, tmp_path):
+    if backend.name == "sqlite":
+        # A database file on a volume that goes away (NullPool: each request opens the file).
+        folder = tmp_path / "volume"
+        folder.mkdir()
+        url = f"sqlite:///{folder / 'shop.sqlite'}"
+        engine = {"pool_pre_ping": True, "poolclass": NullPool}
+        outage_app = create_app(
+            {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": engine}
+        )
+        with outage_app.app_context():
+            db.create_all()
+        away = tmp_path / "unmounted"
+        yield Outage(outage_app, lambda: folder.rename(away), lambda: away.rename(folder))
+        return
+    relay = SocketRelay(backend.server.socket)
+    relay.restore()
+    url = app.config["SQLALCHEMY_DATABASE_URI"].replace(str(backend.server.socket), str(relay.path))
+    outage_app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+    yield Outage(outage_app, relay.cut, relay.restore)
+    with outage_app.app_context():
+        db.engine.dispose()
+    relay.close()
+
+
+def test_database_outage_is_503_with_retry_after_and_the_app_recovers(outage):
+    """While the database is unreachable: 503 + Retry-After, JSON in the API, the error page
+    on the site (also for a logged-in user); once it is back the same app serves again."""
+    make_user(outage.app)
+    make_product(outage.app)
+    visitor = outage.app.test_client()
+    member = outage.app.test_client()
+    login(member)
+    credentials = {"email": "shopper@example.com", "password": PASSWORD}
+    calls = [
+        (visitor, "GET", "/api/v1/products", None),
+        (visitor, "GET", "/products", None),
+        (member, "GET", "/products", None),
+        (member, "GET", "/api/v1/me", None),
+        (visitor, "POST", "/api/v1/auth/token", credentials),
+    ]
+
+    def send(client, method, path, body):
+        return client.open(path, method=method, json=body)
+
+    assert [send(*call).status_code for call in calls] == [200] * len(calls)
+
+    outage.cut()
+    try:
+        answers = [send(*call) for call in calls]
+    finally:
+        outage.restore()
+
+    for (_, _, path, _), response in zip(calls, answers, strict=True):
+        assert response.status_code == 503, path
+        # DATABASE_RETRY_AFTER (10 s); Flask-Limiter may round it down or raise it to its window.
+        assert int(response.headers["Retry-After"]) >= 9, path
+        if path.startswith("/api/"):
+            assert response.get_json()["error"]["code"] == "service_unavailable"
+        else:
+            assert "503 · Service Unavailable" in response.get_data(as_text=True)
+    assert [send(*call).status_code for call in calls] == [200] * len(calls)
+
+
+@pytest.mark.parametrize("sql", ["SELEC 1", "SELECT * FROM no_such_table"])
+def test_a_sql_bug_is_still_a_500_with_a_logged_traceback(app, caplog, sql):
+    @app.get("/broken")
+    def broken():
+        db.session.execute(text(sql))
+        return "unreachable"
+
+    with caplog.at_level(logging.ERROR):
+        response = app.test_client().get("/broken")
+
+    assert response.status_code == 500
+    assert "Retry-After" not in response.headers
+    [record] = [r for r in caplog.records if r.getMessage() == "Unhandled error on GET /broken"]
+    assert record.exc_info is not None
