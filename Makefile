@@ -67,8 +67,8 @@ format: $(VENV)/.installed-dev ## ruff fix and format
 shell: db-upgrade ## IPython with the app loaded
 	$(BIN)/python cli.py
 
-uwsgi: seed ## Serve with uwsgi as in production (UWSGI_HTTP_SOCKET, UWSGI_PROCESSES)
-	$(BIN)/uwsgi --ini uwsgi.ini
+uwsgi: seed ## Try uwsgi.ini on http://127.0.0.1:8000 with development settings
+	$(BIN)/uwsgi --ini uwsgi.ini --env ENV=development
 
 bench: system-run $(VENV)/.installed-run ## Load benchmark: wrk against uwsgi, small vs large catalogue
 	@command -v wrk >/dev/null || { echo "Installing wrk"; $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq wrk; }

@@ -2,10 +2,13 @@
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask
+from flask import Config, Flask, Request, abort, request
 from flask_security.decorators import default_unauthn_handler, default_unauthz_handler
+from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import MapAdapter
 
 from app import admin, errors, models, pages
 from app.accounts import tokens as account_tokens
@@ -35,22 +38,45 @@ ENV_KEYS = (
     "MAIL_USE_SSL",
     "MAIL_DEFAULT_SENDER",
     "RATELIMIT_STORAGE_URI",
+    "SITE_URL",
 )
+# No listing has more pages than this (the API's PageArgs allows the same range).
+MAX_PAGE = 100_000
 REQUIRED_SECRETS = (
     "SECRET_KEY",
     "SECURITY_PASSWORD_SALT",
     "SECURITY_TOTP_SECRETS",
     "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS",
 )
+SECRET_MIN_LENGTH = 32
+EXAMPLE_CONFIG = PROJECT_ROOT / "instance" / f"{INSTANCE_CONFIG}.example"
 
 
 class ConfigError(RuntimeError):
     """The configuration cannot run the app; the message says what to set."""
 
 
+class Storefront(Flask):
+    """Flask whose absolute URLs always use SITE_URL, whatever Host a request names."""
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        try:
+            adapter = super().create_url_adapter(request)
+        except SecurityError as error:
+            # A Host outside TRUSTED_HOSTS: answer it with our own 400 page, which needs URLs.
+            request.routing_exception = error
+            adapter = self.url_map.bind_to_environ(
+                request.environ, server_name=self.config["SERVER_NAME"], subdomain=""
+            )
+        if request is not None and adapter is not None:
+            # SERVER_NAME fixes the host; the scheme would still come from the request.
+            adapter.url_scheme = self.config["PREFERRED_URL_SCHEME"]
+        return adapter
+
+
 def create_app(config_overrides: dict | None = None) -> Flask:
     """Build the Storefront app. ``config_overrides`` (tests) win over every other layer."""
-    app = Flask(
+    app = Storefront(
         __name__,
         instance_path=os.environ.get("STOREFRONT_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
     )
@@ -58,6 +84,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     errors.register_errorhandlers(app)
+    register_request_checks(app)
     register_commands(app)
     register_shell_context(app)
     return app
@@ -75,19 +102,117 @@ def load_config(app: Flask, overrides: dict) -> None:
     app.config.from_prefixed_env("STOREFRONT")
     app.config.update(overrides)
 
+    _site_url_settings(app.config)
+    if _under_uwsgi():
+        app.config["DEBUG"] = False  # never the interactive debugger on a served app
     if app.config["ENV"] == "production":
-        missing = [key for key in REQUIRED_SECRETS if not app.config.get(key)]
-        if missing:
-            raise ConfigError(
-                f"Missing secret(s) {', '.join(missing)}: set them in "
-                f"{Path(app.instance_path) / INSTANCE_CONFIG} (see its .example) "
-                "or in the environment."
-            )
-        app.config.update(
-            SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True, PREFERRED_URL_SCHEME="https"
-        )
+        check_production_config(app.config, Path(app.instance_path) / INSTANCE_CONFIG)
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+        if app.config["TRUSTED_HOSTS"] is None:
+            app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
     if "redis" in app.config["RATELIMIT_STORAGE_URI"]:
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
+
+
+def _site_url_settings(config: Config) -> None:
+    """SERVER_NAME and PREFERRED_URL_SCHEME from SITE_URL: every absolute link is on SITE_URL.
+
+    Since Flask 3.1, SERVER_NAME no longer restricts routing (subdomain_matching is off), so
+    requests for any Host are still served; TRUSTED_HOSTS is what refuses unknown hosts.
+    """
+    site = urlsplit(config["SITE_URL"] or "")
+    if site.scheme not in ("http", "https") or not site.hostname or site.path not in ("", "/"):
+        raise ConfigError(
+            f"SITE_URL must be scheme://host[:port] with no path, not {config['SITE_URL']!r}."
+        )
+    if config["SERVER_NAME"] not in (None, site.netloc):
+        raise ConfigError(
+            f"SERVER_NAME {config['SERVER_NAME']!r} differs from SITE_URL's host "
+            f"{site.netloc!r}: set SITE_URL only."
+        )
+    config.update(SERVER_NAME=site.netloc, PREFERRED_URL_SCHEME=site.scheme)
+
+
+def check_production_config(config: Config, instance_config: Path) -> None:
+    """Refuse to serve production with a setting that is unsafe there; name every one."""
+    problems = _secret_problems(config)
+    if problems:
+        problems[-1] += (
+            f" (set the secrets in {instance_config}: `python scripts/write_instance_config.py`"
+            " generates them; or in the environment)"
+        )
+    if urlsplit(config["SITE_URL"]).scheme != "https":
+        problems.append(
+            f"SITE_URL is {config['SITE_URL']!r}: production serves https only (its cookies "
+            "are Secure); set SITE_URL to the shop's public https:// address"
+        )
+    if config["DEBUG"]:
+        problems.append("DEBUG is on: production never runs the debugger")
+    if "test" in config["PAYMENT_METHODS"] and not config["PAYMENT_ALLOW_TEST_PROVIDER"]:
+        problems.append(
+            "PAYMENT_METHODS enables the 'test' provider, whose test card marks orders paid: "
+            "remove 'test' from PAYMENT_METHODS (e.g. PAYMENT_METHODS = ['manual']), or set "
+            "PAYMENT_ALLOW_TEST_PROVIDER = True if a test shop is deliberately what you want"
+        )
+    workers = _worker_processes()
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
+        problems.append(
+            f"RATELIMIT_STORAGE_URI is memory:// with {workers} worker processes, each "
+            "counting on its own: use shared storage, e.g. redis://127.0.0.1:6379/0"
+        )
+    if problems:
+        raise ConfigError("ENV=production refuses to start: " + "; ".join(problems) + ".")
+
+
+def _secrets(config) -> list[tuple[str, object]]:
+    """Each secret value by a printable name: strings, dict values (TOTP), list items (keys)."""
+    values: list[tuple[str, object]] = []
+    for key in REQUIRED_SECRETS:
+        value = config.get(key)
+        if isinstance(value, dict) and value:
+            values += [(f"{key}[{k!r}]", v) for k, v in value.items()]
+        elif isinstance(value, list | tuple) and value:
+            values += [(f"{key}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            values.append((key, value))
+    return values
+
+
+def _secret_problems(config: Config) -> list[str]:
+    examples = _example_secrets()
+    problems = []
+    for key, value in _secrets(config):
+        if not value or not isinstance(value, str | bytes):
+            problems.append(f"Missing secret {key}")
+        elif value in examples:
+            problems.append(f"{key} is still the example value from {EXAMPLE_CONFIG.name}")
+        elif len(value) < SECRET_MIN_LENGTH:
+            problems.append(f"{key} is shorter than {SECRET_MIN_LENGTH} characters")
+    return problems
+
+
+def _example_secrets() -> set:
+    """The placeholder secrets shipped in the .example file: never valid in production."""
+    example = Config(str(PROJECT_ROOT))
+    example.from_pyfile(EXAMPLE_CONFIG, silent=True)
+    return {value for _key, value in _secrets(example) if value}
+
+
+def _under_uwsgi() -> bool:
+    try:
+        import uwsgi  # noqa: F401  (only importable inside a uwsgi worker)
+    except ImportError:
+        return False
+    return True
+
+
+def _worker_processes() -> int:
+    """How many processes serve this app: uwsgi's worker count, else one."""
+    try:
+        import uwsgi
+    except ImportError:
+        return 1
+    return uwsgi.numproc
 
 
 def _parse_env(value: str):
@@ -120,12 +245,14 @@ def register_extensions(app: Flask) -> None:
             "frame-ancestors": "'none'",
             "form-action": "'self'",
             "base-uri": "'self'",
+            "object-src": "'none'",
         },
         content_security_policy_nonce_in=["script-src"],  # Flask-Admin's inline scripts
     )
-    if app.config["PROXY_FIX_X_FOR"]:
-        hops = app.config["PROXY_FIX_X_FOR"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    x_for, x_host = app.config["PROXY_FIX_X_FOR"], app.config["PROXY_FIX_X_HOST"]
+    if x_for or x_host:
+        # X-Forwarded-Proto comes with X-Forwarded-For; X-Forwarded-Host only when asked for.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_for, x_host=x_host)
 
     security.init_app(app, user_datastore)
     security.unauthn_handler(_unauthn_handler)
@@ -160,6 +287,16 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(api_bp)  # registers the blueprint and documents it
     app.add_template_filter(format_money, "money")
     app.add_template_filter(country_name, "country_name")
+
+
+def register_request_checks(app: Flask) -> None:
+    @app.before_request
+    def refuse_impossible_page():
+        """?page= beyond any listing is 404 on every page, the back office's too: a huge
+        number would otherwise reach SQL as an OFFSET no database accepts (a 500)."""
+        page = request.args.get("page", type=int)
+        if page is not None and abs(page) > MAX_PAGE and not errors.wants_json():
+            abort(404, "There is no such page.")
 
 
 def register_shell_context(app: Flask) -> None:

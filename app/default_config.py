@@ -5,10 +5,11 @@ Every key here can be overridden by an environment variable prefixed ``STOREFRON
 (see ``app_factory.ENV_KEYS``).
 """
 
-ENV = "development"  # "production" turns on secure cookies, HSTS and the secret check
+ENV = "development"  # "production": secure cookies, HSTS, TRUSTED_HOSTS, start-up checks
 SECRET_KEY = None  # instance/application.cfg.py
 SQLALCHEMY_DATABASE_URI = "sqlite:///storefront.db"  # relative: lives in instance/
-SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}  # a connection lost in an outage is replaced
+DATABASE_RETRY_AFTER = 10  # seconds, in the Retry-After of the 503 answered while the DB is down
 
 # Sessions and cookies (Secure is added in production by the factory)
 SESSION_COOKIE_HTTPONLY = True
@@ -19,8 +20,16 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 REMEMBER_COOKIE_SECURE = False
 REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30  # seconds "remember me" lasts (Flask-Login)
 PREFERRED_URL_SCHEME = "http"
-# Number of proxies in front of the app that set X-Forwarded-For/-Proto (0: none).
+# Proxies in front of the app (werkzeug ProxyFix). PROXY_FIX_X_FOR: how many set
+# X-Forwarded-For and X-Forwarded-Proto (0: none, trust neither). PROXY_FIX_X_HOST: how many
+# set X-Forwarded-Host (0: never trust it; links come from SITE_URL anyway).
 PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_HOST = 0
+# Hosts this app answers (Flask; port ignored, ".example.com" also matches subdomains). None:
+# any host in development; in production the factory sets [SITE_URL's host].
+TRUSTED_HOSTS = None
+# Request bodies over this many bytes get 413 before they are read (uwsgi.ini: limit-post).
+MAX_CONTENT_LENGTH = 1024 * 1024
 
 # CSRF on every form and every session-authenticated POST. Flask-Security drives the
 # checks (SECURITY_CSRF_PROTECT_MECHANISMS), so the global check is off; the pages
@@ -86,9 +95,11 @@ RATELIMIT_ACCOUNT_EMAILS = "60 per hour"  # register, reset, confirmation resend
 # Bootstrap 5 served from our own static files: pages look right offline
 BOOTSTRAP_SERVE_LOCAL = True
 
-# Site
+# Site. SITE_URL (scheme://host[:port]) is where every absolute link points (mails, API
+# image URLs), never the request's Host; the factory derives SERVER_NAME and
+# PREFERRED_URL_SCHEME from it. Production needs an https:// one.
 SITE_NAME = "Storefront"
-SITE_URL = "http://127.0.0.1:5000"  # for links in e-mails sent outside a request (CLI, jobs)
+SITE_URL = "http://127.0.0.1:5000"
 SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY = 120  # seconds a TOTP code is accepted around now
 SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token
 
@@ -100,6 +111,8 @@ PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in displa
 # and settles card charges whose outcome was never recorded after ORDER_CHARGE_TIMEOUT.
 ORDER_PAYMENT_TIMEOUT = 72 * 60 * 60
 ORDER_CHARGE_TIMEOUT = 15 * 60
+# Production refuses to start with "test" in PAYMENT_METHODS unless this is True.
+PAYMENT_ALLOW_TEST_PROVIDER = False
 LOW_STOCK_THRESHOLD = 5  # the admin dashboard lists products at or below this
 CART_COOKIE_NAME = "cart"
 CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 30

@@ -1,7 +1,10 @@
 """Domain exceptions and the handlers that turn errors into HTML pages or JSON."""
 
-from flask import current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from flask import current_app, g, jsonify, render_template, request
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from app.extensions import db
 
 
 class DomainError(Exception):
@@ -107,6 +110,9 @@ def handle_http_exception(error: HTTPException):
     message = error.description or error.name
     if error.code == 429:
         message = f"Too many attempts ({error.description}). Wait a little and try again."
+    if error.code == 413:
+        limit = request.max_content_length
+        message = f"The request body is over the {limit:,} bytes this site accepts."
     data = getattr(error, "data", None) or {}
     if wants_json() and error.code == 422 and "messages" in data:
         return json_error(422, "Some fields are invalid.", fields=_field_messages(data["messages"]))
@@ -124,6 +130,58 @@ def handle_unexpected_error(error: Exception):
     return handle_http_exception(InternalServerError())
 
 
+# Connection-level failures: the database is down, restarting, unreachable or full. Anything
+# else (a syntax error, a missing table, a constraint) is a bug and stays a logged 500.
+MYSQL_UNAVAILABLE = {
+    1040,  # too many connections
+    1053,  # server shutdown in progress
+    1927,  # connection killed
+    2002,  # can't connect through the socket
+    2003,  # can't connect to the host
+    2005,  # unknown host
+    2006,  # server has gone away
+    2013,  # lost connection during query
+    2055,  # lost connection (extended)
+}
+SQLITE_UNAVAILABLE = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_BUSY", "SQLITE_FULL")
+
+
+def database_unavailable(error: SQLAlchemyError) -> bool:
+    """True when the error says the database cannot be reached, not that the SQL is wrong."""
+    if isinstance(error, DisconnectionError | InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    if error.connection_invalidated:
+        return True
+    orig = error.orig
+    if getattr(orig, "sqlite_errorname", "").startswith(SQLITE_UNAVAILABLE):
+        return True
+    code = orig.args[0] if orig is not None and orig.args else None
+    return code in MYSQL_UNAVAILABLE
+
+
+def handle_database_error(error: SQLAlchemyError):
+    """A database outage is 503 with Retry-After; the pool reconnects once it is back."""
+    if not database_unavailable(error):
+        return handle_unexpected_error(error)
+    current_app.logger.warning(
+        "Database unavailable on %s %s: %s", request.method, request.path, error.orig or error
+    )
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        pass  # the connection is gone; the session is removed at teardown anyway
+    # The page must not ask the database who is logged in: render it for a visitor.
+    g._login_user = current_app.login_manager.anonymous_user()
+    unavailable = ServiceUnavailable(
+        "The shop cannot reach its database right now. Please try again in a moment."
+    )
+    response = current_app.make_response(handle_http_exception(unavailable))
+    response.headers["Retry-After"] = str(current_app.config["DATABASE_RETRY_AFTER"])
+    return response
+
+
 def render_error_page(status: int, message: str, title: str | None = None):
     title = title or HTTP_CODES.get(status, "Error").replace("_", " ").capitalize()
     return render_template("errors/error.html", status=status, title=title, message=message), status
@@ -132,4 +190,6 @@ def render_error_page(status: int, message: str, title: str | None = None):
 def register_errorhandlers(app):
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    for error in (OperationalError, InterfaceError, DisconnectionError):
+        app.register_error_handler(error, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -109,7 +109,7 @@ def serve_and_measure(env, seconds: int, connections: int) -> dict[str, float]:
         "UWSGI_DISABLE_LOGGING": "1",
     }
     uwsgi = subprocess.Popen(
-        [str(VENV_BIN / "uwsgi"), "--ini", "uwsgi.ini"],
+        [str(VENV_BIN / "uwsgi"), "--ini", "uwsgi.ini", "--env", "ENV=development"],
         env=uwsgi_env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

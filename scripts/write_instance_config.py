@@ -1,6 +1,7 @@
 """Write instance/application.cfg.py with fresh secrets, unless it already exists."""
 
 import base64
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -14,7 +15,9 @@ SECURITY_TOTP_SECRETS = {{"1": "{totp}"}}
 SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS = ["{recovery_codes_key}"]
 
 # Production: uncomment and adjust (or set the same names as environment variables).
-# ENV = "production"
+# uwsgi.ini sets ENV=production itself; README "Production" lists the start-up checks.
+# SITE_URL = "https://shop.example.com"
+# PAYMENT_METHODS = ["manual"]
 # SQLALCHEMY_DATABASE_URI = "mysql+mysqldb://storefront:PASSWORD@127.0.0.1/storefront?charset=utf8mb4"
 # MAIL_BACKEND = "smtp"
 # MAIL_SERVER = "smtp.example.com"
@@ -32,19 +35,22 @@ def fernet_key() -> str:
 
 
 def main(path: Path) -> int:
-    if path.exists():
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # Created owner-only: the secrets are never readable by others, not even for a moment.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
         print(f"{path} exists: keeping it.")
         return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        TEMPLATE.format(
-            secret_key=secrets.token_urlsafe(48),
-            salt=secrets.token_urlsafe(32),
-            totp=secrets.token_urlsafe(32),
-            recovery_codes_key=fernet_key(),
+    with os.fdopen(fd, "w") as out:
+        out.write(
+            TEMPLATE.format(
+                secret_key=secrets.token_urlsafe(48),
+                salt=secrets.token_urlsafe(32),
+                totp=secrets.token_urlsafe(32),
+                recovery_codes_key=fernet_key(),
+            )
         )
-    )
-    path.chmod(0o600)
     print(f"Wrote {path} with new secrets.")
     return 0
 

@@ -39,6 +39,17 @@ TEST_CONFIG = {
     "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"bcrypt__rounds": 4},
     "MAIL_BACKEND": "locmem",
     "RATELIMIT_STORAGE_URI": "memory://",
+    "SITE_URL": "http://localhost",  # the test client's default host
+}
+# What production's start-up checks accept (app_factory.check_production_config).
+PRODUCTION_CONFIG = {
+    **TEST_CONFIG,
+    "ENV": "production",
+    "SECRET_KEY": "test-secret-key-long-enough-for-production",
+    "SECURITY_PASSWORD_SALT": "test-salt-long-enough-for-production-use",
+    "SECURITY_TOTP_SECRETS": {"1": "test-totp-secret-long-enough-for-production"},
+    "SITE_URL": "https://shop.example",
+    "PAYMENT_METHODS": ["manual"],
 }
 
 

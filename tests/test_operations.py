@@ -6,12 +6,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import create_engine, inspect, text
 
 from app.app_factory import create_app
@@ -22,17 +24,17 @@ ROOT = Path(__file__).resolve().parent.parent
 UWSGI = Path(sys.executable).parent / "uwsgi"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "Qv7#plum-Harbor-91!zest"
+# Settings that pass production's start-up checks (uwsgi.ini sets ENV=production).
 SECRETS = """\
-SECRET_KEY = "ops-test-secret-key"
-SECURITY_PASSWORD_SALT = "ops-test-salt"
-SECURITY_TOTP_SECRETS = {"1": "ops-test-totp-secret"}
+SECRET_KEY = "ops-test-secret-key-long-enough-for-production"
+SECURITY_PASSWORD_SALT = "ops-test-salt-long-enough-for-production"
+SECURITY_TOTP_SECRETS = {"1": "ops-test-totp-secret-long-enough-for-production"}
+SITE_URL = "https://127.0.0.1"
+PAYMENT_METHODS = ["manual"]
 SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS = ["b3BzLXRlc3QtcmVjb3ZlcnktY29kZXMta2V5LTMyYnk="]
 """
 # Production config with every secret but SECRET_KEY.
-NO_SECRET_KEY = (
-    'SECURITY_PASSWORD_SALT = "salt"\nSECURITY_TOTP_SECRETS = {"1": "totp"}\n'
-    'SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS = ["b3BzLXRlc3QtcmVjb3ZlcnktY29kZXMta2V5LTMyYnk="]\n'
-)
+NO_SECRET_KEY = "\n".join(line for line in SECRETS.splitlines() if "SECRET_KEY" not in line)
 FAST_HASH = 'SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS = {"bcrypt__rounds": 4}\n'
 APP_READY = "WSGI app 0 (mountpoint='') ready"
 # No HTTP proxy from the environment for requests to the servers under test.
@@ -54,6 +56,21 @@ def make_env(tmp_path: Path, database_url: str, config: str = SECRETS + FAST_HAS
 @pytest.fixture
 def env(backend, tmp_path):
     return make_env(tmp_path, backend.fresh_url(tmp_path))
+
+
+@pytest.fixture
+def uwsgi_env(backend, tmp_path, redis_server):
+    """Production settings for uwsgi's workers: rate limits shared through Redis."""
+    config = f"{SECRETS}{FAST_HASH}RATELIMIT_STORAGE_URI = {redis_server.url!r}\n"
+    return make_env(tmp_path, backend.fresh_url(tmp_path), config)
+
+
+def start_uwsgi(env: dict, log: Path, *args: str, processes: int = 2) -> tuple:
+    """uwsgi from uwsgi.ini on a free port; returns (process, base URL)."""
+    port = free_port()
+    uwsgi_env = {**env, "UWSGI_HTTP_SOCKET": f"127.0.0.1:{port}", "UWSGI_PROCESSES": str(processes)}
+    command = [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini"), *args]
+    return start_server(command, uwsgi_env, log, port), f"http://127.0.0.1:{port}"
 
 
 def run(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -221,18 +238,16 @@ def test_server_py_serves_on_host_and_port(env, tmp_path):
     assert f"Running on http://127.0.0.1:{port}" in log.read_text()
 
 
-def test_uwsgi_serves_the_app_and_stops_on_sigterm(env, tmp_path):
+def test_uwsgi_serves_the_app_and_stops_on_sigterm(uwsgi_env, tmp_path):
     """uwsgi.ini: env-chosen socket and processes, one app per worker, clean SIGTERM exit."""
-    db_upgrade(env)
-    port = free_port()
+    db_upgrade(uwsgi_env)
     log = tmp_path / "uwsgi.log"
-    uwsgi_env = {**env, "UWSGI_HTTP_SOCKET": f"127.0.0.1:{port}", "UWSGI_PROCESSES": "2"}
-    proc = start_server([str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")], uwsgi_env, log, port)
+    proc, base = start_uwsgi(uwsgi_env, log)
     try:
-        status, html = get(f"http://127.0.0.1:{port}/")
+        status, html = get(f"{base}/")
         assert status == 200
         assert "Storefront" in html
-        status, body = get(f"http://127.0.0.1:{port}/api/v1/health")
+        status, body = get(f"{base}/api/v1/health")
         assert status == 200
         assert json.loads(body) == {"status": "ok", "database": "ok"}
         # lazy-apps: each worker builds its own app. Stop only once both have, or the
@@ -243,10 +258,122 @@ def test_uwsgi_serves_the_app_and_stops_on_sigterm(env, tmp_path):
     finally:
         stop_group(proc)
     output = log.read_text()
-    assert f"bound to TCP address 127.0.0.1:{port}" in output
+    assert f"bound to TCP address {base.removeprefix('http://')}" in output
     assert output.count(APP_READY) == 2
     assert "*** Operational MODE: preforking+threaded ***" in output
     assert "no internal routing" not in output
+
+
+def test_uwsgi_serves_production_even_with_env_development_exported(uwsgi_env, tmp_path):
+    """uwsgi.ini sets ENV=production: HSTS and trusted hosts only, whatever the shell says."""
+    db_upgrade(uwsgi_env)
+    proc, base = start_uwsgi({**uwsgi_env, "ENV": "development"}, tmp_path / "uwsgi.log")
+    try:
+        secure = requests.get(f"{base}/", headers={"X-Forwarded-Proto": "https"}, timeout=10)
+        forged = requests.get(f"{base}/api/v1/health", headers={"Host": "evil.example"}, timeout=10)
+    finally:
+        stop_group(proc)
+    assert secure.status_code == 200
+    assert "max-age=" in secure.headers["Strict-Transport-Security"]
+    assert forged.status_code == 400
+    assert forged.json()["error"]["code"] == "bad_request"
+
+
+def test_uwsgi_env_override_is_deliberate(uwsgi_env, tmp_path):
+    """Only `--env ENV=development` after the ini makes uwsgi serve development."""
+    db_upgrade(uwsgi_env)
+    log = tmp_path / "uwsgi.log"
+    proc, base = start_uwsgi(uwsgi_env, log, "--env", "ENV=development")
+    try:
+        forged = requests.get(f"{base}/api/v1/health", headers={"Host": "evil.example"}, timeout=10)
+    finally:
+        stop_group(proc)
+    assert forged.status_code == 200
+
+
+def test_uwsgi_with_memory_rate_limits_and_two_workers_refuses_to_start(env, tmp_path):
+    """memory:// counts per process: with 2 workers production exits, naming the setting."""
+    env.update(UWSGI_HTTP_SOCKET=f"127.0.0.1:{free_port()}", UWSGI_PROCESSES="2")
+    result = subprocess.run(
+        [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 22
+    assert "RATELIMIT_STORAGE_URI is memory:// with 2 worker processes" in result.stderr
+
+
+def test_uwsgi_keeps_http11_clients_working(uwsgi_env, tmp_path):
+    """Issue 14: 6 threads x 60 requests over kept-alive sessions (2 processes x 2 threads).
+
+    Every response says Connection: close, so clients reconnect instead of reusing a socket
+    uwsgi has closed: zero connection errors.
+    """
+    db_upgrade(uwsgi_env)
+    proc, base = start_uwsgi({**uwsgi_env, "UWSGI_THREADS": "2"}, tmp_path / "uwsgi.log")
+    statuses: list[int] = []
+    errors: list[str] = []
+    connection_headers: set[str] = set()
+    deadline = time.monotonic() + 120
+
+    def client():
+        with requests.Session() as session:
+            for _ in range(60):
+                if time.monotonic() > deadline:
+                    errors.append("deadline")
+                    return
+                try:
+                    response = session.get(f"{base}/products", timeout=10)
+                except requests.ConnectionError as error:
+                    errors.append(type(error).__name__)
+                    continue
+                statuses.append(response.status_code)
+                connection_headers.add(response.headers.get("Connection", ""))
+
+    threads = [threading.Thread(target=client) for _ in range(6)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=150)
+    finally:
+        stop_group(proc)
+    assert errors == []
+    assert statuses == [200] * 360
+    assert connection_headers == {"close"}
+
+
+def test_uwsgi_answers_413_and_refuses_huge_bodies_unread(uwsgi_env, tmp_path):
+    """1.5 MiB: the app's 413 in the API's shape. 20 MB: uwsgi's limit-post closes the
+    connection before reading the body; the worker keeps serving."""
+    db_upgrade(uwsgi_env)
+    log = tmp_path / "uwsgi.log"
+    proc, base = start_uwsgi(uwsgi_env, log)
+    big = b'{"product_id": 1, "note": "' + b"x" * (1536 * 1024) + b'"}'
+    try:
+        too_large = requests.post(
+            f"{base}/api/v1/cart/items",
+            data=big,
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        )
+        with pytest.raises(requests.ConnectionError):
+            requests.post(
+                f"{base}/api/v1/cart/items",
+                data=b"x" * (20 * 1024 * 1024),
+                headers={"Content-Type": "application/json"},
+                timeout=10,
+            )
+        after = requests.get(f"{base}/api/v1/health", timeout=10)
+    finally:
+        stop_group(proc)
+    assert too_large.status_code == 413
+    assert too_large.json()["error"]["code"] == "payload_too_large"
+    assert "Invalid (too big) CONTENT_LENGTH" in log.read_text()
+    assert after.status_code == 200
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path):
@@ -255,7 +382,9 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
     env["ENV"] = "production"
     result = run(env, "-c", "from app.app_factory import create_app; create_app()")
     assert result.returncode == 1
-    assert "ConfigError: Missing secret(s) SECRET_KEY:" in result.stderr
+    assert "ConfigError: ENV=production refuses to start: Missing secret SECRET_KEY" in (
+        result.stderr
+    )
 
 
 def test_uwsgi_without_secret_key_exits_instead_of_respawning(tmp_path):
@@ -271,5 +400,5 @@ def test_uwsgi_without_secret_key_exits_instead_of_respawning(tmp_path):
         timeout=60,
     )
     assert result.returncode == 22  # uwsgi's "failed to load app" exit code
-    assert "Missing secret(s) SECRET_KEY:" in result.stderr
+    assert "Missing secret SECRET_KEY" in result.stderr
     assert "need-app requested, destroying the instance..." in result.stderr

@@ -7,7 +7,7 @@ import redis
 
 from app.app_factory import PROJECT_ROOT, ConfigError, create_app
 from app.extensions import db
-from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login, make_user
+from tests.conftest import PASSWORD, PRODUCTION_CONFIG, TEST_CONFIG, csrf_token, login, make_user
 
 
 def test_pages_send_security_headers(client):
@@ -48,11 +48,7 @@ def production_app(backend, request):
     app = request.getfixturevalue("app")
     # the factory decides cookie flags at start-up: build a second app in production mode
     return create_app(
-        {
-            **TEST_CONFIG,
-            "ENV": "production",
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-        }
+        {**PRODUCTION_CONFIG, "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]}
     )
 
 

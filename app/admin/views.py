@@ -88,6 +88,17 @@ class DashboardView(AdminOnly, AdminIndexView):
         return self.render("admin/dashboard.html", stats=order_services.dashboard())
 
 
+class IdEqualFilter(IntEqualFilter):
+    """An id filter: a number no id column can hold is an invalid filter (Flask-Admin then
+    ignores it), not an overflow in SQL."""
+
+    def clean(self, value: str) -> int:
+        number = super().clean(value)
+        if not 0 < number < 2**63:
+            raise ValueError(f"not an id: {value}")
+        return number
+
+
 class AdminModelView(AdminOnly, ModelView):
     form_base_class = SecureForm  # the CSRF token on every form, delete and action
     can_delete = False  # nothing in the shop is deleted: products are deactivated instead
@@ -124,7 +135,7 @@ class ProductView(AdminModelView):
     column_default_sort = "name"
     column_searchable_list = ("name", "sku")
     column_filters = (
-        IntEqualFilter(Product.category_id, "Category", options=_CategoryOptions()),
+        IdEqualFilter(Product.category_id, "Category", options=_CategoryOptions()),
         "is_active",
     )
     column_editable_list = ("stock", "is_active")

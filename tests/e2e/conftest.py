@@ -1,5 +1,6 @@
 """Fixtures for browser tests: the app on a real HTTP server, and headless Chromium."""
 
+import socket
 import threading
 from pathlib import Path
 
@@ -32,7 +33,15 @@ def outbox_dir(tmp_path):
 
 
 @pytest.fixture
-def live_app(app, outbox_dir):
+def live_port() -> int:
+    """A free loopback port for the live server; the app's SITE_URL names it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def live_app(app, outbox_dir, live_port):
     """An app on the test's database (a new one for SQLite in memory) that writes mail to files.
 
     It depends on ``app`` so that conftest empties the MariaDB tables after the test.
@@ -43,6 +52,7 @@ def live_app(app, outbox_dir):
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "MAIL_BACKEND": "app.mail.EmailBackend",
             "MAIL_FILE_PATH": str(outbox_dir),
+            "SITE_URL": f"http://127.0.0.1:{live_port}",
         }
     )
     if live.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://":
@@ -55,9 +65,9 @@ def live_app(app, outbox_dir):
 
 
 @pytest.fixture
-def live_server(live_app):
+def live_server(live_app, live_port):
     """Serve ``live_app`` on 127.0.0.1 (a free port) in a background thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", live_port, live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
