@@ -12,6 +12,7 @@ class DomainError(Exception):
 
     status = 400
     code = "bad_request"
+    retry_after: int | None = None  # seconds, sent as Retry-After (e.g. a provider's outage)
 
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
         super().__init__(message)
@@ -84,8 +85,14 @@ def json_error(status: int, message: str, code: str | None = None, fields=None):
 
 def handle_domain_error(error: DomainError):
     if wants_json():
-        return json_error(error.status, error.message, error.code, error.fields)
-    return render_error_page(error.status, error.message)
+        response = json_error(error.status, error.message, error.code, error.fields)
+    else:
+        response = render_error_page(error.status, error.message)
+    if error.retry_after is None:
+        return response
+    response = current_app.make_response(response)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _field_messages(messages) -> dict[str, list[str]]:

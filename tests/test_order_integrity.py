@@ -245,6 +245,7 @@ def test_a_lost_reply_keeps_the_order_and_a_retry_charges_once(app, client):
     retried = client.post("/api/v1/orders", json=body, headers=headers)
 
     assert lost.status_code == 503
+    assert lost.headers["Retry-After"] == "5"
     assert lost.get_json()["error"]["code"] == "payment_unavailable"
     assert retried.status_code == 201
     assert retried.get_json()["status"] == "paid"

@@ -605,8 +605,12 @@ def test_database_outage_is_503_with_retry_after_and_the_app_recovers(outage):
     outage.cut()
     try:
         answers = [send(*call) for call in calls]
+        health = send(visitor, "GET", "/api/v1/health", None)
     finally:
         outage.restore()
+
+    assert (health.status_code, health.headers["Retry-After"]) == (503, "10")
+    assert health.get_json() == {"status": "degraded", "database": "unavailable"}
 
     for (_, _, path, _), response in zip(calls, answers, strict=True):
         assert response.status_code == 503, path

@@ -1,6 +1,7 @@
 """API root and health check."""
 
 import marshmallow as ma
+from flask import current_app
 from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,5 +37,6 @@ def health():
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
-        return {"status": "degraded", "database": "unavailable"}, 503
+        retry_after = {"Retry-After": str(current_app.config["DATABASE_RETRY_AFTER"])}
+        return {"status": "degraded", "database": "unavailable"}, 503, retry_after
     return {"status": "ok", "database": "ok"}

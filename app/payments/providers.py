@@ -24,6 +24,7 @@ class PaymentUnavailable(DomainError):
 
     status = 503
     code = "payment_unavailable"
+    retry_after = 5
 
 
 @dataclass(frozen=True)
