@@ -177,8 +177,13 @@ def _lock_or_create_cart(owner: CartOwner) -> Cart:
     """
     if not _has_cart_key(owner):
         return _locked(Cart.token == _insert_anonymous_cart())
-    if not _touch(_cart_id(owner)):
-        _upsert_cart(owner)
+    cart_id = _cart_id(owner)
+    # Lock order: a touch locks the row by primary key and re-reads it by primary key only;
+    # an upsert locks the unique user_id/token entry, then the row. Reading a touched row by
+    # user_id would take them the other way round: a deadlock with a waiting upsert.
+    if _touch(cart_id):
+        return _locked(Cart.id == cart_id)
+    _upsert_cart(owner)
     return _locked(_owned_by(owner))
 
 
