@@ -230,7 +230,7 @@ def test_login_page_with_password_still_required(client, user_factory):
     assert login(client, password=PASSWORD + "x").status_code == 200
 
 
-# The cart's bounds, its tokens and its age
+# The cart's bounds, its tokens, its age and its purge (services and the CLI)
 
 LONG_AGO = datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC).replace(tzinfo=None)  # naive UTC, as stored
 
@@ -387,3 +387,39 @@ def test_a_refused_change_leaves_the_cart_and_its_age_alone(app, product_factory
 
     assert updated_at(app) == [LONG_AGO]
     assert cart_rows(app) == [(None, True, tea, 1)]
+
+
+def test_cart_purge_deletes_only_anonymous_carts_older_than_the_cookie(
+    app, runner, user_factory, product_factory
+):
+    user_id = user_factory()
+    tea = product_factory()
+    with app.app_context():
+        for token in ("old-1", "old-2", "old-3"):
+            add_to_cart(CartOwner(token=token), tea, 1)
+        add_to_cart(CartOwner(user_id=user_id), tea, 1)
+    set_updated_at(app, LONG_AGO)  # every cart so far, the user's too
+    with app.app_context():
+        add_to_cart(CartOwner(token="recent"), tea, 2)
+
+    first = runner.invoke(args=["cart", "purge", "--batch-size", "2"])
+    again = runner.invoke(args=["cart", "purge"])
+
+    assert (first.exit_code, first.output) == (
+        0,
+        "Purged 3 anonymous carts unchanged for more than 30 days.\n",
+    )
+    assert (again.exit_code, again.output) == (
+        0,
+        "Purged 0 anonymous carts unchanged for more than 30 days.\n",
+    )
+    assert cart_rows(app) == [(user_id, False, tea, 1), (None, True, tea, 2)]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(CartItem.id))) == 2
+
+
+def test_cart_purge_refuses_a_batch_size_below_one(runner):
+    result = runner.invoke(args=["cart", "purge", "--batch-size", "0"])
+
+    assert result.exit_code == 2
+    assert "0 is not in the range x>=1" in result.output

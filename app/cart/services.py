@@ -7,9 +7,10 @@ then re-reads its items with a locking read rather than trusting an earlier snap
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,7 @@ from app.models_base import utcnow
 MAX_QUANTITY = 1000
 MAX_ROW_ID = 2**63 - 1  # larger ids cannot exist, and SQLite cannot even bind them
 TOKEN_ATTEMPTS = 5
+PURGE_BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -321,3 +323,23 @@ def merge_anonymous_cart(token: str, user_id: int) -> None:
             cart.items.append(CartItem(product=product, quantity=quantity))
     db.session.delete(anonymous)
     db.session.commit()
+
+
+def purge_anonymous_carts(older_than: timedelta, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Delete anonymous carts unchanged for longer than ``older_than``, one transaction per
+    batch; return how many. Safe to re-run or to interrupt."""
+    stale = (Cart.user_id.is_(None), Cart.updated_at < utcnow() - older_than)
+    purged = 0
+    while True:
+        ids = db.session.scalars(
+            select(Cart.id).where(*stale).order_by(Cart.id).limit(batch_size)
+        ).all()
+        if not ids:
+            return purged
+        # The condition again: a cart its visitor changed meanwhile stays. Items go by cascade.
+        result = db.session.execute(
+            delete(Cart).where(Cart.id.in_(ids), *stale),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.commit()
+        purged += result.rowcount
