@@ -6,6 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.accounts.services import confirm_email, ensure_roles
+from app.cart.commands import cart_cli
 from app.catalog.seed import (
     SYNTHETIC_BATCH_SIZE,
     SYNTHETIC_SKU_PREFIX,
@@ -82,5 +83,6 @@ def confirm(email):
 def register_commands(app) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(orders)
+    app.cli.add_command(cart_cli)
     # Flask-Security registers the `users` group at init_app; confirm belongs beside create.
     app.cli.commands["users"].add_command(confirm)

@@ -115,7 +115,9 @@ ORDER_CHARGE_TIMEOUT = 15 * 60
 PAYMENT_ALLOW_TEST_PROVIDER = False
 LOW_STOCK_THRESHOLD = 5  # the admin dashboard lists products at or below this
 CART_COOKIE_NAME = "cart"
-CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 30
+CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 30  # also how long `cart purge` keeps anonymous carts
+CART_MAX_LINES = 50  # different products in one cart
+CART_MAX_QUANTITY = 1000  # of one product in one cart
 
 # JSON API and its OpenAPI document (flask-smorest)
 API_TITLE = "Storefront API"

@@ -10,6 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_talisman import Talisman
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase
 
 from app.accounts.totp import SingleUseTotp
@@ -38,6 +39,17 @@ def _sqlite_foreign_keys(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+MARIADB_CHECK_FAILED = 4025  # ER_CONSTRAINT_FAILED
+
+
+@event.listens_for(Engine, "handle_error")
+def _mariadb_check_failure_is_integrity_error(context):
+    """MariaDB reports a failed CHECK constraint as OperationalError, the class of outages."""
+    error = context.original_exception
+    if type(error).__module__.startswith("MySQLdb") and error.args[:1] == (MARIADB_CHECK_FAILED,):
+        raise IntegrityError(context.statement, context.parameters, error) from error
 
 
 migrate = Migrate()

@@ -1,14 +1,19 @@
-"""Migrations: upgrading an empty database gives exactly the models, and they reverse cleanly."""
+"""Migrations: upgrading an empty database gives exactly the models, and they reverse cleanly;
+the schema itself refuses negative money and stock and holds 64-bit amounts."""
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect
+from sqlalchemy import CheckConstraint, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from app.app_factory import create_app
+from app.cart.models import Cart, CartItem
+from app.catalog.models import Product
 from app.extensions import db
-from tests.conftest import TEST_CONFIG
+from app.orders.models import Order, OrderLine, Payment
+from tests.conftest import TEST_CONFIG, make_product, make_user
 
 
 @pytest.fixture
@@ -38,6 +43,24 @@ def table_names() -> list[str]:
     return sorted(inspect(db.engine).get_table_names())
 
 
+def check_constraints() -> dict[str, set[str]]:
+    """CHECK constraint names per table, as the database reports them."""
+    inspector = inspect(db.engine)
+    existing = set(inspector.get_table_names())  # at an older revision, fewer tables
+    return {
+        table: {check["name"] for check in inspector.get_check_constraints(table)}
+        for table in db.metadata.tables
+        if table in existing
+    }
+
+
+def model_check_constraints() -> dict[str, set[str]]:
+    return {
+        name: {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
+        for name, table in db.metadata.tables.items()
+    }
+
+
 def test_upgrade_gives_exactly_the_models(empty_db_app):
     """`upgrade` on an empty database: every model table, no diff, stamped at head."""
     upgrade()
@@ -58,3 +81,153 @@ def test_downgrade_to_base_then_upgrade_again(empty_db_app):
     upgrade()
     assert schema_diff() == []
     assert current_revision() == head
+
+
+def test_upgrade_creates_every_check_constraint_of_the_models(empty_db_app):
+    """Autogenerate does not compare CHECKs: they are compared here, by name."""
+    upgrade()
+
+    assert check_constraints() == model_check_constraints()
+    assert "ck_orders_total_not_negative" in check_constraints()["orders"]
+
+
+MONEY_REVISION = "a94838ad5100"  # money as BIGINT, CHECKs on money and totals
+SHOP_ROWS = [
+    "INSERT INTO {user} (id, email, active, fs_uniquifier) VALUES (1, 'a@example.com', 1, 'u1')",
+    "INSERT INTO product (id, sku, slug, name, description, price_cents, currency, stock, "
+    "is_active, is_featured, created_at, updated_at) VALUES (1, 'SKU-1', 'tea', 'Tea', '', 450, "
+    "'EUR', 7, 1, 0, '2026-01-02 03:04:05', '2026-01-02 03:04:05')",
+    "INSERT INTO orders (id, number, user_id, status, currency, subtotal_cents, shipping_cents, "
+    "total_cents, payment_method, ship_name, ship_line1, ship_line2, ship_city, ship_postcode, "
+    "ship_country, checkout_key, checkout_fingerprint, created_at, updated_at) VALUES (1, 'N-1', "
+    "1, 'paid', 'EUR', 900, 495, 1395, 'test', 'A', '1 Street', '', 'Berlin', '10115', 'DE', "
+    "'key-1', '', '2026-01-02 03:04:05', '2026-01-02 03:04:05')",
+    "INSERT INTO order_line (id, order_id, product_id, sku, name, unit_price_cents, currency, "
+    "quantity) VALUES (1, 1, 1, 'SKU-1', 'Tea', 450, 'EUR', 2)",
+    "INSERT INTO payment (id, order_id, provider, status, amount_cents, currency, reference, "
+    "created_at) VALUES (1, 1, 'test', 'succeeded', 1395, 'EUR', 'ref', '2026-01-02 03:04:05')",
+]
+MONEY_QUERIES = {
+    "product": "SELECT id, price_cents, stock FROM product",
+    "orders": "SELECT id, subtotal_cents, shipping_cents, total_cents, status FROM orders",
+    "order_line": "SELECT id, order_id, product_id, unit_price_cents, quantity FROM order_line",
+    "payment": "SELECT id, order_id, amount_cents, status FROM payment",
+}
+
+
+def money_rows() -> dict[str, list[tuple]]:
+    with db.engine.connect() as conn:
+        return {t: [tuple(r) for r in conn.execute(text(q))] for t, q in MONEY_QUERIES.items()}
+
+
+def test_money_migration_keeps_the_rows_both_ways(empty_db_app):
+    """BIGINT + CHECKs: existing products, orders, lines and payments survive up and down."""
+    upgrade(revision=f"{MONEY_REVISION}-1")
+    user = db.engine.dialect.identifier_preparer.quote("user")
+    with db.engine.begin() as conn:
+        for insert in SHOP_ROWS:
+            conn.execute(text(insert.format(user=user)))
+    before = money_rows()
+    assert before["orders"] == [(1, 900, 495, 1395, "paid")]
+
+    upgrade(revision=MONEY_REVISION)
+    assert money_rows() == before
+    assert "ck_payment_amount_not_negative" in check_constraints()["payment"]
+
+    downgrade(revision=f"{MONEY_REVISION}-1")
+    assert money_rows() == before
+    assert "ck_payment_amount_not_negative" not in check_constraints()["payment"]
+
+
+# The schema itself (on MariaDB the `app` fixture's schema is built by `db upgrade`).
+
+ORDER_FIELDS = {
+    "number": "N-1",
+    "status": "pending_payment",
+    "currency": "EUR",
+    "subtotal_cents": 900,
+    "shipping_cents": 0,
+    "total_cents": 900,
+    "payment_method": "test",
+    "ship_name": "A",
+    "ship_line1": "1 Street",
+    "ship_city": "Berlin",
+    "ship_postcode": "10115",
+    "ship_country": "DE",
+    "checkout_key": "key-1",
+}
+
+
+def make_order(app, user_id, **fields) -> int:
+    with app.app_context():
+        order = Order(user_id=user_id, **{**ORDER_FIELDS, **fields})
+        order.lines.append(
+            OrderLine(sku="SKU-1", name="Tea", unit_price_cents=450, currency="EUR", quantity=2)
+        )
+        order.payments.append(
+            Payment(provider="test", status="pending", amount_cents=900, currency="EUR")
+        )
+        db.session.add(order)
+        db.session.commit()
+        return order.id
+
+
+REFUSED_UPDATES = [
+    ("product", "stock", -1),
+    ("product", "price_cents", -1),
+    ("orders", "subtotal_cents", -1),
+    ("orders", "shipping_cents", -1),
+    ("orders", "total_cents", -1),
+    ("order_line", "unit_price_cents", -1),
+    ("order_line", "quantity", 0),
+    ("payment", "amount_cents", -1),
+    ("cart_item", "quantity", 0),
+]
+
+
+@pytest.mark.parametrize(("table", "column", "value"), REFUSED_UPDATES)
+def test_the_database_refuses_negative_money_stock_and_non_positive_quantities(
+    app, table, column, value
+):
+    """Even a raw UPDATE that skips the services is refused by a CHECK constraint."""
+    user_id = make_user(app)
+    make_order(app, user_id)
+    product_id = make_product(app)
+    with app.app_context():
+        cart = Cart(user_id=user_id)
+        cart.items.append(CartItem(product_id=product_id, quantity=1))
+        db.session.add(cart)
+        db.session.commit()
+    statement = text(f"UPDATE {table} SET {column} = :value")  # names from the list above
+    read_back = text(f"SELECT {column} FROM {table}")
+    with app.app_context():
+        before = db.session.scalars(read_back).all()
+
+        with pytest.raises(IntegrityError):
+            db.session.execute(statement, {"value": value})
+        db.session.rollback()
+
+        assert db.session.scalars(read_back).all() == before
+
+
+def test_an_order_total_above_32_bits_is_stored_exactly(app):
+    """Money columns are BIGINT: 2**31 cents and more (a 21-million-euro order) fit."""
+    big = 2**31 + 12345
+    user_id = make_user(app)
+    order_id = make_order(
+        app, user_id, subtotal_cents=big, shipping_cents=2**40, total_cents=big + 2**40
+    )
+    product_id = make_product(app, price_cents=2**33 + 1)
+    with app.app_context():
+        order = db.session.get(Order, order_id)
+        order.lines[0].unit_price_cents = big
+        order.payments[0].amount_cents = 2**62
+        db.session.commit()
+        db.session.expire_all()
+
+        assert db.session.execute(
+            text("SELECT subtotal_cents, shipping_cents, total_cents FROM orders")
+        ).one() == (big, 2**40, big + 2**40)
+        assert db.session.scalar(text("SELECT unit_price_cents FROM order_line")) == big
+        assert db.session.scalar(text("SELECT amount_cents FROM payment")) == 2**62
+        assert db.session.get(Product, product_id).price_cents == 2**33 + 1

@@ -1,18 +1,33 @@
-"""Cart use cases. A cart belongs to a user or to an anonymous token; prices come from products."""
+"""Cart use cases. A cart belongs to a user or to an anonymous token; prices come from products.
+
+Every change first locks the cart's row (an UPDATE of ``updated_at``, or an upsert), so the
+changes to one cart run one after another (row lock on MariaDB, the single writer on SQLite),
+then re-reads its items with a locking read rather than trusting an earlier snapshot.
+"""
 
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.mysql import insert as mysql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
-from app.errors import NotFound, OutOfStock, ValidationFailed
+from app.errors import Conflict, DomainError, NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
+from app.models_base import utcnow
 
+# The default of CART_MAX_QUANTITY, and the ceiling the API schema documents for a quantity.
 MAX_QUANTITY = 1000
+MAX_ROW_ID = 2**63 - 1  # larger ids cannot exist, and SQLite cannot even bind them
+TOKEN_ATTEMPTS = 5
+PURGE_BATCH_SIZE = 500
 
 
 @dataclass(frozen=True)
@@ -52,14 +67,22 @@ class CartSummary:
         return sum(line.quantity for line in self.lines)
 
 
+def _owned_by(owner: CartOwner):
+    if owner.user_id is not None:
+        return Cart.user_id == owner.user_id
+    return Cart.token == owner.token
+
+
+def _has_cart_key(owner: CartOwner) -> bool:
+    return owner.user_id is not None or bool(owner.token)
+
+
 def find_cart(owner: CartOwner) -> Cart | None:
     """The owner's cart with items and products loaded, or None."""
+    if not _has_cart_key(owner):
+        return None
     query = select(Cart).options(selectinload(Cart.items).joinedload(CartItem.product))
-    if owner.user_id is not None:
-        return db.session.scalar(query.where(Cart.user_id == owner.user_id))
-    if owner.token:
-        return db.session.scalar(query.where(Cart.token == owner.token))
-    return None
+    return db.session.scalar(query.where(_owned_by(owner)))
 
 
 def summarize(cart: Cart | None) -> CartSummary:
@@ -75,15 +98,100 @@ def get_cart(owner: CartOwner) -> CartSummary:
     return summarize(find_cart(owner))
 
 
-def _cart_for_update(owner: CartOwner) -> Cart:
-    cart = find_cart(owner)
-    if cart is None:
-        if owner.user_id is not None:
-            cart = Cart(user_id=owner.user_id)
-        else:
-            cart = Cart(token=secrets.token_urlsafe(32))
-        db.session.add(cart)
+def _locked(criteria) -> Cart:
+    """The cart row (already locked by this transaction) and its items, read as they are now."""
+    fresh = {"populate_existing": True}
+    cart = db.session.scalars(
+        select(Cart).where(criteria).with_for_update().execution_options(**fresh)
+    ).one()
+    items = db.session.scalars(
+        select(CartItem)
+        .where(CartItem.cart_id == cart.id)
+        .order_by(CartItem.id)
+        .options(selectinload(CartItem.product))
+        .with_for_update()
+        .execution_options(**fresh)
+    ).all()
+    set_committed_value(cart, "items", list(items))
     return cart
+
+
+def _touch(cart_id: int | None) -> bool:
+    """Lock the cart's row for this transaction (by primary key: a record lock, no gap lock)
+    and mark it changed; False if there is no such cart (any more)."""
+    if cart_id is None:
+        return False
+    touched = db.session.execute(
+        update(Cart).where(Cart.id == cart_id).values(updated_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    )
+    return touched.rowcount > 0
+
+
+def _cart_id(owner: CartOwner) -> int | None:
+    return db.session.scalar(select(Cart.id).where(_owned_by(owner)))
+
+
+def _lock_existing_cart(owner: CartOwner) -> Cart | None:
+    """Lock the owner's cart for this transaction and mark it changed; None if there is none."""
+    if not _has_cart_key(owner):
+        return None
+    cart_id = _cart_id(owner)
+    return _locked(Cart.id == cart_id) if _touch(cart_id) else None
+
+
+def _upsert_cart(owner: CartOwner) -> None:
+    """Create the cart of a user (or of a token from the signed cookie), or touch the one that
+    is there: two first adds at once both end up in the row that won, never a duplicate key."""
+    now = utcnow()
+    key = "user_id" if owner.user_id is not None else "token"
+    values = {key: getattr(owner, key), "created_at": now, "updated_at": now}
+    if db.session.get_bind().dialect.name == "sqlite":
+        statement = (
+            sqlite_insert(Cart.__table__)
+            .values(values)
+            .on_conflict_do_update(index_elements=[key], set_={"updated_at": now})
+        )
+    else:
+        statement = (
+            mysql_insert(Cart.__table__).values(values).on_duplicate_key_update(updated_at=now)
+        )
+    db.session.execute(statement)
+
+
+def _insert_anonymous_cart() -> str:
+    """A new anonymous cart under a fresh random token; a token already taken is drawn again."""
+    for _attempt in range(TOKEN_ATTEMPTS):
+        token = secrets.token_urlsafe(32)
+        try:
+            with db.session.begin_nested():
+                db.session.execute(insert(Cart.__table__).values(token=token))
+        except IntegrityError:
+            continue
+        return token
+    raise Conflict("Could not start a cart just now. Please try again.")
+
+
+def _lock_or_create_cart(owner: CartOwner) -> Cart:
+    """The owner's cart, locked for this transaction; created if there is none.
+
+    Only a cart not found takes the upsert: on MariaDB every upsert uses up an id.
+    """
+    if not _has_cart_key(owner):
+        return _locked(Cart.token == _insert_anonymous_cart())
+    cart_id = _cart_id(owner)
+    # Lock order: a touch locks the row by primary key and re-reads it by primary key only;
+    # an upsert locks the unique user_id/token entry, then the row. Reading a touched row by
+    # user_id would take them the other way round: a deadlock with a waiting upsert.
+    if _touch(cart_id):
+        return _locked(Cart.id == cart_id)
+    _upsert_cart(owner)
+    return _locked(_owned_by(owner))
+
+
+def _limits() -> tuple[int, int]:
+    config = current_app.config
+    return config["CART_MAX_LINES"], config["CART_MAX_QUANTITY"]
 
 
 def _valid_quantity(quantity) -> int:
@@ -92,16 +200,31 @@ def _valid_quantity(quantity) -> int:
             "Quantity must be a whole number of 1 or more.",
             {"quantity": ["Must be a whole number of 1 or more."]},
         )
-    if quantity > MAX_QUANTITY:
-        raise ValidationFailed(
-            f"Quantity must be at most {MAX_QUANTITY}.",
-            {"quantity": [f"Must be at most {MAX_QUANTITY}."]},
-        )
+    _check_line_quantity(quantity)
     return quantity
 
 
+def _check_line_quantity(quantity: int) -> None:
+    max_quantity = _limits()[1]
+    if quantity > max_quantity:
+        raise ValidationFailed(
+            f"A cart holds at most {max_quantity} of one product.",
+            {"quantity": [f"Must be at most {max_quantity} in all."]},
+        )
+
+
+def _check_line_count(cart: Cart) -> None:
+    max_lines = _limits()[0]
+    if len(cart.items) >= max_lines:
+        raise ValidationFailed(
+            f"A cart holds at most {max_lines} different products.",
+            {"product_id": [f"The cart already holds {max_lines} different products."]},
+        )
+
+
 def _available_product(product_id: int) -> Product:
-    product = db.session.get(Product, product_id) if isinstance(product_id, int) else None
+    valid_id = isinstance(product_id, int) and 1 <= product_id <= MAX_ROW_ID
+    product = db.session.get(Product, product_id) if valid_id else None
     if product is None or not product.is_active:
         raise NotFound("No such product.")
     return product
@@ -114,17 +237,31 @@ def _check_stock(product: Product, quantity: int) -> None:
         raise OutOfStock(f"Only {product.stock} of {product.name} left in stock.")
 
 
+def _line(cart: Cart | None, product_id) -> CartItem | None:
+    if cart is None:
+        return None
+    return next((item for item in cart.items if item.product_id == product_id), None)
+
+
 def add_to_cart(owner: CartOwner, product_id: int, quantity: int = 1) -> CartSummary:
-    """Add a quantity of a product (on top of what is in the cart), within the stock."""
+    """Add a quantity of a product (on top of what is in the cart), within the stock and the
+    cart's bounds (CART_MAX_LINES products, CART_MAX_QUANTITY of each)."""
     quantity = _valid_quantity(quantity)
     product = _available_product(product_id)
-    cart = _cart_for_update(owner)
-    item = next((i for i in cart.items if i.product_id == product.id), None)
-    _check_stock(product, quantity + (item.quantity if item else 0))
-    if item:
-        item.quantity += quantity
-    else:
-        cart.items.append(CartItem(product=product, quantity=quantity))
+    _check_stock(product, quantity)  # before any write: a sold-out product makes no cart
+    cart = _lock_or_create_cart(owner)
+    try:
+        item = _line(cart, product.id)
+        if item:
+            _check_line_quantity(item.quantity + quantity)
+            _check_stock(product, item.quantity + quantity)
+            item.quantity += quantity
+        else:
+            _check_line_count(cart)
+            cart.items.append(CartItem(product=product, quantity=quantity))
+    except DomainError:
+        db.session.rollback()
+        raise
     db.session.commit()
     return summarize(cart)
 
@@ -132,11 +269,15 @@ def add_to_cart(owner: CartOwner, product_id: int, quantity: int = 1) -> CartSum
 def set_quantity(owner: CartOwner, product_id: int, quantity: int) -> CartSummary:
     """Set a line's quantity, within the stock."""
     quantity = _valid_quantity(quantity)
-    cart = find_cart(owner)
-    item = next((i for i in cart.items if i.product_id == product_id), None) if cart else None
-    if item is None:
-        raise NotFound("That product is not in your cart.")
-    _check_stock(item.product, quantity)
+    cart = _lock_existing_cart(owner)
+    try:
+        item = _line(cart, product_id)
+        if item is None:
+            raise NotFound("That product is not in your cart.")
+        _check_stock(item.product, quantity)
+    except DomainError:
+        db.session.rollback()
+        raise
     item.quantity = quantity
     db.session.commit()
     return summarize(cart)
@@ -144,9 +285,10 @@ def set_quantity(owner: CartOwner, product_id: int, quantity: int) -> CartSummar
 
 def remove_from_cart(owner: CartOwner, product_id: int) -> CartSummary:
     """Take a product out of the cart."""
-    cart = find_cart(owner)
-    item = next((i for i in cart.items if i.product_id == product_id), None) if cart else None
+    cart = _lock_existing_cart(owner)
+    item = _line(cart, product_id)
     if item is None:
+        db.session.rollback()
         raise NotFound("That product is not in your cart.")
     cart.items.remove(item)
     db.session.commit()
@@ -154,23 +296,50 @@ def remove_from_cart(owner: CartOwner, product_id: int) -> CartSummary:
 
 
 def merge_anonymous_cart(token: str, user_id: int) -> None:
-    """At login: move the anonymous cart into the user's, adding quantities, capped by stock.
+    """At login: move the anonymous cart into the user's, adding quantities, capped by the stock
+    and the cart's bounds (products beyond CART_MAX_LINES stay out).
 
-    One transaction; the anonymous cart is deleted.
+    One transaction; the anonymous cart is deleted. The user's cart is locked first, then the
+    anonymous one: two logins merging the same cart at once merge it once.
     """
-    anonymous = find_cart(CartOwner(token=token))
-    if anonymous is None:
+    if find_cart(CartOwner(token=token)) is None:
         return
-    cart = _cart_for_update(CartOwner(user_id=user_id))
+    cart = _lock_or_create_cart(CartOwner(user_id=user_id))
+    anonymous = _lock_existing_cart(CartOwner(token=token))
+    if anonymous is None:  # merged by a concurrent login meanwhile
+        db.session.rollback()
+        return
+    max_lines, max_quantity = _limits()
     existing = {item.product_id: item for item in cart.items}
     for item in anonymous.items:
-        if not item.product.is_active or item.product.stock == 0:
+        product = item.product
+        if not product.is_active or product.stock == 0:
             continue
         target = existing.get(item.product_id)
         if target:
-            target.quantity = min(target.quantity + item.quantity, item.product.stock)
-        else:
-            quantity = min(item.quantity, item.product.stock)
-            cart.items.append(CartItem(product=item.product, quantity=quantity))
+            target.quantity = min(target.quantity + item.quantity, product.stock, max_quantity)
+        elif len(cart.items) < max_lines:
+            quantity = min(item.quantity, product.stock, max_quantity)
+            cart.items.append(CartItem(product=product, quantity=quantity))
     db.session.delete(anonymous)
     db.session.commit()
+
+
+def purge_anonymous_carts(older_than: timedelta, batch_size: int = PURGE_BATCH_SIZE) -> int:
+    """Delete anonymous carts unchanged for longer than ``older_than``, one transaction per
+    batch; return how many. Safe to re-run or to interrupt."""
+    stale = (Cart.user_id.is_(None), Cart.updated_at < utcnow() - older_than)
+    purged = 0
+    while True:
+        ids = db.session.scalars(
+            select(Cart.id).where(*stale).order_by(Cart.id).limit(batch_size)
+        ).all()
+        if not ids:
+            return purged
+        # The condition again: a cart its visitor changed meanwhile stays. Items go by cascade.
+        result = db.session.execute(
+            delete(Cart).where(Cart.id.in_(ids), *stale),
+            execution_options={"synchronize_session": False},
+        )
+        db.session.commit()
+        purged += result.rowcount

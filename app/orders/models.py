@@ -25,6 +25,11 @@ class OrderStatus(enum.StrEnum):
 
 class Order(db.Model):
     __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("subtotal_cents >= 0", name="subtotal_not_negative"),
+        CheckConstraint("shipping_cents >= 0", name="shipping_not_negative"),
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Shown to customers: random, not the row id (not guessable, not a sales counter).
@@ -32,9 +37,9 @@ class Order(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING_PAYMENT, index=True)
     currency: Mapped[str] = mapped_column(String(3))
-    subtotal_cents: Mapped[int] = mapped_column(Integer)
-    shipping_cents: Mapped[int] = mapped_column(Integer, default=0)
-    total_cents: Mapped[int] = mapped_column(Integer)
+    subtotal_cents: Mapped[int] = mapped_column(BigInteger)
+    shipping_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
     payment_method: Mapped[str] = mapped_column(String(20))
     ship_name: Mapped[str] = mapped_column(String(120))
     ship_line1: Mapped[str] = mapped_column(String(200))
@@ -69,7 +74,10 @@ class Order(db.Model):
 
 class OrderLine(db.Model):
     __tablename__ = "order_line"
-    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_cents >= 0", name="unit_price_not_negative"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
@@ -78,7 +86,7 @@ class OrderLine(db.Model):
     )
     sku: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(160))
-    unit_price_cents: Mapped[int] = mapped_column(Integer)
+    unit_price_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     quantity: Mapped[int] = mapped_column(Integer)
     order: Mapped[Order] = relationship(back_populates="lines")
@@ -116,12 +124,13 @@ class Payment(db.Model):
     """A payment recorded with the order: provider, amount, outcome, reference."""
 
     __tablename__ = "payment"
+    __table_args__ = (CheckConstraint("amount_cents >= 0", name="amount_not_negative"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     provider: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))  # a PaymentStatus
-    amount_cents: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     reference: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,7 +1,7 @@
 """accounts: user.tf_totp_last_counter (a TOTP code is accepted once)
 
 Revision ID: 3f1b6c2d9a10
-Revises: 2c3c9e61b8e7
+Revises: a94838ad5100
 Create Date: 2026-12-01 22:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3f1b6c2d9a10'
-down_revision = '2c3c9e61b8e7'
+down_revision = 'a94838ad5100'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,27 @@
+"""Cart maintenance: ``python dbmanager.py cart purge``."""
+
+from datetime import timedelta
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.cart.services import PURGE_BATCH_SIZE, purge_anonymous_carts
+
+cart_cli = AppGroup("cart", help="Cart maintenance.")
+
+
+@cart_cli.command("purge")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=PURGE_BATCH_SIZE,
+    show_default=True,
+    help="Carts deleted per transaction.",
+)
+def purge(batch_size):
+    """Delete anonymous carts unchanged for longer than the cart cookie lives
+    (CART_COOKIE_MAX_AGE). Safe to re-run, or to run while visitors shop."""
+    max_age = timedelta(seconds=current_app.config["CART_COOKIE_MAX_AGE"])
+    purged = purge_anonymous_carts(max_age, batch_size)
+    click.echo(f"Purged {purged} anonymous carts unchanged for more than {max_age.days} days.")
