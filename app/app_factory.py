@@ -7,7 +7,7 @@ from flask import Flask
 from flask_security.decorators import default_unauthn_handler, default_unauthz_handler
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import admin, errors, models, pages
+from app import admin, errors, models, pages, security_utils
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
 from app.api import bp as api_bp
@@ -124,6 +124,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app, user_datastore)
     security.unauthn_handler(_unauthn_handler)
     security.unauthz_handler(_unauthz_handler)
+    security_utils.init_app(app)
     apply_account_limits(app)
     cart_web.init_app(app)
     admin.init_app(app)
