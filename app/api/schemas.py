@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import url_for
 
 from app.api.common import PageMeta
-from app.orders.services import countries
+from app.countries import country_codes
 
 
 class UtcDateTime(ma.fields.DateTime):
@@ -89,10 +89,7 @@ class CartSchema(ma.Schema):
         }
 
 
-def _check_country(code: str) -> None:
-    """ISO 3166-1 alpha-2, any case (the service upper-cases it)."""
-    if len(code) == 2 and code.upper() not in dict(countries()):
-        raise ma.ValidationError("Use an ISO 3166 two-letter country code, e.g. DE or FR.")
+COUNTRY_MESSAGE = "Use an ISO 3166-1 alpha-2 country code in capitals, e.g. DE or FR."
 
 
 class AddressSchema(ma.Schema):
@@ -103,8 +100,9 @@ class AddressSchema(ma.Schema):
     postcode = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20))
     country = ma.fields.String(
         required=True,
-        validate=[ma.validate.Length(equal=2), _check_country],
-        metadata={"description": "ISO 3166-1 alpha-2", "example": "DE"},
+        validate=ma.validate.OneOf(country_codes(), error=COUNTRY_MESSAGE),
+        # OneOf documents the enum; the pattern says the same for tools that read only it.
+        metadata={"description": "ISO 3166-1 alpha-2", "example": "DE", "pattern": "^[A-Z]{2}$"},
     )
 
 

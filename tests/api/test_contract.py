@@ -7,6 +7,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from app.app_factory import create_app
+from app.countries import country_codes
 from tests.conftest import TEST_CONFIG, csrf_token
 
 SPEC_URL = "/api/v1/openapi.json"
@@ -197,6 +198,15 @@ def test_the_error_schema_is_the_one_app_errors_sends(spec):
 
 
 # (d) The docs page
+
+
+def test_the_shipping_country_is_documented_as_iso_3166_1_alpha_2(spec):
+    country = spec["components"]["schemas"]["Address"]["properties"]["country"]
+
+    assert country["pattern"] == "^[A-Z]{2}$"
+    assert country["enum"] == list(country_codes())
+    assert "DE" in country["enum"]
+    assert not {"ZZ", "EU", "XA", "XB", "UN", "QO"} & set(country["enum"])
 
 
 def test_docs_page_serves_swagger_ui_from_local_assets_only(spec_app):
