@@ -1,7 +1,9 @@
-"""Redirect targets (``next``): every view that reads one goes to a same-site path or refuses.
+"""Redirect targets (``next``, the back office's ``url``): every view that reads one goes to a
+same-site path or refuses.
 
 The cart's add falls back to the cart page; Flask-Security's views (login, logout, register,
-2FA...) refuse control characters with 400 and keep refusing off-site targets themselves.
+2FA...) refuse control characters with 400 and keep refusing off-site targets themselves;
+Flask-Admin's views refuse control characters in ``url`` with 400.
 """
 
 from urllib.parse import quote
@@ -10,7 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import User
+from app.accounts.services import ensure_roles
 from app.app_factory import create_app
+from app.catalog.models import Product
 from app.extensions import db
 from app.security_utils import is_safe_redirect
 from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login
@@ -194,3 +198,45 @@ def test_login_form_passes_on_only_a_safe_next(client):
 
     assert '<form action="/login" method="post"' in off_site
     assert '<form action="/login?next=/about" method="post"' in local
+
+
+# The back office: Flask-Admin returns to its `url` argument after a save or delete.
+
+
+@pytest.mark.parametrize("target", CONTROL_TARGETS)
+def test_back_office_refuses_control_characters_in_its_return_url(
+    app, client, user_factory, product_factory, target
+):
+    with app.app_context():
+        ensure_roles()
+    user_factory(email="admin@example.com", roles=["admin"])
+    login(client, email="admin@example.com")
+    product_id = product_factory()
+    token = csrf_token(client, "/admin/")
+
+    response = client.post(
+        f"/admin/products/delete/?url={quote(target, safe='')}",
+        data={"id": str(product_id), "csrf_token": token},
+    )
+
+    assert response.status_code == 400
+    assert "control characters" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Product, product_id) is not None
+
+
+def test_back_office_still_returns_to_a_safe_url(app, client, user_factory, product_factory):
+    with app.app_context():
+        ensure_roles()
+    user_factory(email="admin@example.com", roles=["admin"])
+    login(client, email="admin@example.com")
+    product_id = product_factory()
+    token = csrf_token(client, "/admin/")
+
+    response = client.post(
+        "/admin/products/delete/?url=%2Fadmin%2Fproducts%2F%3Fpage%3D1",
+        data={"id": str(product_id), "csrf_token": token},
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/products/?page=1"
