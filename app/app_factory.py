@@ -10,7 +10,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
 
-from app import admin, errors, models, pages
+from app import admin, errors, models, pages, security_utils
 from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
@@ -257,6 +257,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app, user_datastore)
     security.unauthn_handler(_unauthn_handler)
     security.unauthz_handler(_unauthz_handler)
+    security_utils.init_app(app)
     apply_account_limits(app)
     account_tokens.init_app(app)
     cart_web.init_app(app)

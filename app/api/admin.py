@@ -7,12 +7,11 @@ same rules: unique SKU and slug, non-negative prices and stock, the order state 
 import marshmallow as ma
 from flask import current_app
 from flask_security import current_user, roles_required
-from flask_smorest import Blueprint
 
 from app.accounts.models import ADMIN
 from app.api.common import FullMatch, api_auth_required
-from app.api.schemas import OrderSchema, ProductSchema
-from app.api.spec import AUTHENTICATED, error_responses
+from app.api.schemas import JsonBoolean, OrderSchema, ProductSchema, WholeNumber, text
+from app.api.spec import AUTHENTICATED, Blueprint, error_responses
 from app.catalog import services as catalog_services
 from app.orders import services as order_services
 from app.orders.models import OrderStatus
@@ -21,6 +20,7 @@ bp = Blueprint("admin", __name__, description="Back office (role admin)")
 
 INT_MAX = 2**31 - 1  # price_cents and stock are signed 32-bit columns
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+UNKNOWN_CATEGORY = "Also for a valid body whose category is no category's slug."
 
 
 def admin_required(view):
@@ -29,9 +29,9 @@ def admin_required(view):
 
 
 class ProductUpdate(ma.Schema):
-    """A product's writable fields; PATCH sends any of them."""
+    """A product's writable fields; PATCH sends any of them (and at least a JSON object)."""
 
-    sku = ma.fields.String(validate=ma.validate.Length(min=1, max=64))
+    sku = text(64)
     slug = ma.fields.String(
         validate=[
             ma.validate.Length(min=1, max=160),
@@ -39,10 +39,9 @@ class ProductUpdate(ma.Schema):
         ],
         metadata={"example": "green-tea"},
     )
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=160))
+    name = text(160)
     description = ma.fields.String(validate=ma.validate.Length(max=10_000))
-    price_cents = ma.fields.Integer(
-        strict=True,
+    price_cents = WholeNumber(
         validate=ma.validate.Range(min=0, max=INT_MAX),
         metadata={"description": "Minor units: 450 is 4.50."},
     )
@@ -50,35 +49,30 @@ class ProductUpdate(ma.Schema):
         validate=FullMatch(r"^[A-Za-z]{3}$", error="An ISO 4217 code, e.g. EUR."),
         metadata={"example": "EUR"},
     )
-    stock = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=0, max=INT_MAX))
+    stock = WholeNumber(validate=ma.validate.Range(min=0, max=INT_MAX))
     category = ma.fields.String(
         allow_none=True,
         validate=ma.validate.Length(min=1, max=140),
         metadata={"description": "A category's slug; null for none.", "example": "tea"},
     )
-    is_active = ma.fields.Boolean(metadata={"description": "Shown in the shop."})
+    is_active = JsonBoolean(metadata={"description": "Shown in the shop."})
 
-    @ma.pre_load
+    @ma.post_load
     def strip_names(self, data, **_kwargs):
-        """Spaces around a SKU, name or slug are typing noise (the back office strips them)."""
-        if not isinstance(data, dict):
-            return data
+        """Spaces around a SKU or name are typing noise (the back office strips them). After
+        validation, so that the lengths checked are the ones the document states."""
         return {
-            key: value.strip()
-            if key in ("sku", "name", "slug") and isinstance(value, str)
-            else value
-            for key, value in data.items()
+            key: value.strip() if key in ("sku", "name") else value for key, value in data.items()
         }
 
 
 class ProductCreate(ProductUpdate):
     """A new product; the slug is made from the name unless given."""
 
-    sku = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=160))
-    price_cents = ma.fields.Integer(
+    sku = text(64, required=True)
+    name = text(160, required=True)
+    price_cents = WholeNumber(
         required=True,
-        strict=True,
         validate=ma.validate.Range(min=0, max=INT_MAX),
         metadata={"description": "Minor units: 450 is 4.50."},
     )
@@ -88,16 +82,14 @@ class ProductCreate(ProductUpdate):
         validate=FullMatch(r"^[A-Za-z]{3}$", error="An ISO 4217 code, e.g. EUR."),
         metadata={"description": "Default: the shop's currency.", "example": "EUR"},
     )
-    stock = ma.fields.Integer(
-        load_default=0, strict=True, validate=ma.validate.Range(min=0, max=INT_MAX)
-    )
+    stock = WholeNumber(load_default=0, validate=ma.validate.Range(min=0, max=INT_MAX))
     category = ma.fields.String(
         load_default=None,
         allow_none=True,
         validate=ma.validate.Length(min=1, max=140),
         metadata={"description": "A category's slug; null for none.", "example": "tea"},
     )
-    is_active = ma.fields.Boolean(load_default=True, metadata={"description": "Shown in the shop."})
+    is_active = JsonBoolean(load_default=True, metadata={"description": "Shown in the shop."})
 
 
 class OrderStatusChange(ma.Schema):
@@ -119,7 +111,7 @@ def _product_data(body: dict) -> dict:
 @bp.arguments(ProductCreate)
 @bp.response(201, ProductSchema)
 @bp.doc(security=AUTHENTICATED)
-@error_responses(bp, 400, 401, 403, 409, 422)
+@error_responses(bp, 400, 401, 403, 409, rules={422: UNKNOWN_CATEGORY})
 def create_product(body):
     """Add a product. A SKU or slug that exists already is 409; an unknown category is 422."""
     return catalog_services.save_product(None, _product_data(body))
@@ -130,7 +122,7 @@ def create_product(body):
 @bp.arguments(ProductUpdate)
 @bp.response(200, ProductSchema)
 @bp.doc(security=AUTHENTICATED)
-@error_responses(bp, 400, 401, 403, 404, 409, 422)
+@error_responses(bp, 400, 401, 403, 404, 409, rules={422: UNKNOWN_CATEGORY})
 def update_product(body, slug):
     """Change some of a product's fields (inactive products too); the same rules as creating."""
     product = catalog_services.get_product(slug, include_inactive=True)

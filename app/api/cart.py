@@ -7,10 +7,9 @@ from functools import wraps
 import marshmallow as ma
 from flask import after_this_request, request
 from flask_security import auth_required
-from flask_smorest import Blueprint
 
-from app.api.schemas import CartSchema
-from app.api.spec import AUTHENTICATED, error_responses
+from app.api.schemas import CartSchema, WholeNumber
+from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.cart import services
 from app.cart.web import current_owner, remember_cart
 
@@ -27,18 +26,17 @@ CSRF_HEADER = {
         "Browsers (session or cart cookie) must send the page's csrf-token; token clients don't."
     ),
 }
-QUANTITY = ma.fields.Integer(
-    strict=True,
+ITEM_PATH = "/cart/items/{product_id}"
+ADDED_PRODUCT = "$request.body#/product_id"
+QUANTITY = WholeNumber(
     required=True,
     validate=ma.validate.Range(min=1, max=services.MAX_QUANTITY),
-    metadata={"description": "A whole number; JSON strings, floats and booleans are refused."},
+    metadata={"description": "A whole number (2 or 2.0); strings and booleans are refused."},
 )
 
 
 class AddItemRequest(ma.Schema):
-    product_id = ma.fields.Integer(
-        strict=True, required=True, validate=ma.validate.Range(min=1, max=2**31 - 1)
-    )
+    product_id = WholeNumber(required=True, validate=ma.validate.Range(min=1, max=2**31 - 1))
     quantity = QUANTITY
 
 
@@ -74,8 +72,28 @@ def get_cart():
 @anyone_or_token_user
 @bp.arguments(AddItemRequest)
 @bp.response(201, CartSchema)
-@bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
-@error_responses(bp, 400, 401, 404, 409, 422)
+@bp.doc(
+    security=ANYONE,
+    parameters=[CSRF_HEADER],
+    **links(
+        201,
+        SetQuantity=link(
+            "PATCH", ITEM_PATH, "Change the added line's quantity.", product_id=ADDED_PRODUCT
+        ),
+        RemoveItem=link("DELETE", ITEM_PATH, "Take the added line out.", product_id=ADDED_PRODUCT),
+    ),
+)
+@error_responses(
+    bp,
+    400,
+    401,
+    404,
+    409,
+    rules={
+        422: "Also for a valid body when the cart would hold more than CART_MAX_QUANTITY of "
+        "the product (quantity) or more than CART_MAX_LINES products (product_id)."
+    },
+)
 def add_item(body):
     """Add a quantity of a product on top of what the cart holds, within the stock.
 

@@ -1,11 +1,10 @@
 """API: the public catalogue. Products (search, category filter, sort, pages) and categories."""
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
 from app.api.common import PageArgs
 from app.api.schemas import CategoryNode, ProductPageSchema, ProductSchema
-from app.api.spec import error_responses
+from app.api.spec import Blueprint, error_responses
 from app.catalog import services
 
 bp = Blueprint("catalog", __name__, description="Catalog")

@@ -4,11 +4,10 @@ import secrets
 
 import marshmallow as ma
 from flask_security import current_user
-from flask_smorest import Blueprint
 
 from app.api.common import FullMatch, PageArgs, api_auth_required, page_meta
 from app.api.schemas import AddressSchema, OrderPageSchema, OrderSchema
-from app.api.spec import AUTHENTICATED, error_responses
+from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.errors import ValidationFailed
 from app.orders import services
 from app.payments.providers import PROVIDERS
@@ -24,6 +23,9 @@ BODY_FIELDS = {
     "payment_method": "payment.method",
     "card_number": "payment.card_number",
 }
+
+
+NEW_ORDER = "$response.body#/number"
 
 
 class PaymentRequest(ma.Schema):
@@ -69,8 +71,30 @@ class IdempotencyHeaders(ma.Schema):
 @bp.arguments(IdempotencyHeaders, location="headers")
 @bp.arguments(CheckoutRequest)
 @bp.response(201, OrderSchema)
-@bp.doc(security=AUTHENTICATED)
-@error_responses(bp, 400, 401, 402, 409, 422, 503)
+@bp.doc(
+    security=AUTHENTICATED,
+    **links(
+        201,
+        GetOrder=link("GET", "/orders/{number}", "Read the new order.", number=NEW_ORDER),
+        CancelOrder=link(
+            "POST", "/orders/{number}/cancel", "Cancel the new order.", number=NEW_ORDER
+        ),
+    ),
+)
+@error_responses(
+    bp,
+    400,
+    401,
+    409,
+    rules={
+        402: "The card was declined: no order, the stock and the cart are as they were.",
+        422: "Also for a valid body when the cart is empty or mixes currencies, the test "
+        "card method has no 12-19 digit card_number, or the Idempotency-Key was used "
+        "with a different body.",
+        503: "The card payment did not answer: the order is kept, pending payment. Retry "
+        "with the same Idempotency-Key (never charged twice) after Retry-After seconds.",
+    },
+)
 def place_order(headers, body):
     """Turn the caller's cart into an order, paid by the chosen method.
 

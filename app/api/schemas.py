@@ -1,4 +1,6 @@
-"""Response schemas shared by the API modules (requests live beside their views)."""
+"""Response schemas shared by the API modules, and the request fields they all use: JSON's
+integers and booleans as JSON Schema (OpenAPI 3.1) counts them, text that is not blank.
+Request schemas live beside their views."""
 
 from datetime import UTC
 
@@ -6,7 +8,7 @@ import marshmallow as ma
 from flask import url_for
 
 from app.api.common import PageMeta
-from app.orders.services import countries
+from app.countries import country_codes
 
 
 class UtcDateTime(ma.fields.DateTime):
@@ -16,6 +18,54 @@ class UtcDateTime(ma.fields.DateTime):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class WholeNumber(ma.fields.Integer):
+    """An integer as OpenAPI 3.1 (JSON Schema 2020-12) counts them: 3 and 3.0 are integers,
+    3.5, "3" and true are not. marshmallow's strict Integer refuses 3.0."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
+class JsonBoolean(ma.fields.Boolean):
+    """true or false, nothing else (marshmallow's Boolean also takes 1, "yes", "on"...)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+# Some character that str.strip() keeps: the services strip text and call what is left empty
+# "required". Spelled out, so that Python's re and ECMA-262 (JSON Schema) read it alike.
+NOT_BLANK = r"[^\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
+class Contains(ma.validate.Regexp):
+    """The pattern somewhere in the value, as JSON Schema's ``pattern`` reads it (a search);
+    marshmallow's Regexp anchors it at the start. Documented as the field's pattern."""
+
+    def __call__(self, value):
+        if self.regex.search(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
+def text(max_length: int, **kwargs) -> ma.fields.String:
+    """Text of 1 to ``max_length`` characters with something in it besides white space."""
+    return ma.fields.String(
+        validate=[
+            ma.validate.Length(max=max_length),
+            Contains(NOT_BLANK, error="Must not be blank."),  # so at least 1 character
+        ],
+        **kwargs,
+    )
 
 
 class CategoryRef(ma.Schema):
@@ -89,22 +139,20 @@ class CartSchema(ma.Schema):
         }
 
 
-def _check_country(code: str) -> None:
-    """ISO 3166-1 alpha-2, any case (the service upper-cases it)."""
-    if len(code) == 2 and code.upper() not in dict(countries()):
-        raise ma.ValidationError("Use an ISO 3166 two-letter country code, e.g. DE or FR.")
+COUNTRY_MESSAGE = "Use an ISO 3166-1 alpha-2 country code in capitals, e.g. DE or FR."
 
 
 class AddressSchema(ma.Schema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
-    line1 = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = text(120, required=True)
+    line1 = text(200, required=True)
     line2 = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
-    city = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
-    postcode = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=20))
+    city = text(100, required=True)
+    postcode = text(20, required=True)
     country = ma.fields.String(
         required=True,
-        validate=[ma.validate.Length(equal=2), _check_country],
-        metadata={"description": "ISO 3166-1 alpha-2", "example": "DE"},
+        validate=ma.validate.OneOf(country_codes(), error=COUNTRY_MESSAGE),
+        # OneOf documents the enum; the pattern says the same for tools that read only it.
+        metadata={"description": "ISO 3166-1 alpha-2", "example": "DE", "pattern": "^[A-Z]{2}$"},
     )
 
 

@@ -2,8 +2,11 @@
 
 from http import HTTPStatus
 
+import flask_smorest
 import marshmallow as ma
 from flask_smorest import Api
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort
 
 
 class ErrorDetail(ma.Schema):
@@ -48,6 +51,25 @@ api = StorefrontApi(
     }
 )
 
+
+class JsonBodyParser(FlaskParser):
+    """webargs reads a missing (or non-JSON) body as ``{}``, so a PATCH whose fields are all
+    optional answered 200 to no body at all. Every body the API declares is required (and
+    documented so): without one it is 422, like a body that misses a required field."""
+
+    def load_json(self, req, schema):
+        data = super().load_json(req, schema)
+        if data is core.missing:
+            abort(422, messages={"json": {"_body": ["A JSON body is required."]}})
+        return data
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """The API modules' blueprint: flask-smorest's, whose JSON bodies are required."""
+
+    ARGUMENTS_PARSER = JsonBodyParser()
+
+
 SECURITY_SCHEMES = {
     "tokenAuth": {"type": "apiKey", "in": "header", "name": "Authentication-Token"},
     "sessionAuth": {"type": "apiKey", "in": "cookie", "name": "session"},
@@ -60,12 +82,41 @@ def register_security_schemes() -> None:
         api.spec.components.security_scheme(name, scheme)
 
 
-def error_responses(blp, *statuses: int):
-    """Document the error statuses a view can answer, with the shared error schema."""
+API_PATH_PREFIX = "/api/v1"  # the API blueprint's url_prefix, as openapi.json's paths start
+
+
+def link(method: str, path: str, description: str, **parameters: str) -> dict:
+    """An OpenAPI link to the operation ``method path`` (path as in the document, less the
+    prefix), its parameters taken from this request or response (runtime expressions)."""
+    pointer = (API_PATH_PREFIX + path).replace("~", "~0").replace("/", "~1")
+    return {
+        "operationRef": f"#/paths/{pointer}/{method.lower()}",
+        "parameters": parameters,
+        "description": description,
+    }
+
+
+def links(status: int, **named_links: dict) -> dict:
+    """``bp.doc(**links(201, GetOrder=link(...)))``: links on one response of an operation."""
+    return {"responses": {status: {"links": named_links}}}
+
+
+def error_responses(blp, *statuses: int, rules: dict[int, str] | None = None):
+    """Document the error statuses a view can answer, with the shared error schema.
+
+    ``rules`` describes the statuses that a request valid by the document can still get, from
+    rules no JSON schema can state (an empty cart, a declined card, an unknown category), so
+    that a generated client expects them."""
+
+    rules = rules or {}
 
     def decorator(view):
-        for status in statuses:
-            view = blp.alt_response(status, response=HTTPStatus(status).name)(view)
+        for status in sorted({*statuses, *rules}):
+            if status in rules:
+                description = f"{HTTPStatus(status).phrase}. {rules[status]}"
+                view = blp.alt_response(status, schema=ErrorSchema, description=description)(view)
+            else:
+                view = blp.alt_response(status, response=HTTPStatus(status).name)(view)
         return view
 
     return decorator

@@ -4,6 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.countries import countries
+
 
 class CheckoutForm(FlaskForm):
     checkout_key = HiddenField()
@@ -15,6 +17,11 @@ class CheckoutForm(FlaskForm):
     country = SelectField("Country", validators=[DataRequired()])
     payment_method = RadioField("Payment", validators=[DataRequired()])
     card_number = StringField("Card number", validators=[Optional(), Length(max=23)])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # SelectField refuses anything not in its choices: ISO 3166-1 countries only.
+        self.country.choices = [("", "Choose…"), *countries()]
 
     def address(self) -> dict:
         return {

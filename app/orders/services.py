@@ -15,7 +15,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from babel import Locale
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, select, update
@@ -26,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
+from app.countries import countries
 from app.errors import Conflict, InvalidTransition, NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
 from app.models_base import utcnow
@@ -75,15 +75,6 @@ class Address:
     postcode: str
     country: str
     line2: str = ""
-
-
-def countries() -> list[tuple[str, str]]:
-    """ISO 3166 alpha-2 codes and English names, sorted by name."""
-    territories = Locale("en").territories
-    return sorted(
-        ((code, name) for code, name in territories.items() if len(code) == 2 and code.isalpha()),
-        key=lambda pair: pair[1],
-    )
 
 
 def validate_address(data: dict) -> Address:

@@ -14,7 +14,6 @@ bp = Blueprint("orders", __name__)
 
 def _checkout_form() -> CheckoutForm:
     form = CheckoutForm()
-    form.country.choices = [("", "Choose…"), *services.countries()]
     form.payment_method.choices = [(p.name, p.label) for p in enabled_providers()]
     if not form.payment_method.data and form.payment_method.choices:
         form.payment_method.data = form.payment_method.choices[0][0]

@@ -115,7 +115,7 @@ def test_create_product_with_only_the_required_fields_uses_the_defaults(app, cli
 
 
 def test_create_product_with_a_slug_and_lower_case_currency(client, admin):
-    body = {**NEW_PRODUCT, "slug": " oolong ", "currency": "eur", "category": None}
+    body = {**NEW_PRODUCT, "slug": "oolong", "currency": "eur", "category": None}
 
     response = client.post("/api/v1/products", json=body, headers=admin["headers"])
 
@@ -156,7 +156,7 @@ def test_create_product_in_an_unknown_category_is_422(app, client, admin, catalo
     ("change", "fields"),
     [
         ({"sku": None}, {"sku": ["Field may not be null."]}),
-        ({"name": ""}, {"name": ["Length must be between 1 and 160."]}),
+        ({"name": ""}, {"name": ["Must not be blank."]}),
         (
             {"price_cents": -1},
             {
@@ -174,7 +174,12 @@ def test_create_product_in_an_unknown_category_is_422(app, client, admin, catalo
         ({"currency": "EURO"}, {"currency": ["An ISO 4217 code, e.g. EUR."]}),
         ({"slug": "Milk Oolong"}, {"slug": ["Lower-case letters and digits, single hyphens."]}),
         ({"currency": "EUR\n"}, {"currency": ["An ISO 4217 code, e.g. EUR."]}),
-        ({"name": "   "}, {"name": ["Length must be between 1 and 160."]}),
+        ({"name": "   "}, {"name": ["Must not be blank."]}),
+        ({"name": "\u3000\x1c"}, {"name": ["Must not be blank."]}),  # str.strip()'s spaces
+        ({"slug": " oolong "}, {"slug": ["Lower-case letters and digits, single hyphens."]}),
+        ({"is_active": 1}, {"is_active": ["Not a valid boolean."]}),
+        ({"is_active": "yes"}, {"is_active": ["Not a valid boolean."]}),
+        ({"stock": 2.5}, {"stock": ["Not a valid integer."]}),
         ({"is_featured": True}, {"is_featured": ["Unknown field."]}),
     ],
     ids=[
@@ -188,6 +193,11 @@ def test_create_product_in_an_unknown_category_is_422(app, client, admin, catalo
         "bad-slug",
         "currency-with-newline",
         "blank-name",
+        "unicode-blank-name",
+        "slug-with-spaces",
+        "is-active-as-number",
+        "is-active-as-string",
+        "fractional-stock",
         "unknown-field",
     ],
 )
@@ -258,6 +268,33 @@ def test_patch_with_an_empty_body_changes_nothing(app, client, admin, catalog):
 
     assert response.status_code == 200
     assert products(app) == before
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"data": "price_cents=1"}, {"data": '{"price_cents": 1}'}],
+    ids=["no-body", "form-body", "json-without-content-type"],
+)
+def test_patch_without_a_json_body_is_422_and_changes_nothing(app, client, admin, catalog, kwargs):
+    before = products(app)
+
+    response = client.patch("/api/v1/products/green-tea", headers=admin["headers"], **kwargs)
+
+    error = assert_error(response, 422, "validation_failed")
+    assert error["fields"] == {"_body": ["A JSON body is required."]}
+    assert products(app) == before
+
+
+def test_whole_number_floats_are_integers(app, client, admin, catalog):
+    response = client.patch(
+        "/api/v1/products/green-tea",
+        json={"price_cents": 520.0, "stock": 3.0},
+        headers=admin["headers"],
+    )
+
+    assert response.status_code == 200
+    assert (response.get_json()["price_cents"], response.get_json()["stock"]) == (520, 3)
+    assert (products(app)[0]["price_cents"], products(app)[0]["stock"]) == (520, 3)
 
 
 @pytest.mark.parametrize(

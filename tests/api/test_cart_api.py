@@ -287,7 +287,6 @@ PRODUCT_ID_RANGE = "Must be greater than or equal to 1 and less than or equal to
     ("quantity", "message"),
     [
         ("2", "Not a valid integer."),
-        (2.0, "Not a valid integer."),
         (2.5, "Not a valid integer."),
         (True, "Not a valid integer."),
         (False, "Not a valid integer."),
@@ -314,6 +313,30 @@ def test_bad_quantity_is_422(app, shop, caller, auth, quantity, message):
     assert cart_rows(app) == before
 
 
+def test_whole_number_floats_are_integers(app, shop, caller):
+    me = caller("customer")
+
+    added = me.post("/api/v1/cart/items", json={"product_id": float(shop["tea"]), "quantity": 2.0})
+    changed = me.patch(f"/api/v1/cart/items/{shop['tea']}", json={"quantity": 3.0})
+
+    assert (added.status_code, changed.status_code) == (201, 200)
+    assert [item["quantity"] for item in added.get_json()["items"]] == [2]
+    assert [item["quantity"] for item in changed.get_json()["items"]] == [3]
+    assert [row[2:] for row in cart_rows(app)] == [(shop["tea"], 3)]
+
+
+def test_patch_without_a_body_is_422_and_changes_nothing(app, shop, caller):
+    me = caller("customer")
+    add(me, shop["tea"], 2)
+    before = cart_rows(app)
+
+    response = me.patch(f"/api/v1/cart/items/{shop['tea']}")
+
+    error = assert_error(response, 422, "validation_failed")
+    assert error["fields"] == {"_body": ["A JSON body is required."]}
+    assert cart_rows(app) == before
+
+
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
@@ -327,7 +350,7 @@ def test_bad_quantity_is_422(app, shop, caller, auth, quantity, message):
         ({"product_id": TEA}, {"quantity": ["Missing data for required field."]}),
         ({"quantity": 1}, {"product_id": ["Missing data for required field."]}),
         ({"product_id": "1", "quantity": 1}, {"product_id": ["Not a valid integer."]}),
-        ({"product_id": 1.0, "quantity": 1}, {"product_id": ["Not a valid integer."]}),
+        ({"product_id": 1.5, "quantity": 1}, {"product_id": ["Not a valid integer."]}),
         ({"product_id": True, "quantity": 1}, {"product_id": ["Not a valid integer."]}),
         (
             {"product_id": 10**30, "quantity": 1},
@@ -384,11 +407,9 @@ def test_invalid_quantity_body_is_422_with_fields(app, shop, caller, body, field
         ({"json": "1"}, {"_schema": ["Invalid input type."]}),
         (
             {"data": {"product_id": "1", "quantity": "1"}},  # a form is not JSON
-            {
-                "product_id": ["Missing data for required field."],
-                "quantity": ["Missing data for required field."],
-            },
+            {"_body": ["A JSON body is required."]},
         ),
+        ({}, {"_body": ["A JSON body is required."]}),
     ],
 )
 def test_add_body_that_is_not_a_json_object_is_422(app, shop, caller, kwargs, fields):

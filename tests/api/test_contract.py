@@ -7,6 +7,7 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from app.app_factory import create_app
+from app.countries import country_codes
 from tests.conftest import TEST_CONFIG, csrf_token
 
 SPEC_URL = "/api/v1/openapi.json"
@@ -197,6 +198,65 @@ def test_the_error_schema_is_the_one_app_errors_sends(spec):
 
 
 # (d) The docs page
+
+
+def test_the_shipping_country_is_documented_as_iso_3166_1_alpha_2(spec):
+    country = spec["components"]["schemas"]["Address"]["properties"]["country"]
+
+    assert country["pattern"] == "^[A-Z]{2}$"
+    assert country["enum"] == list(country_codes())
+    assert "DE" in country["enum"]
+    assert not {"ZZ", "EU", "XA", "XB", "UN", "QO"} & set(country["enum"])
+
+
+def resolve_operation_ref(spec: dict, ref: str) -> tuple[str, str]:
+    """'#/paths/~1api~1v1~1orders~1{number}/get' -> ("/api/v1/orders/{number}", "get")."""
+    pointer, method = ref.removeprefix("#/paths/").rsplit("/", 1)
+    path = pointer.replace("~1", "/").replace("~0", "~")
+    assert method in spec["paths"][path], ref
+    return path, method
+
+
+EXPECTED_LINKS = {
+    ("POST", "/api/v1/orders", "201"): {
+        "GetOrder": ("/api/v1/orders/{number}", "get"),
+        "CancelOrder": ("/api/v1/orders/{number}/cancel", "post"),
+    },
+    ("POST", "/api/v1/cart/items", "201"): {
+        "SetQuantity": ("/api/v1/cart/items/{product_id}", "patch"),
+        "RemoveItem": ("/api/v1/cart/items/{product_id}", "delete"),
+    },
+}
+
+
+def test_links_lead_to_operations_and_fill_their_path_parameters(spec):
+    found = {
+        (method, path, status): response["links"]
+        for method, path, operation in operations(spec)
+        for status, response in operation["responses"].items()
+        if "links" in response
+    }
+
+    assert set(found) == set(EXPECTED_LINKS)
+    for key, links in found.items():
+        targets = {
+            name: resolve_operation_ref(spec, link["operationRef"]) for name, link in links.items()
+        }
+        assert targets == EXPECTED_LINKS[key]
+        for name, link in links.items():
+            path, _method = targets[name]
+            assert set(link["parameters"]) == set(re.findall(r"{(\w+)}", path))
+
+
+def test_every_json_body_is_required(spec):
+    bodies = [
+        (method, path, operation["requestBody"])
+        for method, path, operation in operations(spec)
+        if "requestBody" in operation
+    ]
+
+    assert len(bodies) == 7
+    assert all(body["required"] is True for _method, _path, body in bodies)
 
 
 def test_docs_page_serves_swagger_ui_from_local_assets_only(spec_app):
