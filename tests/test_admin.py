@@ -387,6 +387,20 @@ def test_invalid_numbers_are_shown_on_the_fields_and_save_nothing(app, as_admin)
     assert count(app, Product) == 0
 
 
+def test_numbers_past_the_columns_are_form_errors_not_500(app, as_admin):
+    html = as_admin.get("/admin/products/new/").get_data(as_text=True)
+
+    response = as_admin.post(
+        "/admin/products/new/",
+        data=product_form(csrf_token=form_token(html), stock=str(2**40), price_cents=str(2**63)),
+    )
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert page.count("Must be at most 2,147,483,647.") == 2  # stock and price
+    assert count(app, Product) == 0
+
+
 def test_a_product_form_without_the_csrf_token_saves_nothing(app, as_admin):
     as_admin.get("/admin/products/new/")
 

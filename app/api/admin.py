@@ -18,7 +18,6 @@ from app.orders.models import OrderStatus
 
 bp = Blueprint("admin", __name__, description="Back office (role admin)")
 
-INT_MAX = 2**31 - 1  # price_cents and stock are signed 32-bit columns
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 UNKNOWN_CATEGORY = "Also for a valid body whose category is no category's slug."
 
@@ -42,14 +41,14 @@ class ProductUpdate(ma.Schema):
     name = text(160)
     description = ma.fields.String(validate=ma.validate.Length(max=10_000))
     price_cents = WholeNumber(
-        validate=ma.validate.Range(min=0, max=INT_MAX),
+        validate=ma.validate.Range(min=0, max=catalog_services.MAX_PRICE_CENTS),
         metadata={"description": "Minor units: 450 is 4.50."},
     )
     currency = ma.fields.String(
         validate=FullMatch(r"^[A-Za-z]{3}$", error="An ISO 4217 code, e.g. EUR."),
         metadata={"example": "EUR"},
     )
-    stock = WholeNumber(validate=ma.validate.Range(min=0, max=INT_MAX))
+    stock = WholeNumber(validate=ma.validate.Range(min=0, max=catalog_services.MAX_STOCK))
     category = ma.fields.String(
         allow_none=True,
         validate=ma.validate.Length(min=1, max=140),
@@ -73,7 +72,7 @@ class ProductCreate(ProductUpdate):
     name = text(160, required=True)
     price_cents = WholeNumber(
         required=True,
-        validate=ma.validate.Range(min=0, max=INT_MAX),
+        validate=ma.validate.Range(min=0, max=catalog_services.MAX_PRICE_CENTS),
         metadata={"description": "Minor units: 450 is 4.50."},
     )
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=10_000))
@@ -82,7 +81,9 @@ class ProductCreate(ProductUpdate):
         validate=FullMatch(r"^[A-Za-z]{3}$", error="An ISO 4217 code, e.g. EUR."),
         metadata={"description": "Default: the shop's currency.", "example": "EUR"},
     )
-    stock = WholeNumber(load_default=0, validate=ma.validate.Range(min=0, max=INT_MAX))
+    stock = WholeNumber(
+        load_default=0, validate=ma.validate.Range(min=0, max=catalog_services.MAX_STOCK)
+    )
     category = ma.fields.String(
         load_default=None,
         allow_none=True,

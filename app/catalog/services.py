@@ -149,6 +149,29 @@ def get_product(slug: str, include_inactive: bool = False) -> Product:
     return product
 
 
+# Bounds of a product's numbers: stock is a signed 32-bit column; a price (BIGINT, so that
+# totals of many lines fit) stays below 21 million in major units.
+MAX_STOCK = 2**31 - 1
+MAX_PRICE_CENTS = 2**31 - 1
+
+
+def _number_errors(data: dict, product: Product | None) -> dict[str, list[str]]:
+    def current(field):
+        return data[field] if field in data else getattr(product, field, None)
+
+    errors = {}
+    price, stock = current("price_cents"), current("stock")
+    if not isinstance(price, int) or price < 0:
+        errors["price_cents"] = ["Must be a whole number of minor units, 0 or more."]
+    elif price > MAX_PRICE_CENTS:
+        errors["price_cents"] = [f"Must be at most {MAX_PRICE_CENTS:,}."]
+    if not isinstance(stock, int) or stock < 0:
+        errors["stock"] = ["Must be 0 or more."]
+    elif stock > MAX_STOCK:
+        errors["stock"] = [f"Must be at most {MAX_STOCK:,}."]
+    return errors
+
+
 PRODUCT_FIELDS = (
     "sku",
     "slug",
@@ -166,6 +189,9 @@ PRODUCT_FIELDS = (
 
 def save_product(product: Product | None, data: dict) -> Product:
     """Create (product=None) or update a product from validated data; 409 on a duplicate."""
+    errors = _number_errors(data, product)
+    if errors:
+        raise ValidationFailed("Some fields are invalid.", errors)
     creating = product is None
     product = product or Product()
     for field in PRODUCT_FIELDS:
@@ -175,14 +201,6 @@ def save_product(product: Product | None, data: dict) -> Product:
         product.slug = slugify(product.name)
     if product.currency:
         product.currency = product.currency.upper()
-    errors = {}
-    if product.price_cents is None or product.price_cents < 0:
-        errors["price_cents"] = ["Must be a whole number of minor units, 0 or more."]
-    if product.stock is None or product.stock < 0:
-        errors["stock"] = ["Must be 0 or more."]
-    if errors:
-        db.session.rollback()
-        raise ValidationFailed("Some fields are invalid.", errors)
     db.session.add(product)
     try:
         db.session.commit()
