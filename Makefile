@@ -42,7 +42,7 @@ seed: db-upgrade ## Load demo data where it is missing
 
 run: seed ## Install what is missing, migrate, seed, serve on http://$(HOST):$(PORT)
 	@echo "Serving on http://$(HOST):$(PORT)  (mail goes to instance/outbox/; Ctrl-C stops)"
-	HOST=$(HOST) PORT=$(PORT) $(BIN)/python server.py
+	HOST=$(HOST) PORT=$(PORT) SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(BIN)/python server.py
 
 test: system-test $(VENV)/.installed-dev security ## Lint and security checks, then the whole suite on SQLite and MariaDB
 	$(BIN)/ruff check .
