@@ -1,7 +1,6 @@
 """What every API module shares: the auth guard, pagination arguments, the caller."""
 
 import marshmallow as ma
-from flask import current_app
 from flask_security import auth_required
 
 
@@ -18,7 +17,7 @@ def requires_authentication(view) -> bool:
 
 
 class PageArgs(ma.Schema):
-    """?page=&per_page= (per_page at most API_MAX_PER_PAGE)."""
+    """?page=&per_page= (per_page 1 to 100)."""
 
     class Meta:
         unknown = ma.EXCLUDE  # query strings may carry cache-busters and the like
@@ -34,10 +33,6 @@ def page_meta(page: int, per_page: int, total: int) -> dict:
         "total": total,
         "pages": max(1, -(-total // per_page)),
     }
-
-
-def max_per_page() -> int:
-    return current_app.config["API_MAX_PER_PAGE"]
 
 
 class PageMeta(ma.Schema):
