@@ -2,7 +2,7 @@
 
 Every key here can be overridden by an environment variable prefixed ``STOREFRONT_``
 (``STOREFRONT_SECURITY_CONFIRMABLE=false``), and a few common ones without prefix
-(see ``app_factory.ENV_KEYS``).
+(see ``app_factory.ENV_NAMES``).
 """
 
 ENV = "development"  # "production": secure cookies, HSTS, TRUSTED_HOSTS, start-up checks
