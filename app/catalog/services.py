@@ -73,6 +73,20 @@ def category_with_descendants(slug: str) -> tuple[Category, list[int]]:
     return by_slug[slug], ids
 
 
+def check_category_parent(category_id: int | None, parent_id: int | None) -> None:
+    """Refuse a parent that is the category itself or one of its sub-categories (a loop)."""
+    seen: set[int] = set()
+    while parent_id is not None and parent_id not in seen:
+        if parent_id == category_id:
+            raise ValidationFailed(
+                "A category cannot be inside itself or its sub-categories.",
+                {"parent_id": ["Choose a category outside this one."]},
+            )
+        seen.add(parent_id)
+        parent = db.session.get(Category, parent_id)
+        parent_id = parent.parent_id if parent is not None else None
+
+
 def category_id_for(slug: str | None) -> int | None:
     """The id of the category with this slug, for a product write (None: no category)."""
     if slug is None:
