@@ -26,16 +26,19 @@ class PageArgs(ma.Schema):
     per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
 
-def page_meta(page: int, per_page: int, total: int) -> dict:
-    return {
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": max(1, -(-total // per_page)),
-    }
-
-
 class PageMeta(ma.Schema):
+    """A page of a listing (Flask-SQLAlchemy's Pagination); ``pages`` is at least 1."""
+
+    @ma.pre_dump
+    def from_pagination(self, pagination, **_kwargs):
+        return {
+            "items": pagination.items,
+            "page": pagination.page,
+            "per_page": pagination.per_page,
+            "total": pagination.total,
+            "pages": max(1, pagination.pages),
+        }
+
     page = ma.fields.Integer(required=True)
     per_page = ma.fields.Integer(required=True)
     total = ma.fields.Integer(required=True)

@@ -5,7 +5,7 @@ import secrets
 import marshmallow as ma
 from flask_security import current_user
 
-from app.api.common import FullMatch, PageArgs, api_auth_required, page_meta
+from app.api.common import FullMatch, PageArgs, api_auth_required
 from app.api.schemas import AddressSchema, OrderPageSchema, OrderSchema
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.errors import ValidationFailed
@@ -127,8 +127,7 @@ def place_order(headers, body):
 @error_responses(bp, 401, 422)
 def list_orders(args):
     """The caller's orders, newest first."""
-    orders, total = queries.list_orders_for_user(current_user.id, args["page"], args["per_page"])
-    return {"items": orders, **page_meta(args["page"], args["per_page"], total)}
+    return queries.list_orders_for_user(current_user.id, args["page"], args["per_page"])
 
 
 @bp.get("/orders/<number>")

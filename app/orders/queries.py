@@ -1,6 +1,7 @@
 """Order queries: one order (the customer's own, or any for the back office), a customer's pages."""
 
-from sqlalchemy import func, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.errors import NotFound
@@ -35,14 +36,14 @@ def get_order(order_number: str) -> Order:
     return order
 
 
-def list_orders_for_user(user_id: int, page: int = 1, per_page: int = 20):
-    """The user's orders, newest first, with lines and events loaded; returns (orders, total)."""
-    query = select(Order).where(Order.user_id == user_id)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    orders = db.session.scalars(
-        query.options(selectinload(Order.lines), selectinload(Order.events))
-        .order_by(Order.created_at.desc(), Order.id.desc())
-        .limit(per_page)
-        .offset((max(page, 1) - 1) * per_page)
-    ).all()
-    return list(orders), total
+def list_orders_for_user(user_id: int, page: int = 1, per_page: int = 20) -> Pagination:
+    """One page of the user's orders, newest first, with lines and events loaded."""
+    return db.paginate(
+        select(Order)
+        .where(Order.user_id == user_id)
+        .options(selectinload(Order.lines), selectinload(Order.events))
+        .order_by(Order.created_at.desc(), Order.id.desc()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )

@@ -59,8 +59,9 @@ def checkout():
 def index():
     """The user's orders, newest first."""
     page = request.args.get("page", 1, type=int) or 1
-    orders, total = queries.list_orders_for_user(current_user.id, page=page)
-    return render_template("orders/index.html", orders=orders, total=total, page=page)
+    return render_template(
+        "orders/index.html", result=queries.list_orders_for_user(current_user.id, page=page)
+    )
 
 
 @bp.get("/orders/<number>")
