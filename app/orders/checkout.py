@@ -34,14 +34,13 @@ from app.orders.queries import order_query
 from app.orders.state import S, fresh_transaction, locked_order, record_charge, return_stock
 from app.payments.providers import PaymentDeclined, get_provider
 
-ADDRESS_FIELDS = {
-    "name": 120,
-    "line1": 200,
-    "line2": 200,
-    "city": 100,
-    "postcode": 20,
-    "country": 2,
+# The shipping address's fields and their maximum lengths, read from the order's columns
+# (ship_<field>): the checkout form, this service and the API schema all check these.
+ADDRESS_FIELDS: dict[str, int] = {
+    field: Order.__table__.c[f"ship_{field}"].type.length
+    for field in ("name", "line1", "line2", "city", "postcode", "country")
 }
+OPTIONAL_ADDRESS_FIELDS = frozenset({"line2"})
 
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -67,7 +66,7 @@ def validate_address(data: dict) -> Address:
             errors[field] = ["Must be text."]
             continue
         value = value.strip()
-        if not value and field != "line2":
+        if not value and field not in OPTIONAL_ADDRESS_FIELDS:
             errors[field] = ["This field is required."]
         elif len(value) > max_length:
             errors[field] = [f"At most {max_length} characters."]
