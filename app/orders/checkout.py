@@ -171,8 +171,11 @@ def _reserve(user_id: int, checkout_key: str, shipping: Address, method: str) ->
     items = sorted(cart.items if cart else [], key=lambda i: i.product_id)  # lock order
     if not items:
         raise ValidationFailed("Your cart is empty.")
+    currencies = {item.product.currency for item in items}
+    if len(currencies) != 1:  # checked before the first write: nothing to roll back
+        raise ValidationFailed("The cart mixes currencies; remove items to check out.")
     try:
-        order = _build_order(user_id, checkout_key, shipping, method, items)
+        order = _build_order(user_id, checkout_key, shipping, method, items, currencies.pop())
         order.checkout_fingerprint = request_fingerprint
         order.payments.append(
             Payment(
@@ -248,10 +251,10 @@ def _order_for_key(user_id: int, checkout_key: str, request_fingerprint: str) ->
     return order
 
 
-def _build_order(user_id, checkout_key, shipping: Address, method: str, items) -> Order:
-    currencies = {item.product.currency for item in items}
-    if len(currencies) != 1:
-        raise ValidationFailed("The cart mixes currencies; remove items to check out.")
+def _build_order(
+    user_id, checkout_key, shipping: Address, method: str, items, currency: str
+) -> Order:
+    """Take the stock (conditional UPDATEs: OutOfStock when one loses) and add the order."""
     for item in items:
         taken = db.session.execute(
             update(Product)
@@ -281,7 +284,7 @@ def _build_order(user_id, checkout_key, shipping: Address, method: str, items) -
         number=_new_number(),
         user_id=user_id,
         status=S.PENDING_PAYMENT,
-        currency=currencies.pop(),
+        currency=currency,
         payment_method=method,
         checkout_key=checkout_key,
         ship_name=shipping.name,
