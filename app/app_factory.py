@@ -24,22 +24,11 @@ from app.money import format_money
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_CONFIG = "application.cfg.py"
-# Environment variables read without the STOREFRONT_ prefix.
-ENV_KEYS = (
-    "ENV",
-    "SECRET_KEY",
-    "SECURITY_PASSWORD_SALT",
-    "MAIL_BACKEND",
-    "MAIL_SERVER",
-    "MAIL_PORT",
-    "MAIL_USERNAME",
-    "MAIL_PASSWORD",
-    "MAIL_USE_TLS",
-    "MAIL_USE_SSL",
-    "MAIL_DEFAULT_SENDER",
-    "RATELIMIT_STORAGE_URI",
-    "SITE_URL",
-)
+# Settings also read without the STOREFRONT_ prefix (the names deployments and README use):
+# the MAIL_* family whole, and single settings by name. Their values load as
+# from_prefixed_env loads any (JSON where they are JSON: 587, true, ["a"]; text otherwise).
+ENV_FAMILIES = ("MAIL",)
+ENV_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "RATELIMIT_STORAGE_URI", "SITE_URL")
 # No listing has more pages than this (the API's PageArgs allows the same range).
 MAX_PAGE = 100_000
 REQUIRED_SECRETS = (
@@ -94,12 +83,7 @@ def load_config(app: Flask, overrides: dict) -> None:
     """default_config.py, then instance/application.cfg.py, then the environment, then overrides."""
     app.config.from_object("app.default_config")
     app.config.from_pyfile(Path(app.instance_path) / INSTANCE_CONFIG, silent=True)
-    for key in ENV_KEYS:
-        if key in os.environ:
-            app.config[key] = _parse_env(os.environ[key])
-    if "DATABASE_URL" in os.environ:
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
-    app.config.from_prefixed_env("STOREFRONT")
+    load_environment(app.config)
     app.config.update(overrides)
 
     _site_url_settings(app.config)
@@ -112,6 +96,30 @@ def load_config(app: Flask, overrides: dict) -> None:
             app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
     if "redis" in app.config["RATELIMIT_STORAGE_URI"]:
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2})
+
+
+def load_environment(config: Config) -> None:
+    """The environment's layer, read by Flask's ``from_prefixed_env``: ENV, ``DATABASE_URL``,
+    ``MAIL_*`` and ENV_NAMES as they are named, then ``STOREFRONT_<NAME>`` for any setting."""
+    if "ENV" in os.environ:
+        config["ENV"] = os.environ["ENV"]
+    if "DATABASE_URL" in os.environ:
+        config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    for family in ENV_FAMILIES:
+        config.update({f"{family}_{key}": value for key, value in _env_family(family).items()})
+    for name in ENV_NAMES:
+        family, _, key = name.partition("_")  # SITE_URL is the member URL of the family SITE
+        members = _env_family(family)
+        if key in members:
+            config[name] = members[key]
+    config.from_prefixed_env("STOREFRONT")
+
+
+def _env_family(prefix: str) -> Config:
+    """The environment's ``PREFIX_*`` variables less the prefix, as from_prefixed_env reads."""
+    members = Config("")
+    members.from_prefixed_env(prefix)
+    return members
 
 
 def _site_url_settings(config: Config) -> None:
@@ -213,13 +221,6 @@ def _worker_processes() -> int:
     except ImportError:
         return 1
     return uwsgi.numproc
-
-
-def _parse_env(value: str):
-    """Integers and true/false from the environment, like Flask's from_prefixed_env."""
-    if value.isdigit():
-        return int(value)
-    return {"true": True, "false": False}.get(value.lower(), value)
 
 
 def register_extensions(app: Flask) -> None:

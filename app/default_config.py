@@ -2,7 +2,7 @@
 
 Every key here can be overridden by an environment variable prefixed ``STOREFRONT_``
 (``STOREFRONT_SECURITY_CONFIRMABLE=false``), and a few common ones without prefix
-(see ``app_factory.ENV_KEYS``).
+(see ``app_factory.ENV_NAMES``).
 """
 
 ENV = "development"  # "production": secure cookies, HSTS, TRUSTED_HOSTS, start-up checks
@@ -125,4 +125,3 @@ API_VERSION = "1"
 OPENAPI_VERSION = "3.1.0"
 OPENAPI_URL_PREFIX = "/api/v1"
 OPENAPI_JSON_PATH = "openapi.json"
-API_MAX_PER_PAGE = 100

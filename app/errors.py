@@ -1,8 +1,11 @@
 """Domain exceptions and the handlers that turn errors into HTML pages or JSON."""
 
+import re
+
 from flask import current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.http import HTTP_STATUS_CODES
 
 from app.extensions import db
 
@@ -53,22 +56,21 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
-# Codes for plain HTTP errors, in the API's snake_case style.
-HTTP_CODES = {
-    400: "bad_request",
-    401: "unauthorized",
-    402: "payment_required",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
-    422: "validation_failed",
-    429: "too_many_requests",
-    500: "internal_error",
-    503: "service_unavailable",
+# The API's snake_case code for a plain HTTP error is werkzeug's phrase for its status
+# ("Method Not Allowed" -> "method_not_allowed"), except where the API has its own name.
+CODE_OVERRIDES = {
+    413: "payload_too_large",  # werkzeug: Request Entity Too Large
+    422: "validation_failed",  # werkzeug: Unprocessable Entity
+    500: "internal_error",  # werkzeug: Internal Server Error
 }
+
+
+def http_code(status: int) -> str:
+    """The API's code for an HTTP status: ``http_code(404)`` -> ``"not_found"``."""
+    if status in CODE_OVERRIDES:
+        return CODE_OVERRIDES[status]
+    phrase = HTTP_STATUS_CODES.get(status)
+    return re.sub(r"[^a-z]+", "_", phrase.lower()).strip("_") if phrase else "error"
 
 
 def wants_json() -> bool:
@@ -77,7 +79,7 @@ def wants_json() -> bool:
 
 def json_error(status: int, message: str, code: str | None = None, fields=None):
     """The API's one error shape: ``{"error": {"status", "code", "message"[, "fields"]}}``."""
-    error = {"status": status, "code": code or HTTP_CODES.get(status, "error"), "message": message}
+    error = {"status": status, "code": code or http_code(status), "message": message}
     if fields:
         error["fields"] = fields
     return jsonify(error=error), status
@@ -190,7 +192,7 @@ def handle_database_error(error: SQLAlchemyError):
 
 
 def render_error_page(status: int, message: str, title: str | None = None):
-    title = title or HTTP_CODES.get(status, "Error").replace("_", " ").capitalize()
+    title = title or http_code(status).replace("_", " ").capitalize()
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 

@@ -16,7 +16,8 @@ from app.catalog import services as catalog_services
 from app.catalog.models import Category, Product
 from app.extensions import db
 from app.models_base import utcnow
-from app.orders import services as order_services
+from app.orders import checkout as checkout_service
+from app.orders import state as state_machine
 from app.orders.models import Order
 from tests.conftest import login
 
@@ -128,7 +129,7 @@ def place_order(app, user_id, *items, key) -> str:
     with app.app_context():
         for product_id, quantity in items:
             add_to_cart(CartOwner(user_id=user_id), product_id, quantity)
-        order = order_services.place_order(user_id, key, ADDRESS, "test", GOOD_CARD)
+        order = checkout_service.place_order(user_id, key, ADDRESS, "test", GOOD_CARD)
         return order.number
 
 
@@ -681,7 +682,7 @@ def test_orders_are_filtered_by_status_and_searched_by_number(app, as_admin, cus
     first = place_order(app, customer_id, (product_id, 1), key="first")
     second = place_order(app, customer_id, (product_id, 1), key="second")
     with app.app_context():
-        order_services.transition(second, "cancelled", actor_id=None)
+        state_machine.transition(second, "cancelled", actor_id=None)
 
     def numbers(url):
         return sorted(set(re.findall(r"SF-[A-Z0-9]{10}", as_admin.get(url).get_data(as_text=True))))
@@ -775,7 +776,7 @@ def test_the_dashboard_counts_orders_and_revenue_and_lists_low_stock(app, as_adm
     three_days_ago = place_order(app, customer_id, (tea, 1), key="week")  # €4.50
     eight_days_ago = place_order(app, customer_id, (tea, 1), key="older")
     with app.app_context():
-        order_services.transition(cancelled, "cancelled", actor_id=None)
+        state_machine.transition(cancelled, "cancelled", actor_id=None)
         for number, days in ((three_days_ago, 3), (eight_days_ago, 8)):
             db.session.execute(
                 update(Order)

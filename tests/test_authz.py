@@ -4,7 +4,7 @@ import pytest
 
 from app.accounts.services import ensure_roles
 from app.cart.services import CartOwner, add_to_cart
-from app.orders import services
+from app.orders import checkout as checkout_service
 from tests.conftest import csrf_token, login
 
 ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
@@ -40,7 +40,7 @@ def shop(app, user_factory, product_factory):
     tea = product_factory("Green Tea", stock=10)
     with app.app_context():
         add_to_cart(CartOwner(user_id=customer), tea, 1)
-        number = services.place_order(customer, "k", ADDRESS, "manual").number
+        number = checkout_service.place_order(customer, "k", ADDRESS, "manual").number
         add_to_cart(CartOwner(user_id=customer), tea, 1)  # something to check out
     return {"number": number, "tea": tea}
 

@@ -166,3 +166,17 @@ def test_list_products_rejects_unknown_sort(app):
 def test_get_product_not_found(app):
     with app.app_context(), pytest.raises(NotFound):
         services.get_product("missing")
+
+
+def test_a_category_cannot_be_moved_inside_its_own_sub_categories(app, category_factory):
+    drinks = category_factory("Drinks")
+    tea = category_factory("Tea", parent_id=drinks)
+    green = category_factory("Green Tea", parent_id=tea)
+
+    with app.app_context():
+        services.check_category_parent(tea, None)  # to the top: fine
+        services.check_category_parent(green, drinks)  # up one level: fine
+        for parent in (drinks, tea, green):
+            with pytest.raises(ValidationFailed) as info:
+                services.check_category_parent(drinks, parent)
+            assert info.value.fields == {"parent_id": ["Choose a category outside this one."]}

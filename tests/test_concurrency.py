@@ -8,7 +8,7 @@ from app.cart.services import CartOwner, add_to_cart
 from app.catalog.models import Product
 from app.errors import OutOfStock
 from app.extensions import db
-from app.orders import services
+from app.orders import checkout as checkout_service
 from app.orders.models import Order
 from tests.conftest import TEST_CONFIG, make_product, make_user, run_together
 
@@ -41,7 +41,7 @@ def test_twenty_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):
 
     def checkout(i):
         with pooled_app.app_context():
-            return services.place_order(
+            return checkout_service.place_order(
                 users[i], f"key-{i}", ADDRESS, "test", {"card_number": "4242424242424242"}
             ).number
 
@@ -65,7 +65,7 @@ def test_the_same_checkout_submitted_five_times_at_once_makes_one_order(pooled_a
 
     def checkout(_i):
         with pooled_app.app_context():
-            return services.place_order(
+            return checkout_service.place_order(
                 user_id, "same-key", ADDRESS, "test", {"card_number": "4242424242424242"}
             ).number
 

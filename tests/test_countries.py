@@ -7,8 +7,8 @@ from werkzeug.datastructures import MultiDict
 from app.app_factory import create_app
 from app.countries import countries, country_codes, country_name
 from app.errors import ValidationFailed
+from app.orders.checkout import validate_address
 from app.orders.forms import CheckoutForm
-from app.orders.services import validate_address
 from tests.conftest import TEST_CONFIG
 
 ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115"}

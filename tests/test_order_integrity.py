@@ -13,7 +13,8 @@ from app.catalog.models import Product
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.models_base import utcnow
-from app.orders import services
+from app.orders import checkout as checkout_service
+from app.orders import state as state_machine
 from app.orders.models import Order, OrderEvent, Payment, Refund
 from app.payments import providers
 from app.payments.providers import PaymentResult, PaymentUnavailable
@@ -32,7 +33,7 @@ def fill_cart(app, user_id, product_id, quantity=1):
 def place(app, user_id, product_id, key="k1", method="test", details=GOOD_CARD, quantity=1):
     fill_cart(app, user_id, product_id, quantity)
     with app.app_context():
-        return services.place_order(user_id, key, ADDRESS, method, details).number
+        return checkout_service.place_order(user_id, key, ADDRESS, method, details).number
 
 
 def read(app, number):
@@ -66,9 +67,9 @@ def test_a_change_made_elsewhere_meanwhile_is_seen(app, first, second):
         loaded = db.session.scalar(select(Order).where(Order.number == number))
         assert loaded.status == "paid"
         with app.app_context():  # another request, its own session
-            services.transition(number, first, None)
+            state_machine.transition(number, first, None)
         with pytest.raises(InvalidTransition):
-            services.transition(number, second, None)
+            state_machine.transition(number, second, None)
     status, _payments, cancelled = read(app, number)
     assert status == first
     assert cancelled == (1 if first == "cancelled" else 0)
@@ -108,7 +109,9 @@ def test_cancel_racing_ship_has_one_outcome(threaded_app):
 
     def change(i):
         with app.app_context():
-            return services.transition(number, "cancelled" if i % 2 else "shipped", None).status
+            return state_machine.transition(
+                number, "cancelled" if i % 2 else "shipped", None
+            ).status
 
     results = run_together(10, change)
 
@@ -129,7 +132,7 @@ def test_cancelling_a_paid_order_refunds_it_through_the_provider(app):
     number = place(app, user_id, tea, quantity=2)
 
     with app.app_context():
-        services.cancel_own_order(user_id, number)
+        state_machine.cancel_own_order(user_id, number)
         refund = db.session.scalar(select(Refund))
         assert (refund.amount_cents, refund.status) == (900, "succeeded")
         assert re.fullmatch(r"re_[0-9a-f]{16}", refund.reference)
@@ -142,7 +145,7 @@ def test_cancelling_an_unpaid_order_voids_its_payment_and_refunds_nothing(app):
     number = place(app, user_id, tea, method="manual", details={})
 
     with app.app_context():
-        services.cancel_own_order(user_id, number)
+        state_machine.cancel_own_order(user_id, number)
     assert read(app, number) == ("cancelled", [("voided", [])], 1)
 
 
@@ -153,7 +156,7 @@ def test_marking_a_bank_transfer_paid_settles_its_payment(app):
     assert read(app, number)[1] == [("pending", [])]
 
     with app.app_context():
-        services.transition(number, "paid", None, "Transfer received.")
+        state_machine.transition(number, "paid", None, "Transfer received.")
     assert read(app, number) == ("paid", [("succeeded", [])], 0)
 
 
@@ -210,7 +213,9 @@ def test_a_decline_after_the_commit_removes_the_order_and_restores_stock_and_car
     fill_cart(app, user_id, tea, 2)
 
     with app.app_context(), pytest.raises(providers.PaymentDeclined):
-        services.place_order(user_id, "k", ADDRESS, "test", {"card_number": "4000000000000002"})
+        checkout_service.place_order(
+            user_id, "k", ADDRESS, "test", {"card_number": "4000000000000002"}
+        )
 
     with app.app_context():
         assert db.session.scalar(select(func.count(Order.id))) == 0
@@ -271,7 +276,7 @@ def test_expiry_cancels_old_unpaid_orders_and_settles_lost_replies(app, runner):
         place(app, user_id, tea, key="d", details=LOST_REPLY_CARD)
     fill_cart(app, user_id, tea)
     with app.app_context():  # a crash after step 1: committed, never charged
-        services._reserve(user_id, "e", services.validate_address(ADDRESS), "test")
+        checkout_service._reserve(user_id, "e", checkout_service.validate_address(ADDRESS), "test")
         lost, crashed = db.session.scalars(
             select(Order.number).where(Order.checkout_key.in_(["d", "e"])).order_by(Order.id)
         ).all()
@@ -310,8 +315,8 @@ def test_expiry_racing_a_payment_has_one_outcome(threaded_app):
     def work(i):
         with app.app_context():
             if i == 0:
-                return services.resolve_unpaid_orders().cancelled
-            return services.transition(numbers[i - 1], "paid", None).status
+                return state_machine.resolve_unpaid_orders().cancelled
+            return state_machine.transition(numbers[i - 1], "paid", None).status
 
     results = run_together(4, work)
 
@@ -338,14 +343,14 @@ def test_the_fingerprint_is_keyed_and_leaves_the_card_out(app):
     fill_cart(app, user_id, tea)
 
     with app.app_context():
-        again = services.place_order(
+        again = checkout_service.place_order(
             user_id, "same", ADDRESS, "test", {"card_number": "4000 0000 0000 0002"}
         )
         stored = db.session.scalar(select(Order.checkout_fingerprint))
-        shipping = services.validate_address(ADDRESS)
-        assert stored == services.fingerprint(shipping, "test")
+        shipping = checkout_service.validate_address(ADDRESS)
+        assert stored == checkout_service.fingerprint(shipping, "test")
         app.secret_key = "another-secret"
-        assert services.fingerprint(shipping, "test") != stored
+        assert checkout_service.fingerprint(shipping, "test") != stored
     assert again.number == number
 
 
@@ -356,7 +361,7 @@ def test_web_checkout_keys_are_issued_per_user_and_checked(app, client):
     fill_cart(app, user_id, tea)
     login(client)
     with app.app_context():
-        theirs = services.issue_checkout_key(other_id)
+        theirs = checkout_service.issue_checkout_key(other_id)
     form = {**ADDRESS, "payment_method": "test", "card_number": "4242 4242 4242 4242"}
 
     refused = [
@@ -381,7 +386,7 @@ def test_web_checkout_keys_are_issued_per_user_and_checked(app, client):
         [stored] = db.session.scalars(select(Order.checkout_key)).all()
         assert re.fullmatch(rf"web:{user_id}:[\w-]{{22}}", stored)
         with pytest.raises(ValidationFailed):
-            services.checkout_key_from_form(other_id, key)
+            checkout_service.checkout_key_from_form(other_id, key)
 
 
 def test_the_customer_sees_the_refund_of_a_cancelled_paid_order(app, client):

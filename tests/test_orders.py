@@ -10,7 +10,9 @@ from app.cart.services import CartOwner, add_to_cart
 from app.catalog.models import Product
 from app.errors import InvalidTransition, OutOfStock, ValidationFailed
 from app.extensions import db
-from app.orders import services
+from app.orders import checkout as checkout_service
+from app.orders import queries as order_queries
+from app.orders import state as state_machine
 from app.orders.models import Order, OrderEvent, Payment
 from app.payments.providers import PaymentDeclined
 from tests.conftest import csrf_token, login
@@ -58,7 +60,7 @@ def checkout_form(client, card=GOOD_CARD, method="test", **address):
 
 def place(app, user_id, key="k1", card=GOOD_CARD, method="test", address=ADDRESS):
     with app.app_context():
-        order = services.place_order(user_id, key, address, method, {"card_number": card})
+        order = checkout_service.place_order(user_id, key, address, method, {"card_number": card})
         return order.number
 
 
@@ -200,7 +202,7 @@ def test_place_order_refuses_empty_cart(app, user_factory):
     user_id = user_factory()
 
     with app.app_context(), pytest.raises(ValidationFailed, match="Your cart is empty."):
-        services.place_order(user_id, "k", ADDRESS, "test", {"card_number": GOOD_CARD})
+        checkout_service.place_order(user_id, "k", ADDRESS, "test", {"card_number": GOOD_CARD})
 
 
 def test_place_order_is_idempotent_per_key(app, user_factory, product_factory):
@@ -258,15 +260,15 @@ def test_state_machine(app, user_factory, product_factory, path, allowed):
     with app.app_context():
         if allowed:
             for status in path:
-                services.transition(number, status, actor_id=user_id)
-            assert services.get_order(number).status == path[-1]
+                state_machine.transition(number, status, actor_id=user_id)
+            assert order_queries.get_order(number).status == path[-1]
         else:
             *ok, bad = path
             for status in ok:
-                services.transition(number, status, actor_id=user_id)
+                state_machine.transition(number, status, actor_id=user_id)
             events_before = db.session.scalar(select(func.count(OrderEvent.id)))
             with pytest.raises(InvalidTransition):
-                services.transition(number, bad, actor_id=user_id)
+                state_machine.transition(number, bad, actor_id=user_id)
             assert db.session.scalar(select(func.count(OrderEvent.id))) == events_before
 
 
@@ -278,8 +280,8 @@ def test_every_transition_is_an_event_with_actor(app, user_factory, product_fact
     number = place(app, user_id, method="manual")
 
     with app.app_context():
-        services.transition(number, "paid", actor_id=admin_id, note="Transfer received.")
-        order = services.get_order(number)
+        state_machine.transition(number, "paid", actor_id=admin_id, note="Transfer received.")
+        order = order_queries.get_order(number)
         assert [(e.from_status, e.to_status, e.actor_id, e.note) for e in order.events] == [
             (None, "pending_payment", user_id, ""),
             ("pending_payment", "paid", admin_id, "Transfer received."),
@@ -302,7 +304,7 @@ def test_cancel_puts_stock_back(app, client, shopper):
 def test_shipped_order_cannot_be_cancelled_by_customer(app, client, shopper):
     number = client.post("/checkout", data=checkout_form(client)).headers["Location"][8:]
     with app.app_context():
-        services.transition(number, "shipped", actor_id=None)
+        state_machine.transition(number, "shipped", actor_id=None)
 
     client.post(
         f"/orders/{number}/cancel", data={"csrf_token": csrf_token(client, f"/orders/{number}")}
@@ -319,7 +321,7 @@ def test_shipping_sends_a_notice(app, user_factory, product_factory, outbox):
     number = place(app, user_id)
 
     with app.app_context():
-        services.transition(number, "shipped", actor_id=None)
+        state_machine.transition(number, "shipped", actor_id=None)
 
     assert [m.subject for m in outbox] == [
         f"Your order {number}",
@@ -349,7 +351,7 @@ def test_order_history_lists_only_my_orders(app, client, shopper, user_factory, 
         == 404
     )
     with app.app_context():
-        assert services.get_order(theirs).status == "paid"
+        assert order_queries.get_order(theirs).status == "paid"
 
 
 def test_order_history_needs_login(client):
@@ -366,6 +368,6 @@ def test_order_survives_product_deletion(app, user_factory, product_factory):
     with app.app_context():
         db.session.delete(db.session.get(Product, tea))
         db.session.commit()
-        order = services.get_order(number)
+        order = order_queries.get_order(number)
         assert [(line.name, line.product_id) for line in order.lines] == [("Green Tea", None)]
-        services.transition(number, "cancelled", actor_id=None)  # no product to restock: fine
+        state_machine.transition(number, "cancelled", actor_id=None)  # no product to restock: fine

@@ -6,7 +6,7 @@ from sqlalchemy import event, insert, select
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
 from app.extensions import db
-from app.orders import services
+from app.orders import checkout as checkout_service
 from tests.conftest import login
 
 ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
@@ -48,7 +48,7 @@ def grow_shop(app, user_id, start, stop) -> str:
             db.session.commit()
 
         fill()
-        number = services.place_order(user_id, f"key-{stop}", ADDRESS, "manual").number
+        number = checkout_service.place_order(user_id, f"key-{stop}", ADDRESS, "manual").number
         fill()
         return number
 

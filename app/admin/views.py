@@ -19,12 +19,14 @@ from wtforms.validators import ValidationError
 
 from app.accounts.datastore import user_datastore
 from app.accounts.models import ADMIN, User
+from app.admin import services
 from app.admin.forms import CategoryForm, ProductForm, TransitionForm
 from app.catalog import services as catalog_services
 from app.catalog.models import Category, Product
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
-from app.orders import services as order_services
+from app.orders import queries as order_queries
+from app.orders import state as order_state
 from app.orders.models import Order, OrderStatus
 
 
@@ -85,7 +87,7 @@ class DashboardView(AdminOnly, AdminIndexView):
     @expose("/")
     def index(self):
         """Orders and revenue today and over the last 7 days; products low on stock."""
-        return self.render("admin/dashboard.html", stats=order_services.dashboard())
+        return self.render("admin/dashboard.html", stats=services.dashboard())
 
 
 class IdEqualFilter(IntEqualFilter):
@@ -169,12 +171,10 @@ class CategoryView(AdminModelView):
     def on_model_change(self, form, model, is_created):
         if not model.slug:
             model.slug = catalog_services.slugify(model.name)
-        seen, parent_id = set(), model.parent_id
-        while parent_id is not None and parent_id not in seen:
-            if parent_id == model.id:
-                raise ValidationError("A category cannot be inside itself or its sub-categories.")
-            seen.add(parent_id)
-            parent_id = db.session.get(Category, parent_id).parent_id
+        try:
+            catalog_services.check_category_parent(model.id, model.parent_id)
+        except ValidationFailed as error:
+            raise ValidationError(error.message) from None  # Flask-Admin shows it on the form
 
     def handle_view_exception(self, exc):
         if isinstance(exc, IntegrityError):
@@ -211,14 +211,14 @@ class OrderView(AdminModelView):
 
     def get_one(self, id):
         try:
-            return order_services.get_order(id)
+            return order_queries.get_order(id)
         except NotFound:
             return None
 
     def render(self, template, **kwargs):
         if template == self.details_template:
             order = kwargs["model"]
-            allowed = order_services.TRANSITIONS[order.status]
+            allowed = order_state.TRANSITIONS[order.status]
             kwargs["next_statuses"] = [status for status in OrderStatus if status in allowed]
             kwargs["transition_form"] = TransitionForm()
             kwargs["status_label"] = _status_label
@@ -230,9 +230,7 @@ class OrderView(AdminModelView):
         form = TransitionForm(request.form)
         if form.validate():
             try:
-                order = order_services.transition(
-                    number, form.status.data, actor_id=current_user.id
-                )
+                order = order_state.transition(number, form.status.data, actor_id=current_user.id)
             except DomainError as error:
                 if isinstance(error, NotFound):
                     raise

@@ -13,7 +13,7 @@ from app.api.common import FullMatch, api_auth_required
 from app.api.schemas import JsonBoolean, OrderSchema, ProductSchema, WholeNumber, text
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses
 from app.catalog import services as catalog_services
-from app.orders import services as order_services
+from app.orders import state as order_state
 from app.orders.models import OrderStatus
 
 bp = Blueprint("admin", __name__, description="Back office (role admin)")
@@ -141,4 +141,4 @@ def change_order_status(body, number):
 
     paid -> shipped e-mails the customer; cancelling puts the stock back.
     """
-    return order_services.transition(number, body["status"], actor_id=current_user.id)
+    return order_state.transition(number, body["status"], actor_id=current_user.id)

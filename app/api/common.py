@@ -1,7 +1,6 @@
 """What every API module shares: the auth guard, pagination arguments, the caller."""
 
 import marshmallow as ma
-from flask import current_app
 from flask_security import auth_required
 
 
@@ -18,7 +17,7 @@ def requires_authentication(view) -> bool:
 
 
 class PageArgs(ma.Schema):
-    """?page=&per_page= (per_page at most API_MAX_PER_PAGE)."""
+    """?page=&per_page= (per_page 1 to 100)."""
 
     class Meta:
         unknown = ma.EXCLUDE  # query strings may carry cache-busters and the like
@@ -27,20 +26,19 @@ class PageArgs(ma.Schema):
     per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
 
-def page_meta(page: int, per_page: int, total: int) -> dict:
-    return {
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": max(1, -(-total // per_page)),
-    }
-
-
-def max_per_page() -> int:
-    return current_app.config["API_MAX_PER_PAGE"]
-
-
 class PageMeta(ma.Schema):
+    """A page of a listing (Flask-SQLAlchemy's Pagination); ``pages`` is at least 1."""
+
+    @ma.pre_dump
+    def from_pagination(self, pagination, **_kwargs):
+        return {
+            "items": pagination.items,
+            "page": pagination.page,
+            "per_page": pagination.per_page,
+            "total": pagination.total,
+            "pages": max(1, pagination.pages),
+        }
+
     page = ma.fields.Integer(required=True)
     per_page = ma.fields.Integer(required=True)
     total = ma.fields.Integer(required=True)

@@ -5,11 +5,11 @@ import secrets
 import marshmallow as ma
 from flask_security import current_user
 
-from app.api.common import FullMatch, PageArgs, api_auth_required, page_meta
+from app.api.common import FullMatch, PageArgs, api_auth_required
 from app.api.schemas import AddressSchema, OrderPageSchema, OrderSchema
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.errors import ValidationFailed
-from app.orders import services
+from app.orders import checkout, queries, state
 from app.payments.providers import PROVIDERS
 
 bp = Blueprint("orders", __name__, description="Orders")
@@ -19,7 +19,7 @@ bp = Blueprint("orders", __name__, description="Orders")
 IDEMPOTENCY_KEY_MAX = 48
 # The services name fields as the checkout form does; the API names them by their body path.
 BODY_FIELDS = {
-    **{field: f"shipping_address.{field}" for field in services.ADDRESS_FIELDS},
+    **{field: f"shipping_address.{field}" for field in checkout.ADDRESS_FIELDS},
     "payment_method": "payment.method",
     "card_number": "payment.card_number",
 }
@@ -106,7 +106,7 @@ def place_order(headers, body):
     """
     key = headers["idempotency_key"] or secrets.token_urlsafe(24)
     try:
-        return services.place_order(
+        return checkout.place_order(
             current_user.id,
             f"api:{current_user.id}:{key}",
             body["shipping_address"],
@@ -127,8 +127,7 @@ def place_order(headers, body):
 @error_responses(bp, 401, 422)
 def list_orders(args):
     """The caller's orders, newest first."""
-    orders, total = services.list_orders_for_user(current_user.id, args["page"], args["per_page"])
-    return {"items": orders, **page_meta(args["page"], args["per_page"], total)}
+    return queries.list_orders_for_user(current_user.id, args["page"], args["per_page"])
 
 
 @bp.get("/orders/<number>")
@@ -138,7 +137,7 @@ def list_orders(args):
 @error_responses(bp, 401, 404)
 def get_order(number):
     """One of the caller's orders; anybody else's is 404."""
-    return services.get_order_for_user(current_user.id, number)
+    return queries.get_order_for_user(current_user.id, number)
 
 
 @bp.post("/orders/<number>/cancel")
@@ -151,4 +150,4 @@ def cancel_order(number):
 
     409 invalid_transition once it has shipped (or is cancelled already).
     """
-    return services.cancel_own_order(current_user.id, number)
+    return state.cancel_own_order(current_user.id, number)

@@ -9,6 +9,7 @@ from flask import url_for
 
 from app.api.common import PageMeta
 from app.countries import country_codes
+from app.orders.checkout import ADDRESS_FIELDS
 
 
 class UtcDateTime(ma.fields.DateTime):
@@ -143,11 +144,15 @@ COUNTRY_MESSAGE = "Use an ISO 3166-1 alpha-2 country code in capitals, e.g. DE o
 
 
 class AddressSchema(ma.Schema):
-    name = text(120, required=True)
-    line1 = text(200, required=True)
-    line2 = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
-    city = text(100, required=True)
-    postcode = text(20, required=True)
+    """The checkout service's shipping address (its fields' lengths are the order's columns)."""
+
+    name = text(ADDRESS_FIELDS["name"], required=True)
+    line1 = text(ADDRESS_FIELDS["line1"], required=True)
+    line2 = ma.fields.String(
+        load_default="", validate=ma.validate.Length(max=ADDRESS_FIELDS["line2"])
+    )
+    city = text(ADDRESS_FIELDS["city"], required=True)
+    postcode = text(ADDRESS_FIELDS["postcode"], required=True)
     country = ma.fields.String(
         required=True,
         validate=ma.validate.OneOf(country_codes(), error=COUNTRY_MESSAGE),

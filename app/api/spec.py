@@ -8,6 +8,8 @@ from flask_smorest import Api
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
 
+from app import errors
+
 
 class ErrorDetail(ma.Schema):
     status = ma.fields.Integer(required=True, metadata={"example": 404})
@@ -27,12 +29,14 @@ class ErrorSchema(ma.Schema):
 
 
 class StorefrontApi(Api):
-    """flask-smorest's Api, leaving error handling to app.errors (one JSON shape app-wide)."""
+    """flask-smorest's Api, its errors in app.errors' one JSON shape (pages get HTML)."""
 
     ERROR_SCHEMA = ErrorSchema
 
-    def _register_error_handlers(self):
-        """app.errors handles every HTTPException, for pages and the API alike."""
+    def handle_http_exception(self, error):
+        """flask-smorest's documented hook for its HTTPException handler: app.errors answers,
+        for pages and the API alike."""
+        return errors.handle_http_exception(error)
 
 
 api = StorefrontApi(

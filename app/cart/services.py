@@ -62,10 +62,6 @@ class CartSummary:
     def subtotal_cents(self) -> int:
         return sum(line.line_total_cents for line in self.lines)
 
-    @property
-    def count(self) -> int:
-        return sum(line.quantity for line in self.lines)
-
 
 def _owned_by(owner: CartOwner):
     if owner.user_id is not None:

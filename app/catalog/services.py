@@ -2,9 +2,9 @@
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -19,26 +19,6 @@ SORTS = {
     "-price": (Product.price_cents.desc(), Product.id.asc()),
     "newest": (Product.created_at.desc(), Product.id.desc()),
 }
-
-
-@dataclass
-class ProductPage:
-    items: list[Product]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def slugify(text: str) -> str:
@@ -73,6 +53,20 @@ def category_with_descendants(slug: str) -> tuple[Category, list[int]]:
     return by_slug[slug], ids
 
 
+def check_category_parent(category_id: int | None, parent_id: int | None) -> None:
+    """Refuse a parent that is the category itself or one of its sub-categories (a loop)."""
+    seen: set[int] = set()
+    while parent_id is not None and parent_id not in seen:
+        if parent_id == category_id:
+            raise ValidationFailed(
+                "A category cannot be inside itself or its sub-categories.",
+                {"parent_id": ["Choose a category outside this one."]},
+            )
+        seen.add(parent_id)
+        parent = db.session.get(Category, parent_id)
+        parent_id = parent.parent_id if parent is not None else None
+
+
 def category_id_for(slug: str | None) -> int | None:
     """The id of the category with this slug, for a product write (None: no category)."""
     if slug is None:
@@ -92,7 +86,7 @@ def list_products(
     page: int = 1,
     per_page: int = PAGE_SIZE,
     include_inactive: bool = False,
-) -> ProductPage:
+) -> Pagination:
     """Active products matching the search, in a category (and its sub-categories), sorted."""
     if sort not in SORTS:
         raise ValidationFailed("Unknown sort.", {"sort": [f"Use one of: {', '.join(SORTS)}."]})
@@ -110,15 +104,12 @@ def list_products(
     if category:
         _, ids = category_with_descendants(category)
         query = query.where(Product.category_id.in_(ids))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    page = max(1, page)
-    items = db.session.scalars(
-        query.options(joinedload(Product.category))
-        .order_by(*SORTS[sort])
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return ProductPage(list(items), page, per_page, total)
+    return db.paginate(
+        query.options(joinedload(Product.category)).order_by(*SORTS[sort]),
+        page=page,
+        per_page=per_page,
+        error_out=False,  # a page past the end has no items; a page below 1 is the first
+    )
 
 
 def _escape_like(text: str) -> str:

@@ -3,7 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from app.orders.services import resolve_unpaid_orders
+from app.orders.state import resolve_unpaid_orders
 
 orders = AppGroup("orders", help="Orders that need the shop's attention.")
 

@@ -5,15 +5,22 @@ from wtforms import HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.countries import countries
+from app.orders.checkout import ADDRESS_FIELDS, OPTIONAL_ADDRESS_FIELDS
+
+
+def _address_field(label: str, field: str) -> StringField:
+    """A text field of the shipping address, as long as the checkout service allows."""
+    presence = Optional() if field in OPTIONAL_ADDRESS_FIELDS else DataRequired()
+    return StringField(label, validators=[presence, Length(max=ADDRESS_FIELDS[field])])
 
 
 class CheckoutForm(FlaskForm):
     checkout_key = HiddenField()
-    name = StringField("Full name", validators=[DataRequired(), Length(max=120)])
-    line1 = StringField("Address line 1", validators=[DataRequired(), Length(max=200)])
-    line2 = StringField("Address line 2", validators=[Optional(), Length(max=200)])
-    city = StringField("City", validators=[DataRequired(), Length(max=100)])
-    postcode = StringField("Postcode", validators=[DataRequired(), Length(max=20)])
+    name = _address_field("Full name", "name")
+    line1 = _address_field("Address line 1", "line1")
+    line2 = _address_field("Address line 2", "line2")
+    city = _address_field("City", "city")
+    postcode = _address_field("Postcode", "postcode")
     country = SelectField("Country", validators=[DataRequired()])
     payment_method = RadioField("Payment", validators=[DataRequired()])
     card_number = StringField("Card number", validators=[Optional(), Length(max=23)])
@@ -24,7 +31,4 @@ class CheckoutForm(FlaskForm):
         self.country.choices = [("", "Choose…"), *countries()]
 
     def address(self) -> dict:
-        return {
-            f: getattr(self, f).data or ""
-            for f in ("name", "line1", "line2", "city", "postcode", "country")
-        }
+        return {field: getattr(self, field).data or "" for field in ADDRESS_FIELDS}

@@ -5,7 +5,8 @@ from flask_security import auth_required, current_user
 
 from app.cart import services as cart_services
 from app.errors import DomainError
-from app.orders import services
+from app.orders import checkout as checkout_service
+from app.orders import queries, state
 from app.orders.forms import CheckoutForm
 from app.payments.providers import enabled_providers
 
@@ -18,7 +19,7 @@ def _checkout_form() -> CheckoutForm:
     if not form.payment_method.data and form.payment_method.choices:
         form.payment_method.data = form.payment_method.choices[0][0]
     if not form.is_submitted():
-        form.checkout_key.data = services.issue_checkout_key(current_user.id)
+        form.checkout_key.data = checkout_service.issue_checkout_key(current_user.id)
     return form
 
 
@@ -30,9 +31,9 @@ def checkout():
     form = _checkout_form()
     if form.validate_on_submit():
         try:
-            order = services.place_order(
+            order = checkout_service.place_order(
                 current_user.id,
-                services.checkout_key_from_form(current_user.id, form.checkout_key.data),
+                checkout_service.checkout_key_from_form(current_user.id, form.checkout_key.data),
                 form.address(),
                 form.payment_method.data,
                 {"card_number": form.card_number.data},
@@ -40,7 +41,7 @@ def checkout():
         except DomainError as error:
             flash(error.message, "danger")
             if "checkout_key" in (error.fields or {}):
-                form.checkout_key.data = services.issue_checkout_key(current_user.id)
+                form.checkout_key.data = checkout_service.issue_checkout_key(current_user.id)
             for field, messages in (error.fields or {}).items():
                 if field in form:
                     form[field].errors = list(messages)
@@ -58,8 +59,9 @@ def checkout():
 def index():
     """The user's orders, newest first."""
     page = request.args.get("page", 1, type=int) or 1
-    orders, total = services.list_orders_for_user(current_user.id, page=page)
-    return render_template("orders/index.html", orders=orders, total=total, page=page)
+    return render_template(
+        "orders/index.html", result=queries.list_orders_for_user(current_user.id, page=page)
+    )
 
 
 @bp.get("/orders/<number>")
@@ -67,7 +69,7 @@ def index():
 def detail(number):
     """One of the user's orders: lines, address, status history."""
     return render_template(
-        "orders/detail.html", order=services.get_order_for_user(current_user.id, number)
+        "orders/detail.html", order=queries.get_order_for_user(current_user.id, number)
     )
 
 
@@ -76,7 +78,7 @@ def detail(number):
 def cancel(number):
     """Cancel an order that has not shipped; the stock goes back."""
     try:
-        services.cancel_own_order(current_user.id, number)
+        state.cancel_own_order(current_user.id, number)
         flash("Your order is cancelled.", "success")
     except DomainError as error:
         if error.status == 404:

@@ -11,7 +11,8 @@ from app.cart.models import CartItem
 from app.cart.services import CartOwner, add_to_cart
 from app.catalog.models import Product
 from app.extensions import db
-from app.orders import services
+from app.orders import checkout as checkout_service
+from app.orders import state as state_machine
 from app.orders.models import Order, OrderEvent, Payment
 from tests.conftest import TEST_CONFIG, csrf_token, login, make_product, make_user, run_together
 from tests.test_api import TOKEN_HEADER, assert_error, get_token
@@ -47,7 +48,7 @@ def fill_cart(app, user_id, *items):
 def place(app, user_id, key, method="manual"):
     """An order placed through the service (not the API under test); returns its number."""
     with app.app_context():
-        return services.place_order(
+        return checkout_service.place_order(
             user_id, key, ADDRESS, method, {"card_number": GOOD_CARD}
         ).number
 
@@ -55,7 +56,7 @@ def place(app, user_id, key, method="manual"):
 def set_status(app, number, *statuses):
     with app.app_context():
         for status in statuses:
-            services.transition(number, status, None)
+            state_machine.transition(number, status, None)
 
 
 def stock(app, product_id) -> int:

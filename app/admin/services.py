@@ -1,0 +1,41 @@
+"""The back office's own queries: the dashboard's figures."""
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app.catalog.models import Product
+from app.extensions import db
+from app.models_base import utcnow
+from app.orders.models import Order, OrderStatus
+
+
+def dashboard() -> dict:
+    """Orders and revenue today and over the last 7 days; products low on stock."""
+    now = utcnow()
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def stats(since):
+        count, revenue = db.session.execute(
+            select(func.count(Order.id), func.coalesce(func.sum(Order.total_cents), 0)).where(
+                Order.created_at >= since, Order.status != OrderStatus.CANCELLED
+            )
+        ).one()
+        return {"orders": count, "revenue_cents": int(revenue)}
+
+    low_stock = db.session.scalars(
+        select(Product)
+        .where(
+            Product.is_active.is_(True),
+            Product.stock <= current_app.config["LOW_STOCK_THRESHOLD"],
+        )
+        .order_by(Product.stock, Product.name)
+        .limit(50)
+    ).all()
+    return {
+        "today": stats(today),
+        "week": stats(today - timedelta(days=6)),
+        "currency": current_app.config["SHOP_CURRENCY"],
+        "low_stock": list(low_stock),
+    }

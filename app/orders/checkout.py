@@ -1,0 +1,318 @@
+"""Checkout: the shipping address, the checkout keys, and placing an order (stock, order, charge).
+
+Payment providers are called between transactions, never while a transaction holds stock,
+cart or order locks; the outcome is recorded through the state machine (app.orders.state).
+"""
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.cart.models import Cart, CartItem
+from app.catalog.models import Product
+from app.countries import countries
+from app.errors import Conflict, OutOfStock, ValidationFailed
+from app.extensions import db
+from app.orders.models import (
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+)
+from app.orders.queries import order_query
+from app.orders.state import S, fresh_transaction, locked_order, record_charge, return_stock
+from app.payments.providers import PaymentDeclined, get_provider
+
+# The shipping address's fields and their maximum lengths, read from the order's columns
+# (ship_<field>): the checkout form, this service and the API schema all check these.
+ADDRESS_FIELDS: dict[str, int] = {
+    field: Order.__table__.c[f"ship_{field}"].type.length
+    for field in ("name", "line1", "line2", "city", "postcode", "country")
+}
+OPTIONAL_ADDRESS_FIELDS = frozenset({"line2"})
+
+
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+@dataclass
+class Address:
+    name: str
+    line1: str
+    city: str
+    postcode: str
+    country: str
+    line2: str = ""
+
+
+def validate_address(data: dict) -> Address:
+    """Check a shipping address; 422 with per-field messages."""
+    errors: dict[str, list[str]] = {}
+    clean = {}
+    for field, max_length in ADDRESS_FIELDS.items():
+        value = data.get(field) or ""
+        if not isinstance(value, str):
+            errors[field] = ["Must be text."]
+            continue
+        value = value.strip()
+        if not value and field not in OPTIONAL_ADDRESS_FIELDS:
+            errors[field] = ["This field is required."]
+        elif len(value) > max_length:
+            errors[field] = [f"At most {max_length} characters."]
+        clean[field] = value
+    country = clean.get("country", "").upper()
+    if "country" not in errors and country not in dict(countries()):
+        errors["country"] = ["Use an ISO 3166 two-letter country code, e.g. DE or FR."]
+    if errors:
+        raise ValidationFailed("Check the shipping address.", errors)
+    clean["country"] = country
+    return Address(**clean)
+
+
+CHECKOUT_KEY_MAX = 100  # characters of a signed checkout key from the form
+
+
+def fingerprint(shipping: Address, payment_method: str) -> str:
+    """A keyed hash of what a checkout asks for (never card data), to tell a retry from a
+    different request made with the same key."""
+    message = json.dumps([shipping.__dict__, payment_method], sort_keys=True).encode()
+    return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _checkout_key_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="storefront-checkout-key")
+
+
+def issue_checkout_key(user_id: int) -> str:
+    """A key for one checkout form, signed and bound to the user who loads the form."""
+    return _checkout_key_serializer().dumps([user_id, secrets.token_urlsafe(16)])
+
+
+def checkout_key_from_form(user_id: int, signed: str | None) -> str:
+    """The checkout key of a submitted form, if this server issued it to this user."""
+    refused = ValidationFailed(
+        "This checkout form has expired: check your order and submit it again.",
+        {"checkout_key": ["Reload the checkout page."]},
+    )
+    if not signed or len(signed) > CHECKOUT_KEY_MAX:
+        raise refused
+    try:
+        owner, nonce = _checkout_key_serializer().loads(signed)
+    except (BadSignature, TypeError, ValueError):
+        raise refused from None
+    if owner != user_id or not isinstance(nonce, str) or len(nonce) > 32:
+        raise refused
+    return f"web:{user_id}:{nonce}"
+
+
+def place_order(
+    user_id: int,
+    checkout_key: str,
+    address: dict,
+    payment_method: str,
+    payment_details: dict | None = None,
+) -> Order:
+    """Turn the user's cart into an order, then charge it.
+
+    1. One transaction takes the stock (conditional UPDATEs, never below zero), writes the
+       order (pending payment) with a snapshot of its lines, empties the cart and commits.
+    2. The provider is charged with an idempotency key derived from the order.
+    3. A second short transaction records the outcome. A decline removes the order again,
+       returns the stock and refills the cart. A lost reply leaves the order pending: a retry
+       with the same ``checkout_key`` charges with the same key again (never twice), and
+       ``resolve_unpaid_orders`` settles it otherwise.
+    The same ``checkout_key`` with the same request returns the order it made before.
+    """
+    details = payment_details or {}
+    shipping = validate_address(address)
+    provider = get_provider(payment_method)
+    provider.validate(details)
+    order = _reserve(user_id, checkout_key, shipping, provider.name)
+    payment = order.payments[-1]
+    if payment.status != PaymentStatus.PROCESSING:
+        return order  # a retry of a checkout that is settled already
+    try:
+        result = provider.charge(
+            order.total_cents, order.currency, details, idempotency_key=payment.charge_key
+        )
+    except PaymentDeclined:
+        _discard_declined(order.id)
+        raise
+    return record_charge(order.id, result)
+
+
+def _reserve(user_id: int, checkout_key: str, shipping: Address, method: str) -> Order:
+    """Step 1 of checkout: stock, order and lines in one transaction (or the key's order)."""
+    request_fingerprint = fingerprint(shipping, method)
+    fresh_transaction()
+    # The first statement locks the user's cart: a second submit of the same checkout waits
+    # here, then finds the order the first one made.
+    db.session.execute(select(Cart.id).where(Cart.user_id == user_id).with_for_update())
+    existing = _order_for_key(user_id, checkout_key, request_fingerprint)
+    if existing:
+        return existing
+    cart = db.session.scalar(
+        select(Cart)
+        .options(selectinload(Cart.items).joinedload(CartItem.product))
+        .where(Cart.user_id == user_id)
+        .execution_options(populate_existing=True)
+    )
+    items = sorted(cart.items if cart else [], key=lambda i: i.product_id)  # lock order
+    if not items:
+        raise ValidationFailed("Your cart is empty.")
+    currencies = {item.product.currency for item in items}
+    if len(currencies) != 1:  # checked before the first write: nothing to roll back
+        raise ValidationFailed("The cart mixes currencies; remove items to check out.")
+    try:
+        order = _build_order(user_id, checkout_key, shipping, method, items, currencies.pop())
+        order.checkout_fingerprint = request_fingerprint
+        order.payments.append(
+            Payment(
+                provider=method,
+                status=PaymentStatus.PROCESSING,
+                amount_cents=order.total_cents,
+                currency=order.currency,
+            )
+        )
+        for item in items:
+            db.session.delete(item)
+        db.session.commit()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        existing = _order_for_key(user_id, checkout_key, request_fingerprint)
+        if existing:
+            return existing
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    return order
+
+
+def _discard_declined(order_id: int) -> None:
+    """A declined charge: the order goes (conditional DELETE), the stock and cart come back."""
+    fresh_transaction()
+    order = locked_order(id=order_id)
+    removed = db.session.execute(
+        delete(Order)
+        .where(Order.id == order_id, Order.status == OrderStatus.PENDING_PAYMENT)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if removed:
+        return_stock(order)
+        _refill_cart(order)
+    db.session.expunge(order)  # its rows are gone (with its lines and payment, by cascade)
+    db.session.commit()
+
+
+def _refill_cart(order: Order) -> None:
+    cart = db.session.scalar(
+        select(Cart).where(Cart.user_id == order.user_id).options(selectinload(Cart.items))
+    )
+    if cart is None:
+        cart = Cart(user_id=order.user_id)
+        db.session.add(cart)
+    items = {item.product_id: item for item in cart.items}
+    for line in order.lines:
+        if line.product_id is None:
+            continue
+        if line.product_id in items:
+            items[line.product_id].quantity += line.quantity
+        else:
+            cart.items.append(CartItem(product_id=line.product_id, quantity=line.quantity))
+
+
+def _order_for_key(user_id: int, checkout_key: str, request_fingerprint: str) -> Order | None:
+    order = db.session.scalar(
+        order_query()
+        .where(Order.checkout_key == checkout_key)
+        .execution_options(populate_existing=True)
+    )
+    if order is None:
+        return None
+    if order.user_id != user_id:
+        raise Conflict("This checkout key belongs to another order.")
+    if order.checkout_fingerprint != request_fingerprint:
+        raise ValidationFailed(
+            "This Idempotency-Key was used with a different request.",
+            {"Idempotency-Key": ["Use a new key for a different order."]},
+        )
+    return order
+
+
+def _build_order(
+    user_id, checkout_key, shipping: Address, method: str, items, currency: str
+) -> Order:
+    """Take the stock (conditional UPDATEs: OutOfStock when one loses) and add the order."""
+    for item in items:
+        taken = db.session.execute(
+            update(Product)
+            .where(
+                Product.id == item.product_id,
+                Product.stock >= item.quantity,
+                Product.is_active.is_(True),
+            )
+            .values(stock=Product.stock - item.quantity)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if taken != 1:
+            raise OutOfStock(
+                f"Sorry, {item.product.name} is out of stock (or fewer are left than you asked "
+                "for). Your cart is unchanged: update it and try again."
+            )
+    # Prices as they are in the database at this moment (the rows are now locked).
+    products = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Product)
+            .where(Product.id.in_([i.product_id for i in items]))
+            .execution_options(populate_existing=True)
+        )
+    }
+    order = Order(
+        number=_new_number(),
+        user_id=user_id,
+        status=S.PENDING_PAYMENT,
+        currency=currency,
+        payment_method=method,
+        checkout_key=checkout_key,
+        ship_name=shipping.name,
+        ship_line1=shipping.line1,
+        ship_line2=shipping.line2,
+        ship_city=shipping.city,
+        ship_postcode=shipping.postcode,
+        ship_country=shipping.country,
+        shipping_cents=0,
+    )
+    for item in items:
+        product = products[item.product_id]
+        order.lines.append(
+            OrderLine(
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                unit_price_cents=product.price_cents,
+                currency=product.currency,
+                quantity=item.quantity,
+            )
+        )
+    order.subtotal_cents = sum(line.line_total_cents for line in order.lines)
+    order.total_cents = order.subtotal_cents + order.shipping_cents
+    order.events.append(OrderEvent(from_status=None, to_status=S.PENDING_PAYMENT, actor_id=user_id))
+    db.session.add(order)
+    return order
+
+
+def _new_number() -> str:
+    return "SF-" + "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(10))

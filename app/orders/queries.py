@@ -1,0 +1,49 @@
+"""Order queries: one order (the customer's own, or any for the back office), a customer's pages."""
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.errors import NotFound
+from app.extensions import db
+from app.orders.models import Order, OrderEvent, Payment
+
+
+def order_query():
+    """Orders with their lines, events (and actors), payments and refunds loaded."""
+    return select(Order).options(
+        selectinload(Order.lines),
+        selectinload(Order.events).joinedload(OrderEvent.actor),
+        selectinload(Order.payments).selectinload(Payment.refunds),
+    )
+
+
+def get_order_for_user(user_id: int, order_number: str) -> Order:
+    """The user's own order; anybody else's is 404 (it does not exist for them)."""
+    order = db.session.scalar(
+        order_query().where(Order.number == order_number, Order.user_id == user_id)
+    )
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def get_order(order_number: str) -> Order:
+    """Any order (back office)."""
+    order = db.session.scalar(order_query().where(Order.number == order_number))
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def list_orders_for_user(user_id: int, page: int = 1, per_page: int = 20) -> Pagination:
+    """One page of the user's orders, newest first, with lines and events loaded."""
+    return db.paginate(
+        select(Order)
+        .where(Order.user_id == user_id)
+        .options(selectinload(Order.lines), selectinload(Order.events))
+        .order_by(Order.created_at.desc(), Order.id.desc()),
+        page=page,
+        per_page=per_page,
+        error_out=False,
+    )

@@ -1,0 +1,326 @@
+"""The order state machine: status changes, cancelling, refunds, settling unpaid orders.
+
+Every status change is decided on the row's current status in the database (a conditional
+UPDATE whose rowcount says who won), so concurrent changes of one order have exactly one
+winner on MariaDB and SQLite alike. Payment providers are called between transactions, never
+while a transaction holds stock, cart or order locks.
+"""
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.catalog.models import Product
+from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from app.extensions import db
+from app.models_base import utcnow
+from app.orders import emails
+from app.orders.models import (
+    Order,
+    OrderEvent,
+    OrderStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+)
+from app.orders.queries import get_order_for_user
+from app.payments.providers import PaymentResult, provider_for
+
+log = logging.getLogger(__name__)
+
+
+S = OrderStatus
+
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.PENDING_PAYMENT: {S.PAID, S.CANCELLED},
+    S.PAID: {S.SHIPPED, S.CANCELLED},
+    S.SHIPPED: {S.DELIVERED},
+    S.DELIVERED: set(),
+    S.CANCELLED: set(),
+}
+
+
+def fresh_transaction() -> None:
+    """End the session's transaction, refusing to drop the caller's unsaved work.
+
+    Checkout and status changes must start a new transaction: on MariaDB (REPEATABLE READ) a
+    read view opened earlier in the request would hide rows other requests committed since.
+    """
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("This service starts its own transaction: commit your changes first.")
+    db.session.commit()
+
+
+def record_charge(order_id: int, result: PaymentResult) -> Order:
+    """Step 3 of checkout (and of resolving a lost reply): record the provider's answer.
+
+    Only the first recording wins (conditional UPDATE of the payment); it sends the
+    confirmation e-mail. A charge that succeeds for an order cancelled meanwhile is refunded.
+    """
+    fresh_transaction()
+    order = locked_order(id=order_id)
+    payment = order.payments[-1]
+    recorded = db.session.execute(
+        update(Payment)
+        .where(
+            Payment.id == payment.id,
+            Payment.status.in_([PaymentStatus.PROCESSING, PaymentStatus.VOIDED]),
+        )
+        .values(status=result.status, reference=result.reference)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not recorded:
+        db.session.rollback()
+        return locked_order(id=order_id)
+    order = locked_order(id=order_id)  # re-read after our write: the current status
+    refunds = []
+    if result.status == PaymentStatus.SUCCEEDED:
+        provider = provider_for(payment.provider)
+        if order.status == OrderStatus.PENDING_PAYMENT:
+            _change_status(order, S.PAID, None, f"Paid by {provider.label.lower()}.")
+        elif order.status == OrderStatus.CANCELLED:
+            refunds.append(_request_refund(payment, payment.amount_cents))
+    db.session.commit()
+    _send_refunds(refunds)
+    if order.status != OrderStatus.CANCELLED:
+        emails.send_order_confirmation(order)
+    return order
+
+
+class _Stale(Exception):
+    """Another transaction changed the order's status between our read and our write."""
+
+
+def _allowed(from_status: str, to_status: str) -> None:
+    if to_status not in TRANSITIONS[from_status]:
+        allowed = ", ".join(sorted(TRANSITIONS[from_status])) or "none"
+        raise InvalidTransition(
+            f"An order that is {OrderStatus(from_status).label.lower()} cannot become "
+            f"{OrderStatus(to_status).label.lower()} (allowed: {allowed})."
+        )
+
+
+def _change_status(
+    order: Order, to_status: str, actor_id: int | None, note: str = "", only_from=None
+) -> None:
+    """Move the order from the status it has now in the database, or raise _Stale.
+
+    ``only_from`` narrows the statuses it may leave (e.g. expiry cancels unpaid orders only).
+    """
+    seen = order.status
+    if only_from is not None and seen not in only_from:
+        raise InvalidTransition(f"The order is {OrderStatus(seen).label.lower()} now.")
+    _allowed(seen, to_status)
+    changed = db.session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == seen)
+        .values(status=to_status, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise _Stale
+    set_committed_value(order, "status", to_status)
+    db.session.add(
+        OrderEvent(
+            order_id=order.id, from_status=seen, to_status=to_status, actor_id=actor_id, note=note
+        )
+    )
+
+
+def locked_order(**where) -> Order:
+    """The order (lines, payments) re-read and locked (FOR UPDATE; a no-op on SQLite)."""
+    order = db.session.scalar(
+        select(Order)
+        .options(
+            selectinload(Order.lines), selectinload(Order.payments).selectinload(Payment.refunds)
+        )
+        .filter_by(**where)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def return_stock(order: Order) -> None:
+    """Put the order's quantities back on its products' stock (by product id: lock order)."""
+    for line in sorted(order.lines, key=lambda line: line.product_id or 0):
+        if line.product_id is not None:
+            db.session.execute(
+                update(Product)
+                .where(Product.id == line.product_id)
+                .values(stock=Product.stock + line.quantity)
+                .execution_options(synchronize_session=False)
+            )
+
+
+def _request_refund(payment: Payment, amount_cents: int) -> int:
+    refund = Refund(payment=payment, amount_cents=amount_cents, status="pending")
+    db.session.add(refund)
+    db.session.flush()
+    return refund.id
+
+
+def transition(
+    order_number: str, to_status: str, actor_id: int | None, note: str = "", only_from=None
+) -> Order:
+    """Move an order through the state machine, deciding on its current status; one commit.
+
+    Concurrent changes of one order: one wins, the others get InvalidTransition. Paying
+    settles the pending payment; cancelling returns the stock, voids an unpaid payment and
+    refunds a paid one through its provider (after the commit).
+    """
+    if to_status not in TRANSITIONS:
+        raise ValidationFailed(
+            "Unknown status.", {"status": [f"Use one of: {', '.join(TRANSITIONS)}."]}
+        )
+    for _attempt in range(5):
+        fresh_transaction()
+        order = locked_order(number=order_number)
+        try:
+            _change_status(order, to_status, actor_id, note, only_from)
+            break
+        except _Stale:  # SQLite only: no row locks, so we lost a race; decide again
+            db.session.rollback()
+        except InvalidTransition:
+            db.session.rollback()  # release the row lock now, not at the end of the request
+            raise
+    else:
+        raise Conflict("The order changed at the same time: reload it and try again.")
+    order = locked_order(number=order_number)  # payments as they are now, after our write
+    refunds = []
+    if to_status == S.PAID:
+        for payment in order.payments:
+            if payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
+                payment.status = PaymentStatus.SUCCEEDED
+    elif to_status == S.CANCELLED:
+        return_stock(order)
+        for payment in order.payments:
+            if payment.status == PaymentStatus.SUCCEEDED:
+                refunds.append(_request_refund(payment, payment.amount_cents))
+            elif payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
+                payment.status = PaymentStatus.VOIDED
+    db.session.commit()
+    _send_refunds(refunds)
+    if to_status == S.SHIPPED:
+        emails.send_order_shipped(order)
+    return order
+
+
+def _send_refunds(refund_ids: list[int]) -> int:
+    """Ask each refund's provider to pay it back; record the answers (one commit each).
+
+    Called after the commit that created them. A provider that fails leaves the refund
+    pending, for ``resolve_unpaid_orders`` to send again. Returns how many were answered.
+    """
+    answered = 0
+    for refund_id in refund_ids:
+        refund = db.session.get(Refund, refund_id)
+        payment = refund.payment
+        try:
+            result = provider_for(payment.provider).refund(
+                payment.reference,
+                refund.amount_cents,
+                payment.currency,
+                idempotency_key=refund.refund_key,
+            )
+        except Exception:  # any provider failure: keep it pending, try again later
+            log.exception("Refund %s of order %s failed", refund.id, payment.order.number)
+            db.session.rollback()
+            continue
+        db.session.execute(
+            update(Refund)
+            .where(Refund.id == refund_id, Refund.status == "pending")
+            .values(status=result.status, reference=result.reference)
+            .execution_options(synchronize_session=False)
+        )
+        refunded = db.session.scalar(
+            select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
+                Refund.payment_id == payment.id, Refund.status == "succeeded"
+            )
+        )
+        if refunded >= payment.amount_cents:
+            db.session.execute(
+                update(Payment)
+                .where(Payment.id == payment.id)
+                .values(status=PaymentStatus.REFUNDED)
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+        db.session.expire_all()
+        answered += 1
+    return answered
+
+
+def cancel_own_order(user_id: int, order_number: str) -> Order:
+    """A customer cancels their own order (while pending payment or paid)."""
+    get_order_for_user(user_id, order_number)
+    return transition(order_number, S.CANCELLED, user_id, "Cancelled by the customer.")
+
+
+@dataclass
+class Resolution:
+    """What ``resolve_unpaid_orders`` did, by order number."""
+
+    paid: list[str] = dataclasses.field(default_factory=list)
+    cancelled: list[str] = dataclasses.field(default_factory=list)
+    refunds_sent: int = 0
+
+
+def resolve_unpaid_orders(now=None) -> Resolution:
+    """Settle orders that wait too long for their money, and resend pending refunds.
+
+    - Unpaid bank transfers older than ORDER_PAYMENT_TIMEOUT are cancelled (stock released).
+    - Card charges whose outcome was never recorded (a crash or a lost reply), older than
+      ORDER_CHARGE_TIMEOUT: the provider is asked; paid ones become paid, others cancelled.
+    Each order is its own transaction through the state machine, so a customer paying at the
+    same moment either wins (the order stays paid) or loses cleanly.
+    """
+    config = current_app.config
+    now = now or utcnow()
+    outcome = Resolution()
+    payment_cutoff = now - timedelta(seconds=config["ORDER_PAYMENT_TIMEOUT"])
+    charge_cutoff = now - timedelta(seconds=config["ORDER_CHARGE_TIMEOUT"])
+    waiting = db.session.execute(
+        select(Order.id, Order.number, Order.created_at, Payment.status, Payment.provider)
+        .join(Payment, Payment.order_id == Order.id)
+        .where(
+            Order.status == OrderStatus.PENDING_PAYMENT,
+            Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
+            Order.created_at < max(payment_cutoff, charge_cutoff),
+        )
+        .order_by(Order.id)
+    ).all()
+    for order_id, number, created_at, payment_status, provider_name in waiting:
+        if payment_status == PaymentStatus.PROCESSING:
+            if created_at >= charge_cutoff:
+                continue
+            result = provider_for(provider_name).lookup(f"{number}:charge")
+            if result is not None and result.status == PaymentStatus.SUCCEEDED:
+                if record_charge(order_id, result).status == OrderStatus.PAID:
+                    outcome.paid.append(number)
+                continue
+            note = "The card payment never completed."
+        else:
+            if created_at >= payment_cutoff:
+                continue
+            hours = config["ORDER_PAYMENT_TIMEOUT"] // 3600
+            note = f"No payment received within {hours} hours."
+        try:
+            transition(number, S.CANCELLED, None, note, only_from={S.PENDING_PAYMENT})
+        except InvalidTransition:
+            continue  # paid (or cancelled) meanwhile: nothing to expire
+        outcome.cancelled.append(number)
+    pending_refunds = db.session.scalars(
+        select(Refund.id).where(Refund.status == "pending").order_by(Refund.id)
+    ).all()
+    outcome.refunds_sent = _send_refunds(list(pending_refunds))
+    return outcome
