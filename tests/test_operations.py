@@ -1,7 +1,8 @@
-"""Operations: dbmanager.py, cli.py, server.py and uwsgi.ini run as real processes."""
+"""Operations: flask, dbmanager.py, cli.py, server.py, uwsgi.ini as real processes."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from tests.conftest import TEST_CONFIG, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 UWSGI = Path(sys.executable).parent / "uwsgi"
+FLASK = Path(sys.executable).parent / "flask"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "Qv7#plum-Harbor-91!zest"
 # Settings that pass production's start-up checks (uwsgi.ini sets ENV=production).
@@ -46,7 +48,9 @@ def make_env(tmp_path: Path, database_url: str, config: str = SECRETS + FAST_HAS
     instance = tmp_path / "instance"
     instance.mkdir(exist_ok=True)
     (instance / "application.cfg.py").write_text(config)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOREFRONT_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOREFRONT_", "FLASK_"))
+    }
     for key in ("ENV", "SECRET_KEY", "SECURITY_PASSWORD_SALT", "HOST", "PORT"):
         env.pop(key, None)
     env.update(DATABASE_URL=database_url, STOREFRONT_INSTANCE_PATH=str(instance))
@@ -87,6 +91,21 @@ def run(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProc
 
 def run_ok(env: dict, *args: str) -> str:
     result = run(env, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def run_program_ok(env: dict, program: Path, *args: str, cwd: Path = ROOT, stdin: str = "") -> str:
+    """Run an installed program (``flask``, ``storefront``) from ``cwd``; its output."""
+    result = subprocess.run(
+        [str(program), *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -215,6 +234,40 @@ def test_cli_runs_one_command_with_the_app_preloaded(env):
     )
     expected = "app.app_factory 1 UserDatastore one@example.com\n"
     assert run_ok(env, "cli.py", "-c", command) == expected
+
+
+def test_flask_command_finds_the_app_from_the_root_with_no_flags(env):
+    """.flaskenv names the app: `flask db`, `users`, `routes` and `shell` need no --app."""
+    assert not any(key.startswith("FLASK_") for key in env)
+
+    run_program_ok(env, FLASK, "db", "upgrade")
+    [(revision,)] = query(env["DATABASE_URL"], "SELECT version_num FROM alembic_version")
+    assert run_program_ok(env, FLASK, "db", "current").splitlines()[-1] == f"{revision} (head)"
+
+    users_help = run_program_ok(env, FLASK, "users", "--help")
+    assert re.search(r"^  create +Create a user\.$", users_help, re.MULTILINE)
+    assert re.search(r"^  confirm +Confirm a user's e-mail", users_help, re.MULTILINE)
+    create = ("users", "create", ADMIN_EMAIL, "--password", ADMIN_PASSWORD, "--active")
+    assert run_program_ok(env, FLASK, *create).splitlines()[0] == "User created successfully."
+
+    routes = run_program_ok(env, FLASK, "routes").splitlines()
+    assert routes[0].split() == ["Endpoint", "Methods", "Rule"]
+    assert ["api.catalog.list_products", "GET", "/api/v1/products"] in [r.split() for r in routes]
+    assert ["pages.cart.show", "GET", "/cart"] in [r.split() for r in routes]
+
+    command = f"print(User.query.count(), user_datastore.find_user(email={ADMIN_EMAIL!r}).active)"
+    shell = run_program_ok(env, FLASK, "shell", stdin=command + "\n")
+    assert ">>> 1 True\n" in shell
+
+
+def test_app_package_exports_create_app_without_an_import_cycle(tmp_path):
+    """`from app import create_app` (flask's FLASK_APP=app) in a fresh interpreter: app/__init__
+    imports the factory, which imports app's modules back (`from app import admin, ...`)."""
+    script = (
+        "import app.extensions; from app import create_app; import app.app_factory as factory; "
+        "print(create_app is factory.create_app, create_app().import_name)"
+    )
+    assert run_ok(make_env(tmp_path, "sqlite://"), "-c", script) == "True app.app_factory\n"
 
 
 def test_server_py_serves_on_host_and_port(env, tmp_path):
