@@ -23,12 +23,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+# The pinned requirements, then the package itself, editable (`flask`, `storefront` and the
+# scripts all run app/ from this checkout; pyproject.toml names the dependencies, unpinned).
+INSTALL_PACKAGE := $(BIN)/pip install --quiet --progress-bar off --no-deps -e .
+
+$(VENV)/.installed-run: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --progress-bar off -r requirements.txt
+	$(INSTALL_PACKAGE)
 	@touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --progress-bar off -r requirements-dev.txt
+	$(INSTALL_PACKAGE)
 	@touch $@ $(VENV)/.installed-run
 
 instance/application.cfg.py:
@@ -44,9 +50,7 @@ run: seed ## Install what is missing, migrate, seed, serve on http://$(HOST):$(P
 	@echo "Serving on http://$(HOST):$(PORT)  (mail goes to instance/outbox/; Ctrl-C stops)"
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/python server.py
 
-test: system-test $(VENV)/.installed-dev security ## Lint and security checks, then the whole suite on SQLite and MariaDB
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: system-test $(VENV)/.installed-dev lint security ## Lint and security checks, then the whole suite on SQLite and MariaDB
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev ## ruff check and format check

@@ -1,4 +1,4 @@
-"""Operations: flask, dbmanager.py, cli.py, server.py, uwsgi.ini as real processes."""
+"""Operations: flask, storefront, dbmanager.py, cli.py, server.py, uwsgi.ini as real processes."""
 
 import json
 import os
@@ -7,8 +7,10 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -268,6 +270,74 @@ def test_app_package_exports_create_app_without_an_import_cycle(tmp_path):
         "print(create_app is factory.create_app, create_app().import_name)"
     )
     assert run_ok(make_env(tmp_path, "sqlite://"), "-c", script) == "True app.app_factory\n"
+
+
+def test_project_dependencies_name_every_pinned_requirement():
+    """pyproject.toml's [project] dependencies (lower bounds) and requirements.txt (the lock)
+    name the same packages."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def name(requirement: str) -> str:
+        return re.sub(r"[-_.]+", "-", re.split(r"[<>=!~ ;\[]", requirement)[0]).lower()
+
+    pinned = [
+        line.strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert all("==" in line for line in pinned)
+    assert all(">=" in dependency for dependency in project["dependencies"])
+    assert sorted(map(name, project["dependencies"])) == sorted(map(name, pinned))
+    assert project["scripts"] == {"storefront": "app.manage:cli"}
+
+
+@pytest.fixture(scope="module")
+def storefront_venv(tmp_path_factory) -> Path:
+    """A throwaway virtualenv with the package installed editable (`pip install -e .`), offline:
+    it sees this venv's packages (a .pth line), so no dependency and no build tool is fetched."""
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    [site_packages] = venv.glob("lib/python*/site-packages")
+    (site_packages / "shared_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    install = [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps"]
+    install += ["--no-build-isolation", "--no-index", "--editable", str(ROOT)]
+    result = subprocess.run(install, cwd=venv, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return venv
+
+
+def test_pip_install_editable_installs_the_app_package_only(storefront_venv, tmp_path):
+    """The package is app/ and nothing else; its templates and migrations are the checkout's."""
+    python = storefront_venv / "bin" / "python"
+    script = (
+        "import importlib.util as u; from app import app_factory; "
+        "print(u.find_spec('app').origin, u.find_spec('tests'), u.find_spec('migrations'), "
+        "(app_factory.PROJECT_ROOT / 'migrations' / 'env.py').is_file())"
+    )
+    result = subprocess.run(
+        [python, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{ROOT / 'app' / '__init__.py'} None None True\n"
+
+
+def test_storefront_command_is_dbmanagers_group(env, storefront_venv, tmp_path):
+    """`storefront ...` lists and runs the commands of `python dbmanager.py ...`, from anywhere."""
+    storefront = storefront_venv / "bin" / "storefront"
+    help_text = run_program_ok(env, storefront, "--help")
+    assert help_text.startswith("Usage: storefront [OPTIONS] COMMAND [ARGS]...")
+    assert help_text.replace("storefront", "dbmanager.py", 1) == run_ok(
+        env, "dbmanager.py", "--help"
+    )
+
+    run_program_ok(env, storefront, "db", "upgrade", cwd=tmp_path)
+    [(revision,)] = query(env["DATABASE_URL"], "SELECT version_num FROM alembic_version")
+    assert run_program_ok(env, storefront, "db", "current").splitlines()[-1] == f"{revision} (head)"
+    assert run_program_ok(env, storefront, "seed").startswith("Roles created: admin, customer\n")
+    assert query(env["DATABASE_URL"], "SELECT name FROM role ORDER BY name") == [
+        ("admin",),
+        ("customer",),
+    ]
 
 
 def test_server_py_serves_on_host_and_port(env, tmp_path):
