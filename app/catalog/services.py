@@ -3,8 +3,9 @@
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -13,7 +14,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 
 PAGE_SIZE = 24
-SORTS = {
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "name": (Product.name.asc(), Product.id.asc()),
     "price": (Product.price_cents.asc(), Product.id.asc()),
     "-price": (Product.price_cents.desc(), Product.id.asc()),
@@ -110,7 +111,7 @@ def list_products(
     if category:
         _, ids = category_with_descendants(category)
         query = query.where(Product.category_id.in_(ids))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page = max(1, page)
     items = db.session.scalars(
         query.options(joinedload(Product.category))

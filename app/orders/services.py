@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous.encoding import want_bytes
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -108,11 +109,13 @@ def fingerprint(shipping: Address, payment_method: str) -> str:
     """A keyed hash of what a checkout asks for (never card data), to tell a retry from a
     different request made with the same key."""
     message = json.dumps([shipping.__dict__, payment_method], sort_keys=True).encode()
-    return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(
+        want_bytes(current_app.config["SECRET_KEY"]), message, hashlib.sha256
+    ).hexdigest()
 
 
 def _checkout_key_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="storefront-checkout-key")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="storefront-checkout-key")
 
 
 def issue_checkout_key(user_id: int) -> str:
@@ -238,7 +241,7 @@ def _record_charge(order_id: int, result: PaymentResult) -> Order:
     _fresh_transaction()
     order = _locked_order(id=order_id)
     payment = order.payments[-1]
-    recorded = db.session.execute(
+    recorded = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(Payment)
         .where(
             Payment.id == payment.id,
@@ -269,7 +272,7 @@ def _discard_declined(order_id: int) -> None:
     """A declined charge: the order goes (conditional DELETE), the stock and cart come back."""
     _fresh_transaction()
     order = _locked_order(id=order_id)
-    removed = db.session.execute(
+    removed = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         delete(Order)
         .where(Order.id == order_id, Order.status == OrderStatus.PENDING_PAYMENT)
         .execution_options(synchronize_session=False)
@@ -321,7 +324,7 @@ def _build_order(user_id, checkout_key, shipping: Address, method: str, items) -
     if len(currencies) != 1:
         raise ValidationFailed("The cart mixes currencies; remove items to check out.")
     for item in items:
-        taken = db.session.execute(
+        taken = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
             update(Product)
             .where(
                 Product.id == item.product_id,
@@ -407,7 +410,7 @@ def _change_status(
     if only_from is not None and seen not in only_from:
         raise InvalidTransition(f"The order is {OrderStatus(seen).label.lower()} now.")
     _allowed(seen, to_status)
-    changed = db.session.execute(
+    changed = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(Order)
         .where(Order.id == order.id, Order.status == seen)
         .values(status=to_status, updated_at=utcnow())
@@ -511,7 +514,7 @@ def _send_refunds(refund_ids: list[int]) -> int:
     """
     answered = 0
     for refund_id in refund_ids:
-        refund = db.session.get(Refund, refund_id)
+        refund = db.session.get_one(Refund, refund_id)
         payment = refund.payment
         try:
             result = provider_for(payment.provider).refund(
@@ -530,11 +533,11 @@ def _send_refunds(refund_ids: list[int]) -> int:
             .values(status=result.status, reference=result.reference)
             .execution_options(synchronize_session=False)
         )
-        refunded = db.session.scalar(
+        refunded = db.session.execute(
             select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
                 Refund.payment_id == payment.id, Refund.status == "succeeded"
             )
-        )
+        ).scalar_one()
         if refunded >= payment.amount_cents:
             db.session.execute(
                 update(Payment)
