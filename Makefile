@@ -23,12 +23,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+# The pinned requirements, then the package itself, editable (`flask`, `storefront` and the
+# scripts all run app/ from this checkout; pyproject.toml names the dependencies, unpinned).
+INSTALL_PACKAGE := $(BIN)/pip install --quiet --progress-bar off --no-deps -e .
+
+$(VENV)/.installed-run: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --progress-bar off -r requirements.txt
+	$(INSTALL_PACKAGE)
 	@touch $@
 
-$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --progress-bar off -r requirements-dev.txt
+	$(INSTALL_PACKAGE)
 	@touch $@ $(VENV)/.installed-run
 
 instance/application.cfg.py:
@@ -44,14 +50,14 @@ run: seed ## Install what is missing, migrate, seed, serve on http://$(HOST):$(P
 	@echo "Serving on http://$(HOST):$(PORT)  (mail goes to instance/outbox/; Ctrl-C stops)"
 	HOST=$(HOST) PORT=$(PORT) SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(BIN)/python server.py
 
-test: system-test $(VENV)/.installed-dev security ## Lint and security checks, then the whole suite on SQLite and MariaDB
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: system-test $(VENV)/.installed-dev lint security ## Lint, type and security checks, then the whole suite on SQLite and MariaDB
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed-dev ## ruff check and format check
+# mypy reads [tool.mypy] in pyproject.toml (app/, check_untyped_defs).
+lint: $(VENV)/.installed-dev ## ruff check and format check, mypy over app/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # bandit reads [tool.bandit] in pyproject.toml; a finding is fixed or carries `# nosec BXXX: why`.
 # pip-audit: scripts/audit_requirements.py (vulnerabilities to ignore, each with its reason,
@@ -75,5 +81,5 @@ bench: system-run $(VENV)/.installed-run ## Load benchmark: wrk against uwsgi, s
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and caches (keeps instance/)
-	rm -rf $(VENV) .pytest_cache .ruff_cache tests/e2e/screenshots
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache tests/e2e/screenshots
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

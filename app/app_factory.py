@@ -52,6 +52,8 @@ class Storefront(Flask):
         try:
             adapter = super().create_url_adapter(request)
         except SecurityError as error:
+            if request is None:
+                raise
             # A Host outside TRUSTED_HOSTS: answer it with our own 400 page, which needs URLs.
             request.routing_exception = error
             adapter = self.url_map.bind_to_environ(
@@ -253,7 +255,10 @@ def register_extensions(app: Flask) -> None:
     x_for, x_host = app.config["PROXY_FIX_X_FOR"], app.config["PROXY_FIX_X_HOST"]
     if x_for or x_host:
         # X-Forwarded-Proto comes with X-Forwarded-For; X-Forwarded-Host only when asked for.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_for, x_host=x_host)
+        # Flask's documented way to add WSGI middleware (wsgi_app is a method to mypy).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=x_for, x_proto=x_for, x_host=x_host
+        )
 
     security.init_app(app, user_datastore)
     security.unauthn_handler(_unauthn_handler)

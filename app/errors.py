@@ -4,7 +4,12 @@ import re
 
 from flask import current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+    ServiceUnavailable,
+)
 from werkzeug.http import HTTP_STATUS_CODES
 
 from app.extensions import db
@@ -127,7 +132,7 @@ def handle_http_exception(error: HTTPException):
         return json_error(422, "Some fields are invalid.", fields=_field_messages(data["messages"]))
     if wants_json():
         response = json_error(error.code or 500, message)
-        if error.code == 405 and error.valid_methods:
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response[0].headers["Allow"] = ", ".join(error.valid_methods)
         return response
     return render_error_page(error.code or 500, message, error.name)
@@ -175,14 +180,17 @@ def handle_database_error(error: SQLAlchemyError):
     if not database_unavailable(error):
         return handle_unexpected_error(error)
     current_app.logger.warning(
-        "Database unavailable on %s %s: %s", request.method, request.path, error.orig or error
+        "Database unavailable on %s %s: %s",
+        request.method,
+        request.path,
+        getattr(error, "orig", None) or error,
     )
     try:
         db.session.rollback()
     except SQLAlchemyError:
         pass  # the connection is gone; the session is removed at teardown anyway
     # The page must not ask the database who is logged in: render it for a visitor.
-    g._login_user = current_app.login_manager.anonymous_user()
+    g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     unavailable = ServiceUnavailable(
         "The shop cannot reach its database right now. Please try again in a moment."
     )

@@ -1,5 +1,7 @@
 """Extension objects, created unbound and initialised by the app factory."""
 
+from typing import TYPE_CHECKING
+
 from flask_bootstrap import Bootstrap5
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -30,6 +32,16 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model. A type checker cannot take an attribute (db.Model) as a base
+# class (python/mypy#8603): it sees what db.Model is made of, Base plus Flask-SQLAlchemy's Model.
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as FlaskSQLAlchemyModel
+
+    class Model(FlaskSQLAlchemyModel, Base):
+        __abstract__ = True
+else:
+    Model = db.Model
 
 
 @event.listens_for(Engine, "connect")

@@ -30,7 +30,7 @@ def is_safe_redirect(target: str | None) -> bool:
 
 def safe_next(target: str | None, default: str) -> str:
     """``target`` when it is a safe redirect (see is_safe_redirect), else ``default``."""
-    return target if is_safe_redirect(target) else default
+    return target if target is not None and is_safe_redirect(target) else default
 
 
 def _values(name: str) -> list[str]:

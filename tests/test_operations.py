@@ -1,13 +1,16 @@
-"""Operations: dbmanager.py, cli.py, server.py and uwsgi.ini run as real processes."""
+"""Operations: flask, storefront, dbmanager.py, cli.py, server.py, uwsgi.ini as real processes."""
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import threading
 import time
+import tomllib
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,6 +25,7 @@ from tests.conftest import TEST_CONFIG, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
 UWSGI = Path(sys.executable).parent / "uwsgi"
+FLASK = Path(sys.executable).parent / "flask"
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "Qv7#plum-Harbor-91!zest"
 # Settings that pass production's start-up checks (uwsgi.ini sets ENV=production).
@@ -46,7 +50,9 @@ def make_env(tmp_path: Path, database_url: str, config: str = SECRETS + FAST_HAS
     instance = tmp_path / "instance"
     instance.mkdir(exist_ok=True)
     (instance / "application.cfg.py").write_text(config)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOREFRONT_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("UWSGI_", "STOREFRONT_", "FLASK_"))
+    }
     for key in ("ENV", "SECRET_KEY", "SECURITY_PASSWORD_SALT", "HOST", "PORT"):
         env.pop(key, None)
     env.update(DATABASE_URL=database_url, STOREFRONT_INSTANCE_PATH=str(instance))
@@ -87,6 +93,21 @@ def run(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProc
 
 def run_ok(env: dict, *args: str) -> str:
     result = run(env, *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def run_program_ok(env: dict, program: Path, *args: str, cwd: Path = ROOT, stdin: str = "") -> str:
+    """Run an installed program (``flask``, ``storefront``) from ``cwd``; its output."""
+    result = subprocess.run(
+        [str(program), *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 
@@ -215,6 +236,108 @@ def test_cli_runs_one_command_with_the_app_preloaded(env):
     )
     expected = "app.app_factory 1 UserDatastore one@example.com\n"
     assert run_ok(env, "cli.py", "-c", command) == expected
+
+
+def test_flask_command_finds_the_app_from_the_root_with_no_flags(env):
+    """.flaskenv names the app: `flask db`, `users`, `routes` and `shell` need no --app."""
+    assert not any(key.startswith("FLASK_") for key in env)
+
+    run_program_ok(env, FLASK, "db", "upgrade")
+    [(revision,)] = query(env["DATABASE_URL"], "SELECT version_num FROM alembic_version")
+    assert run_program_ok(env, FLASK, "db", "current").splitlines()[-1] == f"{revision} (head)"
+
+    users_help = run_program_ok(env, FLASK, "users", "--help")
+    assert re.search(r"^  create +Create a user\.$", users_help, re.MULTILINE)
+    assert re.search(r"^  confirm +Confirm a user's e-mail", users_help, re.MULTILINE)
+    create = ("users", "create", ADMIN_EMAIL, "--password", ADMIN_PASSWORD, "--active")
+    assert run_program_ok(env, FLASK, *create).splitlines()[0] == "User created successfully."
+
+    routes = run_program_ok(env, FLASK, "routes").splitlines()
+    assert routes[0].split() == ["Endpoint", "Methods", "Rule"]
+    assert ["api.catalog.list_products", "GET", "/api/v1/products"] in [r.split() for r in routes]
+    assert ["pages.cart.show", "GET", "/cart"] in [r.split() for r in routes]
+
+    command = f"print(User.query.count(), user_datastore.find_user(email={ADMIN_EMAIL!r}).active)"
+    shell = run_program_ok(env, FLASK, "shell", stdin=command + "\n")
+    assert ">>> 1 True\n" in shell
+
+
+def test_app_package_exports_create_app_without_an_import_cycle(tmp_path):
+    """`from app import create_app` (flask's FLASK_APP=app) in a fresh interpreter: app/__init__
+    imports the factory, which imports app's modules back (`from app import admin, ...`)."""
+    script = (
+        "import app.extensions; from app import create_app; import app.app_factory as factory; "
+        "print(create_app is factory.create_app, create_app().import_name)"
+    )
+    assert run_ok(make_env(tmp_path, "sqlite://"), "-c", script) == "True app.app_factory\n"
+
+
+def test_project_dependencies_name_every_pinned_requirement():
+    """pyproject.toml's [project] dependencies (lower bounds) and requirements.txt (the lock)
+    name the same packages."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+    def name(requirement: str) -> str:
+        return re.sub(r"[-_.]+", "-", re.split(r"[<>=!~ ;\[]", requirement)[0]).lower()
+
+    pinned = [
+        line.strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert all("==" in line for line in pinned)
+    assert all(">=" in dependency for dependency in project["dependencies"])
+    assert sorted(map(name, project["dependencies"])) == sorted(map(name, pinned))
+    assert project["scripts"] == {"storefront": "app.manage:cli"}
+
+
+@pytest.fixture(scope="module")
+def storefront_venv(tmp_path_factory) -> Path:
+    """A throwaway virtualenv with the package installed editable (`pip install -e .`), offline:
+    it sees this venv's packages (a .pth line), so no dependency and no build tool is fetched."""
+    venv = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True)
+    [site_packages] = venv.glob("lib/python*/site-packages")
+    (site_packages / "shared_venv.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    install = [venv / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-deps"]
+    install += ["--no-build-isolation", "--no-index", "--editable", str(ROOT)]
+    result = subprocess.run(install, cwd=venv, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return venv
+
+
+def test_pip_install_editable_installs_the_app_package_only(storefront_venv, tmp_path):
+    """The package is app/ and nothing else; its templates and migrations are the checkout's."""
+    python = storefront_venv / "bin" / "python"
+    script = (
+        "import importlib.util as u; from app import app_factory; "
+        "print(u.find_spec('app').origin, u.find_spec('tests'), u.find_spec('migrations'), "
+        "(app_factory.PROJECT_ROOT / 'migrations' / 'env.py').is_file())"
+    )
+    result = subprocess.run(
+        [python, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"{ROOT / 'app' / '__init__.py'} None None True\n"
+
+
+def test_storefront_command_is_dbmanagers_group(env, storefront_venv, tmp_path):
+    """`storefront ...` lists and runs the commands of `python dbmanager.py ...`, from anywhere."""
+    storefront = storefront_venv / "bin" / "storefront"
+    help_text = run_program_ok(env, storefront, "--help")
+    assert help_text.startswith("Usage: storefront [OPTIONS] COMMAND [ARGS]...")
+    assert help_text.replace("storefront", "dbmanager.py", 1) == run_ok(
+        env, "dbmanager.py", "--help"
+    )
+
+    run_program_ok(env, storefront, "db", "upgrade", cwd=tmp_path)
+    [(revision,)] = query(env["DATABASE_URL"], "SELECT version_num FROM alembic_version")
+    assert run_program_ok(env, storefront, "db", "current").splitlines()[-1] == f"{revision} (head)"
+    assert run_program_ok(env, storefront, "seed").startswith("Roles created: admin, customer\n")
+    assert query(env["DATABASE_URL"], "SELECT name FROM role ORDER BY name") == [
+        ("admin",),
+        ("customer",),
+    ]
 
 
 def test_server_py_serves_on_host_and_port(env, tmp_path):

@@ -65,7 +65,7 @@ def _token_link_failed(token_status):
     def failed(_response) -> bool:
         if _succeeded():
             return False
-        expired, invalid, _user = token_status(request.view_args.get("token", ""))
+        expired, invalid, _user = token_status((request.view_args or {}).get("token", ""))
         return expired or invalid
 
     return failed

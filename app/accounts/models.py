@@ -3,7 +3,7 @@
 from flask_security.models import fsqla_v3 as fsqla
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db
+from app.extensions import Model, db
 
 fsqla.FsModels.set_db_info(db)
 
@@ -11,11 +11,11 @@ ADMIN = "admin"
 CUSTOMER = "customer"
 
 
-class Role(db.Model, fsqla.FsRoleMixin):
+class Role(Model, fsqla.FsRoleMixin):
     __tablename__ = "role"
 
 
-class User(db.Model, fsqla.FsUserMixin):
+class User(Model, fsqla.FsUserMixin):
     __tablename__ = "user"
 
     # The time step of the last TOTP code accepted; older and equal ones are replays.

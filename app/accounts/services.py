@@ -1,5 +1,7 @@
 """Account use cases that Flask-Security does not provide as views: API tokens, roles."""
 
+from typing import cast
+
 from flask import current_app
 from flask_security import hash_password, verify_and_update_password
 from flask_security.confirmable import confirm_user
@@ -18,7 +20,7 @@ def issue_api_token(email: str, password: str, code: str | None = None) -> str:
     Every failure gives the same message and costs one password hash, so the endpoint
     does not reveal which accounts exist. Unconfirmed and inactive accounts get no token.
     """
-    user = user_datastore.find_user(case_insensitive=True, email=email.strip())
+    user = cast(User | None, user_datastore.find_user(case_insensitive=True, email=email.strip()))
     if user is None:
         # As Flask-Security's login form does: one hash of the configured scheme, so an
         # unknown e-mail costs as long as a wrong password and the timing tells nothing.
@@ -32,9 +34,9 @@ def issue_api_token(email: str, password: str, code: str | None = None) -> str:
         raise AuthenticationFailed("Confirm your e-mail address before asking for a token.")
     if user.two_factor_enabled and not _totp_ok(user, code):
         raise AuthenticationFailed(BAD_CREDENTIALS)
-    token = user.get_auth_token()
+    token = user.get_auth_token()  # a str since Flask-Security 4, still typed str | bytes
     db.session.commit()  # a password re-hash or TOTP counter may have changed
-    return token
+    return token if isinstance(token, str) else token.decode()
 
 
 def _totp_ok(user: User, code: str | None) -> bool:
@@ -42,7 +44,7 @@ def _totp_ok(user: User, code: str | None) -> bool:
         return False
     return security.totp_factory.verify_totp(
         token=code.replace(" ", ""),
-        totp_secret=user.tf_totp_secret,
+        totp_secret=user.tf_totp_secret,  # type: ignore[arg-type]  # fsqla declares Column
         user=user,
         window=current_app.config["SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY"],
     )

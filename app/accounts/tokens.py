@@ -8,6 +8,8 @@ authenticated at all, even with the header beside it: the client must be fixed.
 
 from flask import Flask, current_app
 
+from app.extensions import security
+
 
 def _token_outside_header(request) -> bool:
     key = current_app.config["SECURITY_TOKEN_AUTHENTICATION_KEY"]
@@ -33,5 +35,5 @@ def header_only(loader):
 
 def init_app(app: Flask) -> None:
     """Call after ``security.init_app``, which installs the loader being wrapped."""
-    manager = app.login_manager
+    manager = security.login_manager  # the one security.init_app(app) just made
     manager.request_loader(header_only(manager.request_callback))

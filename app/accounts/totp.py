@@ -43,6 +43,6 @@ class SingleUseTotp(Totp):
             .values(tf_totp_last_counter=tmatch.counter)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # DML: a CursorResult
             raise UsedTokenError(expire_time=tmatch.expire_time)
         set_committed_value(user, "tf_totp_last_counter", tmatch.counter)

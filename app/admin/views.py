@@ -228,7 +228,7 @@ class OrderView(AdminModelView):
     def transition_view(self, number):
         """Move the order to the status of the button pressed; refusals come back as a flash."""
         form = TransitionForm(request.form)
-        if form.validate():
+        if form.validate() and form.status.data:  # InputRequired: data is set when valid
             try:
                 order = order_state.transition(number, form.status.data, actor_id=current_user.id)
             except DomainError as error:
@@ -305,7 +305,8 @@ class UserView(AdminModelView):
         if not_self and current_user.id in user_ids:
             user_ids.discard(current_user.id)
             flash("Not to your own account: another admin has to do that.", "warning")
-        users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
+        # User.__table__.c: Flask-Security's fsqla mixins type their class attributes as Never.
+        users = db.session.scalars(select(User).where(User.__table__.c.id.in_(user_ids))).all()
         if users:
             changed = sum(1 for user in users if change(user))
             user_datastore.commit()

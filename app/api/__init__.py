@@ -43,7 +43,7 @@ def check_csrf():
         if get_request_attr("fs_authn_via") != "token":
             csrf.protect()
         return
-    if requires_authentication(current_app.view_functions.get(request.endpoint)):
+    if requires_authentication(current_app.view_functions.get(request.endpoint or "")):
         return
     if request.cookies:
         csrf.protect()

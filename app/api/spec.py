@@ -15,7 +15,8 @@ class ErrorDetail(ma.Schema):
     status = ma.fields.Integer(required=True, metadata={"example": 404})
     code = ma.fields.String(required=True, metadata={"example": "not_found"})
     message = ma.fields.String(required=True, metadata={"example": "No such product."})
-    fields = ma.fields.Dict(
+    # marshmallow takes declared fields off the class, so this does not shadow Schema.fields.
+    fields = ma.fields.Dict(  # type: ignore[assignment]
         keys=ma.fields.String(),
         values=ma.fields.List(ma.fields.String()),
         metadata={"description": "Per-field messages (422 only)."},
@@ -78,7 +79,7 @@ SECURITY_SCHEMES = {
     "tokenAuth": {"type": "apiKey", "in": "header", "name": "Authentication-Token"},
     "sessionAuth": {"type": "apiKey", "in": "cookie", "name": "session"},
 }
-AUTHENTICATED = [{"tokenAuth": []}, {"sessionAuth": []}]
+AUTHENTICATED: list[dict[str, list[str]]] = [{"tokenAuth": []}, {"sessionAuth": []}]
 
 
 def register_security_schemes() -> None:

@@ -6,11 +6,11 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import Product
-from app.extensions import db
+from app.extensions import Model
 from app.models_base import utcnow
 
 
-class Cart(db.Model):
+class Cart(Model):
     __tablename__ = "cart"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -26,7 +26,7 @@ class Cart(db.Model):
     )
 
 
-class CartItem(db.Model):
+class CartItem(Model):
     __tablename__ = "cart_item"
     __table_args__ = (
         UniqueConstraint("cart_id", "product_id", name="uq_cart_item_cart_product"),

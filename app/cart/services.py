@@ -8,9 +8,10 @@ then re-reads its items with a locking read rather than trusting an earlier snap
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Insert, Table, delete, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +29,8 @@ MAX_QUANTITY = 1000
 MAX_ROW_ID = 2**63 - 1  # larger ids cannot exist, and SQLite cannot even bind them
 TOKEN_ATTEMPTS = 5
 PURGE_BATCH_SIZE = 500
+# The cart table for the Core INSERTs below (declarative types __table__ as any FromClause).
+CART_TABLE = cast(Table, Cart.__table__)
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ def _touch(cart_id: int | None) -> bool:
         update(Cart).where(Cart.id == cart_id).values(updated_at=utcnow()),
         execution_options={"synchronize_session": False},
     )
-    return touched.rowcount > 0
+    return touched.rowcount > 0  # type: ignore[attr-defined]  # DML: a CursorResult
 
 
 def _cart_id(owner: CartOwner) -> int | None:
@@ -142,16 +145,15 @@ def _upsert_cart(owner: CartOwner) -> None:
     now = utcnow()
     key = "user_id" if owner.user_id is not None else "token"
     values = {key: getattr(owner, key), "created_at": now, "updated_at": now}
+    statement: Insert
     if db.session.get_bind().dialect.name == "sqlite":
         statement = (
-            sqlite_insert(Cart.__table__)
+            sqlite_insert(CART_TABLE)
             .values(values)
             .on_conflict_do_update(index_elements=[key], set_={"updated_at": now})
         )
     else:
-        statement = (
-            mysql_insert(Cart.__table__).values(values).on_duplicate_key_update(updated_at=now)
-        )
+        statement = mysql_insert(CART_TABLE).values(values).on_duplicate_key_update(updated_at=now)
     db.session.execute(statement)
 
 
@@ -161,7 +163,7 @@ def _insert_anonymous_cart() -> str:
         token = secrets.token_urlsafe(32)
         try:
             with db.session.begin_nested():
-                db.session.execute(insert(Cart.__table__).values(token=token))
+                db.session.execute(insert(CART_TABLE).values(token=token))
         except IntegrityError:
             continue
         return token
@@ -283,7 +285,7 @@ def remove_from_cart(owner: CartOwner, product_id: int) -> CartSummary:
     """Take a product out of the cart."""
     cart = _lock_existing_cart(owner)
     item = _line(cart, product_id)
-    if item is None:
+    if cart is None or item is None:
         db.session.rollback()
         raise NotFound("That product is not in your cart.")
     cart.items.remove(item)
@@ -338,4 +340,4 @@ def purge_anonymous_carts(older_than: timedelta, batch_size: int = PURGE_BATCH_S
             execution_options={"synchronize_session": False},
         )
         db.session.commit()
-        purged += result.rowcount
+        purged += result.rowcount  # type: ignore[attr-defined]  # DML: a CursorResult

@@ -10,7 +10,7 @@ from app.cart.services import CartOwner, CartSummary
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="storefront-cart")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="storefront-cart")
 
 
 def anonymous_token() -> str | None:

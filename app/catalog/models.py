@@ -14,11 +14,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import Model
 from app.models_base import utcnow
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "category"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -34,7 +34,7 @@ class Category(db.Model):
         return self.name
 
 
-class Product(db.Model):
+class Product(Model):
     __tablename__ = "product"
     __table_args__ = (
         CheckConstraint("price_cents >= 0", name="price_not_negative"),

@@ -393,7 +393,7 @@ def load_demo_catalogue() -> DemoSummary:
     categories: dict[str, Category] = {}
     products = 0
     for spec in DEMO_CATEGORIES:
-        category = _get_or_create_category(spec, categories.get(spec.parent))
+        category = _get_or_create_category(spec, categories[spec.parent] if spec.parent else None)
         categories[spec.name] = category
         for number, item in enumerate(DEMO_PRODUCTS.get(spec.name, ()), start=1):
             db.session.add(
@@ -425,7 +425,7 @@ def load_demo_catalogue() -> DemoSummary:
 
 
 def _unchanged(products: int) -> DemoSummary:
-    categories = db.session.scalar(select(func.count(Category.id)))
+    categories = db.session.execute(select(func.count(Category.id))).scalar_one()
     return DemoSummary(loaded=False, products=products, categories=categories)
 
 

@@ -2,9 +2,10 @@
 
 import re
 import unicodedata
+from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -13,7 +14,7 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 
 PAGE_SIZE = 24
-SORTS = {
+SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "name": (Product.name.asc(), Product.id.asc()),
     "price": (Product.price_cents.asc(), Product.id.asc()),
     "-price": (Product.price_cents.desc(), Product.id.asc()),

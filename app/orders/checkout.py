@@ -9,10 +9,12 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
+from typing import cast
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, select, update
+from itsdangerous.encoding import want_bytes
+from sqlalchemy import String, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -37,7 +39,7 @@ from app.payments.providers import PaymentDeclined, get_provider
 # The shipping address's fields and their maximum lengths, read from the order's columns
 # (ship_<field>): the checkout form, this service and the API schema all check these.
 ADDRESS_FIELDS: dict[str, int] = {
-    field: Order.__table__.c[f"ship_{field}"].type.length
+    field: cast(String, Order.__table__.c[f"ship_{field}"].type).length or 0
     for field in ("name", "line1", "line2", "city", "postcode", "country")
 }
 OPTIONAL_ADDRESS_FIELDS = frozenset({"line2"})
@@ -87,11 +89,13 @@ def fingerprint(shipping: Address, payment_method: str) -> str:
     """A keyed hash of what a checkout asks for (never card data), to tell a retry from a
     different request made with the same key."""
     message = json.dumps([shipping.__dict__, payment_method], sort_keys=True).encode()
-    return hmac.new(current_app.secret_key.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.new(
+        want_bytes(current_app.config["SECRET_KEY"]), message, hashlib.sha256
+    ).hexdigest()
 
 
 def _checkout_key_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt="storefront-checkout-key")
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="storefront-checkout-key")
 
 
 def issue_checkout_key(user_id: int) -> str:
@@ -204,7 +208,7 @@ def _discard_declined(order_id: int) -> None:
     """A declined charge: the order goes (conditional DELETE), the stock and cart come back."""
     fresh_transaction()
     order = locked_order(id=order_id)
-    removed = db.session.execute(
+    removed = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         delete(Order)
         .where(Order.id == order_id, Order.status == OrderStatus.PENDING_PAYMENT)
         .execution_options(synchronize_session=False)
@@ -256,7 +260,7 @@ def _build_order(
 ) -> Order:
     """Take the stock (conditional UPDATEs: OutOfStock when one loses) and add the order."""
     for item in items:
-        taken = db.session.execute(
+        taken = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
             update(Product)
             .where(
                 Product.id == item.product_id,

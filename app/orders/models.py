@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.extensions import db
+from app.extensions import Model
 from app.models_base import utcnow
 
 
@@ -23,7 +23,7 @@ class OrderStatus(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
-class Order(db.Model):
+class Order(Model):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint("subtotal_cents >= 0", name="subtotal_not_negative"),
@@ -72,7 +72,7 @@ class Order(db.Model):
         return self.number
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     __tablename__ = "order_line"
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
@@ -96,7 +96,7 @@ class OrderLine(db.Model):
         return self.unit_price_cents * self.quantity
 
 
-class OrderEvent(db.Model):
+class OrderEvent(Model):
     """One status transition: who moved the order from what to what, and when."""
 
     __tablename__ = "order_event"
@@ -120,7 +120,7 @@ class PaymentStatus(enum.StrEnum):
     VOIDED = "voided"  # never paid, and the order was cancelled
 
 
-class Payment(db.Model):
+class Payment(Model):
     """A payment recorded with the order: provider, amount, outcome, reference."""
 
     __tablename__ = "payment"
@@ -145,7 +145,7 @@ class Payment(db.Model):
         return f"{self.order.number}:charge"
 
 
-class Refund(db.Model):
+class Refund(Model):
     """Money sent back through the payment's provider (pending until the provider confirms)."""
 
     __tablename__ = "refund"

@@ -67,7 +67,7 @@ def record_charge(order_id: int, result: PaymentResult) -> Order:
     fresh_transaction()
     order = locked_order(id=order_id)
     payment = order.payments[-1]
-    recorded = db.session.execute(
+    recorded = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(Payment)
         .where(
             Payment.id == payment.id,
@@ -118,7 +118,7 @@ def _change_status(
     if only_from is not None and seen not in only_from:
         raise InvalidTransition(f"The order is {OrderStatus(seen).label.lower()} now.")
     _allowed(seen, to_status)
-    changed = db.session.execute(
+    changed = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(Order)
         .where(Order.id == order.id, Order.status == seen)
         .values(status=to_status, updated_at=utcnow())
@@ -223,7 +223,7 @@ def _send_refunds(refund_ids: list[int]) -> int:
     """
     answered = 0
     for refund_id in refund_ids:
-        refund = db.session.get(Refund, refund_id)
+        refund = db.session.get_one(Refund, refund_id)
         payment = refund.payment
         try:
             result = provider_for(payment.provider).refund(
@@ -242,11 +242,11 @@ def _send_refunds(refund_ids: list[int]) -> int:
             .values(status=result.status, reference=result.reference)
             .execution_options(synchronize_session=False)
         )
-        refunded = db.session.scalar(
+        refunded = db.session.execute(
             select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
                 Refund.payment_id == payment.id, Refund.status == "succeeded"
             )
-        )
+        ).scalar_one()
         if refunded >= payment.amount_cents:
             db.session.execute(
                 update(Payment)
