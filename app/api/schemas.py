@@ -194,14 +194,7 @@ class OrderSchema(ma.Schema):
     events = ma.fields.List(ma.fields.Nested(OrderEventSchema), required=True)
 
     def get_address(self, order) -> dict:
-        return {
-            "name": order.ship_name,
-            "line1": order.ship_line1,
-            "line2": order.ship_line2,
-            "city": order.ship_city,
-            "postcode": order.ship_postcode,
-            "country": order.ship_country,
-        }
+        return {field: getattr(order, f"ship_{field}") for field in ADDRESS_FIELDS}
 
 
 class OrderPageSchema(PageMeta):

@@ -291,13 +291,8 @@ def _build_order(
         currency=currency,
         payment_method=method,
         checkout_key=checkout_key,
-        ship_name=shipping.name,
-        ship_line1=shipping.line1,
-        ship_line2=shipping.line2,
-        ship_city=shipping.city,
-        ship_postcode=shipping.postcode,
-        ship_country=shipping.country,
         shipping_cents=0,
+        **{f"ship_{field}": getattr(shipping, field) for field in ADDRESS_FIELDS},
     )
     for item in items:
         product = products[item.product_id]
