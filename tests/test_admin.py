@@ -15,9 +15,9 @@ from app.cart.services import CartOwner, add_to_cart
 from app.catalog import services as catalog_services
 from app.catalog.models import Category, Product
 from app.extensions import db
-from app.models_base import utcnow
 from app.orders import services as order_services
 from app.orders.models import Order
+from app.timestamps import utcnow
 from tests.conftest import login
 
 ADMIN_EMAIL = "admin@example.com"

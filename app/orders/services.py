@@ -29,7 +29,6 @@ from app.catalog.models import Product
 from app.countries import countries
 from app.errors import Conflict, InvalidTransition, NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
-from app.models_base import utcnow
 from app.orders import emails
 from app.orders.models import (
     Order,
@@ -46,6 +45,7 @@ from app.payments.providers import (
     get_provider,
     provider_for,
 )
+from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 
