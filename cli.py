@@ -1,4 +1,5 @@
-"""IPython inside the app context, with db, the models and the user datastore loaded.
+"""The Storefront shell (not a command line: that is dbmanager.py): IPython in the app context,
+with app, db, the models and the user datastore loaded. ``flask shell`` is the plain-Python one.
 
 python cli.py                                   # interactive shell
 python cli.py -c "print(User.query.count())"    # run one command and exit

@@ -1,5 +1,6 @@
-"""Manage the database and users.
+"""The Storefront command line (a Flask CLI group): the database, users, roles, demo data, jobs.
 
+The same group is installed as ``storefront`` (app/manage.py); ``flask <command>`` has them too.
 python dbmanager.py db upgrade|migrate|downgrade|current|history   (Flask-Migrate)
 python dbmanager.py users create|activate|...  roles create|add|... (Flask-Security)
 python dbmanager.py seed                                           (demo data)

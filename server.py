@@ -1,4 +1,4 @@
-"""Serve Storefront. ``python server.py`` for development; uwsgi imports ``server:app``."""
+"""The WSGI entry point: ``app`` for uwsgi (``server:app``); ``python server.py`` in development."""
 
 import os
 

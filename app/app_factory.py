@@ -16,7 +16,7 @@ from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
 from app.api import bp as api_bp
 from app.api.spec import api, register_security_schemes
-from app.cart import web as cart_web
+from app.cart import ownership as cart_ownership
 from app.commands import register_commands
 from app.countries import country_name
 from app.extensions import bootstrap, csrf, db, limiter, mail, migrate, security, talisman
@@ -266,7 +266,7 @@ def register_extensions(app: Flask) -> None:
     security_utils.init_app(app)
     apply_account_limits(app)
     account_tokens.init_app(app)
-    cart_web.init_app(app)
+    cart_ownership.init_app(app)
     admin.init_app(app)
 
 

@@ -15,10 +15,10 @@ from app.cart.services import CartOwner, add_to_cart
 from app.catalog import services as catalog_services
 from app.catalog.models import Category, Product
 from app.extensions import db
-from app.models_base import utcnow
 from app.orders import checkout as checkout_service
 from app.orders import state as state_machine
 from app.orders.models import Order
+from app.timestamps import utcnow
 from tests.conftest import login
 
 ADMIN_EMAIL = "admin@example.com"

@@ -12,12 +12,12 @@ from app.cart.services import CartOwner, add_to_cart
 from app.catalog.models import Product
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
-from app.models_base import utcnow
 from app.orders import checkout as checkout_service
 from app.orders import state as state_machine
 from app.orders.models import Order, OrderEvent, Payment, Refund
 from app.payments import providers
 from app.payments.providers import PaymentResult, PaymentUnavailable
+from app.timestamps import utcnow
 from tests.conftest import csrf_token, login, make_product, make_user, run_together
 
 GOOD_CARD = {"card_number": "4242 4242 4242 4242"}

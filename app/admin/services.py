@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from app.catalog.models import Product
 from app.extensions import db
-from app.models_base import utcnow
 from app.orders.models import Order, OrderStatus
+from app.timestamps import utcnow
 
 
 def dashboard() -> dict:

@@ -11,7 +11,7 @@ from flask_security import auth_required
 from app.api.schemas import CartSchema, WholeNumber
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.cart import services
-from app.cart.web import current_owner, remember_cart
+from app.cart.ownership import current_owner, remember_cart
 
 bp = Blueprint("cart", __name__, description="Cart")
 

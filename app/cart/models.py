@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import Product
 from app.extensions import Model
-from app.models_base import utcnow
+from app.timestamps import utcnow
 
 
 class Cart(Model):

@@ -22,7 +22,7 @@ from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
 from app.errors import Conflict, DomainError, NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
-from app.models_base import utcnow
+from app.timestamps import utcnow
 
 # The default of CART_MAX_QUANTITY, and the ceiling the API schema documents for a quantity.
 MAX_QUANTITY = 1000

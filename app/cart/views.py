@@ -3,7 +3,7 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.cart import services
-from app.cart.web import current_owner, remember_cart
+from app.cart.ownership import current_owner, remember_cart
 from app.errors import DomainError
 from app.security_utils import safe_next
 

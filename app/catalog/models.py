@@ -15,7 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
-from app.models_base import utcnow
+from app.timestamps import utcnow
 
 
 class Category(Model):

@@ -13,7 +13,7 @@ from app.catalog.models import Category, Product
 from app.catalog.services import slugify
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
-from app.models_base import utcnow
+from app.timestamps import utcnow
 
 SYNTHETIC_BATCH_SIZE = 5000
 SYNTHETIC_CATEGORY = "Synthetic"

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.extensions import Model
-from app.models_base import utcnow
+from app.timestamps import utcnow
 
 
 class OrderStatus(enum.StrEnum):

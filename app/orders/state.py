@@ -19,7 +19,6 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.catalog.models import Product
 from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
-from app.models_base import utcnow
 from app.orders import emails
 from app.orders.models import (
     Order,
@@ -31,6 +30,7 @@ from app.orders.models import (
 )
 from app.orders.queries import get_order_for_user
 from app.payments.providers import PaymentResult, provider_for
+from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import pytest
 
 from app.catalog.models import Category, Product
 from app.extensions import db
-from app.models_base import utcnow
+from app.timestamps import utcnow
 from tests.api import assert_error, make_callers
 
 ROLES = ["anonymous", "customer", "other", "admin"]

@@ -1,4 +1,4 @@
-"""Column helpers shared by the domain models."""
+"""The shop's clock: ``utcnow``, naive UTC, for every DateTime column and every comparison."""
 
 from datetime import UTC, datetime
 

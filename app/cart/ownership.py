@@ -1,5 +1,5 @@
-"""The cart's web glue: who owns the cart in this request, the signed cart cookie, the merge
-of an anonymous cart at login. Shared by the pages and the API."""
+"""Whose cart a request is: the logged-in user's, or the anonymous one its signed cookie names;
+the cookie itself, and the merge of an anonymous cart at login. Shared by the pages and the API."""
 
 from flask import Flask, after_this_request, current_app, request
 from flask_security import current_user, user_authenticated
