@@ -17,7 +17,7 @@ from app.cart.services import (
 )
 from app.errors import NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
-from tests.conftest import PASSWORD, csrf_token, login
+from tests.helpers import PASSWORD, csrf_token, login
 
 
 def add(client, product_id, quantity=1, next_url=None):

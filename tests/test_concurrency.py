@@ -3,38 +3,23 @@
 import pytest
 from sqlalchemy import func, select
 
-from app.app_factory import create_app
 from app.cart.services import CartOwner, add_to_cart
 from app.catalog.models import Product
 from app.errors import OutOfStock
 from app.extensions import db
 from app.orders import services
 from app.orders.models import Order
-from tests.conftest import TEST_CONFIG, make_product, make_user, run_together
+from tests.factories import ProductFactory, UserFactory, create
+from tests.helpers import run_together
 
-pytestmark = pytest.mark.mariadb_only
+pytestmark = [pytest.mark.mariadb, pytest.mark.concurrency]
 
 ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
 
 
-@pytest.fixture
-def pooled_app(app):
-    """An app on the same MariaDB database whose pool has a connection per thread."""
-    pooled = create_app(
-        {
-            **TEST_CONFIG,
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25, "max_overflow": 5},
-        }
-    )
-    yield pooled
-    with pooled.app_context():
-        db.engine.dispose()
-
-
 def test_twenty_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):
-    product_id = make_product(pooled_app, "Rare Tea", stock=5)
-    users = [make_user(pooled_app, email=f"buyer{i}@example.com") for i in range(20)]
+    product_id = create(pooled_app, ProductFactory, name="Rare Tea", stock=5)
+    users = [create(pooled_app, UserFactory, email=f"buyer{i}@example.com") for i in range(20)]
     with pooled_app.app_context():
         for user_id in users:
             add_to_cart(CartOwner(user_id=user_id), product_id, 1)
@@ -58,8 +43,8 @@ def test_twenty_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):
 
 
 def test_the_same_checkout_submitted_five_times_at_once_makes_one_order(pooled_app):
-    product_id = make_product(pooled_app, "Green Tea", stock=10)
-    user_id = make_user(pooled_app)
+    product_id = create(pooled_app, ProductFactory, name="Green Tea", stock=10)
+    user_id = create(pooled_app, UserFactory)
     with pooled_app.app_context():
         add_to_cart(CartOwner(user_id=user_id), product_id, 2)
 

@@ -9,7 +9,7 @@ from app.countries import countries, country_codes, country_name
 from app.errors import ValidationFailed
 from app.orders.forms import CheckoutForm
 from app.orders.services import validate_address
-from tests.conftest import TEST_CONFIG
+from tests.helpers import TEST_CONFIG
 
 ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115"}
 # Babel's territories that are no ISO 3166-1 country: unknown, unions, reserved, pseudo-locales,

@@ -18,7 +18,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from app.app_factory import create_app
 from app.extensions import db
-from tests.conftest import TEST_CONFIG, make_user
+from tests.factories import UserFactory, create
+from tests.helpers import TEST_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
 UWSGI = Path(sys.executable).parent / "uwsgi"
@@ -202,8 +203,8 @@ def test_cli_runs_one_command_with_the_app_preloaded(env):
     db_upgrade(env)
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"]})
     try:
-        make_user(app, email="one@example.com")
-        make_user(app, email="two@example.com")
+        create(app, UserFactory, email="one@example.com")
+        create(app, UserFactory, email="two@example.com")
     finally:
         with app.app_context():
             db.engine.dispose()
@@ -238,6 +239,7 @@ def test_server_py_serves_on_host_and_port(env, tmp_path):
     assert f"Running on http://127.0.0.1:{port}" in log.read_text()
 
 
+@pytest.mark.slow
 def test_uwsgi_serves_the_app_and_stops_on_sigterm(uwsgi_env, tmp_path):
     """uwsgi.ini: env-chosen socket and processes, one app per worker, clean SIGTERM exit."""
     db_upgrade(uwsgi_env)
@@ -264,6 +266,7 @@ def test_uwsgi_serves_the_app_and_stops_on_sigterm(uwsgi_env, tmp_path):
     assert "no internal routing" not in output
 
 
+@pytest.mark.slow
 def test_uwsgi_serves_production_even_with_env_development_exported(uwsgi_env, tmp_path):
     """uwsgi.ini sets ENV=production: HSTS and trusted hosts only, whatever the shell says."""
     db_upgrade(uwsgi_env)
@@ -279,6 +282,7 @@ def test_uwsgi_serves_production_even_with_env_development_exported(uwsgi_env, t
     assert forged.json()["error"]["code"] == "bad_request"
 
 
+@pytest.mark.slow
 def test_uwsgi_env_override_is_deliberate(uwsgi_env, tmp_path):
     """Only `--env ENV=development` after the ini makes uwsgi serve development."""
     db_upgrade(uwsgi_env)
@@ -291,6 +295,7 @@ def test_uwsgi_env_override_is_deliberate(uwsgi_env, tmp_path):
     assert forged.status_code == 200
 
 
+@pytest.mark.slow
 def test_uwsgi_with_memory_rate_limits_and_two_workers_refuses_to_start(env, tmp_path):
     """memory:// counts per process: with 2 workers production exits, naming the setting."""
     env.update(UWSGI_HTTP_SOCKET=f"127.0.0.1:{free_port()}", UWSGI_PROCESSES="2")
@@ -306,6 +311,7 @@ def test_uwsgi_with_memory_rate_limits_and_two_workers_refuses_to_start(env, tmp
     assert "RATELIMIT_STORAGE_URI is memory:// with 2 worker processes" in result.stderr
 
 
+@pytest.mark.slow
 def test_uwsgi_keeps_http11_clients_working(uwsgi_env, tmp_path):
     """Issue 14: 6 threads x 60 requests over kept-alive sessions (2 processes x 2 threads).
 
@@ -346,6 +352,7 @@ def test_uwsgi_keeps_http11_clients_working(uwsgi_env, tmp_path):
     assert connection_headers == {"close"}
 
 
+@pytest.mark.slow
 def test_uwsgi_answers_413_and_refuses_huge_bodies_unread(uwsgi_env, tmp_path):
     """1.5 MiB: the app's 413 in the API's shape. 20 MB: uwsgi's limit-post closes the
     connection before reading the body; the worker keeps serving."""
@@ -387,6 +394,7 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_uwsgi_without_secret_key_exits_instead_of_respawning(tmp_path):
     """need-app + lazy-apps: a worker that cannot build the app takes uwsgi down."""
     env = make_env(tmp_path, f"sqlite:///{tmp_path / 'unused.sqlite'}", NO_SECRET_KEY)

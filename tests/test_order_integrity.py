@@ -17,7 +17,8 @@ from app.orders import services
 from app.orders.models import Order, OrderEvent, Payment, Refund
 from app.payments import providers
 from app.payments.providers import PaymentResult, PaymentUnavailable
-from tests.conftest import csrf_token, login, make_product, make_user, run_together
+from tests.factories import ProductFactory, UserFactory, create
+from tests.helpers import csrf_token, login, run_together
 
 GOOD_CARD = {"card_number": "4242 4242 4242 4242"}
 LOST_REPLY_CARD = {"card_number": "4000 0000 0000 0119"}
@@ -59,8 +60,8 @@ def stock(app, product_id) -> int:
 @pytest.mark.parametrize(("first", "second"), [("cancelled", "shipped"), ("shipped", "cancelled")])
 def test_a_change_made_elsewhere_meanwhile_is_seen(app, first, second):
     """Request A has the order loaded as paid; B changes it; A's change is decided on B's."""
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     number = place(app, user_id, tea)
     with app.app_context():
         loaded = db.session.scalar(select(Order).where(Order.number == number))
@@ -75,11 +76,12 @@ def test_a_change_made_elsewhere_meanwhile_is_seen(app, first, second):
     assert stock(app, tea) == (5 if first == "cancelled" else 4)
 
 
+@pytest.mark.concurrency
 def test_twenty_concurrent_cancels_win_once(threaded_app):
     """One customer, one order of 1 unit, 20 parallel cancels through the API."""
     app = threaded_app
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     number = place(app, user_id, tea)
     token = app.test_client().post(
         "/api/v1/auth/token",
@@ -100,10 +102,11 @@ def test_twenty_concurrent_cancels_win_once(threaded_app):
     assert stock(app, tea) == 5
 
 
+@pytest.mark.concurrency
 def test_cancel_racing_ship_has_one_outcome(threaded_app):
     app = threaded_app
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     number = place(app, user_id, tea)
 
     def change(i):
@@ -124,8 +127,8 @@ def test_cancel_racing_ship_has_one_outcome(threaded_app):
 
 
 def test_cancelling_a_paid_order_refunds_it_through_the_provider(app):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5, price_cents=450)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5, price_cents=450)
     number = place(app, user_id, tea, quantity=2)
 
     with app.app_context():
@@ -137,8 +140,8 @@ def test_cancelling_a_paid_order_refunds_it_through_the_provider(app):
 
 
 def test_cancelling_an_unpaid_order_voids_its_payment_and_refunds_nothing(app):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     number = place(app, user_id, tea, method="manual", details={})
 
     with app.app_context():
@@ -147,8 +150,8 @@ def test_cancelling_an_unpaid_order_voids_its_payment_and_refunds_nothing(app):
 
 
 def test_marking_a_bank_transfer_paid_settles_its_payment(app):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     number = place(app, user_id, tea, method="manual", details={})
     assert read(app, number)[1] == [("pending", [])]
 
@@ -187,13 +190,14 @@ class SpyProvider(providers.TestCardProvider):
         return {"timeout": 0.5} if self.url.startswith("sqlite") else {}
 
 
+@pytest.mark.concurrency
 def test_the_provider_is_charged_after_the_order_is_committed(threaded_app, backend, monkeypatch):
     app = threaded_app
     spy = SpyProvider(app.config["SQLALCHEMY_DATABASE_URI"])
     monkeypatch.setitem(providers.PROVIDERS, "spy", spy)
     app.config["PAYMENT_METHODS"] = ["spy"]
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     if backend.name == "mariadb":
         with app.app_context():
             db.session.execute(text("SET SESSION innodb_lock_wait_timeout = 1"))
@@ -205,8 +209,8 @@ def test_the_provider_is_charged_after_the_order_is_committed(threaded_app, back
 
 
 def test_a_decline_after_the_commit_removes_the_order_and_restores_stock_and_cart(app):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     fill_cart(app, user_id, tea, 2)
 
     with app.app_context(), pytest.raises(providers.PaymentDeclined):
@@ -222,8 +226,8 @@ def test_a_decline_after_the_commit_removes_the_order_and_restores_stock_and_car
 
 
 def test_a_lost_reply_keeps_the_order_and_a_retry_charges_once(app, client):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     fill_cart(app, user_id, tea)
     token = client.post(
         "/api/v1/auth/token",
@@ -262,8 +266,8 @@ def test_a_lost_reply_keeps_the_order_and_a_retry_charges_once(app, client):
 
 
 def test_expiry_cancels_old_unpaid_orders_and_settles_lost_replies(app, runner):
-    user_id = make_user(app)
-    tea = make_product(app, stock=10)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=10)
     old_transfer = place(app, user_id, tea, key="a", method="manual", details={})
     new_transfer = place(app, user_id, tea, key="b", method="manual", details={})
     paid = place(app, user_id, tea, key="c")
@@ -297,10 +301,11 @@ def test_expiry_cancels_old_unpaid_orders_and_settles_lost_replies(app, runner):
     assert runner.invoke(args=["orders", "expire"]).output.startswith("Cancelled 0 unpaid")
 
 
+@pytest.mark.concurrency
 def test_expiry_racing_a_payment_has_one_outcome(threaded_app):
     app = threaded_app
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     numbers = [place(app, user_id, tea, key=f"k{i}", method="manual", details={}) for i in range(4)]
     with app.app_context():
         for order in db.session.scalars(select(Order)):
@@ -332,8 +337,8 @@ def test_expiry_racing_a_payment_has_one_outcome(threaded_app):
 
 
 def test_the_fingerprint_is_keyed_and_leaves_the_card_out(app):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     number = place(app, user_id, tea, key="same")
     fill_cart(app, user_id, tea)
 
@@ -350,9 +355,9 @@ def test_the_fingerprint_is_keyed_and_leaves_the_card_out(app):
 
 
 def test_web_checkout_keys_are_issued_per_user_and_checked(app, client):
-    user_id = make_user(app)
-    other_id = make_user(app, email="other@example.com")
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    other_id = create(app, UserFactory, email="other@example.com")
+    tea = create(app, ProductFactory, stock=5)
     fill_cart(app, user_id, tea)
     login(client)
     with app.app_context():
@@ -385,8 +390,8 @@ def test_web_checkout_keys_are_issued_per_user_and_checked(app, client):
 
 
 def test_the_customer_sees_the_refund_of_a_cancelled_paid_order(app, client):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5, price_cents=450)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5, price_cents=450)
     number = place(app, user_id, tea, quantity=2)
     login(client)
 

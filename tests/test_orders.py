@@ -13,7 +13,7 @@ from app.extensions import db
 from app.orders import services
 from app.orders.models import Order, OrderEvent, Payment
 from app.payments.providers import PaymentDeclined
-from tests.conftest import csrf_token, login
+from tests.helpers import csrf_token, login
 
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"

@@ -7,7 +7,7 @@ from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
 from app.extensions import db
 from app.orders import services
-from tests.conftest import login
+from tests.helpers import login
 
 ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
 

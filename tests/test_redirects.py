@@ -17,7 +17,7 @@ from app.app_factory import create_app
 from app.catalog.models import Product
 from app.extensions import db
 from app.security_utils import is_safe_redirect
-from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login
+from tests.helpers import PASSWORD, TEST_CONFIG, csrf_token, login
 
 HEADER_INJECTION = "/x\r\nSet-Cookie: a=b"
 CONTROL_TARGETS = [

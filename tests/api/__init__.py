@@ -1,4 +1,4 @@
-"""JSON API tests, one module per domain. Tokens and the error shape: tests.test_api; the
+"""JSON API tests, one module per domain. Tokens and the error shape: tests.helpers; the
 callers below (token client, logged-in browser, anonymous browser) on top of them."""
 
 from sqlalchemy import select
@@ -6,10 +6,7 @@ from sqlalchemy import select
 from app.accounts.services import ensure_roles
 from app.cart.models import Cart, CartItem
 from app.extensions import db
-from tests.conftest import csrf_token, login
-from tests.test_api import TOKEN_HEADER, assert_error, get_token
-
-__all__ = ["Caller", "assert_error", "cart_rows", "make_callers", "TOKEN_HEADER"]
+from tests.helpers import TOKEN_HEADER, csrf_token, get_token, login
 
 EMAILS = {
     "customer": "customer@example.com",

@@ -18,8 +18,7 @@ from tests.api.test_orders_api import (
     stock,
     token_headers,
 )
-from tests.conftest import csrf_token, login
-from tests.test_api import assert_error
+from tests.helpers import assert_error, csrf_token, login
 
 NEW_PRODUCT = {
     "sku": "OOLONG-1",

@@ -1,8 +1,7 @@
 """One shopper's journey through the JSON API alone: from a token to a cancelled order."""
 
 from app.accounts.services import ensure_roles
-from tests.conftest import PASSWORD
-from tests.test_api import TOKEN_HEADER
+from tests.helpers import PASSWORD, TOKEN_HEADER
 
 ADDRESS = {
     "name": "Grace Hopper",

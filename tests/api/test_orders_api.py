@@ -6,15 +6,21 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.services import ensure_roles
-from app.app_factory import create_app
 from app.cart.models import CartItem
 from app.cart.services import CartOwner, add_to_cart
 from app.catalog.models import Product
 from app.extensions import db
 from app.orders import services
 from app.orders.models import Order, OrderEvent, Payment
-from tests.conftest import TEST_CONFIG, csrf_token, login, make_product, make_user, run_together
-from tests.test_api import TOKEN_HEADER, assert_error, get_token
+from tests.factories import ProductFactory, UserFactory, create
+from tests.helpers import (
+    TOKEN_HEADER,
+    assert_error,
+    csrf_token,
+    get_token,
+    login,
+    run_together,
+)
 
 GOOD_CARD = "4242 4242 4242 4242"
 DECLINED_CARD = "4000 0000 0000 0002"
@@ -522,25 +528,11 @@ def test_invalid_token_is_401(app, client, shop):
 # Concurrency (MariaDB)
 
 
-@pytest.fixture
-def pooled_app(app):
-    """An app on the same MariaDB database whose pool has a connection per thread."""
-    pooled = create_app(
-        {
-            **TEST_CONFIG,
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25, "max_overflow": 5},
-        }
-    )
-    yield pooled
-    with pooled.app_context():
-        db.engine.dispose()
-
-
-@pytest.mark.mariadb_only
+@pytest.mark.mariadb
+@pytest.mark.concurrency
 def test_twenty_api_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):
-    product_id = make_product(pooled_app, "Rare Tea", stock=5)
-    users = [make_user(pooled_app, email=f"buyer{i}@example.com") for i in range(20)]
+    product_id = create(pooled_app, ProductFactory, name="Rare Tea", stock=5)
+    users = [create(pooled_app, UserFactory, email=f"buyer{i}@example.com") for i in range(20)]
     for user_id in users:
         fill_cart(pooled_app, user_id, (product_id, 1))
     tokens = [token_headers(pooled_app.test_client(), f"buyer{i}@example.com") for i in range(20)]
@@ -559,10 +551,11 @@ def test_twenty_api_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):
     assert order_count(pooled_app) == 5
 
 
-@pytest.mark.mariadb_only
+@pytest.mark.mariadb
+@pytest.mark.concurrency
 def test_five_concurrent_retries_with_one_idempotency_key_make_one_order(pooled_app):
-    product_id = make_product(pooled_app, "Green Tea", stock=10)
-    user_id = make_user(pooled_app)
+    product_id = create(pooled_app, ProductFactory, name="Green Tea", stock=10)
+    user_id = create(pooled_app, UserFactory)
     fill_cart(pooled_app, user_id, (product_id, 2))
     headers = {**token_headers(pooled_app.test_client()), "Idempotency-Key": "double-click"}
 
