@@ -20,17 +20,11 @@ os.environ["STOREFRONT_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="storefront-ins
 for _key in ("DATABASE_URL", "ENV", "SECRET_KEY", "RATELIMIT_STORAGE_URI", "MAIL_BACKEND"):
     os.environ.pop(_key, None)
 
+from app.accounts.models import ADMIN, CUSTOMER  # noqa: E402
 from app.app_factory import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from tests.factories import (  # noqa: E402
-    CartFactory,
-    CategoryFactory,
-    ProductFactory,
-    UserFactory,
-    create,
-    place,
-)
-from tests.helpers import TEST_CONFIG  # noqa: E402
+from tests.factories import CategoryFactory, ProductFactory, UserFactory, create  # noqa: E402
+from tests.helpers import ADMIN_EMAIL, TEST_CONFIG, login  # noqa: E402
 from tests.mariadb import MariaDBServer  # noqa: E402
 from tests.servers import RedisServer  # noqa: E402
 
@@ -178,6 +172,19 @@ def pooled_app(app):
 
 
 @pytest.fixture
+def admin_id(user_factory):
+    """An admin (ADMIN_EMAIL) who is also a customer."""
+    return user_factory(email=ADMIN_EMAIL, roles=[CUSTOMER, ADMIN])
+
+
+@pytest.fixture
+def as_admin(client, admin_id):
+    """The test client, logged in as the admin."""
+    assert login(client, ADMIN_EMAIL).status_code == 302
+    return client
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -221,26 +228,5 @@ def product_factory(app):
 
     def make(name="Green Tea", **fields) -> int:
         return create(app, ProductFactory, name=name, **fields)
-
-    return make
-
-
-@pytest.fixture
-def cart_factory(app):
-    """cart_factory(user_id, (product_id, quantity), ...): add to the user's cart; its id."""
-
-    def make(user_id, *items) -> int:
-        return create(app, CartFactory, user_id=user_id, items=items)
-
-    return make
-
-
-@pytest.fixture
-def order_factory(app):
-    """order_factory(user_id, (product_id, quantity), ..., key=..., card=..., method=...,
-    address=...): fill the cart, place the order through the service; its number."""
-
-    def make(user_id, *items, **fields) -> str:
-        return place(app, user_id, *items, **fields)
 
     return make

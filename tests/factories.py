@@ -24,7 +24,7 @@ from app.cart.models import Cart
 from app.cart.services import CartOwner, add_to_cart, find_cart
 from app.catalog.models import Category, Product
 from app.catalog.services import slugify
-from app.extensions import db
+from app.extensions import db, security
 from app.orders import services as order_services
 from app.orders.models import Order
 from tests.helpers import ADDRESS, GOOD_CARD, PASSWORD
@@ -42,7 +42,8 @@ class BaseFactory(SQLAlchemyModelFactory):
 
 
 class UserFactory(BaseFactory):
-    """A confirmed customer who can log in with PASSWORD; ``roles`` are names (``["admin"]``)."""
+    """A confirmed customer who can log in with PASSWORD; ``roles`` are names (``["admin"]``);
+    with ``totp_secret``, the authenticator app is the second factor."""
 
     class Meta:
         model = User
@@ -51,10 +52,12 @@ class UserFactory(BaseFactory):
     password = PASSWORD
     confirmed = True
     roles = None
+    totp_secret = None
 
     @classmethod
     def _save(cls, model_class, session, args, kwargs):
         password, confirmed = kwargs.pop("password"), kwargs.pop("confirmed")
+        totp_secret = kwargs.pop("totp_secret")
         roles = [user_datastore.find_or_create_role(name) for name in kwargs.pop("roles") or ()]
         user = user_datastore.create_user(
             password=hash_password(password),
@@ -62,6 +65,8 @@ class UserFactory(BaseFactory):
             roles=roles,
             **kwargs,
         )
+        if totp_secret:
+            security.datastore.tf_set(user, "authenticator", totp_secret=totp_secret)
         session.commit()
         return user
 
@@ -111,8 +116,9 @@ class CartFactory(BaseFactory):
 
 
 class OrderFactory(BaseFactory):
-    """An order placed through ``place_order`` (paid with the good test card unless told), after
-    ``items`` are added to the user's cart; without items, the cart as it is checks out."""
+    """An order placed through ``place_order`` after ``items`` are added to the user's cart
+    (without items, the cart as it is checks out): shipped to ADDRESS, paid by the test
+    provider with ``card`` (GOOD_CARD), or by ``method`` with ``details``."""
 
     class Meta:
         model = Order
@@ -123,6 +129,7 @@ class OrderFactory(BaseFactory):
     address = ADDRESS
     method = "test"
     card = GOOD_CARD
+    details = factory.LazyAttribute(lambda order: {"card_number": order.card})
 
     @classmethod
     def _save(cls, model_class, session, args, kwargs):
@@ -132,7 +139,7 @@ class OrderFactory(BaseFactory):
             kwargs["key"],
             kwargs["address"],
             kwargs["method"],
-            {"card_number": kwargs["card"]},
+            kwargs["details"],
         )
 
 
@@ -140,6 +147,18 @@ def create(app, factory_class, **fields) -> int:
     """Make one row with ``factory_class`` in its own app context; return its id."""
     with app.app_context():
         return factory_class(**fields).id
+
+
+def two_factor_user(app, **fields) -> tuple[int, str]:
+    """A user (UserFactory) with the authenticator method on; returns (id, TOTP secret)."""
+    with app.app_context():
+        secret = security.totp_factory.generate_totp_secret()
+        return UserFactory(totp_secret=secret, **fields).id, secret
+
+
+def fill_cart(app, user_id, *items) -> None:
+    """Add (product id, quantity) ``items`` to the user's cart (CartFactory)."""
+    create(app, CartFactory, user_id=user_id, items=items)
 
 
 def place(app, user_id, *items, **fields) -> str:

@@ -6,10 +6,12 @@ import threading
 
 from sqlalchemy import func, select
 
+from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
 from app.extensions import db
 
 PASSWORD = "correct horse battery staple"
+ADMIN_EMAIL = "admin@example.com"
 TOKEN_HEADER = "Authentication-Token"
 # The test payment provider's cards (app/payments/providers.py).
 GOOD_CARD = "4242 4242 4242 4242"
@@ -120,3 +122,14 @@ def count(app, model) -> int:
     """How many rows ``model`` has."""
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
+
+
+def cart_rows(app) -> list[tuple]:
+    """(cart user_id, has token, product_id, quantity) for every cart item, ordered."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(Cart.user_id, Cart.token.is_not(None), CartItem.product_id, CartItem.quantity)
+            .join(CartItem.cart)
+            .order_by(Cart.id, CartItem.product_id)
+        ).all()
+        return [tuple(row) for row in rows]

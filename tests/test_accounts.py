@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.app_factory import create_app
 from app.extensions import db, security
-from tests.factories import UserFactory, create
+from tests.factories import UserFactory, create, two_factor_user
 from tests.helpers import PASSWORD, TEST_CONFIG, TOKEN_HEADER, csrf_token, login
 
 WEAK_PASSWORD = "password1"
@@ -416,17 +416,6 @@ def test_cli_confirm_of_unknown_user_fails_clearly(runner):
 # API tokens: never a fresh login, only ever read from the Authentication-Token header
 
 NEW_PASSWORD = "another long passphrase 7"
-
-
-def two_factor_user(app, email="shopper@example.com") -> tuple[int, str]:
-    """A confirmed user with the authenticator method on; returns (id, TOTP secret)."""
-    user_id = create(app, UserFactory, email=email)
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        secret = security.totp_factory.generate_totp_secret()
-        security.datastore.tf_set(user, "authenticator", totp_secret=secret)
-        db.session.commit()
-    return user_id, secret
 
 
 def api_token(client, code=None, email="shopper@example.com") -> str:

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select, update
 
-from app.accounts.models import ADMIN, CUSTOMER, User
+from app.accounts.models import User
 from app.admin.views import AdminModelView
 from app.catalog import services as catalog_services
 from app.catalog.models import Category, Product
@@ -17,9 +17,8 @@ from app.models_base import utcnow
 from app.orders import services as order_services
 from app.orders.models import Order
 from tests.factories import CategoryFactory, ProductFactory, create, place
-from tests.helpers import ADDRESS, count, login
+from tests.helpers import ADDRESS, ADMIN_EMAIL, count, login
 
-ADMIN_EMAIL = "admin@example.com"
 CUSTOMER_EMAIL = "shopper@example.com"
 BERLIN = {
     **ADDRESS,
@@ -136,19 +135,8 @@ def product_form(**fields) -> dict:
 
 
 @pytest.fixture
-def admin_id(user_factory):
-    return user_factory(email=ADMIN_EMAIL, roles=[CUSTOMER, ADMIN])
-
-
-@pytest.fixture
 def customer_id(user_factory):
     return user_factory(email=CUSTOMER_EMAIL)
-
-
-@pytest.fixture
-def as_admin(client, admin_id):
-    assert login(client, ADMIN_EMAIL).status_code == 302
-    return client
 
 
 # Who may enter

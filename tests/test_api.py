@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.extensions import db, security
+from tests.factories import two_factor_user
 from tests.helpers import PASSWORD, TOKEN_HEADER, assert_error, csrf_token, get_token, login
 
 
@@ -119,13 +120,9 @@ def test_token_refused_for_disabled_account(app, client, user_factory):
     assert_error(get_token(client), 401, "unauthorized")
 
 
-def test_token_with_two_factor_needs_a_valid_code(app, client, user_factory):
-    user_id = user_factory()
+def test_token_with_two_factor_needs_a_valid_code(app, client):
+    _user_id, secret = two_factor_user(app)
     with app.app_context():
-        user = db.session.get(User, user_id)
-        secret = security.totp_factory.generate_totp_secret()
-        security.datastore.tf_set(user, "authenticator", totp_secret=secret)
-        db.session.commit()
         code = security.totp_factory.generate_totp_password(secret)
 
     assert_error(get_token(client), 401, "unauthorized")

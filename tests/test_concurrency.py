@@ -10,11 +10,9 @@ from app.extensions import db
 from app.orders import services
 from app.orders.models import Order
 from tests.factories import ProductFactory, UserFactory, create
-from tests.helpers import run_together
+from tests.helpers import ADDRESS, GOOD_CARD, run_together
 
 pytestmark = [pytest.mark.mariadb, pytest.mark.concurrency]
-
-ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
 
 
 def test_twenty_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):
@@ -27,7 +25,7 @@ def test_twenty_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):
     def checkout(i):
         with pooled_app.app_context():
             return services.place_order(
-                users[i], f"key-{i}", ADDRESS, "test", {"card_number": "4242424242424242"}
+                users[i], f"key-{i}", ADDRESS, "test", {"card_number": GOOD_CARD}
             ).number
 
     results = run_together(20, checkout)
@@ -51,7 +49,7 @@ def test_the_same_checkout_submitted_five_times_at_once_makes_one_order(pooled_a
     def checkout(_i):
         with pooled_app.app_context():
             return services.place_order(
-                user_id, "same-key", ADDRESS, "test", {"card_number": "4242424242424242"}
+                user_id, "same-key", ADDRESS, "test", {"card_number": GOOD_CARD}
             ).number
 
     results = run_together(5, checkout)

@@ -6,41 +6,14 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cart.models import CartItem
-from app.cart.services import CartOwner, add_to_cart
 from app.catalog.models import Product
 from app.errors import InvalidTransition, OutOfStock, ValidationFailed
 from app.extensions import db
 from app.orders import services
 from app.orders.models import Order, OrderEvent, Payment
 from app.payments.providers import PaymentDeclined
-from tests.helpers import csrf_token, login
-
-GOOD_CARD = "4242 4242 4242 4242"
-DECLINED_CARD = "4000 0000 0000 0002"
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "1 Analytical St",
-    "line2": "",
-    "city": "London",
-    "postcode": "N1 1AA",
-    "country": "GB",
-}
-
-
-def stock(app, product_id) -> int:
-    with app.app_context():
-        return db.session.get(Product, product_id).stock
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def fill_cart(app, user_id, *items):
-    with app.app_context():
-        for product_id, quantity in items:
-            add_to_cart(CartOwner(user_id=user_id), product_id, quantity)
+from tests.factories import fill_cart, place
+from tests.helpers import ADDRESS, DECLINED_CARD, GOOD_CARD, count, csrf_token, login, stock
 
 
 def checkout_form(client, card=GOOD_CARD, method="test", **address):
@@ -54,12 +27,6 @@ def checkout_form(client, card=GOOD_CARD, method="test", **address):
         "checkout_key": key,
         "csrf_token": csrf_token(client, "/checkout"),
     }
-
-
-def place(app, user_id, key="k1", card=GOOD_CARD, method="test", address=ADDRESS):
-    with app.app_context():
-        order = services.place_order(user_id, key, address, method, {"card_number": card})
-        return order.number
 
 
 @pytest.fixture

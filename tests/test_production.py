@@ -16,7 +16,6 @@ from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 from werkzeug.routing import IntegerConverter
 
-from app.accounts.models import ADMIN, CUSTOMER
 from app.app_factory import REQUIRED_SECRETS, ConfigError, create_app
 from app.extensions import db
 from tests.factories import ProductFactory, UserFactory, create
@@ -453,9 +452,8 @@ def test_the_huge_integer_cases_cover_every_int_route_and_api_int_argument(app, 
 
 @pytest.mark.parametrize(("method", "url", "expected"), HUGE_INT_CASES)
 def test_huge_integers_are_404_or_422_never_500(
-    app, client, user_factory, product_factory, category_factory, method, url, expected
+    app, client, admin_id, product_factory, category_factory, method, url, expected
 ):
-    user_factory(email="admin@example.com", roles=[CUSTOMER, ADMIN])
     product_factory()
     category_factory()
     token = get_token(client, email="admin@example.com").get_json()["token"]

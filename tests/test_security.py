@@ -7,7 +7,7 @@ import redis
 
 from app.app_factory import PROJECT_ROOT, ConfigError, create_app
 from app.extensions import db
-from tests.factories import UserFactory, create
+from tests.factories import UserFactory, create, two_factor_user
 from tests.helpers import PASSWORD, PRODUCTION_CONFIG, TEST_CONFIG, csrf_token, login
 
 
@@ -233,15 +233,10 @@ def test_reset_requests_are_limited(app, client):
 
 def two_factor_pending(app, client):
     """A 2FA user who gave the right password: the code step is pending."""
-    from app.accounts.models import User
     from app.extensions import security
 
-    user_id = create(app, UserFactory)
+    _user_id, secret = two_factor_user(app)
     with app.app_context():
-        user = db.session.get(User, user_id)
-        secret = security.totp_factory.generate_totp_secret()
-        security.datastore.tf_set(user, "authenticator", totp_secret=secret)
-        db.session.commit()
         code = security.totp_factory.generate_totp_password(secret)
     login(client)
     return code

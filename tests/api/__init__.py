@@ -1,11 +1,7 @@
 """JSON API tests, one module per domain. Tokens and the error shape: tests.helpers; the
 callers below (token client, logged-in browser, anonymous browser) on top of them."""
 
-from sqlalchemy import select
-
 from app.accounts.services import ensure_roles
-from app.cart.models import Cart, CartItem
-from app.extensions import db
 from tests.helpers import TOKEN_HEADER, csrf_token, get_token, login
 
 EMAILS = {
@@ -64,14 +60,3 @@ def make_callers(app, user_factory):
         return Caller(client, {"X-CSRF-Token": csrf_token(client, "/account")})
 
     return caller
-
-
-def cart_rows(app) -> list[tuple]:
-    """(cart user_id, has token, product_id, quantity) for every cart item, ordered."""
-    with app.app_context():
-        rows = db.session.execute(
-            select(Cart.user_id, Cart.token.is_not(None), CartItem.product_id, CartItem.quantity)
-            .join(CartItem.cart)
-            .order_by(Cart.id, CartItem.product_id)
-        ).all()
-        return [tuple(row) for row in rows]

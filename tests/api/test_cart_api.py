@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from app.cart.models import Cart
 from app.catalog.models import Product
 from app.extensions import db
-from tests.api import Caller, cart_rows, make_callers
-from tests.helpers import TOKEN_HEADER, assert_error
+from tests.api import Caller, make_callers
+from tests.helpers import TOKEN_HEADER, assert_error, cart_rows
 
 ROLES = ["anonymous", "customer", "other", "admin"]
 # Every caller that has a cart of its own: anonymous browsers, and each user two ways.

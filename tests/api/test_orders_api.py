@@ -7,66 +7,35 @@ from sqlalchemy import func, select
 
 from app.accounts.services import ensure_roles
 from app.cart.models import CartItem
-from app.cart.services import CartOwner, add_to_cart
 from app.catalog.models import Product
 from app.extensions import db
 from app.orders import services
 from app.orders.models import Order, OrderEvent, Payment
-from tests.factories import ProductFactory, UserFactory, create
+from tests.factories import ProductFactory, UserFactory, create, fill_cart, place
 from tests.helpers import (
+    ADDRESS,
+    BODY,
+    DECLINED_CARD,
     TOKEN_HEADER,
     assert_error,
     csrf_token,
-    get_token,
     login,
     run_together,
+    stock,
+    token_headers,
 )
 
-GOOD_CARD = "4242 4242 4242 4242"
-DECLINED_CARD = "4000 0000 0000 0002"
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "1 Analytical St",
-    "line2": "",
-    "city": "London",
-    "postcode": "N1 1AA",
-    "country": "GB",
-}
 # Not ISO 3166-1 alpha-2 (Babel's territories have ZZ, EU, XA...), alpha-3, lower case.
 NOT_COUNTRIES = ["ZZ", "EU", "XA", "XX", "GBR", "gb", ""]
 COUNTRY_MESSAGE = "Use an ISO 3166-1 alpha-2 country code in capitals, e.g. DE or FR."
-BODY = {"shipping_address": ADDRESS, "payment": {"method": "test", "card_number": GOOD_CARD}}
 ROLES = ["anonymous", "customer", "other", "admin"]
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
-
-
-def token_headers(client, email="shopper@example.com") -> dict:
-    return {TOKEN_HEADER: get_token(client, email=email).get_json()["token"]}
-
-
-def fill_cart(app, user_id, *items):
-    with app.app_context():
-        for product_id, quantity in items:
-            add_to_cart(CartOwner(user_id=user_id), product_id, quantity)
-
-
-def place(app, user_id, key, method="manual"):
-    """An order placed through the service (not the API under test); returns its number."""
-    with app.app_context():
-        return services.place_order(
-            user_id, key, ADDRESS, method, {"card_number": GOOD_CARD}
-        ).number
 
 
 def set_status(app, number, *statuses):
     with app.app_context():
         for status in statuses:
             services.transition(number, status, None)
-
-
-def stock(app, product_id) -> int:
-    with app.app_context():
-        return db.session.get(Product, product_id).stock
 
 
 def snapshot(app) -> dict:
@@ -343,10 +312,10 @@ def test_list_orders_is_paginated_newest_first_and_only_mine(app, client, shoppe
     numbers = []
     for i in range(3):
         fill_cart(app, shopper["user_id"], (shopper["tea"], 1))
-        numbers.append(place(app, shopper["user_id"], f"k{i}"))
+        numbers.append(place(app, shopper["user_id"], key=f"k{i}", method="manual"))
     other_id = user_factory(email="other@example.com")
     fill_cart(app, other_id, (shopper["mug"], 1))
-    place(app, other_id, "theirs")
+    place(app, other_id, key="theirs", method="manual")
 
     first = client.get("/api/v1/orders?per_page=2", headers=shopper["headers"])
     second = client.get("/api/v1/orders?per_page=2&page=2", headers=shopper["headers"])
@@ -374,7 +343,7 @@ def test_list_orders_with_bad_paging_is_422(client, shopper, query):
 
 
 def test_get_own_order(app, client, shopper):
-    number = place(app, shopper["user_id"], "k")
+    number = place(app, shopper["user_id"], key="k", method="manual")
 
     response = client.get(f"/api/v1/orders/{number}", headers=shopper["headers"])
 
@@ -390,7 +359,7 @@ def test_unknown_order_is_404(client, shopper):
 
 
 def test_cancel_own_order_puts_the_stock_back(app, client, shopper):
-    number = place(app, shopper["user_id"], "k", method="test")
+    number = place(app, shopper["user_id"], key="k", method="test")
 
     response = client.post(f"/api/v1/orders/{number}/cancel", headers=shopper["headers"])
 
@@ -410,7 +379,7 @@ def test_cancel_own_order_puts_the_stock_back(app, client, shopper):
     ],
 )
 def test_cancel_after_shipping_or_twice_is_409(app, client, shopper, statuses, message):
-    number = place(app, shopper["user_id"], "k")
+    number = place(app, shopper["user_id"], key="k", method="manual")
     set_status(app, number, *statuses)
     before = snapshot(app)
 
@@ -422,7 +391,7 @@ def test_cancel_after_shipping_or_twice_is_409(app, client, shopper, statuses, m
 
 
 def test_cancel_with_a_session_needs_the_csrf_header(app, client, shopper):
-    number = place(app, shopper["user_id"], "k")
+    number = place(app, shopper["user_id"], key="k", method="manual")
     login(client)
     before = snapshot(app)
 
@@ -451,7 +420,7 @@ def shop(app, client, user_factory, product_factory):
         ensure_roles()
     admin = user_factory(email="admin@example.com", roles=["admin"])
     fill_cart(app, customer, (tea, 1))
-    number = place(app, customer, "k")
+    number = place(app, customer, key="k", method="manual")
     for user_id in (customer, other, admin):
         fill_cart(app, user_id, (tea, 1))
     tokens = {

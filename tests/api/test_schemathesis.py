@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
 from app.accounts.services import ensure_roles
 from app.app_factory import create_app
 from tests.factories import CategoryFactory, ProductFactory, UserFactory, create
-from tests.helpers import TEST_CONFIG, TOKEN_HEADER, get_token, openapi_path
+from tests.helpers import BODY, TEST_CONFIG, TOKEN_HEADER, get_token, openapi_path
 
 # Answers that the document lists for requests it calls valid, from rules no JSON schema can
 # state: {(method, path): {status: the error fields such an answer may name, None: any}}.
@@ -79,16 +79,6 @@ CHECKS = [
 ADMIN_EMAIL = "admin@example.com"
 CUSTOMER_EMAIL = "shopper@example.com"
 OTHER_EMAIL = "other@example.com"
-CHECKOUT = {
-    "shipping_address": {
-        "name": "Ada Lovelace",
-        "line1": "1 Analytical St",
-        "city": "London",
-        "postcode": "N1 1AA",
-        "country": "GB",
-    },
-    "payment": {"method": "test", "card_number": "4242 4242 4242 4242"},
-}
 
 # The document does not depend on the database; each test calls its own backend's app.
 SPEC_APP = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
@@ -159,7 +149,7 @@ def add_to_cart(client, token: str, product_id: int) -> None:
 
 def place_order(client, token: str, product_id: int) -> str:
     add_to_cart(client, token, product_id)
-    placed = client.post("/api/v1/orders", json=CHECKOUT, headers={TOKEN_HEADER: token})
+    placed = client.post("/api/v1/orders", json=BODY, headers={TOKEN_HEADER: token})
     assert placed.status_code == 201, placed.get_json()
     return placed.get_json()["number"]
 

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from app.accounts.datastore import user_datastore
 from app.extensions import db
 from tests.factories import CategoryFactory, ProductFactory, UserFactory, create
-from tests.helpers import PASSWORD
+from tests.helpers import DECLINED_CARD, GOOD_CARD, PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -23,8 +23,6 @@ CUSTOMER_EMAIL = "new.shopper@example.com"
 ADMIN_EMAIL = "boss@example.com"
 COFFEE = "SKU-COLOMBIAN-COFFEE"  # 2 x EUR 8.50
 SENCHA = "SKU-SENCHA-GREEN-TEA"  # 1 x EUR 4.50, then 3
-DECLINED_CARD = "4000 0000 0000 0002"
-GOOD_CARD = "4242 4242 4242 4242"
 
 
 @pytest.fixture
