@@ -23,7 +23,13 @@ for _key in ("DATABASE_URL", "ENV", "SECRET_KEY", "RATELIMIT_STORAGE_URI", "MAIL
 from app.accounts.models import ADMIN, CUSTOMER  # noqa: E402
 from app.app_factory import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
-from tests.factories import CategoryFactory, ProductFactory, UserFactory, create  # noqa: E402
+from tests.factories import (  # noqa: E402
+    CategoryFactory,
+    ProductFactory,
+    UserFactory,
+    create,
+    fill_cart,
+)
 from tests.helpers import ADMIN_EMAIL, TEST_CONFIG, login  # noqa: E402
 from tests.mariadb import MariaDBServer  # noqa: E402
 from tests.servers import RedisServer  # noqa: E402
@@ -169,6 +175,17 @@ def pooled_app(app):
     yield pooled
     with pooled.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def filled_cart(app, user_factory, product_factory):
+    """A customer (shopper@example.com) whose cart holds 2 Green Tea (stock 5, €4.50) and
+    1 Mug (stock 2, €10): ``{"user_id", "tea", "mug"}``."""
+    user_id = user_factory()
+    tea = product_factory("Green Tea", stock=5, price_cents=450)
+    mug = product_factory("Mug", stock=2, price_cents=1000)
+    fill_cart(app, user_id, (tea, 2), (mug, 1))
+    return {"user_id": user_id, "tea": tea, "mug": mug}
 
 
 @pytest.fixture

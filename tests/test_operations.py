@@ -74,6 +74,18 @@ def start_uwsgi(env: dict, log: Path, *args: str, processes: int = 2) -> tuple:
     return start_server(command, uwsgi_env, log, port), f"http://127.0.0.1:{port}"
 
 
+def run_uwsgi_to_exit(env: dict) -> subprocess.CompletedProcess:
+    """Run uwsgi (uwsgi.ini) in the foreground, for a start that must fail; its exit and log."""
+    return subprocess.run(
+        [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def run(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Run ``python <args>`` from the repository root."""
     return subprocess.run(
@@ -299,14 +311,7 @@ def test_uwsgi_env_override_is_deliberate(uwsgi_env, tmp_path):
 def test_uwsgi_with_memory_rate_limits_and_two_workers_refuses_to_start(env, tmp_path):
     """memory:// counts per process: with 2 workers production exits, naming the setting."""
     env.update(UWSGI_HTTP_SOCKET=f"127.0.0.1:{free_port()}", UWSGI_PROCESSES="2")
-    result = subprocess.run(
-        [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_uwsgi_to_exit(env)
     assert result.returncode == 22
     assert "RATELIMIT_STORAGE_URI is memory:// with 2 worker processes" in result.stderr
 
@@ -399,14 +404,7 @@ def test_uwsgi_without_secret_key_exits_instead_of_respawning(tmp_path):
     """need-app + lazy-apps: a worker that cannot build the app takes uwsgi down."""
     env = make_env(tmp_path, f"sqlite:///{tmp_path / 'unused.sqlite'}", NO_SECRET_KEY)
     env.update(ENV="production", UWSGI_HTTP_SOCKET=f"127.0.0.1:{free_port()}", UWSGI_PROCESSES="2")
-    result = subprocess.run(
-        [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_uwsgi_to_exit(env)
     assert result.returncode == 22  # uwsgi's "failed to load app" exit code
     assert "Missing secret SECRET_KEY" in result.stderr
     assert "need-app requested, destroying the instance..." in result.stderr

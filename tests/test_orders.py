@@ -30,14 +30,10 @@ def checkout_form(client, card=GOOD_CARD, method="test", **address):
 
 
 @pytest.fixture
-def shopper(app, client, user_factory, product_factory):
-    """A logged-in customer with 2 Green Tea (stock 5, €4.50) and 1 Mug (stock 2, €10)."""
-    user_id = user_factory()
-    tea = product_factory("Green Tea", stock=5, price_cents=450)
-    mug = product_factory("Mug", stock=2, price_cents=1000)
-    fill_cart(app, user_id, (tea, 2), (mug, 1))
+def shopper(client, filled_cart):
+    """The customer of ``filled_cart``, logged in."""
     login(client)
-    return {"user_id": user_id, "tea": tea, "mug": mug}
+    return filled_cart
 
 
 # Checkout through the pages

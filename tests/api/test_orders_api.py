@@ -60,13 +60,9 @@ def order_count(app) -> int:
 
 
 @pytest.fixture
-def shopper(app, client, user_factory, product_factory):
-    """A customer with a token and 2 Green Tea (stock 5, €4.50) and 1 Mug (stock 2, €10)."""
-    user_id = user_factory()
-    tea = product_factory("Green Tea", stock=5, price_cents=450)
-    mug = product_factory("Mug", stock=2, price_cents=1000)
-    fill_cart(app, user_id, (tea, 2), (mug, 1))
-    return {"user_id": user_id, "tea": tea, "mug": mug, "headers": token_headers(client)}
+def shopper(client, filled_cart):
+    """The customer of ``filled_cart``, with the headers of an API token."""
+    return {**filled_cart, "headers": token_headers(client)}
 
 
 # Placing an order
