@@ -9,9 +9,13 @@ from sqlalchemy import func, select
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
 from app.extensions import db
+from app.orders.models import Order, OrderEvent, Payment
 
 PASSWORD = "correct horse battery staple"
 ADMIN_EMAIL = "admin@example.com"
+# Who calls, in the authorization matrices: nobody, a customer, another customer, an admin.
+ROLES = ["anonymous", "customer", "other", "admin"]
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
 TOKEN_HEADER = "Authentication-Token"
 # The test payment provider's cards (app/payments/providers.py).
 GOOD_CARD = "4242 4242 4242 4242"
@@ -133,3 +137,19 @@ def cart_rows(app) -> list[tuple]:
             .order_by(Cart.id, CartItem.product_id)
         ).all()
         return [tuple(row) for row in rows]
+
+
+def snapshot(app) -> dict:
+    """What a refused request must leave alone: orders, events, payments, stock, carts."""
+    with app.app_context():
+
+        def rows(*columns):
+            return [tuple(row) for row in db.session.execute(select(*columns).order_by(*columns))]
+
+        return {
+            "orders": rows(Order.number, Order.status),
+            "events": rows(OrderEvent.order_id, OrderEvent.to_status),
+            "payments": rows(Payment.order_id, Payment.status),
+            "stock": rows(Product.id, Product.stock),
+            "carts": rows(CartItem.cart_id, CartItem.product_id, CartItem.quantity),
+        }

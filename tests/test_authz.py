@@ -5,9 +5,8 @@ import pytest
 from app.accounts.services import ensure_roles
 from app.cart.services import CartOwner, add_to_cart
 from app.orders import services
-from tests.helpers import ADDRESS, csrf_token, login
+from tests.helpers import ADDRESS, ROLES, csrf_token, login
 
-ROLES = ["anonymous", "customer", "other", "admin"]
 LOGIN = "login"  # expected: redirect to /login
 
 # (method, path, {role: expected status or LOGIN})

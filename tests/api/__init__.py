@@ -60,3 +60,11 @@ def make_callers(app, user_factory):
         return Caller(client, {"X-CSRF-Token": csrf_token(client, "/account")})
 
     return caller
+
+
+def as_role(client, role, tokens, method) -> dict:
+    """Headers for a role: a token, or for anonymous a browser session's CSRF token (so the
+    request gets past the CSRF check to authentication)."""
+    if role != "anonymous":
+        return tokens[role]
+    return {} if method == "GET" else {"X-CSRF-Token": csrf_token(client, "/products")}

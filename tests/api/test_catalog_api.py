@@ -9,9 +9,8 @@ from app.catalog.models import Category, Product
 from app.extensions import db
 from app.models_base import utcnow
 from tests.api import make_callers
-from tests.helpers import assert_error
+from tests.helpers import ROLES, assert_error
 
-ROLES = ["anonymous", "customer", "other", "admin"]
 ALL_ACTIVE_BY_NAME = ["assam", "darjeeling", "espresso-beans", "matcha", "sencha"]
 
 

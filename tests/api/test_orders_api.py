@@ -6,21 +6,23 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.services import ensure_roles
-from app.cart.models import CartItem
 from app.catalog.models import Product
 from app.extensions import db
-from app.orders import services
-from app.orders.models import Order, OrderEvent, Payment
-from tests.factories import ProductFactory, UserFactory, create, fill_cart, place
+from app.orders.models import Order, Payment
+from tests.api import as_role
+from tests.factories import ProductFactory, UserFactory, create, fill_cart, place, set_status
 from tests.helpers import (
     ADDRESS,
     BODY,
     DECLINED_CARD,
+    ERROR_CODES,
+    ROLES,
     TOKEN_HEADER,
     assert_error,
     csrf_token,
     login,
     run_together,
+    snapshot,
     stock,
     token_headers,
 )
@@ -28,30 +30,6 @@ from tests.helpers import (
 # Not ISO 3166-1 alpha-2 (Babel's territories have ZZ, EU, XA...), alpha-3, lower case.
 NOT_COUNTRIES = ["ZZ", "EU", "XA", "XX", "GBR", "gb", ""]
 COUNTRY_MESSAGE = "Use an ISO 3166-1 alpha-2 country code in capitals, e.g. DE or FR."
-ROLES = ["anonymous", "customer", "other", "admin"]
-ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
-
-
-def set_status(app, number, *statuses):
-    with app.app_context():
-        for status in statuses:
-            services.transition(number, status, None)
-
-
-def snapshot(app) -> dict:
-    """What a refused request must leave alone: orders, events, payments, stock, carts."""
-    with app.app_context():
-
-        def rows(*columns):
-            return [tuple(row) for row in db.session.execute(select(*columns).order_by(*columns))]
-
-        return {
-            "orders": rows(Order.number, Order.status),
-            "events": rows(OrderEvent.order_id, OrderEvent.to_status),
-            "payments": rows(Payment.order_id, Payment.status),
-            "stock": rows(Product.id, Product.stock),
-            "carts": rows(CartItem.cart_id, CartItem.product_id, CartItem.quantity),
-        }
 
 
 def order_count(app) -> int:
@@ -424,14 +402,6 @@ def shop(app, client, user_factory, product_factory):
         for role in ("customer", "other", "admin")
     }
     return {"number": number, "tokens": tokens}
-
-
-def as_role(client, role, tokens, method) -> dict:
-    """Headers for a role: a token, or for anonymous a browser session's CSRF token (so the
-    request gets past the CSRF check to authentication)."""
-    if role != "anonymous":
-        return tokens[role]
-    return {} if method == "GET" else {"X-CSRF-Token": csrf_token(client, "/products")}
 
 
 MATRIX = [
