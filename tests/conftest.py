@@ -1,18 +1,18 @@
 """Fixtures: every DB test runs on SQLite (in memory) and on a real MariaDB server.
 
-``--db=sqlite`` or ``--db=mariadb`` runs one backend only.
+``--db=sqlite`` or ``--db=mariadb`` runs one backend only. Markers (pyproject.toml): ``e2e``,
+``slow``, ``concurrency``, and ``mariadb``, which every test on the MariaDB backend gets here;
+set on a test by hand, it keeps the test to MariaDB. Fast inner loop:
+``pytest --db=sqlite -m "not e2e and not slow"``. Rows: tests/factories.py; plain helpers and
+constants: tests/helpers.py.
 """
 
 import os
-import re
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from flask_security import hash_password
-from flask_security.utils import naive_utcnow
 from sqlalchemy import text
 
 # Tests never read the developer's instance/ (secrets, outbox, SQLite file).
@@ -20,37 +20,19 @@ os.environ["STOREFRONT_INSTANCE_PATH"] = tempfile.mkdtemp(prefix="storefront-ins
 for _key in ("DATABASE_URL", "ENV", "SECRET_KEY", "RATELIMIT_STORAGE_URI", "MAIL_BACKEND"):
     os.environ.pop(_key, None)
 
-from app.accounts.datastore import user_datastore  # noqa: E402
+from app.accounts.models import ADMIN, CUSTOMER  # noqa: E402
 from app.app_factory import create_app  # noqa: E402
-from app.catalog.models import Category, Product  # noqa: E402
-from app.catalog.services import slugify  # noqa: E402
 from app.extensions import db  # noqa: E402
+from tests.factories import (  # noqa: E402
+    CategoryFactory,
+    ProductFactory,
+    UserFactory,
+    create,
+    fill_cart,
+)
+from tests.helpers import ADMIN_EMAIL, TEST_CONFIG, login  # noqa: E402
 from tests.mariadb import MariaDBServer  # noqa: E402
 from tests.servers import RedisServer  # noqa: E402
-
-PASSWORD = "correct horse battery staple"
-
-TEST_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key",
-    "SECURITY_PASSWORD_SALT": "test-salt",
-    "SECURITY_TOTP_SECRETS": {"1": "test-totp-secret"},
-    "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": ["dGVzdC1yZWNvdmVyeS1jb2Rlcy1rZXktMzItYnl0ZXM="],
-    "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"bcrypt__rounds": 4},
-    "MAIL_BACKEND": "locmem",
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "SITE_URL": "http://localhost",  # the test client's default host
-}
-# What production's start-up checks accept (app_factory.check_production_config).
-PRODUCTION_CONFIG = {
-    **TEST_CONFIG,
-    "ENV": "production",
-    "SECRET_KEY": "test-secret-key-long-enough-for-production",
-    "SECURITY_PASSWORD_SALT": "test-salt-long-enough-for-production-use",
-    "SECURITY_TOTP_SECRETS": {"1": "test-totp-secret-long-enough-for-production"},
-    "SITE_URL": "https://shop.example",
-    "PAYMENT_METHODS": ["manual"],
-}
 
 
 def pytest_addoption(parser):
@@ -64,9 +46,25 @@ def pytest_addoption(parser):
 def pytest_generate_tests(metafunc):
     if "backend" in metafunc.fixturenames:
         names = [n.strip() for n in metafunc.config.getoption("db").split(",") if n.strip()]
-        if metafunc.definition.get_closest_marker("mariadb_only"):
+        if metafunc.definition.get_closest_marker("mariadb"):
             names = [n for n in names if n == "mariadb"]
         metafunc.parametrize("backend", names, indirect=True, scope="session")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that runs on the MariaDB backend ``mariadb`` (``-m "not mariadb"``);
+    deselect, rather than skip, the MariaDB-only tests when ``--db`` leaves MariaDB out."""
+    kept, left_out = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec else None
+        if backend == "mariadb":
+            item.add_marker(pytest.mark.mariadb)
+        no_backend = "backend" in item.fixturenames and backend not in ("sqlite", "mariadb")
+        (left_out if no_backend else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
 
 
 @pytest.fixture(scope="session")
@@ -164,24 +162,43 @@ def threaded_app(app, backend, tmp_path):
         db.engine.dispose()
 
 
-def run_together(count, work):
-    """Run work(i) in `count` threads released at once; return their results or exceptions."""
-    barrier = threading.Barrier(count)
-    results = [None] * count
+@pytest.fixture
+def pooled_app(app):
+    """An app on the same MariaDB database whose pool has a connection per thread."""
+    pooled = create_app(
+        {
+            **TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25, "max_overflow": 5},
+        }
+    )
+    yield pooled
+    with pooled.app_context():
+        db.engine.dispose()
 
-    def target(i):
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except Exception as error:  # noqa: BLE001 - collected and asserted by the test
-            results[i] = error
 
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
+@pytest.fixture
+def filled_cart(app, user_factory, product_factory):
+    """A customer (shopper@example.com) whose cart holds 2 Green Tea (stock 5, €4.50) and
+    1 Mug (stock 2, €10): ``{"user_id", "tea", "mug"}``."""
+    user_id = user_factory()
+    tea = product_factory("Green Tea", stock=5, price_cents=450)
+    mug = product_factory("Mug", stock=2, price_cents=1000)
+    fill_cart(app, user_id, (tea, 2), (mug, 1))
+    return {"user_id": user_id, "tea": tea, "mug": mug}
+
+
+@pytest.fixture
+def admin_id(user_factory):
+    """An admin (ADMIN_EMAIL) who is also a customer."""
+    return user_factory(email=ADMIN_EMAIL, roles=[CUSTOMER, ADMIN])
+
+
+@pytest.fixture
+def as_admin(client, admin_id):
+    """The test client, logged in as the admin."""
+    assert login(client, ADMIN_EMAIL).status_code == 302
+    return client
 
 
 @pytest.fixture
@@ -202,83 +219,31 @@ def outbox(app):
     return mailman.outbox
 
 
-def make_user(app, email="shopper@example.com", password=PASSWORD, confirmed=True, roles=None):
-    """Create a user through the datastore, as registration does, and return its id."""
-    with app.app_context():
-        user = user_datastore.create_user(
-            email=email,
-            password=hash_password(password),
-            confirmed_at=naive_utcnow() if confirmed else None,
-            roles=roles,
-        )
-        db.session.commit()
-        return user.id
-
-
 @pytest.fixture
 def user_factory(app):
-    def factory(**kwargs):
-        return make_user(app, **kwargs)
+    """user_factory(email=..., password=..., confirmed=..., roles=...): a user's id."""
 
-    return factory
+    def make(**fields) -> int:
+        return create(app, UserFactory, **fields)
 
-
-def make_category(app, name="Tea", parent_id=None) -> int:
-    with app.app_context():
-        category = Category(name=name, slug=slugify(name), parent_id=parent_id)
-        db.session.add(category)
-        db.session.commit()
-        return category.id
-
-
-def make_product(app, name="Green Tea", **fields) -> int:
-    """Create an active product (stock 10, EUR 4.50 unless given) and return its id."""
-    values = {
-        "sku": f"SKU-{slugify(name).upper()}",
-        "slug": slugify(name),
-        "name": name,
-        "description": f"About {name}.",
-        "price_cents": 450,
-        "currency": "EUR",
-        "stock": 10,
-        "is_active": True,
-        **fields,
-    }
-    with app.app_context():
-        product = Product(**values)
-        db.session.add(product)
-        db.session.commit()
-        return product.id
-
-
-@pytest.fixture
-def product_factory(app):
-    def factory(name="Green Tea", **fields):
-        return make_product(app, name, **fields)
-
-    return factory
+    return make
 
 
 @pytest.fixture
 def category_factory(app):
-    def factory(name="Tea", parent_id=None):
-        return make_category(app, name, parent_id)
+    """category_factory(name, parent_id=None): a category's id."""
 
-    return factory
+    def make(name="Tea", parent_id=None) -> int:
+        return create(app, CategoryFactory, name=name, parent_id=parent_id)
 
-
-def csrf_token(client, path="/login") -> str:
-    """Load a form page and return its CSRF token (stored in the session)."""
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'<meta name="csrf-token" content="([^"]+)"', html
-    )
-    assert match, f"no csrf_token on {path}"
-    return match.group(1)
+    return make
 
 
-def login(client, email="shopper@example.com", password=PASSWORD, remember=False):
-    data = {"email": email, "password": password, "csrf_token": csrf_token(client, "/login")}
-    if remember:
-        data["remember"] = "y"
-    return client.post("/login", data=data)
+@pytest.fixture
+def product_factory(app):
+    """product_factory(name, **fields): an active product's id (10 in stock, EUR 4.50)."""
+
+    def make(name="Green Tea", **fields) -> int:
+        return create(app, ProductFactory, name=name, **fields)
+
+    return make

@@ -11,9 +11,8 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.app_factory import create_app
 from app.extensions import db, security
-from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login, make_user
-
-TOKEN_HEADER = "Authentication-Token"
+from tests.factories import UserFactory, create, two_factor_user
+from tests.helpers import PASSWORD, TEST_CONFIG, TOKEN_HEADER, csrf_token, login
 
 WEAK_PASSWORD = "password1"
 
@@ -419,17 +418,6 @@ def test_cli_confirm_of_unknown_user_fails_clearly(runner):
 NEW_PASSWORD = "another long passphrase 7"
 
 
-def two_factor_user(app, email="shopper@example.com") -> tuple[int, str]:
-    """A confirmed user with the authenticator method on; returns (id, TOTP secret)."""
-    user_id = make_user(app, email=email)
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        secret = security.totp_factory.generate_totp_secret()
-        security.datastore.tf_set(user, "authenticator", totp_secret=secret)
-        db.session.commit()
-    return user_id, secret
-
-
 def api_token(client, code=None, email="shopper@example.com") -> str:
     body = {"email": email, "password": PASSWORD, "code": code}
     response = client.post("/api/v1/auth/token", json=body)
@@ -516,7 +504,7 @@ def test_api_token_cannot_change_the_email(backend, request, monkeypatch):
     if backend.name == "sqlite":
         with with_change_email.app_context():
             db.create_all()
-    make_user(with_change_email)
+    create(with_change_email, UserFactory)
     outbox = with_change_email.extensions["mailman"].outbox = []
     client = with_change_email.test_client()
     token = api_token(client)
@@ -635,7 +623,8 @@ def test_older_totp_code_is_refused_after_a_newer_one(app, client):
     assert client.post("/api/v1/auth/token", json=older).status_code == 401
 
 
-@pytest.mark.mariadb_only
+@pytest.mark.mariadb
+@pytest.mark.concurrency
 def test_one_totp_code_sent_by_ten_clients_at_once_gives_one_token(app):
     """The counter is advanced by a conditional UPDATE: racing requests cannot all pass."""
     import threading

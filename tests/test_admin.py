@@ -6,31 +6,27 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from app.accounts.datastore import user_datastore
-from app.accounts.models import ADMIN, User
+from app.accounts.models import User
 from app.admin.views import AdminModelView
-from app.cart.services import CartOwner, add_to_cart
 from app.catalog import services as catalog_services
 from app.catalog.models import Category, Product
 from app.extensions import db
-from app.orders import checkout as checkout_service
 from app.orders import state as state_machine
 from app.orders.models import Order
 from app.timestamps import utcnow
-from tests.conftest import login
+from tests.factories import CategoryFactory, ProductFactory, create, place
+from tests.helpers import ADDRESS, ADMIN_EMAIL, count, login
 
-ADMIN_EMAIL = "admin@example.com"
 CUSTOMER_EMAIL = "shopper@example.com"
-ADDRESS = {
-    "name": "Ada Lovelace",
+BERLIN = {
+    **ADDRESS,
     "line1": "Unter den Linden 1",
     "city": "Berlin",
     "postcode": "10117",
     "country": "DE",
 }
-GOOD_CARD = {"card_number": "4242424242424242"}
 
 # Every URL the back office registers (Flask rule, then the query string to call it with) and
 # what an admin gets for a bare request. Bare POSTs carry no CSRF token, so they change nothing.
@@ -98,50 +94,10 @@ BLOCKED_IN_TAG = re.compile(r"\son[a-z]+\s*=|javascript:", re.IGNORECASE)
 # Helpers
 
 
-def make_admin(app, user_factory, email=ADMIN_EMAIL) -> int:
-    user_id = user_factory(email=email)
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        user_datastore.add_role_to_user(user, user_datastore.find_or_create_role(ADMIN))
-        db.session.commit()
-    return user_id
-
-
-def make_category(app, name, parent_id=None) -> int:
-    with app.app_context():
-        category = Category(name=name, slug=catalog_services.slugify(name), parent_id=parent_id)
-        db.session.add(category)
-        db.session.commit()
-        return category.id
-
-
-def make_product(app, name, **fields) -> int:
-    """A product saved through the shop's service: active, EUR 4.50, 10 in stock by default."""
-    data = {"sku": f"SKU-{catalog_services.slugify(name).upper()}", "name": name}
-    data.update({"price_cents": 450, "currency": "EUR", "stock": 10, "is_active": True})
-    data.update(fields)
-    with app.app_context():
-        return catalog_services.save_product(None, data).id
-
-
-def place_order(app, user_id, *items, key) -> str:
-    """Fill the user's cart and check out with the test card; returns the order number."""
-    with app.app_context():
-        for product_id, quantity in items:
-            add_to_cart(CartOwner(user_id=user_id), product_id, quantity)
-        order = checkout_service.place_order(user_id, key, ADDRESS, "test", GOOD_CARD)
-        return order.number
-
-
 def product_row(app, product_id) -> dict:
     with app.app_context():
         product = db.session.get(Product, product_id)
         return {field: getattr(product, field) for field in catalog_services.PRODUCT_FIELDS}
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 def form_token(html: str) -> str:
@@ -179,19 +135,8 @@ def product_form(**fields) -> dict:
 
 
 @pytest.fixture
-def admin_id(app, user_factory):
-    return make_admin(app, user_factory)
-
-
-@pytest.fixture
 def customer_id(user_factory):
     return user_factory(email=CUSTOMER_EMAIL)
-
-
-@pytest.fixture
-def as_admin(client, admin_id):
-    assert login(client, ADMIN_EMAIL).status_code == 302
-    return client
 
 
 # Who may enter
@@ -200,9 +145,9 @@ def as_admin(client, admin_id):
 @pytest.fixture
 def rows(app, admin_id, customer_id):
     """One row of each kind, for the URLs that name one."""
-    category = make_category(app, "Tea")
-    product = make_product(app, "Green Tea", category_id=category)
-    order = place_order(app, customer_id, (product, 1), key="matrix")
+    category = create(app, CategoryFactory, name="Tea")
+    product = create(app, ProductFactory, name="Green Tea", category_id=category)
+    order = place(app, customer_id, (product, 1), key="matrix")
     return {"product": product, "category": category, "order": order, "user": customer_id}
 
 
@@ -326,7 +271,7 @@ def test_admin_pages_have_no_inline_handlers_or_javascript_urls(app, as_admin, r
 
 
 def test_admin_creates_a_product_through_the_form(app, as_admin):
-    tea = make_category(app, "Tea")
+    tea = create(app, CategoryFactory, name="Tea")
     html = as_admin.get("/admin/products/new/").get_data(as_text=True)
 
     response = as_admin.post(
@@ -357,7 +302,7 @@ def test_admin_creates_a_product_through_the_form(app, as_admin):
 
 
 def test_a_duplicate_sku_is_refused_with_a_message_and_no_new_row(app, as_admin):
-    make_product(app, "Green Tea", sku="TEA-001")
+    create(app, ProductFactory, name="Green Tea", sku="TEA-001")
     html = as_admin.get("/admin/products/new/").get_data(as_text=True)
 
     response = as_admin.post(
@@ -413,7 +358,7 @@ def test_a_product_form_without_the_csrf_token_saves_nothing(app, as_admin):
 
 
 def test_nothing_is_deleted_from_the_back_office(app, as_admin, customer_id):
-    product_id = make_product(app, "Green Tea")
+    product_id = create(app, ProductFactory, name="Green Tea")
     token = form_token(as_admin.get("/admin/products/new/").get_data(as_text=True))
 
     for path, row_id in (("/admin/products/", product_id), ("/admin/users/", customer_id)):
@@ -429,8 +374,10 @@ def test_nothing_is_deleted_from_the_back_office(app, as_admin, customer_id):
 
 
 def test_admin_edits_the_stock(app, as_admin):
-    tea = make_category(app, "Tea")
-    product_id = make_product(app, "Green Tea", sku="TEA-001", category_id=tea, stock=10)
+    tea = create(app, CategoryFactory, name="Tea")
+    product_id = create(
+        app, ProductFactory, name="Green Tea", sku="TEA-001", category_id=tea, description=""
+    )
     before = product_row(app, product_id)
     url = f"/admin/products/edit/?id={product_id}"
     html = as_admin.get(url).get_data(as_text=True)
@@ -452,7 +399,7 @@ def test_admin_edits_the_stock(app, as_admin):
 
 
 def test_the_list_edits_stock_and_active_in_place_through_the_service(app, as_admin):
-    product_id = make_product(app, "Green Tea", stock=10)
+    product_id = create(app, ProductFactory, name="Green Tea", stock=10)
     html = as_admin.get("/admin/products/").get_data(as_text=True)
     token = re.search(r'<a data-csrf="([^"]+)" data-pk="\d+"[^>]*name="stock"', html).group(1)
 
@@ -486,11 +433,11 @@ def test_the_list_edits_stock_and_active_in_place_through_the_service(app, as_ad
 
 
 def test_products_are_searched_by_sku_and_filtered_by_category(app, as_admin):
-    tea = make_category(app, "Tea")
-    cups = make_category(app, "Cups")
-    make_product(app, "Green Tea", sku="TEA-001", category_id=tea)
-    make_product(app, "Black Tea", sku="TEA-002", category_id=tea, is_active=False)
-    make_product(app, "Mug", sku="CUP-001", category_id=cups)
+    tea = create(app, CategoryFactory, name="Tea")
+    cups = create(app, CategoryFactory, name="Cups")
+    create(app, ProductFactory, name="Green Tea", sku="TEA-001", category_id=tea)
+    create(app, ProductFactory, name="Black Tea", sku="TEA-002", category_id=tea, is_active=False)
+    create(app, ProductFactory, name="Mug", sku="CUP-001", category_id=cups)
 
     def names(url):
         html = as_admin.get(url).get_data(as_text=True)
@@ -502,7 +449,7 @@ def test_products_are_searched_by_sku_and_filtered_by_category(app, as_admin):
     assert names(f"/admin/products/?flt0_category_equals={tea}&flt1_active_equals=1") == [
         "Green Tea"
     ]
-    new = make_category(app, "Spoons")
+    new = create(app, CategoryFactory, name="Spoons")
     assert f'"{new}", "Spoons"' in as_admin.get("/admin/products/").get_data(as_text=True)
 
 
@@ -510,7 +457,7 @@ def test_products_are_searched_by_sku_and_filtered_by_category(app, as_admin):
 
 
 def test_admin_creates_a_sub_category_and_cannot_make_a_loop(app, as_admin):
-    tea = make_category(app, "Tea")
+    tea = create(app, CategoryFactory, name="Tea")
     html = as_admin.get("/admin/categories/new/").get_data(as_text=True)
 
     created = as_admin.post(
@@ -542,7 +489,7 @@ def test_admin_creates_a_sub_category_and_cannot_make_a_loop(app, as_admin):
 
 
 def test_a_duplicate_category_slug_is_refused_with_a_message(app, as_admin):
-    make_category(app, "Tea")
+    create(app, CategoryFactory, name="Tea")
     html = as_admin.get("/admin/categories/new/").get_data(as_text=True)
 
     response = as_admin.post(
@@ -560,8 +507,8 @@ def test_a_duplicate_category_slug_is_refused_with_a_message(app, as_admin):
 
 @pytest.fixture
 def paid_order(app, customer_id) -> str:
-    product_id = make_product(app, "Green Tea", price_cents=450, stock=10)
-    return place_order(app, customer_id, (product_id, 2), key="paid-order")
+    product_id = create(app, ProductFactory, name="Green Tea", price_cents=450, stock=10)
+    return place(app, customer_id, (product_id, 2), key="paid-order", address=BERLIN)
 
 
 def order_state(app, number) -> tuple:
@@ -678,9 +625,9 @@ def test_the_orders_list_shows_when_an_order_was_placed_to_the_minute(app, as_ad
 
 
 def test_orders_are_filtered_by_status_and_searched_by_number(app, as_admin, customer_id):
-    product_id = make_product(app, "Green Tea")
-    first = place_order(app, customer_id, (product_id, 1), key="first")
-    second = place_order(app, customer_id, (product_id, 1), key="second")
+    product_id = create(app, ProductFactory, name="Green Tea")
+    first = place(app, customer_id, (product_id, 1), key="first")
+    second = place(app, customer_id, (product_id, 1), key="second")
     with app.app_context():
         state_machine.transition(second, "cancelled", actor_id=None)
 
@@ -767,14 +714,14 @@ def test_the_user_pages_show_no_password(as_admin, customer_id):
 
 
 def test_the_dashboard_counts_orders_and_revenue_and_lists_low_stock(app, as_admin, customer_id):
-    tea = make_product(app, "Green Tea", price_cents=450, stock=20)
-    mug = make_product(app, "Mug", price_cents=1250, stock=3)
-    make_product(app, "Old Cup", price_cents=900, stock=0, is_active=False)
-    place_order(app, customer_id, (tea, 2), key="today-1")  # €9.00
-    place_order(app, customer_id, (mug, 1), key="today-2")  # €12.50
-    cancelled = place_order(app, customer_id, (tea, 1), key="cancelled")
-    three_days_ago = place_order(app, customer_id, (tea, 1), key="week")  # €4.50
-    eight_days_ago = place_order(app, customer_id, (tea, 1), key="older")
+    tea = create(app, ProductFactory, name="Green Tea", price_cents=450, stock=20)
+    mug = create(app, ProductFactory, name="Mug", price_cents=1250, stock=3)
+    create(app, ProductFactory, name="Old Cup", price_cents=900, stock=0, is_active=False)
+    place(app, customer_id, (tea, 2), key="today-1")  # €9.00
+    place(app, customer_id, (mug, 1), key="today-2")  # €12.50
+    cancelled = place(app, customer_id, (tea, 1), key="cancelled")
+    three_days_ago = place(app, customer_id, (tea, 1), key="week")  # €4.50
+    eight_days_ago = place(app, customer_id, (tea, 1), key="older")
     with app.app_context():
         state_machine.transition(cancelled, "cancelled", actor_id=None)
         for number, days in ((three_days_ago, 3), (eight_days_ago, 8)):

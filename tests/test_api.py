@@ -5,24 +5,8 @@ from sqlalchemy import select
 
 from app.accounts.models import User
 from app.extensions import db, security
-from tests.conftest import PASSWORD, csrf_token, login
-
-TOKEN_HEADER = "Authentication-Token"
-
-
-def get_token(client, email="shopper@example.com", password=PASSWORD, **extra):
-    return client.post("/api/v1/auth/token", json={"email": email, "password": password, **extra})
-
-
-def assert_error(response, status: int, code: str):
-    assert response.status_code == status
-    assert response.is_json
-    error = response.get_json()["error"]
-    assert error["status"] == status
-    assert error["code"] == code
-    assert isinstance(error["message"], str)
-    assert error["message"]
-    return error
+from tests.factories import two_factor_user
+from tests.helpers import PASSWORD, TOKEN_HEADER, assert_error, csrf_token, get_token, login
 
 
 def test_root_says_version_one(client):
@@ -41,7 +25,7 @@ def test_health_checks_the_database(client):
 
 def test_health_is_503_when_the_database_is_down(tmp_path):
     from app.app_factory import create_app
-    from tests.conftest import TEST_CONFIG
+    from tests.helpers import TEST_CONFIG
 
     missing = tmp_path / "no" / "such" / "dir" / "db.sqlite"
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{missing}"})
@@ -136,13 +120,9 @@ def test_token_refused_for_disabled_account(app, client, user_factory):
     assert_error(get_token(client), 401, "unauthorized")
 
 
-def test_token_with_two_factor_needs_a_valid_code(app, client, user_factory):
-    user_id = user_factory()
+def test_token_with_two_factor_needs_a_valid_code(app, client):
+    _user_id, secret = two_factor_user(app)
     with app.app_context():
-        user = db.session.get(User, user_id)
-        secret = security.totp_factory.generate_totp_secret()
-        security.datastore.tf_set(user, "authenticator", totp_secret=secret)
-        db.session.commit()
         code = security.totp_factory.generate_totp_password(secret)
 
     assert_error(get_token(client), 401, "unauthorized")

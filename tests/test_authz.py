@@ -5,10 +5,8 @@ import pytest
 from app.accounts.services import ensure_roles
 from app.cart.services import CartOwner, add_to_cart
 from app.orders import checkout as checkout_service
-from tests.conftest import csrf_token, login
+from tests.helpers import ADDRESS, ROLES, csrf_token, login
 
-ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
-ROLES = ["anonymous", "customer", "other", "admin"]
 LOGIN = "login"  # expected: redirect to /login
 
 # (method, path, {role: expected status or LOGIN})

@@ -17,7 +17,7 @@ from app.cart.services import (
 )
 from app.errors import NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
-from tests.conftest import PASSWORD, csrf_token, login
+from tests.helpers import PASSWORD, cart_rows, csrf_token, login
 
 
 def add(client, product_id, quantity=1, next_url=None):
@@ -29,17 +29,6 @@ def add(client, product_id, quantity=1, next_url=None):
     if next_url:
         data["next"] = next_url
     return client.post("/cart/add", data=data)
-
-
-def cart_rows(app) -> list[tuple]:
-    """(cart user_id, has token, product_id, quantity) for every item, ordered."""
-    with app.app_context():
-        rows = db.session.execute(
-            select(Cart.user_id, Cart.token.is_not(None), CartItem.product_id, CartItem.quantity)
-            .join(CartItem.cart)
-            .order_by(Cart.id, CartItem.product_id)
-        ).all()
-        return [tuple(r) for r in rows]
 
 
 def csrf_for_cart_forms(client) -> str:

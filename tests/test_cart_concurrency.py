@@ -8,11 +8,10 @@ from app.cart.models import Cart, CartItem
 from app.cart.services import CartOwner, CartSummary, add_to_cart
 from app.errors import OutOfStock, ValidationFailed
 from app.extensions import db
-from tests.conftest import make_product, make_user
-from tests.test_concurrency import pooled_app, run_together
+from tests.factories import ProductFactory, UserFactory, create
+from tests.helpers import run_together
 
-pytestmark = pytest.mark.mariadb_only
-__all__ = ["pooled_app"]  # the fixture, shared with tests/test_concurrency.py
+pytestmark = [pytest.mark.mariadb, pytest.mark.concurrency]
 
 THREADS = 10
 ROUNDS = 3
@@ -43,8 +42,10 @@ def failures(results) -> list:
 
 
 def test_ten_first_adds_for_one_user_make_one_cart_with_every_quantity(pooled_app):
-    product_id = make_product(pooled_app, stock=1000)
-    users = [make_user(pooled_app, email=f"shopper{n}@example.com") for n in range(ROUNDS)]
+    product_id = create(pooled_app, ProductFactory, stock=1000)
+    users = [
+        create(pooled_app, UserFactory, email=f"shopper{n}@example.com") for n in range(ROUNDS)
+    ]
 
     for user_id in users:  # a few rounds: the losing interleavings are a matter of timing
         results = add_in_threads(
@@ -58,8 +59,10 @@ def test_ten_first_adds_for_one_user_make_one_cart_with_every_quantity(pooled_ap
 
 
 def test_ten_first_adds_of_different_products_all_land_in_one_cart(pooled_app):
-    products = [make_product(pooled_app, f"Tea {i}") for i in range(THREADS)]
-    users = [make_user(pooled_app, email=f"shopper{n}@example.com") for n in range(ROUNDS)]
+    products = [create(pooled_app, ProductFactory, name=f"Tea {i}") for i in range(THREADS)]
+    users = [
+        create(pooled_app, UserFactory, email=f"shopper{n}@example.com") for n in range(ROUNDS)
+    ]
 
     for user_id in users:
         results = add_in_threads(pooled_app, CartOwner(user_id=user_id), products, [2] * THREADS)
@@ -72,7 +75,7 @@ def test_ten_first_adds_of_different_products_all_land_in_one_cart(pooled_app):
 
 
 def test_ten_first_adds_for_one_anonymous_token_make_one_cart(pooled_app):
-    product_id = make_product(pooled_app, stock=100)
+    product_id = create(pooled_app, ProductFactory, stock=100)
     token = "visitor-token-from-the-signed-cookie"
 
     results = add_in_threads(
@@ -87,8 +90,8 @@ def test_ten_first_adds_for_one_anonymous_token_make_one_cart(pooled_app):
 
 
 def test_concurrent_adds_stop_at_the_stock_without_losing_an_update(pooled_app):
-    user_id = make_user(pooled_app)
-    product_id = make_product(pooled_app, stock=20)
+    user_id = create(pooled_app, UserFactory)
+    product_id = create(pooled_app, ProductFactory, stock=20)
 
     results = add_in_threads(
         pooled_app, CartOwner(user_id=user_id), [product_id] * THREADS, [3] * THREADS
@@ -102,8 +105,8 @@ def test_concurrent_adds_stop_at_the_stock_without_losing_an_update(pooled_app):
 
 def test_concurrent_adds_of_new_products_stop_at_the_line_limit(pooled_app):
     pooled_app.config["CART_MAX_LINES"] = 4
-    user_id = make_user(pooled_app)
-    products = [make_product(pooled_app, f"Tea {i}") for i in range(THREADS)]
+    user_id = create(pooled_app, UserFactory)
+    products = [create(pooled_app, ProductFactory, name=f"Tea {i}") for i in range(THREADS)]
 
     results = add_in_threads(pooled_app, CartOwner(user_id=user_id), products, [1] * THREADS)
 

@@ -9,9 +9,8 @@ from app.countries import countries, country_codes, country_name
 from app.errors import ValidationFailed
 from app.orders.checkout import validate_address
 from app.orders.forms import CheckoutForm
-from tests.conftest import TEST_CONFIG
+from tests.helpers import ADDRESS, TEST_CONFIG
 
-ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115"}
 # Babel's territories that are no ISO 3166-1 country: unknown, unions, reserved, pseudo-locales,
 # user-assigned (XK), exceptionally reserved (AC, EA, IC, TA, DG, CP, CQ).
 NOT_COUNTRIES = ["ZZ", "EU", "UN", "EZ", "QO", "XA", "XB", "XK", "AC", "EA", "IC", "TA", "DG"]

@@ -1,7 +1,7 @@
 """The environment's layer of the configuration, read by Flask's from_prefixed_env."""
 
 from app.app_factory import create_app
-from tests.conftest import TEST_CONFIG
+from tests.helpers import TEST_CONFIG
 
 # The test settings less the ones these tests set through the environment (overrides win).
 CONFIG = {

@@ -10,7 +10,8 @@ from aiosmtpd.handlers import Message
 
 from app.app_factory import create_app
 from app.extensions import db
-from tests.conftest import TEST_CONFIG, csrf_token, make_user
+from tests.factories import UserFactory, create
+from tests.helpers import TEST_CONFIG, csrf_token
 
 
 class Collect(Message):
@@ -38,7 +39,7 @@ def make_app(app, **config):
     if other.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://":
         with other.app_context():
             db.create_all()
-    make_user(other)
+    create(other, UserFactory)
     return other
 
 

@@ -13,7 +13,8 @@ from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
 from app.extensions import db
 from app.orders.models import Order, OrderLine, Payment
-from tests.conftest import TEST_CONFIG, make_product, make_user
+from tests.factories import ProductFactory, UserFactory, create
+from tests.helpers import TEST_CONFIG
 
 
 @pytest.fixture
@@ -190,9 +191,9 @@ def test_the_database_refuses_negative_money_stock_and_non_positive_quantities(
     app, table, column, value
 ):
     """Even a raw UPDATE that skips the services is refused by a CHECK constraint."""
-    user_id = make_user(app)
+    user_id = create(app, UserFactory)
     make_order(app, user_id)
-    product_id = make_product(app)
+    product_id = create(app, ProductFactory)
     with app.app_context():
         cart = Cart(user_id=user_id)
         cart.items.append(CartItem(product_id=product_id, quantity=1))
@@ -213,11 +214,11 @@ def test_the_database_refuses_negative_money_stock_and_non_positive_quantities(
 def test_an_order_total_above_32_bits_is_stored_exactly(app):
     """Money columns are BIGINT: 2**31 cents and more (a 21-million-euro order) fit."""
     big = 2**31 + 12345
-    user_id = make_user(app)
+    user_id = create(app, UserFactory)
     order_id = make_order(
         app, user_id, subtotal_cents=big, shipping_cents=2**40, total_cents=big + 2**40
     )
-    product_id = make_product(app, price_cents=2**33 + 1)
+    product_id = create(app, ProductFactory, price_cents=2**33 + 1)
     with app.app_context():
         order = db.session.get(Order, order_id)
         order.lines[0].unit_price_cents = big

@@ -21,7 +21,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from app.app_factory import create_app
 from app.extensions import db
-from tests.conftest import TEST_CONFIG, make_user
+from tests.factories import UserFactory, create
+from tests.helpers import TEST_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
 UWSGI = Path(sys.executable).parent / "uwsgi"
@@ -77,6 +78,18 @@ def start_uwsgi(env: dict, log: Path, *args: str, processes: int = 2) -> tuple:
     uwsgi_env = {**env, "UWSGI_HTTP_SOCKET": f"127.0.0.1:{port}", "UWSGI_PROCESSES": str(processes)}
     command = [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini"), *args]
     return start_server(command, uwsgi_env, log, port), f"http://127.0.0.1:{port}"
+
+
+def run_uwsgi_to_exit(env: dict) -> subprocess.CompletedProcess:
+    """Run uwsgi (uwsgi.ini) in the foreground, for a start that must fail; its exit and log."""
+    return subprocess.run(
+        [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def run(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -223,8 +236,8 @@ def test_cli_runs_one_command_with_the_app_preloaded(env):
     db_upgrade(env)
     app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"]})
     try:
-        make_user(app, email="one@example.com")
-        make_user(app, email="two@example.com")
+        create(app, UserFactory, email="one@example.com")
+        create(app, UserFactory, email="two@example.com")
     finally:
         with app.app_context():
             db.engine.dispose()
@@ -361,6 +374,7 @@ def test_server_py_serves_on_host_and_port(env, tmp_path):
     assert f"Running on http://127.0.0.1:{port}" in log.read_text()
 
 
+@pytest.mark.slow
 def test_uwsgi_serves_the_app_and_stops_on_sigterm(uwsgi_env, tmp_path):
     """uwsgi.ini: env-chosen socket and processes, one app per worker, clean SIGTERM exit."""
     db_upgrade(uwsgi_env)
@@ -387,6 +401,7 @@ def test_uwsgi_serves_the_app_and_stops_on_sigterm(uwsgi_env, tmp_path):
     assert "no internal routing" not in output
 
 
+@pytest.mark.slow
 def test_uwsgi_serves_production_even_with_env_development_exported(uwsgi_env, tmp_path):
     """uwsgi.ini sets ENV=production: HSTS and trusted hosts only, whatever the shell says."""
     db_upgrade(uwsgi_env)
@@ -402,6 +417,7 @@ def test_uwsgi_serves_production_even_with_env_development_exported(uwsgi_env, t
     assert forged.json()["error"]["code"] == "bad_request"
 
 
+@pytest.mark.slow
 def test_uwsgi_env_override_is_deliberate(uwsgi_env, tmp_path):
     """Only `--env ENV=development` after the ini makes uwsgi serve development."""
     db_upgrade(uwsgi_env)
@@ -414,21 +430,16 @@ def test_uwsgi_env_override_is_deliberate(uwsgi_env, tmp_path):
     assert forged.status_code == 200
 
 
+@pytest.mark.slow
 def test_uwsgi_with_memory_rate_limits_and_two_workers_refuses_to_start(env, tmp_path):
     """memory:// counts per process: with 2 workers production exits, naming the setting."""
     env.update(UWSGI_HTTP_SOCKET=f"127.0.0.1:{free_port()}", UWSGI_PROCESSES="2")
-    result = subprocess.run(
-        [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_uwsgi_to_exit(env)
     assert result.returncode == 22
     assert "RATELIMIT_STORAGE_URI is memory:// with 2 worker processes" in result.stderr
 
 
+@pytest.mark.slow
 def test_uwsgi_keeps_http11_clients_working(uwsgi_env, tmp_path):
     """Issue 14: 6 threads x 60 requests over kept-alive sessions (2 processes x 2 threads).
 
@@ -469,6 +480,7 @@ def test_uwsgi_keeps_http11_clients_working(uwsgi_env, tmp_path):
     assert connection_headers == {"close"}
 
 
+@pytest.mark.slow
 def test_uwsgi_answers_413_and_refuses_huge_bodies_unread(uwsgi_env, tmp_path):
     """1.5 MiB: the app's 413 in the API's shape. 20 MB: uwsgi's limit-post closes the
     connection before reading the body; the worker keeps serving."""
@@ -510,18 +522,12 @@ def test_production_without_secret_key_refuses_to_start(tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_uwsgi_without_secret_key_exits_instead_of_respawning(tmp_path):
     """need-app + lazy-apps: a worker that cannot build the app takes uwsgi down."""
     env = make_env(tmp_path, f"sqlite:///{tmp_path / 'unused.sqlite'}", NO_SECRET_KEY)
     env.update(ENV="production", UWSGI_HTTP_SOCKET=f"127.0.0.1:{free_port()}", UWSGI_PROCESSES="2")
-    result = subprocess.run(
-        [str(UWSGI), "--ini", str(ROOT / "uwsgi.ini")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_uwsgi_to_exit(env)
     assert result.returncode == 22  # uwsgi's "failed to load app" exit code
     assert "Missing secret SECRET_KEY" in result.stderr
     assert "need-app requested, destroying the instance..." in result.stderr

@@ -8,8 +8,6 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from app.cart.models import CartItem
-from app.cart.services import CartOwner, add_to_cart
-from app.catalog.models import Product
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.orders import checkout as checkout_service
@@ -18,22 +16,10 @@ from app.orders.models import Order, OrderEvent, Payment, Refund
 from app.payments import providers
 from app.payments.providers import PaymentResult, PaymentUnavailable
 from app.timestamps import utcnow
-from tests.conftest import csrf_token, login, make_product, make_user, run_together
+from tests.factories import ProductFactory, UserFactory, create, fill_cart, place
+from tests.helpers import ADDRESS, DECLINED_CARD, GOOD_CARD, csrf_token, login, run_together, stock
 
-GOOD_CARD = {"card_number": "4242 4242 4242 4242"}
 LOST_REPLY_CARD = {"card_number": "4000 0000 0000 0119"}
-ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
-
-
-def fill_cart(app, user_id, product_id, quantity=1):
-    with app.app_context():
-        add_to_cart(CartOwner(user_id=user_id), product_id, quantity)
-
-
-def place(app, user_id, product_id, key="k1", method="test", details=GOOD_CARD, quantity=1):
-    fill_cart(app, user_id, product_id, quantity)
-    with app.app_context():
-        return checkout_service.place_order(user_id, key, ADDRESS, method, details).number
 
 
 def read(app, number):
@@ -49,20 +35,15 @@ def read(app, number):
         return order.status, payments, cancelled
 
 
-def stock(app, product_id) -> int:
-    with app.app_context():
-        return db.session.get(Product, product_id).stock
-
-
 # A status change decides on the row as it is now
 
 
 @pytest.mark.parametrize(("first", "second"), [("cancelled", "shipped"), ("shipped", "cancelled")])
 def test_a_change_made_elsewhere_meanwhile_is_seen(app, first, second):
     """Request A has the order loaded as paid; B changes it; A's change is decided on B's."""
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
-    number = place(app, user_id, tea)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
+    number = place(app, user_id, (tea, 1))
     with app.app_context():
         loaded = db.session.scalar(select(Order).where(Order.number == number))
         assert loaded.status == "paid"
@@ -76,12 +57,13 @@ def test_a_change_made_elsewhere_meanwhile_is_seen(app, first, second):
     assert stock(app, tea) == (5 if first == "cancelled" else 4)
 
 
+@pytest.mark.concurrency
 def test_twenty_concurrent_cancels_win_once(threaded_app):
     """One customer, one order of 1 unit, 20 parallel cancels through the API."""
     app = threaded_app
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
-    number = place(app, user_id, tea)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
+    number = place(app, user_id, (tea, 1))
     token = app.test_client().post(
         "/api/v1/auth/token",
         json={"email": "shopper@example.com", "password": "correct horse battery staple"},
@@ -101,11 +83,12 @@ def test_twenty_concurrent_cancels_win_once(threaded_app):
     assert stock(app, tea) == 5
 
 
+@pytest.mark.concurrency
 def test_cancel_racing_ship_has_one_outcome(threaded_app):
     app = threaded_app
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
-    number = place(app, user_id, tea)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
+    number = place(app, user_id, (tea, 1))
 
     def change(i):
         with app.app_context():
@@ -127,9 +110,9 @@ def test_cancel_racing_ship_has_one_outcome(threaded_app):
 
 
 def test_cancelling_a_paid_order_refunds_it_through_the_provider(app):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5, price_cents=450)
-    number = place(app, user_id, tea, quantity=2)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5, price_cents=450)
+    number = place(app, user_id, (tea, 2))
 
     with app.app_context():
         state_machine.cancel_own_order(user_id, number)
@@ -140,9 +123,9 @@ def test_cancelling_a_paid_order_refunds_it_through_the_provider(app):
 
 
 def test_cancelling_an_unpaid_order_voids_its_payment_and_refunds_nothing(app):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
-    number = place(app, user_id, tea, method="manual", details={})
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
+    number = place(app, user_id, (tea, 1), method="manual", details={})
 
     with app.app_context():
         state_machine.cancel_own_order(user_id, number)
@@ -150,9 +133,9 @@ def test_cancelling_an_unpaid_order_voids_its_payment_and_refunds_nothing(app):
 
 
 def test_marking_a_bank_transfer_paid_settles_its_payment(app):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
-    number = place(app, user_id, tea, method="manual", details={})
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
+    number = place(app, user_id, (tea, 1), method="manual", details={})
     assert read(app, number)[1] == [("pending", [])]
 
     with app.app_context():
@@ -190,32 +173,31 @@ class SpyProvider(providers.TestCardProvider):
         return {"timeout": 0.5} if self.url.startswith("sqlite") else {}
 
 
+@pytest.mark.concurrency
 def test_the_provider_is_charged_after_the_order_is_committed(threaded_app, backend, monkeypatch):
     app = threaded_app
     spy = SpyProvider(app.config["SQLALCHEMY_DATABASE_URI"])
     monkeypatch.setitem(providers.PROVIDERS, "spy", spy)
     app.config["PAYMENT_METHODS"] = ["spy"]
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
     if backend.name == "mariadb":
         with app.app_context():
             db.session.execute(text("SET SESSION innodb_lock_wait_timeout = 1"))
 
-    number = place(app, user_id, tea, method="spy")
+    number = place(app, user_id, (tea, 1), method="spy")
 
     assert spy.seen == "pending_payment"  # committed, visible to another connection
     assert read(app, number)[0] == "paid"
 
 
 def test_a_decline_after_the_commit_removes_the_order_and_restores_stock_and_cart(app):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
-    fill_cart(app, user_id, tea, 2)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
+    fill_cart(app, user_id, (tea, 2))
 
     with app.app_context(), pytest.raises(providers.PaymentDeclined):
-        checkout_service.place_order(
-            user_id, "k", ADDRESS, "test", {"card_number": "4000000000000002"}
-        )
+        checkout_service.place_order(user_id, "k", ADDRESS, "test", {"card_number": DECLINED_CARD})
 
     with app.app_context():
         assert db.session.scalar(select(func.count(Order.id))) == 0
@@ -227,9 +209,9 @@ def test_a_decline_after_the_commit_removes_the_order_and_restores_stock_and_car
 
 
 def test_a_lost_reply_keeps_the_order_and_a_retry_charges_once(app, client):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
-    fill_cart(app, user_id, tea)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
+    fill_cart(app, user_id, (tea, 1))
     token = client.post(
         "/api/v1/auth/token",
         json={"email": "shopper@example.com", "password": "correct horse battery staple"},
@@ -267,14 +249,14 @@ def test_a_lost_reply_keeps_the_order_and_a_retry_charges_once(app, client):
 
 
 def test_expiry_cancels_old_unpaid_orders_and_settles_lost_replies(app, runner):
-    user_id = make_user(app)
-    tea = make_product(app, stock=10)
-    old_transfer = place(app, user_id, tea, key="a", method="manual", details={})
-    new_transfer = place(app, user_id, tea, key="b", method="manual", details={})
-    paid = place(app, user_id, tea, key="c")
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=10)
+    old_transfer = place(app, user_id, (tea, 1), key="a", method="manual", details={})
+    new_transfer = place(app, user_id, (tea, 1), key="b", method="manual", details={})
+    paid = place(app, user_id, (tea, 1), key="c")
     with pytest.raises(PaymentUnavailable):
-        place(app, user_id, tea, key="d", details=LOST_REPLY_CARD)
-    fill_cart(app, user_id, tea)
+        place(app, user_id, (tea, 1), key="d", details=LOST_REPLY_CARD)
+    fill_cart(app, user_id, (tea, 1))
     with app.app_context():  # a crash after step 1: committed, never charged
         checkout_service._reserve(user_id, "e", checkout_service.validate_address(ADDRESS), "test")
         lost, crashed = db.session.scalars(
@@ -302,11 +284,14 @@ def test_expiry_cancels_old_unpaid_orders_and_settles_lost_replies(app, runner):
     assert runner.invoke(args=["orders", "expire"]).output.startswith("Cancelled 0 unpaid")
 
 
+@pytest.mark.concurrency
 def test_expiry_racing_a_payment_has_one_outcome(threaded_app):
     app = threaded_app
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
-    numbers = [place(app, user_id, tea, key=f"k{i}", method="manual", details={}) for i in range(4)]
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
+    numbers = [
+        place(app, user_id, (tea, 1), key=f"k{i}", method="manual", details={}) for i in range(4)
+    ]
     with app.app_context():
         for order in db.session.scalars(select(Order)):
             order.created_at = utcnow() - timedelta(days=4)
@@ -337,14 +322,14 @@ def test_expiry_racing_a_payment_has_one_outcome(threaded_app):
 
 
 def test_the_fingerprint_is_keyed_and_leaves_the_card_out(app):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5)
-    number = place(app, user_id, tea, key="same")
-    fill_cart(app, user_id, tea)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5)
+    number = place(app, user_id, (tea, 1), key="same")
+    fill_cart(app, user_id, (tea, 1))
 
     with app.app_context():
         again = checkout_service.place_order(
-            user_id, "same", ADDRESS, "test", {"card_number": "4000 0000 0000 0002"}
+            user_id, "same", ADDRESS, "test", {"card_number": DECLINED_CARD}
         )
         stored = db.session.scalar(select(Order.checkout_fingerprint))
         shipping = checkout_service.validate_address(ADDRESS)
@@ -355,14 +340,14 @@ def test_the_fingerprint_is_keyed_and_leaves_the_card_out(app):
 
 
 def test_web_checkout_keys_are_issued_per_user_and_checked(app, client):
-    user_id = make_user(app)
-    other_id = make_user(app, email="other@example.com")
-    tea = make_product(app, stock=5)
-    fill_cart(app, user_id, tea)
+    user_id = create(app, UserFactory)
+    other_id = create(app, UserFactory, email="other@example.com")
+    tea = create(app, ProductFactory, stock=5)
+    fill_cart(app, user_id, (tea, 1))
     login(client)
     with app.app_context():
         theirs = checkout_service.issue_checkout_key(other_id)
-    form = {**ADDRESS, "payment_method": "test", "card_number": "4242 4242 4242 4242"}
+    form = {**ADDRESS, "payment_method": "test", "card_number": GOOD_CARD}
 
     refused = [
         client.post(
@@ -390,9 +375,9 @@ def test_web_checkout_keys_are_issued_per_user_and_checked(app, client):
 
 
 def test_the_customer_sees_the_refund_of_a_cancelled_paid_order(app, client):
-    user_id = make_user(app)
-    tea = make_product(app, stock=5, price_cents=450)
-    number = place(app, user_id, tea, quantity=2)
+    user_id = create(app, UserFactory)
+    tea = create(app, ProductFactory, stock=5, price_cents=450)
+    number = place(app, user_id, (tea, 2))
     login(client)
 
     cancelled = client.post(

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cart.models import CartItem
-from app.cart.services import CartOwner, add_to_cart
 from app.catalog.models import Product
 from app.errors import InvalidTransition, OutOfStock, ValidationFailed
 from app.extensions import db
@@ -15,34 +14,8 @@ from app.orders import queries as order_queries
 from app.orders import state as state_machine
 from app.orders.models import Order, OrderEvent, Payment
 from app.payments.providers import PaymentDeclined
-from tests.conftest import csrf_token, login
-
-GOOD_CARD = "4242 4242 4242 4242"
-DECLINED_CARD = "4000 0000 0000 0002"
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "1 Analytical St",
-    "line2": "",
-    "city": "London",
-    "postcode": "N1 1AA",
-    "country": "GB",
-}
-
-
-def stock(app, product_id) -> int:
-    with app.app_context():
-        return db.session.get(Product, product_id).stock
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
-
-
-def fill_cart(app, user_id, *items):
-    with app.app_context():
-        for product_id, quantity in items:
-            add_to_cart(CartOwner(user_id=user_id), product_id, quantity)
+from tests.factories import fill_cart, place
+from tests.helpers import ADDRESS, DECLINED_CARD, GOOD_CARD, count, csrf_token, login, stock
 
 
 def checkout_form(client, card=GOOD_CARD, method="test", **address):
@@ -58,21 +31,11 @@ def checkout_form(client, card=GOOD_CARD, method="test", **address):
     }
 
 
-def place(app, user_id, key="k1", card=GOOD_CARD, method="test", address=ADDRESS):
-    with app.app_context():
-        order = checkout_service.place_order(user_id, key, address, method, {"card_number": card})
-        return order.number
-
-
 @pytest.fixture
-def shopper(app, client, user_factory, product_factory):
-    """A logged-in customer with 2 Green Tea (stock 5, €4.50) and 1 Mug (stock 2, €10)."""
-    user_id = user_factory()
-    tea = product_factory("Green Tea", stock=5, price_cents=450)
-    mug = product_factory("Mug", stock=2, price_cents=1000)
-    fill_cart(app, user_id, (tea, 2), (mug, 1))
+def shopper(client, filled_cart):
+    """The customer of ``filled_cart``, logged in."""
     login(client)
-    return {"user_id": user_id, "tea": tea, "mug": mug}
+    return filled_cart
 
 
 # Checkout through the pages

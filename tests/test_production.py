@@ -18,16 +18,8 @@ from werkzeug.routing import IntegerConverter
 
 from app.app_factory import REQUIRED_SECRETS, ConfigError, create_app
 from app.extensions import db
-from tests.conftest import (
-    PASSWORD,
-    PRODUCTION_CONFIG,
-    TEST_CONFIG,
-    login,
-    make_product,
-    make_user,
-)
-from tests.test_admin import make_admin
-from tests.test_api import TOKEN_HEADER, get_token
+from tests.factories import ProductFactory, UserFactory, create
+from tests.helpers import PASSWORD, PRODUCTION_CONFIG, TEST_CONFIG, TOKEN_HEADER, get_token, login
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "https://shop.example"
@@ -69,7 +61,7 @@ def production_app(app):
 
 def test_reset_mail_with_a_forged_host_links_to_site_url(site_app):
     """POST /reset with Host: evil.example mails a reset link on SITE_URL, not on that host."""
-    make_user(site_app)
+    create(site_app, UserFactory)
     mailman = site_app.extensions["mailman"]
     mailman.outbox = []
     client = site_app.test_client()
@@ -460,9 +452,8 @@ def test_the_huge_integer_cases_cover_every_int_route_and_api_int_argument(app, 
 
 @pytest.mark.parametrize(("method", "url", "expected"), HUGE_INT_CASES)
 def test_huge_integers_are_404_or_422_never_500(
-    app, client, user_factory, product_factory, category_factory, method, url, expected
+    app, client, admin_id, product_factory, category_factory, method, url, expected
 ):
-    make_admin(app, user_factory)
     product_factory()
     category_factory()
     token = get_token(client, email="admin@example.com").get_json()["token"]
@@ -583,8 +574,8 @@ def outage(app, backend, tmp_path):
 def test_database_outage_is_503_with_retry_after_and_the_app_recovers(outage):
     """While the database is unreachable: 503 + Retry-After, JSON in the API, the error page
     on the site (also for a logged-in user); once it is back the same app serves again."""
-    make_user(outage.app)
-    make_product(outage.app)
+    create(outage.app, UserFactory)
+    create(outage.app, ProductFactory)
     visitor = outage.app.test_client()
     member = outage.app.test_client()
     login(member)

@@ -7,9 +7,7 @@ from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
 from app.extensions import db
 from app.orders import checkout as checkout_service
-from tests.conftest import login
-
-ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
+from tests.helpers import ADDRESS, login
 
 
 def grow_shop(app, user_id, start, stop) -> str:

@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import User
-from app.accounts.services import ensure_roles
 from app.app_factory import create_app
 from app.catalog.models import Product
 from app.extensions import db
 from app.security_utils import is_safe_redirect
-from tests.conftest import PASSWORD, TEST_CONFIG, csrf_token, login
+from tests.helpers import PASSWORD, TEST_CONFIG, csrf_token, login
 
 HEADER_INJECTION = "/x\r\nSet-Cookie: a=b"
 CONTROL_TARGETS = [
@@ -205,16 +204,12 @@ def test_login_form_passes_on_only_a_safe_next(client):
 
 @pytest.mark.parametrize("target", CONTROL_TARGETS)
 def test_back_office_refuses_control_characters_in_its_return_url(
-    app, client, user_factory, product_factory, target
+    app, as_admin, product_factory, target
 ):
-    with app.app_context():
-        ensure_roles()
-    user_factory(email="admin@example.com", roles=["admin"])
-    login(client, email="admin@example.com")
     product_id = product_factory()
-    token = csrf_token(client, "/admin/")
+    token = csrf_token(as_admin, "/admin/")
 
-    response = client.post(
+    response = as_admin.post(
         f"/admin/products/delete/?url={quote(target, safe='')}",
         data={"id": str(product_id), "csrf_token": token},
     )
@@ -225,15 +220,11 @@ def test_back_office_refuses_control_characters_in_its_return_url(
         assert db.session.get(Product, product_id) is not None
 
 
-def test_back_office_still_returns_to_a_safe_url(app, client, user_factory, product_factory):
-    with app.app_context():
-        ensure_roles()
-    user_factory(email="admin@example.com", roles=["admin"])
-    login(client, email="admin@example.com")
+def test_back_office_still_returns_to_a_safe_url(app, as_admin, product_factory):
     product_id = product_factory()
-    token = csrf_token(client, "/admin/")
+    token = csrf_token(as_admin, "/admin/")
 
-    response = client.post(
+    response = as_admin.post(
         "/admin/products/delete/?url=%2Fadmin%2Fproducts%2F%3Fpage%3D1",
         data={"id": str(product_id), "csrf_token": token},
     )

@@ -7,7 +7,8 @@ import redis
 
 from app.app_factory import PROJECT_ROOT, ConfigError, create_app
 from app.extensions import db
-from tests.conftest import PASSWORD, PRODUCTION_CONFIG, TEST_CONFIG, csrf_token, login, make_user
+from tests.factories import UserFactory, create, two_factor_user
+from tests.helpers import PASSWORD, PRODUCTION_CONFIG, TEST_CONFIG, csrf_token, login
 
 
 def test_pages_send_security_headers(client):
@@ -184,7 +185,7 @@ def test_failures_are_counted_across_workers_through_redis(backend, tmp_path, re
     workers = [create_app(config), create_app(config)]
     with workers[0].app_context():
         db.create_all()
-    make_user(workers[0])
+    create(workers[0], UserFactory)
     clients = [worker.test_client() for worker in workers]
 
     statuses = [failed_login(clients[i % 2]).status_code for i in range(11)]
@@ -232,15 +233,10 @@ def test_reset_requests_are_limited(app, client):
 
 def two_factor_pending(app, client):
     """A 2FA user who gave the right password: the code step is pending."""
-    from app.accounts.models import User
     from app.extensions import security
 
-    user_id = make_user(app)
+    _user_id, secret = two_factor_user(app)
     with app.app_context():
-        user = db.session.get(User, user_id)
-        secret = security.totp_factory.generate_totp_secret()
-        security.datastore.tf_set(user, "authenticator", totp_secret=secret)
-        db.session.commit()
         code = security.totp_factory.generate_totp_password(secret)
     login(client)
     return code
@@ -278,7 +274,7 @@ def test_failed_account_steps_reach_the_failed_login_limit(app, client, step):
 
 def test_one_limit_counts_failed_logins_and_failed_codes_together(app, client):
     app.config["RATELIMIT_LOGIN_FAILURES"] = "3 per minute"
-    make_user(app, email="other@example.com")
+    create(app, UserFactory, email="other@example.com")
     assert failed_login(client).status_code == 200
     assert failed_login(client).status_code == 200
     two_factor_pending(app, client)  # a login with the right password does not count

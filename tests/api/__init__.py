@@ -1,15 +1,8 @@
-"""JSON API tests, one module per domain. Tokens and the error shape: tests.test_api; the
+"""JSON API tests, one module per domain. Tokens and the error shape: tests.helpers; the
 callers below (token client, logged-in browser, anonymous browser) on top of them."""
 
-from sqlalchemy import select
-
 from app.accounts.services import ensure_roles
-from app.cart.models import Cart, CartItem
-from app.extensions import db
-from tests.conftest import csrf_token, login
-from tests.test_api import TOKEN_HEADER, assert_error, get_token
-
-__all__ = ["Caller", "assert_error", "cart_rows", "make_callers", "TOKEN_HEADER"]
+from tests.helpers import TOKEN_HEADER, csrf_token, get_token, login
 
 EMAILS = {
     "customer": "customer@example.com",
@@ -69,12 +62,9 @@ def make_callers(app, user_factory):
     return caller
 
 
-def cart_rows(app) -> list[tuple]:
-    """(cart user_id, has token, product_id, quantity) for every cart item, ordered."""
-    with app.app_context():
-        rows = db.session.execute(
-            select(Cart.user_id, Cart.token.is_not(None), CartItem.product_id, CartItem.quantity)
-            .join(CartItem.cart)
-            .order_by(Cart.id, CartItem.product_id)
-        ).all()
-        return [tuple(row) for row in rows]
+def as_role(client, role, tokens, method) -> dict:
+    """Headers for a role: a token, or for anonymous a browser session's CSRF token (so the
+    request gets past the CSRF check to authentication)."""
+    if role != "anonymous":
+        return tokens[role]
+    return {} if method == "GET" else {"X-CSRF-Token": csrf_token(client, "/products")}

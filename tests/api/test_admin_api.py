@@ -7,19 +7,18 @@ from app.accounts.services import ensure_roles
 from app.catalog.models import Product
 from app.extensions import db
 from app.orders.models import OrderEvent
-from tests.api.test_orders_api import (
+from tests.api import as_role
+from tests.factories import fill_cart, place, set_status
+from tests.helpers import (
     ERROR_CODES,
     ROLES,
-    as_role,
-    fill_cart,
-    place,
-    set_status,
+    assert_error,
+    csrf_token,
+    login,
     snapshot,
     stock,
     token_headers,
 )
-from tests.conftest import csrf_token, login
-from tests.test_api import assert_error
 
 NEW_PRODUCT = {
     "sku": "OOLONG-1",
@@ -332,7 +331,7 @@ def order(app, user_factory, catalog):
     """A customer's paid order of 2 Green Tea (stock 10 -> 8)."""
     customer = user_factory(email="customer@example.com")
     fill_cart(app, customer, (catalog["green"], 2))
-    return place(app, customer, "k", method="test")
+    return place(app, customer, key="k", method="test")
 
 
 def test_admin_ships_an_order_and_is_the_actor(app, client, admin, order, outbox):
@@ -407,7 +406,7 @@ def shop(app, client, user_factory, catalog):
         ensure_roles()
     user_factory(email="admin@example.com", roles=["admin"])
     fill_cart(app, customer, (catalog["green"], 1))
-    number = place(app, customer, "k")
+    number = place(app, customer, key="k", method="manual")
     tokens = {
         role: token_headers(client, f"{role}@example.com")
         for role in ("customer", "other", "admin")

@@ -1,17 +1,7 @@
 """One shopper's journey through the JSON API alone: from a token to a cancelled order."""
 
 from app.accounts.services import ensure_roles
-from tests.conftest import PASSWORD
-from tests.test_api import TOKEN_HEADER
-
-ADDRESS = {
-    "name": "Grace Hopper",
-    "line1": "1 Compiler Way",
-    "line2": "Floor 2",
-    "city": "Arlington",
-    "postcode": "22201",
-    "country": "US",
-}
+from tests.helpers import BODY, PASSWORD, TOKEN_HEADER
 
 
 def test_shopper_journey_through_the_api(app, client, user_factory):
@@ -49,13 +39,9 @@ def test_shopper_journey_through_the_api(app, client, user_factory):
     assert added.get_json()["subtotal_cents"] == 3600
 
     # Places the order (the client retries once, as after a lost answer).
-    checkout = {
-        "shipping_address": ADDRESS,
-        "payment": {"method": "test", "card_number": "4242424242424242"},
-    }
     retry_safe = {**headers, "Idempotency-Key": "journey-1"}
-    placed = client.post("/api/v1/orders", json=checkout, headers=retry_safe)
-    retried = client.post("/api/v1/orders", json=checkout, headers=retry_safe)
+    placed = client.post("/api/v1/orders", json=BODY, headers=retry_safe)
+    retried = client.post("/api/v1/orders", json=BODY, headers=retry_safe)
     assert placed.status_code == 201
     assert retried.get_json() == placed.get_json()
     order = placed.get_json()

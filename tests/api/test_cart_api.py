@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from app.cart.models import Cart
 from app.catalog.models import Product
 from app.extensions import db
-from tests.api import TOKEN_HEADER, Caller, assert_error, cart_rows, make_callers
+from tests.api import Caller, make_callers
+from tests.helpers import ROLES, TOKEN_HEADER, assert_error, cart_rows
 
-ROLES = ["anonymous", "customer", "other", "admin"]
 # Every caller that has a cart of its own: anonymous browsers, and each user two ways.
 CALLERS = [("anonymous", "cookie")] + [
     (role, auth) for role in ROLES[1:] for auth in ("token", "session")

@@ -8,9 +8,9 @@ import pytest
 from app.catalog.models import Category, Product
 from app.extensions import db
 from app.timestamps import utcnow
-from tests.api import assert_error, make_callers
+from tests.api import make_callers
+from tests.helpers import ROLES, assert_error
 
-ROLES = ["anonymous", "customer", "other", "admin"]
 ALL_ACTIVE_BY_NAME = ["assam", "darjeeling", "espresso-beans", "matcha", "sencha"]
 
 

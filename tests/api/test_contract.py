@@ -8,7 +8,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from app.app_factory import create_app
 from app.countries import country_codes
-from tests.conftest import TEST_CONFIG, csrf_token
+from tests.helpers import TEST_CONFIG, csrf_token, openapi_path
 
 SPEC_URL = "/api/v1/openapi.json"
 DOCS_URL = "/api/v1/docs"
@@ -42,11 +42,6 @@ def spec_app():
 @pytest.fixture(scope="module")
 def spec(spec_app) -> dict:
     return get_spec(spec_app)
-
-
-def openapi_path(rule: str) -> str:
-    """Flask's /orders/<number> or /cart/items/<int:product_id> as OpenAPI's /orders/{number}."""
-    return re.sub(r"<(?:[^<>:]+:)?([^<>:]+)>", r"{\1}", rule)
 
 
 def operations(spec: dict):

@@ -6,78 +6,30 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.services import ensure_roles
-from app.app_factory import create_app
-from app.cart.models import CartItem
-from app.cart.services import CartOwner, add_to_cart
 from app.catalog.models import Product
 from app.extensions import db
-from app.orders import checkout as checkout_service
-from app.orders import state as state_machine
-from app.orders.models import Order, OrderEvent, Payment
-from tests.conftest import TEST_CONFIG, csrf_token, login, make_product, make_user, run_together
-from tests.test_api import TOKEN_HEADER, assert_error, get_token
+from app.orders.models import Order, Payment
+from tests.api import as_role
+from tests.factories import ProductFactory, UserFactory, create, fill_cart, place, set_status
+from tests.helpers import (
+    ADDRESS,
+    BODY,
+    DECLINED_CARD,
+    ERROR_CODES,
+    ROLES,
+    TOKEN_HEADER,
+    assert_error,
+    csrf_token,
+    login,
+    run_together,
+    snapshot,
+    stock,
+    token_headers,
+)
 
-GOOD_CARD = "4242 4242 4242 4242"
-DECLINED_CARD = "4000 0000 0000 0002"
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "1 Analytical St",
-    "line2": "",
-    "city": "London",
-    "postcode": "N1 1AA",
-    "country": "GB",
-}
 # Not ISO 3166-1 alpha-2 (Babel's territories have ZZ, EU, XA...), alpha-3, lower case.
 NOT_COUNTRIES = ["ZZ", "EU", "XA", "XX", "GBR", "gb", ""]
 COUNTRY_MESSAGE = "Use an ISO 3166-1 alpha-2 country code in capitals, e.g. DE or FR."
-BODY = {"shipping_address": ADDRESS, "payment": {"method": "test", "card_number": GOOD_CARD}}
-ROLES = ["anonymous", "customer", "other", "admin"]
-ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
-
-
-def token_headers(client, email="shopper@example.com") -> dict:
-    return {TOKEN_HEADER: get_token(client, email=email).get_json()["token"]}
-
-
-def fill_cart(app, user_id, *items):
-    with app.app_context():
-        for product_id, quantity in items:
-            add_to_cart(CartOwner(user_id=user_id), product_id, quantity)
-
-
-def place(app, user_id, key, method="manual"):
-    """An order placed through the service (not the API under test); returns its number."""
-    with app.app_context():
-        return checkout_service.place_order(
-            user_id, key, ADDRESS, method, {"card_number": GOOD_CARD}
-        ).number
-
-
-def set_status(app, number, *statuses):
-    with app.app_context():
-        for status in statuses:
-            state_machine.transition(number, status, None)
-
-
-def stock(app, product_id) -> int:
-    with app.app_context():
-        return db.session.get(Product, product_id).stock
-
-
-def snapshot(app) -> dict:
-    """What a refused request must leave alone: orders, events, payments, stock, carts."""
-    with app.app_context():
-
-        def rows(*columns):
-            return [tuple(row) for row in db.session.execute(select(*columns).order_by(*columns))]
-
-        return {
-            "orders": rows(Order.number, Order.status),
-            "events": rows(OrderEvent.order_id, OrderEvent.to_status),
-            "payments": rows(Payment.order_id, Payment.status),
-            "stock": rows(Product.id, Product.stock),
-            "carts": rows(CartItem.cart_id, CartItem.product_id, CartItem.quantity),
-        }
 
 
 def order_count(app) -> int:
@@ -86,13 +38,9 @@ def order_count(app) -> int:
 
 
 @pytest.fixture
-def shopper(app, client, user_factory, product_factory):
-    """A customer with a token and 2 Green Tea (stock 5, €4.50) and 1 Mug (stock 2, €10)."""
-    user_id = user_factory()
-    tea = product_factory("Green Tea", stock=5, price_cents=450)
-    mug = product_factory("Mug", stock=2, price_cents=1000)
-    fill_cart(app, user_id, (tea, 2), (mug, 1))
-    return {"user_id": user_id, "tea": tea, "mug": mug, "headers": token_headers(client)}
+def shopper(client, filled_cart):
+    """The customer of ``filled_cart``, with the headers of an API token."""
+    return {**filled_cart, "headers": token_headers(client)}
 
 
 # Placing an order
@@ -338,10 +286,10 @@ def test_list_orders_is_paginated_newest_first_and_only_mine(app, client, shoppe
     numbers = []
     for i in range(3):
         fill_cart(app, shopper["user_id"], (shopper["tea"], 1))
-        numbers.append(place(app, shopper["user_id"], f"k{i}"))
+        numbers.append(place(app, shopper["user_id"], key=f"k{i}", method="manual"))
     other_id = user_factory(email="other@example.com")
     fill_cart(app, other_id, (shopper["mug"], 1))
-    place(app, other_id, "theirs")
+    place(app, other_id, key="theirs", method="manual")
 
     first = client.get("/api/v1/orders?per_page=2", headers=shopper["headers"])
     second = client.get("/api/v1/orders?per_page=2&page=2", headers=shopper["headers"])
@@ -369,7 +317,7 @@ def test_list_orders_with_bad_paging_is_422(client, shopper, query):
 
 
 def test_get_own_order(app, client, shopper):
-    number = place(app, shopper["user_id"], "k")
+    number = place(app, shopper["user_id"], key="k", method="manual")
 
     response = client.get(f"/api/v1/orders/{number}", headers=shopper["headers"])
 
@@ -385,7 +333,7 @@ def test_unknown_order_is_404(client, shopper):
 
 
 def test_cancel_own_order_puts_the_stock_back(app, client, shopper):
-    number = place(app, shopper["user_id"], "k", method="test")
+    number = place(app, shopper["user_id"], key="k", method="test")
 
     response = client.post(f"/api/v1/orders/{number}/cancel", headers=shopper["headers"])
 
@@ -405,7 +353,7 @@ def test_cancel_own_order_puts_the_stock_back(app, client, shopper):
     ],
 )
 def test_cancel_after_shipping_or_twice_is_409(app, client, shopper, statuses, message):
-    number = place(app, shopper["user_id"], "k")
+    number = place(app, shopper["user_id"], key="k", method="manual")
     set_status(app, number, *statuses)
     before = snapshot(app)
 
@@ -417,7 +365,7 @@ def test_cancel_after_shipping_or_twice_is_409(app, client, shopper, statuses, m
 
 
 def test_cancel_with_a_session_needs_the_csrf_header(app, client, shopper):
-    number = place(app, shopper["user_id"], "k")
+    number = place(app, shopper["user_id"], key="k", method="manual")
     login(client)
     before = snapshot(app)
 
@@ -446,7 +394,7 @@ def shop(app, client, user_factory, product_factory):
         ensure_roles()
     admin = user_factory(email="admin@example.com", roles=["admin"])
     fill_cart(app, customer, (tea, 1))
-    number = place(app, customer, "k")
+    number = place(app, customer, key="k", method="manual")
     for user_id in (customer, other, admin):
         fill_cart(app, user_id, (tea, 1))
     tokens = {
@@ -454,14 +402,6 @@ def shop(app, client, user_factory, product_factory):
         for role in ("customer", "other", "admin")
     }
     return {"number": number, "tokens": tokens}
-
-
-def as_role(client, role, tokens, method) -> dict:
-    """Headers for a role: a token, or for anonymous a browser session's CSRF token (so the
-    request gets past the CSRF check to authentication)."""
-    if role != "anonymous":
-        return tokens[role]
-    return {} if method == "GET" else {"X-CSRF-Token": csrf_token(client, "/products")}
 
 
 MATRIX = [
@@ -523,25 +463,11 @@ def test_invalid_token_is_401(app, client, shop):
 # Concurrency (MariaDB)
 
 
-@pytest.fixture
-def pooled_app(app):
-    """An app on the same MariaDB database whose pool has a connection per thread."""
-    pooled = create_app(
-        {
-            **TEST_CONFIG,
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 25, "max_overflow": 5},
-        }
-    )
-    yield pooled
-    with pooled.app_context():
-        db.engine.dispose()
-
-
-@pytest.mark.mariadb_only
+@pytest.mark.mariadb
+@pytest.mark.concurrency
 def test_twenty_api_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):
-    product_id = make_product(pooled_app, "Rare Tea", stock=5)
-    users = [make_user(pooled_app, email=f"buyer{i}@example.com") for i in range(20)]
+    product_id = create(pooled_app, ProductFactory, name="Rare Tea", stock=5)
+    users = [create(pooled_app, UserFactory, email=f"buyer{i}@example.com") for i in range(20)]
     for user_id in users:
         fill_cart(pooled_app, user_id, (product_id, 1))
     tokens = [token_headers(pooled_app.test_client(), f"buyer{i}@example.com") for i in range(20)]
@@ -560,10 +486,11 @@ def test_twenty_api_checkouts_for_five_in_stock_sell_exactly_five(pooled_app):
     assert order_count(pooled_app) == 5
 
 
-@pytest.mark.mariadb_only
+@pytest.mark.mariadb
+@pytest.mark.concurrency
 def test_five_concurrent_retries_with_one_idempotency_key_make_one_order(pooled_app):
-    product_id = make_product(pooled_app, "Green Tea", stock=10)
-    user_id = make_user(pooled_app)
+    product_id = create(pooled_app, ProductFactory, name="Green Tea", stock=10)
+    user_id = create(pooled_app, UserFactory)
     fill_cart(pooled_app, user_id, (product_id, 2))
     headers = {**token_headers(pooled_app.test_client()), "Idempotency-Key": "double-click"}
 

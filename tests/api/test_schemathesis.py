@@ -25,9 +25,8 @@ from schemathesis.specs.openapi.checks import (
 
 from app.accounts.services import ensure_roles
 from app.app_factory import create_app
-from tests.api.test_contract import openapi_path
-from tests.conftest import TEST_CONFIG, make_category, make_product, make_user
-from tests.test_api import TOKEN_HEADER, get_token
+from tests.factories import CategoryFactory, ProductFactory, UserFactory, create
+from tests.helpers import BODY, TEST_CONFIG, TOKEN_HEADER, get_token, openapi_path
 
 # Answers that the document lists for requests it calls valid, from rules no JSON schema can
 # state: {(method, path): {status: the error fields such an answer may name, None: any}}.
@@ -80,16 +79,6 @@ CHECKS = [
 ADMIN_EMAIL = "admin@example.com"
 CUSTOMER_EMAIL = "shopper@example.com"
 OTHER_EMAIL = "other@example.com"
-CHECKOUT = {
-    "shipping_address": {
-        "name": "Ada Lovelace",
-        "line1": "1 Analytical St",
-        "city": "London",
-        "postcode": "N1 1AA",
-        "country": "GB",
-    },
-    "payment": {"method": "test", "card_number": "4242 4242 4242 4242"},
-}
 
 # The document does not depend on the database; each test calls its own backend's app.
 SPEC_APP = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
@@ -160,7 +149,7 @@ def add_to_cart(client, token: str, product_id: int) -> None:
 
 def place_order(client, token: str, product_id: int) -> str:
     add_to_cart(client, token, product_id)
-    placed = client.post("/api/v1/orders", json=CHECKOUT, headers={TOKEN_HEADER: token})
+    placed = client.post("/api/v1/orders", json=BODY, headers={TOKEN_HEADER: token})
     assert placed.status_code == 201, placed.get_json()
     return placed.get_json()["number"]
 
@@ -172,19 +161,19 @@ def seeded(app):
     Returns the tokens by role; fills ``seeded_values``.
     """
     client = app.test_client()
-    make_user(app, email=CUSTOMER_EMAIL)
-    make_user(app, email=OTHER_EMAIL)
+    create(app, UserFactory, email=CUSTOMER_EMAIL)
+    create(app, UserFactory, email=OTHER_EMAIL)
     with app.app_context():
         ensure_roles()
-    make_user(app, email=ADMIN_EMAIL, roles=["admin"])
-    tea = make_category(app, "Tea")
-    green = make_category(app, "Green", parent_id=tea)
+    create(app, UserFactory, email=ADMIN_EMAIL, roles=["admin"])
+    tea = create(app, CategoryFactory, name="Tea")
+    green = create(app, CategoryFactory, name="Green", parent_id=tea)
     product_ids = [
         # Stock for the stateful runs' many generated quantities (up to 1000 a line).
-        make_product(app, "Sencha", category_id=green, stock=100_000),
-        make_product(app, "Assam", category_id=tea, stock=100_000, price_cents=390),
-        make_product(app, "Teapot", stock=3, price_cents=2500),
-        make_product(app, "Old Blend", is_active=False),
+        create(app, ProductFactory, name="Sencha", category_id=green, stock=100_000),
+        create(app, ProductFactory, name="Assam", category_id=tea, stock=100_000, price_cents=390),
+        create(app, ProductFactory, name="Teapot", stock=3, price_cents=2500),
+        create(app, ProductFactory, name="Old Blend", is_active=False),
     ]
     tokens = {
         email: get_token(client, email=email).get_json()["token"]
@@ -211,6 +200,7 @@ def seeded(app):
     seeded_values.clear()
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=25,
@@ -277,6 +267,7 @@ def resource_of(case, response, key: str):
     return str(source.get(key)) if isinstance(source, dict) else None
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workflow", list(WORKFLOWS))
 def test_stateful_runs_follow_the_links(app, seeded, workflow):
     chain, key, fill_cart = WORKFLOWS[workflow]

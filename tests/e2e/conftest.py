@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 
 from app.app_factory import create_app
 from app.extensions import db
-from tests.conftest import TEST_CONFIG
+from tests.helpers import TEST_CONFIG
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -8,9 +8,12 @@ import re
 from email import policy
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 EMAIL = "new.shopper@example.com"
 

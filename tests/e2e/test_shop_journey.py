@@ -14,28 +14,43 @@ from playwright.sync_api import expect
 
 from app.accounts.datastore import user_datastore
 from app.extensions import db
-from tests.conftest import PASSWORD, make_category, make_product, make_user
+from tests.factories import CategoryFactory, ProductFactory, UserFactory, create
+from tests.helpers import DECLINED_CARD, GOOD_CARD, PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 CUSTOMER_EMAIL = "new.shopper@example.com"
 ADMIN_EMAIL = "boss@example.com"
 COFFEE = "SKU-COLOMBIAN-COFFEE"  # 2 x EUR 8.50
 SENCHA = "SKU-SENCHA-GREEN-TEA"  # 1 x EUR 4.50, then 3
-DECLINED_CARD = "4000 0000 0000 0002"
-GOOD_CARD = "4242 4242 4242 4242"
 
 
 @pytest.fixture
 def shop(live_app):
     """The catalogue and an admin, in the live server's database."""
-    tea = make_category(live_app, "Tea")
-    coffee = make_category(live_app, "Coffee")
-    make_product(live_app, "Sencha Green Tea", category_id=tea, price_cents=450, stock=10)
-    make_product(live_app, "Jasmine Tea", category_id=tea, price_cents=375, stock=0)
-    make_product(live_app, "Colombian Coffee", category_id=coffee, price_cents=850, stock=20)
+    tea = create(live_app, CategoryFactory, name="Tea")
+    coffee = create(live_app, CategoryFactory, name="Coffee")
+    create(
+        live_app,
+        ProductFactory,
+        name="Sencha Green Tea",
+        category_id=tea,
+        price_cents=450,
+        stock=10,
+    )
+    create(live_app, ProductFactory, name="Jasmine Tea", category_id=tea, price_cents=375, stock=0)
+    create(
+        live_app,
+        ProductFactory,
+        name="Colombian Coffee",
+        category_id=coffee,
+        price_cents=850,
+        stock=20,
+    )
     with live_app.app_context():
         user_datastore.find_or_create_role("admin")
         db.session.commit()
-    make_user(live_app, email=ADMIN_EMAIL, roles=["admin"])
+    create(live_app, UserFactory, email=ADMIN_EMAIL, roles=["admin"])
 
 
 def mails(outbox_dir) -> list:

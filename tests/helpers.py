@@ -1,0 +1,155 @@
+"""Plain helpers and constants shared by the tests. Fixtures live in conftest.py, rows are made
+by tests/factories.py; a test module imports from here, never from another test module."""
+
+import re
+import threading
+
+from sqlalchemy import func, select
+
+from app.cart.models import Cart, CartItem
+from app.catalog.models import Product
+from app.extensions import db
+from app.orders.models import Order, OrderEvent, Payment
+
+PASSWORD = "correct horse battery staple"
+ADMIN_EMAIL = "admin@example.com"
+# Who calls, in the authorization matrices: nobody, a customer, another customer, an admin.
+ROLES = ["anonymous", "customer", "other", "admin"]
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
+TOKEN_HEADER = "Authentication-Token"
+# The test payment provider's cards (app/payments/providers.py).
+GOOD_CARD = "4242 4242 4242 4242"
+DECLINED_CARD = "4000 0000 0000 0002"
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "1 Analytical St",
+    "line2": "",
+    "city": "London",
+    "postcode": "N1 1AA",
+    "country": "GB",
+}
+# POST /api/v1/orders: ship to ADDRESS, pay with the good test card.
+BODY = {"shipping_address": ADDRESS, "payment": {"method": "test", "card_number": GOOD_CARD}}
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "SECURITY_PASSWORD_SALT": "test-salt",
+    "SECURITY_TOTP_SECRETS": {"1": "test-totp-secret"},
+    "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": ["dGVzdC1yZWNvdmVyeS1jb2Rlcy1rZXktMzItYnl0ZXM="],
+    "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"bcrypt__rounds": 4},
+    "MAIL_BACKEND": "locmem",
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "SITE_URL": "http://localhost",  # the test client's default host
+}
+# What production's start-up checks accept (app_factory.check_production_config).
+PRODUCTION_CONFIG = {
+    **TEST_CONFIG,
+    "ENV": "production",
+    "SECRET_KEY": "test-secret-key-long-enough-for-production",
+    "SECURITY_PASSWORD_SALT": "test-salt-long-enough-for-production-use",
+    "SECURITY_TOTP_SECRETS": {"1": "test-totp-secret-long-enough-for-production"},
+    "SITE_URL": "https://shop.example",
+    "PAYMENT_METHODS": ["manual"],
+}
+
+
+def csrf_token(client, path="/login") -> str:
+    """Load a form page and return its CSRF token (stored in the session)."""
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'<meta name="csrf-token" content="([^"]+)"', html
+    )
+    assert match, f"no csrf_token on {path}"
+    return match.group(1)
+
+
+def login(client, email="shopper@example.com", password=PASSWORD, remember=False):
+    data = {"email": email, "password": password, "csrf_token": csrf_token(client, "/login")}
+    if remember:
+        data["remember"] = "y"
+    return client.post("/login", data=data)
+
+
+def get_token(client, email="shopper@example.com", password=PASSWORD, **extra):
+    return client.post("/api/v1/auth/token", json={"email": email, "password": password, **extra})
+
+
+def token_headers(client, email="shopper@example.com") -> dict:
+    """The API header of a fresh token for ``email``."""
+    return {TOKEN_HEADER: get_token(client, email=email).get_json()["token"]}
+
+
+def assert_error(response, status: int, code: str):
+    """The API's one error shape (app/errors.py), with this status and code; returns it."""
+    assert response.status_code == status
+    assert response.is_json
+    error = response.get_json()["error"]
+    assert error["status"] == status
+    assert error["code"] == code
+    assert isinstance(error["message"], str)
+    assert error["message"]
+    return error
+
+
+def openapi_path(rule: str) -> str:
+    """Flask's /orders/<number> or /cart/items/<int:product_id> as OpenAPI's /orders/{number}."""
+    return re.sub(r"<(?:[^<>:]+:)?([^<>:]+)>", r"{\1}", rule)
+
+
+def run_together(count, work):
+    """Run work(i) in `count` threads released at once; return their results or exceptions."""
+    barrier = threading.Barrier(count)
+    results = [None] * count
+
+    def target(i):
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except Exception as error:  # noqa: BLE001 - collected and asserted by the test
+            results[i] = error
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def stock(app, product_id) -> int:
+    with app.app_context():
+        return db.session.get(Product, product_id).stock
+
+
+def count(app, model) -> int:
+    """How many rows ``model`` has."""
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def cart_rows(app) -> list[tuple]:
+    """(cart user_id, has token, product_id, quantity) for every cart item, ordered."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(Cart.user_id, Cart.token.is_not(None), CartItem.product_id, CartItem.quantity)
+            .join(CartItem.cart)
+            .order_by(Cart.id, CartItem.product_id)
+        ).all()
+        return [tuple(row) for row in rows]
+
+
+def snapshot(app) -> dict:
+    """What a refused request must leave alone: orders, events, payments, stock, carts."""
+    with app.app_context():
+
+        def rows(*columns):
+            return [tuple(row) for row in db.session.execute(select(*columns).order_by(*columns))]
+
+        return {
+            "orders": rows(Order.number, Order.status),
+            "events": rows(OrderEvent.order_id, OrderEvent.to_status),
+            "payments": rows(Payment.order_id, Payment.status),
+            "stock": rows(Product.id, Product.stock),
+            "carts": rows(CartItem.cart_id, CartItem.product_id, CartItem.quantity),
+        }
