@@ -8,8 +8,8 @@ from app.errors import ValidationFailed
 from app.orders.checkout import ADDRESS_FIELDS, OPTIONAL_ADDRESS_FIELDS, validate_address
 from app.orders.forms import CheckoutForm
 from app.orders.models import Order
+from tests.helpers import ADDRESS
 
-ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
 TEXT_FIELDS = [field for field in ADDRESS_FIELDS if field != "country"]
 
 

@@ -6,9 +6,7 @@ from app.cart.services import CartOwner, add_to_cart
 from app.catalog import services as catalog_services
 from app.orders import checkout as checkout_service
 from app.orders import queries as order_queries
-from tests.helpers import login
-
-ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
+from tests.helpers import ADDRESS, login
 
 
 def place_orders(app, user_id, product_id, count):

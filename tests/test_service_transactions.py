@@ -11,8 +11,7 @@ from app.extensions import db
 from app.orders import checkout as checkout_service
 from app.orders import state as state_machine
 from app.orders.models import Order
-
-ADDRESS = {"name": "A", "line1": "1 Street", "city": "Berlin", "postcode": "10115", "country": "DE"}
+from tests.helpers import ADDRESS
 
 
 def test_place_order_refuses_to_drop_the_callers_pending_work(app, user_factory, product_factory):
