@@ -6,16 +6,7 @@ python dbmanager.py users create|activate|...  roles create|add|... (Flask-Secur
 python dbmanager.py seed                                           (demo data)
 """
 
-import click
-from flask.cli import FlaskGroup
-
-from app.app_factory import create_app
-
-
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_default_commands=False)
-def cli():
-    """Storefront database and user management."""
-
+from app.manage import cli
 
 if __name__ == "__main__":
     cli()
