@@ -29,8 +29,6 @@ INSTANCE_CONFIG = "application.cfg.py"
 # from_prefixed_env loads any (JSON where they are JSON: 587, true, ["a"]; text otherwise).
 ENV_FAMILIES = ("MAIL",)
 ENV_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "RATELIMIT_STORAGE_URI", "SITE_URL")
-# No listing has more pages than this (the API's PageArgs allows the same range).
-MAX_PAGE = 100_000
 REQUIRED_SECRETS = (
     "SECRET_KEY",
     "SECURITY_PASSWORD_SALT",
@@ -302,7 +300,8 @@ def register_request_checks(app: Flask) -> None:
         """?page= beyond any listing is 404 on every page, the back office's too: a huge
         number would otherwise reach SQL as an OFFSET no database accepts (a 500)."""
         page = request.args.get("page", type=int)
-        if page is not None and abs(page) > MAX_PAGE and not errors.wants_json():
+        max_page = app.config["LISTING_MAX_PAGE"]
+        if page is not None and abs(page) > max_page and not errors.wants_json():
             abort(404, "There is no such page.")
 
 

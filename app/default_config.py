@@ -10,6 +10,12 @@ SECRET_KEY = None  # instance/application.cfg.py
 SQLALCHEMY_DATABASE_URI = "sqlite:///storefront.db"  # relative: lives in instance/
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}  # a connection lost in an outage is replaced
 DATABASE_RETRY_AFTER = 10  # seconds, in the Retry-After of the 503 answered while the DB is down
+# A unit of work (app/transactions.py) that meets a deadlock or lock-wait timeout runs again,
+# up to TRANSACTION_ATTEMPTS times in all, after a random pause of up to
+# TRANSACTION_BACKOFF * 2**(attempt - 1) seconds; then the answer is 503 with this Retry-After.
+TRANSACTION_ATTEMPTS = 4
+TRANSACTION_BACKOFF = 0.05
+TRANSACTION_RETRY_AFTER = 1
 
 # Sessions and cookies (Secure is added in production by the factory)
 SESSION_COOKIE_HTTPONLY = True
@@ -118,6 +124,9 @@ CART_COOKIE_NAME = "cart"
 CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 30  # also how long `cart purge` keeps anonymous carts
 CART_MAX_LINES = 50  # different products in one cart
 CART_MAX_QUANTITY = 1000  # of one product in one cart
+# No listing (pages, back office, API) has a page beyond this: a huge ?page= would reach SQL as
+# an OFFSET no database accepts.
+LISTING_MAX_PAGE = 100_000
 
 # JSON API and its OpenAPI document (flask-smorest)
 API_TITLE = "Storefront API"

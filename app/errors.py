@@ -38,11 +38,6 @@ class AuthenticationFailed(DomainError):
     code = "unauthorized"
 
 
-class Forbidden(DomainError):
-    status = 403
-    code = "forbidden"
-
-
 class NotFound(DomainError):
     status = 404
     code = "not_found"
@@ -59,6 +54,17 @@ class OutOfStock(Conflict):
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
+
+
+class Unavailable(DomainError):
+    """Nothing was done, and the same request may well succeed in ``retry_after`` seconds."""
+
+    status = 503
+    code = "service_unavailable"
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 # The API's snake_case code for a plain HTTP error is werkzeug's phrase for its status
@@ -158,6 +164,29 @@ MYSQL_UNAVAILABLE = {
     2055,  # lost connection (extended)
 }
 SQLITE_UNAVAILABLE = ("SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_BUSY", "SQLITE_FULL")
+# MariaDB's answers to transactions that lock the same rows in different orders: the whole
+# transaction may succeed when run again (app.transactions does; a 503 where nothing does).
+ER_LOCK_WAIT_TIMEOUT = 1205
+ER_LOCK_DEADLOCK = 1213
+LOCK_CONFLICTS = frozenset({ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK})
+
+
+def _mysql_code(error: OperationalError) -> int | None:
+    orig = error.orig
+    return orig.args[0] if orig is not None and orig.args else None
+
+
+def is_lock_conflict(error: BaseException) -> bool:
+    """True for a deadlock or a lock-wait timeout."""
+    return isinstance(error, OperationalError) and _mysql_code(error) in LOCK_CONFLICTS
+
+
+def busy() -> Unavailable:
+    """The answer to a lock conflict that was not retried, or retried in vain: try again."""
+    return Unavailable(
+        "The shop is very busy right now: nothing was changed. Please try again.",
+        retry_after=current_app.config["TRANSACTION_RETRY_AFTER"],
+    )
 
 
 def database_unavailable(error: SQLAlchemyError) -> bool:
@@ -171,12 +200,16 @@ def database_unavailable(error: SQLAlchemyError) -> bool:
     orig = error.orig
     if getattr(orig, "sqlite_errorname", "").startswith(SQLITE_UNAVAILABLE):
         return True
-    code = orig.args[0] if orig is not None and orig.args else None
-    return code in MYSQL_UNAVAILABLE
+    return _mysql_code(error) in MYSQL_UNAVAILABLE
 
 
 def handle_database_error(error: SQLAlchemyError):
-    """A database outage is 503 with Retry-After; the pool reconnects once it is back."""
+    """A database outage is 503 with Retry-After; the pool reconnects once it is back. So is
+    a lock conflict outside any unit of work (app.transactions retries those inside one)."""
+    if is_lock_conflict(error):
+        current_app.logger.warning("Lock conflict on %s %s", request.method, request.path)
+        db.session.rollback()
+        return handle_domain_error(busy())
     if not database_unavailable(error):
         return handle_unexpected_error(error)
     current_app.logger.warning(

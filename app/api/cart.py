@@ -8,6 +8,7 @@ import marshmallow as ma
 from flask import after_this_request, request
 from flask_security import auth_required
 
+from app.api.common import RangeToSetting
 from app.api.schemas import CartSchema, WholeNumber
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.cart import services
@@ -30,8 +31,11 @@ ITEM_PATH = "/cart/items/{product_id}"
 ADDED_PRODUCT = "$request.body#/product_id"
 QUANTITY = WholeNumber(
     required=True,
-    validate=ma.validate.Range(min=1, max=services.MAX_QUANTITY),
-    metadata={"description": "A whole number (2 or 2.0); strings and booleans are refused."},
+    validate=RangeToSetting(1, "CART_MAX_QUANTITY"),
+    metadata={
+        "description": "A whole number (2 or 2.0); strings and booleans are refused. At most "
+        "CART_MAX_QUANTITY (1000 by default)."
+    },
 )
 
 

@@ -1,6 +1,7 @@
 """What every API module shares: the auth guard, pagination arguments, the caller."""
 
 import marshmallow as ma
+from flask import current_app
 from flask_security import auth_required
 
 
@@ -16,13 +17,30 @@ def requires_authentication(view) -> bool:
     return getattr(view, "requires_authentication", False)
 
 
+class RangeToSetting(ma.validate.Range):
+    """``min`` up to the value of a setting, read when a request is validated (a schema is
+    built at import time, before any configuration): the service and the API share one limit.
+    openapi.json documents the minimum."""
+
+    def __init__(self, min: int, setting: str):
+        super().__init__(min=min)
+        self.setting = setting
+
+    def __call__(self, value):
+        return ma.validate.Range(min=self.min, max=current_app.config[self.setting])(value)
+
+
 class PageArgs(ma.Schema):
-    """?page=&per_page= (per_page 1 to 100)."""
+    """?page=&per_page= (per_page 1 to 100; page at most LISTING_MAX_PAGE)."""
 
     class Meta:
         unknown = ma.EXCLUDE  # query strings may carry cache-busters and the like
 
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=100_000))
+    page = ma.fields.Integer(
+        load_default=1,
+        validate=RangeToSetting(1, "LISTING_MAX_PAGE"),
+        metadata={"description": "At most LISTING_MAX_PAGE (100000 by default)."},
+    )
     per_page = ma.fields.Integer(load_default=20, validate=ma.validate.Range(min=1, max=100))
 
 

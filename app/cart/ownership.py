@@ -7,6 +7,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.cart import services
 from app.cart.services import CartOwner, CartSummary
+from app.extensions import security
 
 
 def _serializer() -> URLSafeSerializer:
@@ -49,6 +50,10 @@ def _merge_at_login(sender, user, **_extra) -> None:
     token = anonymous_token()
     if not token:
         return
+    # The login has written the user's tracking columns (SECURITY_TRACKABLE), which
+    # Flask-Security commits after the request; the merge is a unit of work of its own, which
+    # starts from a clean session: commit the login's writes first, as Flask-Security would.
+    security.datastore.commit()
     services.merge_anonymous_cart(token, user.id)
 
     @after_this_request

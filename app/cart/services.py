@@ -7,7 +7,7 @@ then re-reads its items with a locking read rather than trusting an earlier snap
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from flask import current_app
@@ -20,12 +20,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Product
-from app.errors import Conflict, DomainError, NotFound, OutOfStock, ValidationFailed
+from app.errors import Conflict, NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
 from app.timestamps import utcnow
+from app.transactions import atomic
 
-# The default of CART_MAX_QUANTITY, and the ceiling the API schema documents for a quantity.
-MAX_QUANTITY = 1000
 MAX_ROW_ID = 2**63 - 1  # larger ids cannot exist, and SQLite cannot even bind them
 TOKEN_ATTEMPTS = 5
 PURGE_BATCH_SIZE = 500
@@ -241,6 +240,7 @@ def _line(cart: Cart | None, product_id) -> CartItem | None:
     return next((item for item in cart.items if item.product_id == product_id), None)
 
 
+@atomic
 def add_to_cart(owner: CartOwner, product_id: int, quantity: int = 1) -> CartSummary:
     """Add a quantity of a product (on top of what is in the cart), within the stock and the
     cart's bounds (CART_MAX_LINES products, CART_MAX_QUANTITY of each)."""
@@ -248,51 +248,41 @@ def add_to_cart(owner: CartOwner, product_id: int, quantity: int = 1) -> CartSum
     product = _available_product(product_id)
     _check_stock(product, quantity)  # before any write: a sold-out product makes no cart
     cart = _lock_or_create_cart(owner)
-    try:
-        item = _line(cart, product.id)
-        if item:
-            _check_line_quantity(item.quantity + quantity)
-            _check_stock(product, item.quantity + quantity)
-            item.quantity += quantity
-        else:
-            _check_line_count(cart)
-            cart.items.append(CartItem(product=product, quantity=quantity))
-    except DomainError:
-        db.session.rollback()
-        raise
-    db.session.commit()
+    item = _line(cart, product.id)
+    if item:
+        _check_line_quantity(item.quantity + quantity)
+        _check_stock(product, item.quantity + quantity)
+        item.quantity += quantity
+    else:
+        _check_line_count(cart)
+        cart.items.append(CartItem(product=product, quantity=quantity))
     return summarize(cart)
 
 
+@atomic
 def set_quantity(owner: CartOwner, product_id: int, quantity: int) -> CartSummary:
     """Set a line's quantity, within the stock."""
     quantity = _valid_quantity(quantity)
-    cart = _lock_existing_cart(owner)
-    try:
-        item = _line(cart, product_id)
-        if item is None:
-            raise NotFound("That product is not in your cart.")
-        _check_stock(item.product, quantity)
-    except DomainError:
-        db.session.rollback()
-        raise
+    item = _line(_lock_existing_cart(owner), product_id)
+    if item is None:
+        raise NotFound("That product is not in your cart.")
+    _check_stock(item.product, quantity)
     item.quantity = quantity
-    db.session.commit()
-    return summarize(cart)
+    return summarize(item.cart)
 
 
+@atomic
 def remove_from_cart(owner: CartOwner, product_id: int) -> CartSummary:
     """Take a product out of the cart."""
     cart = _lock_existing_cart(owner)
     item = _line(cart, product_id)
     if cart is None or item is None:
-        db.session.rollback()
         raise NotFound("That product is not in your cart.")
     cart.items.remove(item)
-    db.session.commit()
     return summarize(cart)
 
 
+@atomic
 def merge_anonymous_cart(token: str, user_id: int) -> None:
     """At login: move the anonymous cart into the user's, adding quantities, capped by the stock
     and the cart's bounds (products beyond CART_MAX_LINES stay out).
@@ -305,7 +295,6 @@ def merge_anonymous_cart(token: str, user_id: int) -> None:
     cart = _lock_or_create_cart(CartOwner(user_id=user_id))
     anonymous = _lock_existing_cart(CartOwner(token=token))
     if anonymous is None:  # merged by a concurrent login meanwhile
-        db.session.rollback()
         return
     max_lines, max_quantity = _limits()
     existing = {item.product_id: item for item in cart.items}
@@ -320,24 +309,24 @@ def merge_anonymous_cart(token: str, user_id: int) -> None:
             quantity = min(item.quantity, product.stock, max_quantity)
             cart.items.append(CartItem(product=product, quantity=quantity))
     db.session.delete(anonymous)
-    db.session.commit()
 
 
 def purge_anonymous_carts(older_than: timedelta, batch_size: int = PURGE_BATCH_SIZE) -> int:
     """Delete anonymous carts unchanged for longer than ``older_than``, one transaction per
     batch; return how many. Safe to re-run or to interrupt."""
-    stale = (Cart.user_id.is_(None), Cart.updated_at < utcnow() - older_than)
     purged = 0
-    while True:
-        ids = db.session.scalars(
-            select(Cart.id).where(*stale).order_by(Cart.id).limit(batch_size)
-        ).all()
-        if not ids:
-            return purged
-        # The condition again: a cart its visitor changed meanwhile stays. Items go by cascade.
-        result = db.session.execute(
-            delete(Cart).where(Cart.id.in_(ids), *stale),
-            execution_options={"synchronize_session": False},
-        )
-        db.session.commit()
-        purged += result.rowcount  # type: ignore[attr-defined]  # DML: a CursorResult
+    while batch := _purge_batch(utcnow() - older_than, batch_size):
+        purged += batch
+    return purged
+
+
+@atomic
+def _purge_batch(cutoff: datetime, batch_size: int) -> int:
+    stale = (Cart.user_id.is_(None), Cart.updated_at < cutoff)
+    ids = db.session.scalars(select(Cart.id).where(*stale).order_by(Cart.id).limit(batch_size))
+    # The condition again: a cart its visitor changed meanwhile stays. Items go by cascade.
+    result = db.session.execute(
+        delete(Cart).where(Cart.id.in_(ids.all()), *stale),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount  # type: ignore[attr-defined]  # DML: a CursorResult

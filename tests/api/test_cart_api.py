@@ -528,3 +528,16 @@ def test_cart_prices_follow_the_catalogue(app, shop, caller):
         "subtotal_cents": 1000,
         "currency": "EUR",
     }
+
+
+def test_the_quantity_limit_is_the_setting_in_the_api_too(app, product_factory, caller):
+    """CART_MAX_QUANTITY raised above its default reaches the API's validation."""
+    app.config["CART_MAX_QUANTITY"] = 2000
+    tea = product_factory("Green Tea", stock=5000)
+    me = caller("customer")
+
+    assert add(me, tea, 1500).status_code == 201
+    error = assert_error(add(me, tea, 2001), 422, "validation_failed")
+    assert error["fields"] == {
+        "quantity": ["Must be greater than or equal to 1 and less than or equal to 2000."]
+    }

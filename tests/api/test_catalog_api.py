@@ -404,3 +404,15 @@ def test_category_tree_goes_as_deep_as_the_categories(app, client, shop):
         "name": "Green",
         "children": [{"slug": "gyokuro", "name": "Gyokuro", "children": []}],
     }
+
+
+def test_the_page_limit_is_one_setting_for_pages_and_api(app, client):
+    app.config["LISTING_MAX_PAGE"] = 10
+
+    assert client.get("/products?page=10").status_code == 200
+    assert client.get("/products?page=11").status_code == 404
+    assert client.get("/api/v1/products?page=10").status_code == 200
+    error = assert_error(client.get("/api/v1/products?page=11"), 422, "validation_failed")
+    assert error["fields"] == {
+        "page": ["Must be greater than or equal to 1 and less than or equal to 10."]
+    }
