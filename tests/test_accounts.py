@@ -464,6 +464,14 @@ def test_create_admin_refuses_a_weak_password_and_writes_nothing(app, runner, pa
     assert user_count(app) == 0
 
 
+def test_create_admin_refuses_an_invalid_email_and_writes_nothing(app, runner):
+    result = runner.invoke(args=["users", "create-admin", "boss@", "--password", PASSWORD])
+
+    assert result.exit_code == 1
+    assert "Invalid email address" in result.output
+    assert user_count(app) == 0
+
+
 def test_create_admin_refuses_an_existing_email_and_says_what_to_do(app, runner, user_factory):
     user_factory(email="boss@example.com")
 
