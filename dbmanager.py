@@ -2,6 +2,7 @@
 
 The same group is installed as ``storefront`` (app/manage.py); ``flask <command>`` has them too.
 python dbmanager.py db upgrade|migrate|downgrade|current|history   (Flask-Migrate)
+python dbmanager.py users create-admin EMAIL                       (the first admin)
 python dbmanager.py users create|activate|...  roles create|add|... (Flask-Security)
 python dbmanager.py seed                                           (demo data)
 """

@@ -5,7 +5,7 @@ import time
 import click
 from flask.cli import with_appcontext
 
-from app.accounts.services import confirm_email, ensure_roles
+from app.accounts.services import admin_exists, confirm_email, create_admin, ensure_roles
 from app.cart.commands import cart_cli
 from app.catalog.seed import (
     SYNTHETIC_BATCH_SIZE,
@@ -15,6 +15,11 @@ from app.catalog.seed import (
 )
 from app.errors import DomainError, NotFound
 from app.orders.commands import orders
+
+# What `make run` (through `seed`) prints while the shop has no admin; the README shows it too.
+CREATE_ADMIN_HINT = (
+    "No admin yet. Create one: .venv/bin/python dbmanager.py users create-admin EMAIL"
+)
 
 
 def _at_least_one(ctx, param, value: int | None) -> int | None:
@@ -55,6 +60,8 @@ def seed(count):
         click.echo(f"Loaded {summary.products} products in {summary.categories} categories.")
     else:
         click.echo(f"Catalogue already has {summary.products} products: left as it is.")
+    if not admin_exists():
+        click.echo(CREATE_ADMIN_HINT)
 
 
 def _add_synthetic(count: int) -> None:
@@ -80,9 +87,23 @@ def confirm(email):
     click.echo(f"Confirmed {email}." if changed else f"{email} was already confirmed.")
 
 
+@click.command("create-admin")
+@click.argument("email")
+@click.password_option(help="The new admin's password; asked twice, hidden, when left out.")
+@with_appcontext
+def create_admin_command(email, password):
+    """Create a confirmed, active admin in one step (the shop's first admin)."""
+    try:
+        user = create_admin(email, password)
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Created admin {user.email} (confirmed, active, roles: admin, customer).")
+
+
 def register_commands(app) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(orders)
     app.cli.add_command(cart_cli)
-    # Flask-Security registers the `users` group at init_app; confirm belongs beside create.
+    # Flask-Security registers the `users` group at init_app; these belong beside create.
     app.cli.commands["users"].add_command(confirm)
+    app.cli.commands["users"].add_command(create_admin_command)

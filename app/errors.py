@@ -1,6 +1,8 @@
 """Domain exceptions and the handlers that turn errors into HTML pages or JSON."""
 
+import math
 import re
+import time
 
 from flask import current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
@@ -12,7 +14,7 @@ from werkzeug.exceptions import (
 )
 from werkzeug.http import HTTP_STATUS_CODES
 
-from app.extensions import db
+from app.extensions import db, limiter
 
 
 class DomainError(Exception):
@@ -129,7 +131,7 @@ def handle_http_exception(error: HTTPException):
         return "", 304
     message = error.description or error.name
     if error.code == 429:
-        message = f"Too many attempts ({error.description}). Wait a little and try again."
+        message = f"Too many attempts ({error.description}). {_when_to_retry()}"
     if error.code == 413:
         limit = request.max_content_length
         message = f"The request body is over the {limit:,} bytes this site accepts."
@@ -142,6 +144,17 @@ def handle_http_exception(error: HTTPException):
             response[0].headers["Allow"] = ", ".join(error.valid_methods)
         return response
     return render_error_page(error.code or 500, message, error.name)
+
+
+def _when_to_retry() -> str:
+    """The wait Flask-Limiter also sends as Retry-After (``RATELIMIT_HEADERS_ENABLED``)."""
+    limit = limiter.current_limit
+    if limit is None:
+        return "Wait a little and try again."
+    seconds = max(1, int(limit.reset_at - time.time()))
+    if seconds < 120:
+        return f"Try again in {seconds} second{'s' if seconds > 1 else ''}."
+    return f"Try again in {math.ceil(seconds / 60)} minutes."
 
 
 def handle_unexpected_error(error: Exception):

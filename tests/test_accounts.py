@@ -4,13 +4,17 @@ import re
 import time
 
 import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
 from passlib.totp import TOTP
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
 from app.app_factory import create_app
+from app.commands import CREATE_ADMIN_HINT
 from app.extensions import db, security
+from app.manage import cli
 from tests.factories import UserFactory, create, two_factor_user
 from tests.helpers import PASSWORD, TEST_CONFIG, TOKEN_HEADER, csrf_token, login
 
@@ -411,6 +415,85 @@ def test_cli_confirm_of_unknown_user_fails_clearly(runner):
 
     assert result.exit_code == 1
     assert "No user with e-mail ghost@example.com." in result.output
+
+
+def test_create_admin_makes_a_confirmed_active_admin_who_can_log_in(app, runner, client):
+    result = runner.invoke(
+        args=["users", "create-admin", "boss@example.com"], input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "Password: \nRepeat for confirmation: \n"
+        "Created admin boss@example.com (confirmed, active, roles: admin, customer).\n"
+    )
+    admin = get_user(app, "boss@example.com")
+    assert admin.role_names == ["admin", "customer"]
+    assert admin.active
+    assert admin.confirmed_at is not None
+    assert login(client, "boss@example.com").status_code == 302
+    assert client.get("/admin/").status_code == 200
+
+
+def test_create_admin_is_in_the_dbmanager_group_too(app):
+    """dbmanager.py and `storefront` run app.manage's group: the same command is there."""
+    result = CliRunner().invoke(
+        cli,
+        ["users", "create-admin", "boss@example.com", "--password", PASSWORD],
+        obj=ScriptInfo(create_app=lambda: app),
+    )
+
+    assert result.exit_code == 0, result.output
+    assert get_user(app, "boss@example.com").role_names == ["admin", "customer"]
+
+
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("short1", "Password must be at least 8 characters"),
+        (WEAK_PASSWORD, "This is a very common password."),
+    ],
+)
+def test_create_admin_refuses_a_weak_password_and_writes_nothing(app, runner, password, message):
+    result = runner.invoke(
+        args=["users", "create-admin", "boss@example.com", "--password", password]
+    )
+
+    assert result.exit_code == 1
+    assert message in result.output
+    assert user_count(app) == 0
+
+
+def test_create_admin_refuses_an_invalid_email_and_writes_nothing(app, runner):
+    result = runner.invoke(args=["users", "create-admin", "boss@", "--password", PASSWORD])
+
+    assert result.exit_code == 1
+    assert "Invalid email address" in result.output
+    assert user_count(app) == 0
+
+
+def test_create_admin_refuses_an_existing_email_and_says_what_to_do(app, runner, user_factory):
+    user_factory(email="boss@example.com")
+
+    result = runner.invoke(
+        args=["users", "create-admin", "Boss@example.com", "--password", PASSWORD]
+    )
+
+    assert result.exit_code == 1
+    assert "A user with e-mail boss@example.com already exists." in result.output
+    assert "roles add boss@example.com admin" in result.output
+    assert user_count(app) == 1
+    assert get_user(app, "boss@example.com").role_names == ["customer"]
+
+
+def test_seed_says_how_to_create_the_first_admin_until_there_is_one(runner):
+    before = runner.invoke(args=["seed"])
+    runner.invoke(args=["users", "create-admin", "boss@example.com", "--password", PASSWORD])
+
+    after = runner.invoke(args=["seed"])
+
+    assert before.output.endswith(CREATE_ADMIN_HINT + "\n")
+    assert CREATE_ADMIN_HINT not in after.output
 
 
 # API tokens: never a fresh login, only ever read from the Authentication-Token header

@@ -20,6 +20,7 @@ import requests
 from sqlalchemy import create_engine, inspect, text
 
 from app.app_factory import create_app
+from app.commands import CREATE_ADMIN_HINT
 from app.extensions import db
 from tests.factories import UserFactory, create
 from tests.helpers import TEST_CONFIG
@@ -204,10 +205,12 @@ def test_db_upgrade_creates_the_tables_and_seed_is_idempotent(env):
     assert products > 0
     assert first == (
         f"Roles created: admin, customer\nLoaded {products} products in {categories} categories.\n"
+        f"{CREATE_ADMIN_HINT}\n"
     )
     second = run_ok(env, "dbmanager.py", "seed")
     assert second == (
         f"Roles already present.\nCatalogue already has {products} products: left as it is.\n"
+        f"{CREATE_ADMIN_HINT}\n"
     )
     assert query(url, "SELECT name FROM role ORDER BY name") == [("admin",), ("customer",)]
     assert query(url, "SELECT COUNT(*) FROM product") == [(products,)]

@@ -1,5 +1,6 @@
 """Security defaults: headers, cookies, production checks, rate limits, error pages."""
 
+import re
 import runpy
 
 import pytest
@@ -144,6 +145,21 @@ def test_failed_logins_are_limited_per_client(client, user_factory):
     assert client.get("/login").status_code == 200  # the form itself is never limited
 
 
+def test_blocked_login_form_says_when_to_retry(client, user_factory):
+    user_factory()
+    for _ in range(10):
+        failed_login(client)
+
+    blocked = failed_login(client)
+
+    assert blocked.status_code == 429
+    retry_after = int(blocked.headers["Retry-After"])
+    assert 55 <= retry_after <= 60
+    wait = re.search(r"Try again in (\d+) seconds\.", blocked.get_data(as_text=True))
+    assert wait, blocked.get_data(as_text=True)
+    assert abs(int(wait.group(1)) - retry_after) <= 1  # both read the clock, a moment apart
+
+
 def test_successful_logins_do_not_count(client, user_factory):
     user_factory()
     for _ in range(12):
@@ -214,6 +230,19 @@ def test_register_is_limited_by_config(app, client):
     ]
 
     assert statuses == [302, 302, 302, 429]
+
+
+def test_blocked_register_form_says_when_to_retry_in_minutes(app, client):
+    app.config["RATELIMIT_ACCOUNT_EMAILS"] = "1 per hour"
+    token = csrf_token(client, "/register")
+    data = {"password": PASSWORD, "password_confirm": PASSWORD, "csrf_token": token}
+    client.post("/register", data={**data, "email": "u1@example.com"})
+
+    blocked = client.post("/register", data={**data, "email": "u2@example.com"})
+
+    assert blocked.status_code == 429
+    assert 3500 <= int(blocked.headers["Retry-After"]) <= 3600
+    assert "Try again in 60 minutes." in blocked.get_data(as_text=True)
 
 
 def test_reset_requests_are_limited(app, client):

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.catalog import seed
 from app.catalog.models import Category, Product
+from app.commands import CREATE_ADMIN_HINT
 from app.errors import ValidationFailed
 from app.extensions import db
 
@@ -48,7 +49,10 @@ def test_seed_loads_the_demo_catalogue_into_an_empty_shop(app, runner):
     result = runner.invoke(args=["seed"])
 
     assert result.exit_code == 0, result.output
-    assert result.output == "Roles created: admin, customer\nLoaded 50 products in 9 categories.\n"
+    assert result.output == (
+        "Roles created: admin, customer\nLoaded 50 products in 9 categories.\n"
+        f"{CREATE_ADMIN_HINT}\n"
+    )
     assert counts(app) == (50, 9)
     with app.app_context():
         products = db.session.scalars(select(Product)).all()
@@ -170,6 +174,7 @@ def test_seed_twice_leaves_the_catalogue_as_it_is(app, runner):
     assert result.exit_code == 0, result.output
     assert result.output == (
         "Roles already present.\nCatalogue already has 50 products: left as it is.\n"
+        f"{CREATE_ADMIN_HINT}\n"
     )
     assert counts(app) == (50, 9)
     assert catalogue(app) == before
@@ -182,7 +187,9 @@ def test_seed_leaves_a_shop_with_its_own_products_alone(app, runner):
     result = runner.invoke(args=["seed"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.endswith("Catalogue already has 3 products: left as it is.\n")
+    assert result.output.endswith(
+        f"Catalogue already has 3 products: left as it is.\n{CREATE_ADMIN_HINT}\n"
+    )
     assert counts(app) == (3, 1)
     assert catalogue(app) == before
 
@@ -195,7 +202,7 @@ def test_seed_reuses_categories_an_admin_made_before_any_product(app, runner):
     result = runner.invoke(args=["seed"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.endswith("Loaded 50 products in 9 categories.\n")
+    assert result.output.endswith(f"Loaded 50 products in 9 categories.\n{CREATE_ADMIN_HINT}\n")
     assert counts(app) == (50, 9)
 
 

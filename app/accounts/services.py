@@ -1,14 +1,16 @@
-"""Account use cases that Flask-Security does not provide as views: API tokens, roles."""
+"""Account use cases that Flask-Security does not provide as views: API tokens, roles, admins."""
 
 from typing import cast
 
 from flask import current_app
 from flask_security import hash_password, verify_and_update_password
 from flask_security.confirmable import confirm_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.datastore import ROLE_DESCRIPTIONS, user_datastore
-from app.accounts.models import User
-from app.errors import AuthenticationFailed, NotFound
+from app.accounts.models import ADMIN, CUSTOMER, Role, User
+from app.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from app.extensions import db, security
 
 BAD_CREDENTIALS = "Invalid e-mail, password or two-factor code."
@@ -67,6 +69,53 @@ def confirm_email(email: str) -> bool:
     changed = confirm_user(user)
     db.session.commit()
     return changed
+
+
+def create_admin(email: str, password: str) -> User:
+    """Create a confirmed, active admin (also a customer): the shop's first admin, from the CLI.
+
+    The e-mail and password pass Flask-Security's own checks, as at sign-up (length, breach
+    and zxcvbn score as configured).
+
+    :raises ValidationFailed: the e-mail is invalid or the password too weak.
+    :raises Conflict: an account with this e-mail exists.
+    """
+    try:
+        email = security._mail_util.validate(email.strip())
+    except ValueError as error:  # Flask-Security's EmailValidateException
+        raise ValidationFailed(str(error), {"email": [str(error)]}) from error
+    problems, password = security._password_util.validate(password, True, email=email)
+    if problems:
+        raise ValidationFailed(" ".join(problems), {"password": list(problems)})
+    existing = user_datastore.find_user(case_insensitive=True, email=email)
+    if existing is not None:
+        raise _email_taken(existing.email)
+    user = user_datastore.create_user(
+        email=email,
+        password=hash_password(password),
+        active=True,
+        roles=[user_datastore.find_or_create_role(name) for name in (ADMIN, CUSTOMER)],
+    )
+    confirm_user(user)
+    try:
+        db.session.commit()
+    except IntegrityError as error:  # created meanwhile by someone else
+        db.session.rollback()
+        raise _email_taken(email) from error
+    return cast(User, user)
+
+
+def _email_taken(email: str) -> Conflict:
+    return Conflict(
+        f"A user with e-mail {email} already exists. To make them an admin, run "
+        f"`users confirm {email}` and `roles add {email} {ADMIN}` instead."
+    )
+
+
+def admin_exists() -> bool:
+    """Whether any user has the admin role."""
+    admin = select(User).where(User.roles.any(Role.name == ADMIN)).limit(1)
+    return db.session.scalars(admin).first() is not None
 
 
 def ensure_roles() -> list[str]:

@@ -26,16 +26,22 @@ BODY_FIELDS = {
 
 
 NEW_ORDER = "$response.body#/number"
+# The test card provider's rule (TestCardProvider.validate in app/payments/providers.py):
+# 12-19 digits once the spaces are taken out; empty for a method without a card (manual).
+CARD_NUMBER_PATTERN = r"^(?:(?: *[0-9]){12,19} *)?$"
 
 
 class PaymentRequest(ma.Schema):
     method = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(PROVIDERS)))
     card_number = ma.fields.String(
         load_default="",
-        validate=ma.validate.Length(max=32),
+        validate=[
+            ma.validate.Length(max=32),
+            FullMatch(CARD_NUMBER_PATTERN, error="Enter a card number of 12-19 digits."),
+        ],
         metadata={
-            "description": "For method test: 4242 4242 4242 4242 succeeds, "
-            "4000 0000 0000 0002 is declined.",
+            "description": "12-19 digits, spaces allowed; empty for method manual. For method "
+            "test: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.",
             "example": "4242 4242 4242 4242",
         },
     )

@@ -8,7 +8,9 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from app.app_factory import create_app
 from app.countries import country_codes
-from tests.helpers import TEST_CONFIG, csrf_token, openapi_path
+from app.errors import ValidationFailed
+from app.payments.providers import PROVIDERS
+from tests.helpers import GOOD_CARD, TEST_CONFIG, csrf_token, openapi_path
 
 SPEC_URL = "/api/v1/openapi.json"
 DOCS_URL = "/api/v1/docs"
@@ -202,6 +204,41 @@ def test_the_shipping_country_is_documented_as_iso_3166_1_alpha_2(spec):
     assert country["enum"] == list(country_codes())
     assert "DE" in country["enum"]
     assert not {"ZZ", "EU", "XA", "XB", "UN", "QO"} & set(country["enum"])
+
+
+def test_the_card_number_is_documented_with_its_pattern(spec):
+    card_number = spec["components"]["schemas"]["PaymentRequest"]["properties"]["card_number"]
+
+    assert card_number["pattern"] == r"^(?:(?: *[0-9]){12,19} *)?$"
+    assert re.fullmatch(card_number["pattern"], "")  # manual: no card
+
+
+def accepted_by_test_provider(number: str) -> bool:
+    try:
+        PROVIDERS["test"].validate({"card_number": number})
+    except ValidationFailed:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        GOOD_CARD,
+        " 4242 4242 4242 4242 ",
+        "4" * 12,
+        "4" * 19,
+        "4" * 11,
+        "4" * 20,
+        "4242-4242-4242-4242",
+        "4242 4242 4242 424x",
+        "   ",
+    ],
+)
+def test_the_documented_card_pattern_is_the_test_providers_rule(spec, number):
+    pattern = spec["components"]["schemas"]["PaymentRequest"]["properties"]["card_number"]
+
+    assert bool(re.fullmatch(pattern["pattern"], number)) == accepted_by_test_provider(number)
 
 
 def resolve_operation_ref(spec: dict, ref: str) -> tuple[str, str]:
