@@ -6,6 +6,7 @@ then re-reads its items with a locking read rather than trusting an earlier snap
 """
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
@@ -28,6 +29,10 @@ from app.transactions import atomic
 MAX_ROW_ID = 2**63 - 1  # larger ids cannot exist, and SQLite cannot even bind them
 TOKEN_ATTEMPTS = 5
 PURGE_BATCH_SIZE = 500
+# A locking read of one cart's lines goes by the cart_id index: MariaDB scans the primary key
+# instead when the table is small, locking every cart's lines (and deadlocking with checkouts
+# that delete theirs while taking stock).
+CART_ITEMS_BY_CART = "FORCE INDEX (ix_cart_item_cart_id)"
 # The cart table for the Core INSERTs below (declarative types __table__ as any FromClause).
 CART_TABLE = cast(Table, Cart.__table__)
 
@@ -105,12 +110,13 @@ def _locked(criteria) -> Cart:
     items = db.session.scalars(
         select(CartItem)
         .where(CartItem.cart_id == cart.id)
-        .order_by(CartItem.id)
         .options(selectinload(CartItem.product))
         .with_for_update()
         .execution_options(**fresh)
+        .with_hint(CartItem, CART_ITEMS_BY_CART, dialect_name="mysql")
+        .with_hint(CartItem, CART_ITEMS_BY_CART, dialect_name="mariadb")
     ).all()
-    set_committed_value(cart, "items", list(items))
+    set_committed_value(cart, "items", sorted(items, key=lambda item: item.id))
     return cart
 
 
@@ -309,6 +315,25 @@ def merge_anonymous_cart(token: str, user_id: int) -> None:
             quantity = min(item.quantity, product.stock, max_quantity)
             cart.items.append(CartItem(product=product, quantity=quantity))
     db.session.delete(anonymous)
+
+
+@atomic
+def restore_to_cart(user_id: int, quantities: Mapping[int, int]) -> None:
+    """Put quantities (a declined order's) back into the user's cart, within the cart's bounds
+    (CART_MAX_LINES products, CART_MAX_QUANTITY of each) and only of products still on sale.
+    The stock is not checked: the caller gives back what the order had taken."""
+    cart = _lock_or_create_cart(CartOwner(user_id=user_id))
+    max_lines, max_quantity = _limits()
+    products = db.session.scalars(
+        select(Product).where(Product.id.in_(quantities), Product.is_active.is_(True))
+    )
+    for product in sorted(products, key=lambda product: product.id):
+        quantity = quantities[product.id]
+        item = _line(cart, product.id)
+        if item:
+            item.quantity = min(item.quantity + quantity, max_quantity)
+        elif len(cart.items) < max_lines:
+            cart.items.append(CartItem(product=product, quantity=min(quantity, max_quantity)))
 
 
 def purge_anonymous_carts(older_than: timedelta, batch_size: int = PURGE_BATCH_SIZE) -> int:

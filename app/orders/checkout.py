@@ -14,12 +14,14 @@ from typing import cast
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import want_bytes
-from sqlalchemy import String, delete, select, update
+from sqlalchemy import String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.cart import services as cart_services
 from app.cart.models import Cart, CartItem
+from app.catalog import stock
 from app.catalog.models import Product
 from app.countries import countries
 from app.errors import Conflict, OutOfStock, ValidationFailed
@@ -33,8 +35,9 @@ from app.orders.models import (
     PaymentStatus,
 )
 from app.orders.queries import order_query
-from app.orders.state import S, fresh_transaction, locked_order, record_charge, return_stock
+from app.orders.state import locked_order, record_charge
 from app.payments.providers import PaymentDeclined, get_provider
+from app.transactions import atomic
 
 # The shipping address's fields and their maximum lengths, read from the order's columns
 # (ship_<field>): the checkout form, this service and the API schema all check these.
@@ -159,7 +162,22 @@ def place_order(
 def _reserve(user_id: int, checkout_key: str, shipping: Address, method: str) -> Order:
     """Step 1 of checkout: stock, order and lines in one transaction (or the key's order)."""
     request_fingerprint = fingerprint(shipping, method)
-    fresh_transaction()
+    try:
+        return _reserve_unit(user_id, checkout_key, shipping, method, request_fingerprint)
+    except (IntegrityError, StaleDataError):
+        # A concurrent request with the same key made the order first (the unique key).
+        existing = _existing_order(user_id, checkout_key, request_fingerprint)
+        if existing:
+            return existing
+        raise
+
+
+@atomic
+def _reserve_unit(
+    user_id: int, checkout_key: str, shipping: Address, method: str, request_fingerprint: str
+) -> Order:
+    """Lock order (every writer follows it, so that they wait rather than deadlock): the
+    user's cart row, then products by ascending id (app.catalog.stock), then the new order."""
     # The first statement locks the user's cart: a second submit of the same checkout waits
     # here, then finds the order the first one made.
     db.session.execute(select(Cart.id).where(Cart.user_id == user_id).with_for_update())
@@ -172,41 +190,37 @@ def _reserve(user_id: int, checkout_key: str, shipping: Address, method: str) ->
         .where(Cart.user_id == user_id)
         .execution_options(populate_existing=True)
     )
-    items = sorted(cart.items if cart else [], key=lambda i: i.product_id)  # lock order
+    items = sorted(cart.items if cart else [], key=lambda i: i.product_id)
     if not items:
         raise ValidationFailed("Your cart is empty.")
     currencies = {item.product.currency for item in items}
-    if len(currencies) != 1:  # checked before the first write: nothing to roll back
+    if len(currencies) != 1:
         raise ValidationFailed("The cart mixes currencies; remove items to check out.")
-    try:
-        order = _build_order(user_id, checkout_key, shipping, method, items, currencies.pop())
-        order.checkout_fingerprint = request_fingerprint
-        order.payments.append(
-            Payment(
-                provider=method,
-                status=PaymentStatus.PROCESSING,
-                amount_cents=order.total_cents,
-                currency=order.currency,
-            )
+    order = _build_order(user_id, checkout_key, shipping, method, items, currencies.pop())
+    order.checkout_fingerprint = request_fingerprint
+    order.payments.append(
+        Payment(
+            provider=method,
+            status=PaymentStatus.PROCESSING,
+            amount_cents=order.total_cents,
+            currency=order.currency,
         )
-        for item in items:
-            db.session.delete(item)
-        db.session.commit()
-    except (IntegrityError, StaleDataError):
-        db.session.rollback()
-        existing = _order_for_key(user_id, checkout_key, request_fingerprint)
-        if existing:
-            return existing
-        raise
-    except Exception:
-        db.session.rollback()
-        raise
+    )
+    for item in items:
+        db.session.delete(item)
     return order
 
 
+@atomic
+def _existing_order(user_id: int, checkout_key: str, request_fingerprint: str) -> Order | None:
+    return _order_for_key(user_id, checkout_key, request_fingerprint)
+
+
+@atomic
 def _discard_declined(order_id: int) -> None:
-    """A declined charge: the order goes (conditional DELETE), the stock and cart come back."""
-    fresh_transaction()
+    """A declined charge: the order goes (conditional DELETE), the stock and cart come back.
+
+    The cart is refilled (and so locked) before the stock comes back: the lock order."""
     order = locked_order(id=order_id)
     removed = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         delete(Order)
@@ -214,27 +228,10 @@ def _discard_declined(order_id: int) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if removed:
-        return_stock(order)
-        _refill_cart(order)
+        quantities = order.quantities()
+        cart_services.restore_to_cart(order.user_id, quantities)
+        stock.give_back(quantities)
     db.session.expunge(order)  # its rows are gone (with its lines and payment, by cascade)
-    db.session.commit()
-
-
-def _refill_cart(order: Order) -> None:
-    cart = db.session.scalar(
-        select(Cart).where(Cart.user_id == order.user_id).options(selectinload(Cart.items))
-    )
-    if cart is None:
-        cart = Cart(user_id=order.user_id)
-        db.session.add(cart)
-    items = {item.product_id: item for item in cart.items}
-    for line in order.lines:
-        if line.product_id is None:
-            continue
-        if line.product_id in items:
-            items[line.product_id].quantity += line.quantity
-        else:
-            cart.items.append(CartItem(product_id=line.product_id, quantity=line.quantity))
 
 
 def _order_for_key(user_id: int, checkout_key: str, request_fingerprint: str) -> Order | None:
@@ -258,23 +255,14 @@ def _order_for_key(user_id: int, checkout_key: str, request_fingerprint: str) ->
 def _build_order(
     user_id, checkout_key, shipping: Address, method: str, items, currency: str
 ) -> Order:
-    """Take the stock (conditional UPDATEs: OutOfStock when one loses) and add the order."""
-    for item in items:
-        taken = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
-            update(Product)
-            .where(
-                Product.id == item.product_id,
-                Product.stock >= item.quantity,
-                Product.is_active.is_(True),
-            )
-            .values(stock=Product.stock - item.quantity)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if taken != 1:
-            raise OutOfStock(
-                f"Sorry, {item.product.name} is out of stock (or fewer are left than you asked "
-                "for). Your cart is unchanged: update it and try again."
-            )
+    """Take the stock (OutOfStock when a product is short) and add the order."""
+    short = stock.take({item.product_id: item.quantity for item in items})
+    if short is not None:
+        name = next(item.product.name for item in items if item.product_id == short)
+        raise OutOfStock(
+            f"Sorry, {name} is out of stock (or fewer are left than you asked "
+            "for). Your cart is unchanged: update it and try again."
+        )
     # Prices as they are in the database at this moment (the rows are now locked).
     products = {
         p.id: p
@@ -287,7 +275,7 @@ def _build_order(
     order = Order(
         number=_new_number(),
         user_id=user_id,
-        status=S.PENDING_PAYMENT,
+        status=OrderStatus.PENDING_PAYMENT,
         currency=currency,
         payment_method=method,
         checkout_key=checkout_key,
@@ -308,7 +296,9 @@ def _build_order(
         )
     order.subtotal_cents = sum(line.line_total_cents for line in order.lines)
     order.total_cents = order.subtotal_cents + order.shipping_cents
-    order.events.append(OrderEvent(from_status=None, to_status=S.PENDING_PAYMENT, actor_id=user_id))
+    order.events.append(
+        OrderEvent(from_status=None, to_status=OrderStatus.PENDING_PAYMENT, actor_id=user_id)
+    )
     db.session.add(order)
     return order
 

@@ -64,6 +64,14 @@ class Order(Model):
         back_populates="order", cascade="all, delete-orphan", order_by="Payment.id"
     )
 
+    def quantities(self) -> dict[int, int]:
+        """Each product's quantity in the order (lines whose product is deleted left out)."""
+        quantities: dict[int, int] = {}
+        for line in self.lines:
+            if line.product_id is not None:
+                quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
+        return quantities
+
     @property
     def status_label(self) -> str:
         return OrderStatus(self.status).label

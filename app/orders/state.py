@@ -13,10 +13,10 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.catalog.models import Product
+from app.catalog import stock
 from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.orders import emails
@@ -29,42 +29,29 @@ from app.orders.models import (
     Refund,
 )
 from app.orders.queries import get_order_for_user
-from app.payments.providers import PaymentResult, provider_for
+from app.payments.providers import PaymentResult, RefundResult, provider_for
 from app.timestamps import utcnow
+from app.transactions import atomic, on_commit
 
 log = logging.getLogger(__name__)
 
 
-S = OrderStatus
-
-
 TRANSITIONS: dict[str, set[str]] = {
-    S.PENDING_PAYMENT: {S.PAID, S.CANCELLED},
-    S.PAID: {S.SHIPPED, S.CANCELLED},
-    S.SHIPPED: {S.DELIVERED},
-    S.DELIVERED: set(),
-    S.CANCELLED: set(),
+    OrderStatus.PENDING_PAYMENT: {OrderStatus.PAID, OrderStatus.CANCELLED},
+    OrderStatus.PAID: {OrderStatus.SHIPPED, OrderStatus.CANCELLED},
+    OrderStatus.SHIPPED: {OrderStatus.DELIVERED},
+    OrderStatus.DELIVERED: set(),
+    OrderStatus.CANCELLED: set(),
 }
 
 
-def fresh_transaction() -> None:
-    """End the session's transaction, refusing to drop the caller's unsaved work.
-
-    Checkout and status changes must start a new transaction: on MariaDB (REPEATABLE READ) a
-    read view opened earlier in the request would hide rows other requests committed since.
-    """
-    if db.session.new or db.session.dirty or db.session.deleted:
-        raise RuntimeError("This service starts its own transaction: commit your changes first.")
-    db.session.commit()
-
-
+@atomic
 def record_charge(order_id: int, result: PaymentResult) -> Order:
     """Step 3 of checkout (and of resolving a lost reply): record the provider's answer.
 
     Only the first recording wins (conditional UPDATE of the payment); it sends the
     confirmation e-mail. A charge that succeeds for an order cancelled meanwhile is refunded.
     """
-    fresh_transaction()
     order = locked_order(id=order_id)
     payment = order.payments[-1]
     recorded = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
@@ -77,20 +64,16 @@ def record_charge(order_id: int, result: PaymentResult) -> Order:
         .execution_options(synchronize_session=False)
     ).rowcount
     if not recorded:
-        db.session.rollback()
-        return locked_order(id=order_id)
+        return order  # recorded before (a retry, or the expiry job): as it is
     order = locked_order(id=order_id)  # re-read after our write: the current status
-    refunds = []
     if result.status == PaymentStatus.SUCCEEDED:
         provider = provider_for(payment.provider)
         if order.status == OrderStatus.PENDING_PAYMENT:
-            _change_status(order, S.PAID, None, f"Paid by {provider.label.lower()}.")
+            _change_status(order, OrderStatus.PAID, None, f"Paid by {provider.label.lower()}.")
         elif order.status == OrderStatus.CANCELLED:
-            refunds.append(_request_refund(payment, payment.amount_cents))
-    db.session.commit()
-    _send_refunds(refunds)
+            _refund_after_commit([_request_refund(payment, payment.amount_cents)])
     if order.status != OrderStatus.CANCELLED:
-        emails.send_order_confirmation(order)
+        on_commit(lambda: emails.send_order_confirmation(order))
     return order
 
 
@@ -150,18 +133,6 @@ def locked_order(**where) -> Order:
     return order
 
 
-def return_stock(order: Order) -> None:
-    """Put the order's quantities back on its products' stock (by product id: lock order)."""
-    for line in sorted(order.lines, key=lambda line: line.product_id or 0):
-        if line.product_id is not None:
-            db.session.execute(
-                update(Product)
-                .where(Product.id == line.product_id)
-                .values(stock=Product.stock + line.quantity)
-                .execution_options(synchronize_session=False)
-            )
-
-
 def _request_refund(payment: Payment, amount_cents: int) -> int:
     refund = Refund(payment=payment, amount_cents=amount_cents, status="pending")
     db.session.add(refund)
@@ -183,42 +154,47 @@ def transition(
             "Unknown status.", {"status": [f"Use one of: {', '.join(TRANSITIONS)}."]}
         )
     for _attempt in range(5):
-        fresh_transaction()
-        order = locked_order(number=order_number)
         try:
-            _change_status(order, to_status, actor_id, note, only_from)
-            break
+            return _transition(order_number, to_status, actor_id, note, only_from)
         except _Stale:  # SQLite only: no row locks, so we lost a race; decide again
-            db.session.rollback()
-        except InvalidTransition:
-            db.session.rollback()  # release the row lock now, not at the end of the request
-            raise
-    else:
-        raise Conflict("The order changed at the same time: reload it and try again.")
+            continue
+    raise Conflict("The order changed at the same time: reload it and try again.")
+
+
+@atomic
+def _transition(
+    order_number: str, to_status: str, actor_id: int | None, note: str, only_from
+) -> Order:
+    """Lock order: the order's row, then its products by ascending id (app.catalog.stock)."""
+    _change_status(locked_order(number=order_number), to_status, actor_id, note, only_from)
     order = locked_order(number=order_number)  # payments as they are now, after our write
     refunds = []
-    if to_status == S.PAID:
+    if to_status == OrderStatus.PAID:
         for payment in order.payments:
             if payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
                 payment.status = PaymentStatus.SUCCEEDED
-    elif to_status == S.CANCELLED:
-        return_stock(order)
+    elif to_status == OrderStatus.CANCELLED:
+        stock.give_back(order.quantities())
         for payment in order.payments:
             if payment.status == PaymentStatus.SUCCEEDED:
                 refunds.append(_request_refund(payment, payment.amount_cents))
             elif payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
                 payment.status = PaymentStatus.VOIDED
-    db.session.commit()
-    _send_refunds(refunds)
-    if to_status == S.SHIPPED:
-        emails.send_order_shipped(order)
+    _refund_after_commit(refunds)
+    if to_status == OrderStatus.SHIPPED:
+        on_commit(lambda: emails.send_order_shipped(order))
     return order
 
 
-def _send_refunds(refund_ids: list[int]) -> int:
-    """Ask each refund's provider to pay it back; record the answers (one commit each).
+def _refund_after_commit(refund_ids: list[int]) -> None:
+    if refund_ids:
+        on_commit(lambda: _send_refunds(refund_ids))
 
-    Called after the commit that created them. A provider that fails leaves the refund
+
+def _send_refunds(refund_ids: list[int]) -> int:
+    """Ask each refund's provider to pay it back, then record its answer (a unit each).
+
+    Runs after the commit that created them. A provider that fails leaves the refund
     pending, for ``resolve_unpaid_orders`` to send again. Returns how many were answered.
     """
     answered = 0
@@ -234,36 +210,40 @@ def _send_refunds(refund_ids: list[int]) -> int:
             )
         except Exception:  # any provider failure: keep it pending, try again later
             log.exception("Refund %s of order %s failed", refund.id, payment.order.number)
-            db.session.rollback()
             continue
-        db.session.execute(
-            update(Refund)
-            .where(Refund.id == refund_id, Refund.status == "pending")
-            .values(status=result.status, reference=result.reference)
-            .execution_options(synchronize_session=False)
-        )
-        refunded = db.session.execute(
-            select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
-                Refund.payment_id == payment.id, Refund.status == "succeeded"
-            )
-        ).scalar_one()
-        if refunded >= payment.amount_cents:
-            db.session.execute(
-                update(Payment)
-                .where(Payment.id == payment.id)
-                .values(status=PaymentStatus.REFUNDED)
-                .execution_options(synchronize_session=False)
-            )
-        db.session.commit()
-        db.session.expire_all()
+        _record_refund(refund_id, result)
         answered += 1
     return answered
+
+
+@atomic
+def _record_refund(refund_id: int, result: RefundResult) -> None:
+    """The provider's answer to a refund; the payment is refunded once refunds cover it."""
+    db.session.execute(
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status == "pending")
+        .values(status=result.status, reference=result.reference)
+        .execution_options(synchronize_session=False)
+    )
+    payment = db.session.get_one(Refund, refund_id).payment
+    refunded = db.session.execute(
+        select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
+            Refund.payment_id == payment.id, Refund.status == "succeeded"
+        )
+    ).scalar_one()
+    if refunded >= payment.amount_cents:
+        db.session.execute(
+            update(Payment)
+            .where(Payment.id == payment.id)
+            .values(status=PaymentStatus.REFUNDED)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def cancel_own_order(user_id: int, order_number: str) -> Order:
     """A customer cancels their own order (while pending payment or paid)."""
     get_order_for_user(user_id, order_number)
-    return transition(order_number, S.CANCELLED, user_id, "Cancelled by the customer.")
+    return transition(order_number, OrderStatus.CANCELLED, user_id, "Cancelled by the customer.")
 
 
 @dataclass
@@ -289,9 +269,10 @@ def resolve_unpaid_orders(now=None) -> Resolution:
     outcome = Resolution()
     payment_cutoff = now - timedelta(seconds=config["ORDER_PAYMENT_TIMEOUT"])
     charge_cutoff = now - timedelta(seconds=config["ORDER_CHARGE_TIMEOUT"])
-    waiting = db.session.execute(
-        select(Order.id, Order.number, Order.created_at, Payment.status, Payment.provider)
-        .join(Payment, Payment.order_id == Order.id)
+    waiting = db.session.scalars(
+        select(Payment)
+        .join(Payment.order)
+        .options(contains_eager(Payment.order))
         .where(
             Order.status == OrderStatus.PENDING_PAYMENT,
             Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
@@ -299,11 +280,17 @@ def resolve_unpaid_orders(now=None) -> Resolution:
         )
         .order_by(Order.id)
     ).all()
-    for order_id, number, created_at, payment_status, provider_name in waiting:
+    # What each needs, read now: every order below is its own transaction, whose commit
+    # expires what was loaded before.
+    candidates = [
+        (p.order.id, p.order.number, p.order.created_at, p.status, p.provider, p.charge_key)
+        for p in waiting
+    ]
+    for order_id, number, created_at, payment_status, provider_name, charge_key in candidates:
         if payment_status == PaymentStatus.PROCESSING:
             if created_at >= charge_cutoff:
                 continue
-            result = provider_for(provider_name).lookup(f"{number}:charge")
+            result = provider_for(provider_name).lookup(charge_key)
             if result is not None and result.status == PaymentStatus.SUCCEEDED:
                 if record_charge(order_id, result).status == OrderStatus.PAID:
                     outcome.paid.append(number)
@@ -314,8 +301,9 @@ def resolve_unpaid_orders(now=None) -> Resolution:
                 continue
             hours = config["ORDER_PAYMENT_TIMEOUT"] // 3600
             note = f"No payment received within {hours} hours."
+        unpaid = {OrderStatus.PENDING_PAYMENT}
         try:
-            transition(number, S.CANCELLED, None, note, only_from={S.PENDING_PAYMENT})
+            transition(number, OrderStatus.CANCELLED, None, note, only_from=unpaid)
         except InvalidTransition:
             continue  # paid (or cancelled) meanwhile: nothing to expire
         outcome.cancelled.append(number)
