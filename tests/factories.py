@@ -15,6 +15,7 @@ payment charged and recorded). Categories and products are plain rows.
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from flask import current_app
 from flask_security import hash_password
 from flask_security.utils import naive_utcnow
 
@@ -82,7 +83,8 @@ class CategoryFactory(BaseFactory):
 
 
 class ProductFactory(BaseFactory):
-    """An active product: 10 in stock at EUR 4.50, its SKU and slug drawn from its name."""
+    """An active product: 10 in stock at 4.50 in the shop's currency (SHOP_CURRENCY), its SKU
+    and slug drawn from its name."""
 
     class Meta:
         model = Product
@@ -92,7 +94,7 @@ class ProductFactory(BaseFactory):
     slug = factory.LazyAttribute(lambda product: slugify(product.name))
     description = factory.LazyAttribute(lambda product: f"About {product.name}.")
     price_cents = 450
-    currency = "EUR"
+    currency = factory.LazyFunction(lambda: current_app.config["SHOP_CURRENCY"])
     stock = 10
     is_active = True
 
