@@ -2,9 +2,10 @@
 
 Inside an app context a factory returns the row: ``UserFactory(email="a@example.com")``.
 Outside one (where tests make requests), ``create(app, ProductFactory, name="Mug")`` makes it
-in its own app context and returns its id; the ``user_factory``, ``category_factory``,
-``product_factory``, ``cart_factory`` and ``order_factory`` fixtures of conftest.py do that
-for the test's ``app``.
+in its own app context and returns its id; the ``user_factory``, ``category_factory`` and
+``product_factory`` fixtures of conftest.py do that for the test's ``app``. Carts and orders
+have helpers here instead: ``fill_cart(app, user_id, *items)`` and ``place(app, user_id,
+*items)``, then ``set_status`` to move an order along.
 
 Users, carts and orders go through the shop's own rules, so a test starts from rows the shop
 could have made: users through the user datastore (the ``customer`` role unless given roles,
