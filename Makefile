@@ -8,7 +8,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint security format db-upgrade seed shell uwsgi bench clean system-run system-test
+.PHONY: help run test test-fast lint security format db-upgrade seed shell uwsgi bench clean system-run system-test
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -52,6 +52,11 @@ run: seed ## Install what is missing, migrate, seed, serve on http://$(HOST):$(P
 
 test: system-test $(VENV)/.installed-dev lint security ## Lint, type and security checks, then the whole suite on SQLite and MariaDB
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The inner loop: no lint, no MariaDB, no browser, no schemathesis or uwsgi runs. One test
+# still starts redis-server (installed by `make test`). CI keeps running `make test`.
+test-fast: $(VENV)/.installed-dev ## pytest only, on SQLite, without the e2e and slow tests
+	$(BIN)/python -m pytest --db=sqlite -m "not e2e and not slow" $(PYTEST_ARGS)
 
 # mypy reads [tool.mypy] in pyproject.toml (app/, check_untyped_defs).
 lint: $(VENV)/.installed-dev ## ruff check and format check, mypy over app/

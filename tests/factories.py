@@ -2,9 +2,10 @@
 
 Inside an app context a factory returns the row: ``UserFactory(email="a@example.com")``.
 Outside one (where tests make requests), ``create(app, ProductFactory, name="Mug")`` makes it
-in its own app context and returns its id; the ``user_factory``, ``category_factory``,
-``product_factory``, ``cart_factory`` and ``order_factory`` fixtures of conftest.py do that
-for the test's ``app``.
+in its own app context and returns its id; the ``user_factory``, ``category_factory`` and
+``product_factory`` fixtures of conftest.py do that for the test's ``app``. Carts and orders
+have helpers here instead: ``fill_cart(app, user_id, *items)`` and ``place(app, user_id,
+*items)``, then ``set_status`` to move an order along.
 
 Users, carts and orders go through the shop's own rules, so a test starts from rows the shop
 could have made: users through the user datastore (the ``customer`` role unless given roles,
@@ -15,6 +16,7 @@ payment charged and recorded). Categories and products are plain rows.
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
+from flask import current_app
 from flask_security import hash_password
 from flask_security.utils import naive_utcnow
 
@@ -82,7 +84,8 @@ class CategoryFactory(BaseFactory):
 
 
 class ProductFactory(BaseFactory):
-    """An active product: 10 in stock at EUR 4.50, its SKU and slug drawn from its name."""
+    """An active product: 10 in stock at 4.50 in the shop's currency (SHOP_CURRENCY), its SKU
+    and slug drawn from its name."""
 
     class Meta:
         model = Product
@@ -92,7 +95,7 @@ class ProductFactory(BaseFactory):
     slug = factory.LazyAttribute(lambda product: slugify(product.name))
     description = factory.LazyAttribute(lambda product: f"About {product.name}.")
     price_cents = 450
-    currency = "EUR"
+    currency = factory.LazyFunction(lambda: current_app.config["SHOP_CURRENCY"])
     stock = 10
     is_active = True
 

@@ -250,7 +250,13 @@ def test_admin_pages_have_no_inline_handlers_or_javascript_urls(app, as_admin, r
     """The CSP would block them: the templates in templates/admin/ use static/admin.js instead."""
     with app.app_context():  # two pages of products, so the pager shows
         db.session.add_all(
-            Product(sku=f"MUG-{n:03}", slug=f"mug-{n}", name=f"Mug {n}", price_cents=900)
+            Product(
+                sku=f"MUG-{n:03}",
+                slug=f"mug-{n}",
+                name=f"Mug {n}",
+                price_cents=900,
+                currency="EUR",
+            )
             for n in range(AdminModelView.page_size)
         )
         db.session.commit()
@@ -331,6 +337,32 @@ def test_invalid_numbers_are_shown_on_the_fields_and_save_nothing(app, as_admin)
     assert "Must be 0 or more." in page
     assert "Must be a whole number of minor units, 0 or more." in page
     assert count(app, Product) == 0
+
+
+def test_another_currency_is_a_form_error_and_saves_nothing(app, as_admin):
+    product_id = create(app, ProductFactory, name="Mug", sku="MUG-001")
+    before = product_row(app, product_id)
+    edit_url = f"/admin/products/edit/?id={product_id}"
+    new_html = as_admin.get("/admin/products/new/").get_data(as_text=True)
+    edit_html = as_admin.get(edit_url).get_data(as_text=True)
+
+    created = as_admin.post(
+        "/admin/products/new/", data=product_form(csrf_token=form_token(new_html), currency="USD")
+    )
+    edited = as_admin.post(
+        edit_url,
+        data=product_form(
+            csrf_token=form_token(edit_html), sku="MUG-001", name="Mug", currency="usd"
+        ),
+    )
+
+    for response in (created, edited):
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert alerts(page) == ["Some fields are invalid."]
+        assert "The shop sells in EUR only." in page
+    assert count(app, Product) == 1
+    assert product_row(app, product_id) == before
 
 
 def test_numbers_past_the_columns_are_form_errors_not_500(app, as_admin):

@@ -297,6 +297,22 @@ def test_invalid_token_request_is_422_with_fields(client, body, fields):
     assert error["fields"] == fields
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"data": {"email": "a@example.com", "password": "x"}},
+        {"data": '{"email": "a@example.com", "password": "x"}', "content_type": "text/plain"},
+    ],
+    ids=["no-body", "form-body", "text-body"],
+)
+def test_token_request_without_a_json_body_is_422(client, kwargs):
+    response = client.post("/api/v1/auth/token", **kwargs)
+
+    error = assert_error(response, 422, "validation_failed")
+    assert error["fields"] == {"_body": ["A JSON body is required."]}
+
+
 def test_json_array_body_is_422(client):
     assert_error(client.post("/api/v1/auth/token", json=[1, 2]), 422, "validation_failed")
 

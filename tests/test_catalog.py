@@ -3,9 +3,12 @@
 import re
 
 import pytest
+from sqlalchemy import select
 
 from app.catalog import services
+from app.catalog.models import Product
 from app.errors import Conflict, NotFound, ValidationFailed
+from app.extensions import db
 from app.money import format_money
 
 
@@ -156,6 +159,34 @@ def test_save_product_derives_slug_and_refuses_duplicates(app):
                 None,
                 {"sku": "B-1", "name": "Neg", "price_cents": -1, "stock": 1, "currency": "EUR"},
             )
+
+
+def test_a_product_made_without_a_currency_is_in_the_shop_currency(app):
+    app.config["SHOP_CURRENCY"] = "USD"
+
+    with app.app_context():
+        product = services.save_product(
+            None, {"sku": "A-1", "name": "Mug", "price_cents": 900, "stock": 1}
+        )
+
+        assert product.currency == "USD"
+
+
+def test_save_product_refuses_another_currency_and_writes_nothing(app, product_factory):
+    product_id = product_factory("Green Tea")
+
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        for target, data in (
+            (None, {"sku": "A-1", "name": "Mug", "price_cents": 9, "stock": 1, "currency": "USD"}),
+            (product, {"currency": "usd"}),
+        ):
+            with pytest.raises(ValidationFailed) as refused:
+                services.save_product(target, data)
+            assert refused.value.fields == {"currency": ["The shop sells in EUR only."]}
+        db.session.rollback()
+
+        assert db.session.scalars(select(Product.currency)).all() == ["EUR"]
 
 
 def test_list_products_rejects_unknown_sort(app):

@@ -5,7 +5,6 @@ same rules: unique SKU and slug, non-negative prices and stock, the order state 
 """
 
 import marshmallow as ma
-from flask import current_app
 from flask_security import current_user, roles_required
 
 from app.accounts.models import ADMIN
@@ -19,7 +18,10 @@ from app.orders.models import OrderStatus
 bp = Blueprint("admin", __name__, description="Back office (role admin)")
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-UNKNOWN_CATEGORY = "Also for a valid body whose category is no category's slug."
+UNKNOWN_CATEGORY = (
+    "Also for a valid body whose category is no category's slug, or whose currency is not "
+    "the shop's."
+)
 
 
 def admin_required(view):
@@ -46,7 +48,7 @@ class ProductUpdate(ma.Schema):
     )
     currency = ma.fields.String(
         validate=FullMatch(r"^[A-Za-z]{3}$", error="An ISO 4217 code, e.g. EUR."),
-        metadata={"example": "EUR"},
+        metadata={"description": "The shop's currency; no other.", "example": "EUR"},
     )
     stock = WholeNumber(validate=ma.validate.Range(min=0, max=catalog_services.MAX_STOCK))
     category = ma.fields.String(
@@ -77,9 +79,8 @@ class ProductCreate(ProductUpdate):
     )
     description = ma.fields.String(load_default="", validate=ma.validate.Length(max=10_000))
     currency = ma.fields.String(
-        load_default=lambda: current_app.config["SHOP_CURRENCY"],
         validate=FullMatch(r"^[A-Za-z]{3}$", error="An ISO 4217 code, e.g. EUR."),
-        metadata={"description": "Default: the shop's currency.", "example": "EUR"},
+        metadata={"description": "The shop's currency (the default); no other.", "example": "EUR"},
     )
     stock = WholeNumber(
         load_default=0, validate=ma.validate.Range(min=0, max=catalog_services.MAX_STOCK)

@@ -3,11 +3,10 @@
 import marshmallow as ma
 from flask import current_app, g
 from flask_security import current_user
-from flask_smorest import Blueprint
 
 from app.accounts import services
 from app.api.common import api_auth_required
-from app.api.spec import AUTHENTICATED, error_responses
+from app.api.spec import AUTHENTICATED, Blueprint, error_responses
 from app.errors import AuthenticationFailed
 from app.extensions import limiter
 

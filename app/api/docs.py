@@ -2,7 +2,8 @@
 
 import flask
 from flask import render_template
-from flask_smorest import Blueprint
+
+from app.api.spec import Blueprint
 
 bp = Blueprint("docs", __name__, description="API documentation")
 

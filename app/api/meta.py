@@ -2,10 +2,10 @@
 
 import marshmallow as ma
 from flask import current_app
-from flask_smorest import Blueprint
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.api.spec import Blueprint
 from app.extensions import db
 
 bp = Blueprint("meta", __name__, description="Service status")

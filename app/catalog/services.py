@@ -4,6 +4,7 @@ import re
 import unicodedata
 from typing import Any
 
+from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -179,20 +180,34 @@ PRODUCT_FIELDS = (
 )
 
 
+def _currency_errors(data: dict) -> dict[str, list[str]]:
+    shop_currency = current_app.config["SHOP_CURRENCY"]
+    if data.get("currency", shop_currency) != shop_currency:
+        return {"currency": [f"The shop sells in {shop_currency} only."]}
+    return {}
+
+
 def save_product(product: Product | None, data: dict) -> Product:
-    """Create (product=None) or update a product from validated data; 409 on a duplicate."""
-    errors = _number_errors(data, product)
+    """Create (product=None) or update a product from validated data; 409 on a duplicate.
+
+    A product is priced in the shop's one currency, ``SHOP_CURRENCY``, its default.
+
+    :raises ValidationFailed: a number out of bounds or another currency.
+    :raises Conflict: the SKU or slug exists already.
+    """
+    creating = product is None
+    if creating or "currency" in data:
+        currency = data.get("currency") or current_app.config["SHOP_CURRENCY"]
+        data = {**data, "currency": currency.upper()}
+    errors = _number_errors(data, product) | _currency_errors(data)
     if errors:
         raise ValidationFailed("Some fields are invalid.", errors)
-    creating = product is None
     product = product or Product()
     for field in PRODUCT_FIELDS:
         if field in data:
             setattr(product, field, data[field])
     if creating and not product.slug:
         product.slug = slugify(product.name)
-    if product.currency:
-        product.currency = product.currency.upper()
     db.session.add(product)
     try:
         db.session.commit()

@@ -122,6 +122,35 @@ def test_create_product_with_a_slug_and_lower_case_currency(client, admin):
     assert (response.get_json()["slug"], response.get_json()["currency"]) == ("oolong", "EUR")
 
 
+def test_create_product_without_a_currency_takes_the_shop_currency(app, client, admin):
+    app.config["SHOP_CURRENCY"] = "USD"
+    body = {"sku": "S-1", "name": "Mug", "price_cents": 900}
+
+    response = client.post("/api/v1/products", json=body, headers=admin["headers"])
+
+    assert response.status_code == 201
+    assert response.get_json()["currency"] == "USD"
+    assert [p["currency"] for p in products(app)] == ["USD"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/v1/products", {**NEW_PRODUCT, "currency": "USD"}),
+        ("patch", "/api/v1/products/green-tea", {"currency": "usd", "stock": 1}),
+    ],
+    ids=["create", "update"],
+)
+def test_another_currency_than_the_shop_one_is_422(app, client, admin, catalog, method, path, body):
+    before = products(app)
+
+    response = client.open(path, method=method.upper(), json=body, headers=admin["headers"])
+
+    error = assert_error(response, 422, "validation_failed")
+    assert error["fields"] == {"currency": ["The shop sells in EUR only."]}
+    assert products(app) == before
+
+
 @pytest.mark.parametrize(
     "duplicate",
     [{"sku": "SKU-GREEN-TEA"}, {"name": "Green Tea"}, {"slug": "old-mug"}],

@@ -39,8 +39,9 @@ STATE_RULES = {
         422: {"payment.card_number", "Idempotency-Key"},
     },
     ("POST", "/api/v1/cart/items"): {422: {"quantity", "product_id"}},  # the cart's bounds
-    ("POST", "/api/v1/products"): {422: {"category"}},  # no category has that slug
-    ("PATCH", "/api/v1/products/{slug}"): {422: {"category"}},
+    # No category has that slug; a currency other than the shop's (SHOP_CURRENCY, a setting).
+    ("POST", "/api/v1/products"): {422: {"category", "currency"}},
+    ("PATCH", "/api/v1/products/{slug}"): {422: {"category", "currency"}},
 }
 
 
