@@ -54,8 +54,8 @@ test: system-test $(VENV)/.installed-dev lint security ## Lint, type and securit
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The inner loop: no lint, no MariaDB, no browser, no schemathesis or uwsgi runs. One test
-# still starts redis-server (installed by `make test`). CI keeps running `make test`.
-test-fast: $(VENV)/.installed-dev ## pytest only, on SQLite, without the e2e and slow tests
+# still starts redis-server (installed with the test system packages). CI runs `make test`.
+test-fast: system-test $(VENV)/.installed-dev ## pytest only, on SQLite, without the e2e and slow tests (the inner loop)
 	$(BIN)/python -m pytest --db=sqlite -m "not e2e and not slow" $(PYTEST_ARGS)
 
 # mypy reads [tool.mypy] in pyproject.toml (app/, check_untyped_defs).

@@ -289,7 +289,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     api.init_app(app)
     register_security_schemes()
-    api.register_blueprint(api_bp)  # registers the blueprint and documents it
+    with app.app_context():  # openapi.json states limits from this app's settings
+        api.register_blueprint(api_bp)  # registers the blueprint and documents it
     app.add_template_filter(format_money, "money")
     app.add_template_filter(country_name, "country_name")
 

@@ -3,9 +3,11 @@
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
-from app.cart.models import CartItem
+from app.cart import services as cart_services
+from app.cart.models import Cart, CartItem
+from app.cart.services import CartOwner
 from app.catalog.models import Product
 from app.errors import InvalidTransition, OutOfStock, ValidationFailed
 from app.extensions import db
@@ -13,8 +15,9 @@ from app.orders import checkout as checkout_service
 from app.orders import queries as order_queries
 from app.orders import state as state_machine
 from app.orders.models import Order, OrderEvent, Payment
-from app.payments.providers import PaymentDeclined
-from tests.factories import fill_cart, place
+from app.payments.providers import PaymentDeclined, provider_for
+from app.payments.statuses import PaymentStatus, RefundStatus
+from tests.factories import ProductFactory, UserFactory, create, fill_cart, place
 from tests.helpers import ADDRESS, DECLINED_CARD, GOOD_CARD, count, csrf_token, login, stock
 
 
@@ -334,3 +337,56 @@ def test_order_survives_product_deletion(app, user_factory, product_factory):
         order = order_queries.get_order(number)
         assert [(line.name, line.product_id) for line in order.lines] == [("Green Tea", None)]
         state_machine.transition(number, "cancelled", actor_id=None)  # no product to restock: fine
+
+
+def test_a_declined_orders_lines_come_back_within_the_carts_bounds(app, user_factory):
+    """What a declined order gives back joins what the customer added meanwhile, within
+    CART_MAX_LINES and CART_MAX_QUANTITY; a product taken off sale stays out."""
+    user_id = user_factory()
+    tea, mug, pot, cup = (
+        create(app, ProductFactory, name=name, stock=50) for name in ("Tea", "Mug", "Pot", "Cup")
+    )
+    retired = create(app, ProductFactory, name="Retired", stock=50, is_active=False)
+    fill_cart(app, user_id, (tea, 2), (mug, 1))
+    app.config.update(CART_MAX_LINES=3, CART_MAX_QUANTITY=5)
+
+    with app.app_context():
+        cart_services.restore_to_cart(user_id, {tea: 4, pot: 1, cup: 1, retired: 1})
+
+    with app.app_context():
+        lines = dict(db.session.execute(select(CartItem.product_id, CartItem.quantity)).all())
+    assert lines == {tea: 5, mug: 1, pot: 1}
+
+
+@pytest.mark.mariadb
+def test_a_refused_checkout_releases_the_cart_row_at_once(pooled_app):
+    """The refusal rolls back its transaction: the cart's row lock is not held until the end
+    of the request."""
+    user_id = create(pooled_app, UserFactory)
+    tea = create(pooled_app, ProductFactory, stock=5)
+    fill_cart(pooled_app, user_id, (tea, 1))
+    with pooled_app.app_context():
+        cart_services.remove_from_cart(CartOwner(user_id=user_id), tea)  # the cart stays, empty
+        cart_id = db.session.scalar(select(Cart.id))
+
+    with pooled_app.app_context():
+        with pytest.raises(ValidationFailed, match="empty"):
+            checkout_service.place_order(user_id, "k", ADDRESS, "manual")
+        with db.engine.connect() as other:  # another connection, while this session lives
+            locked = other.execute(
+                text("SELECT id FROM cart WHERE id = :id FOR UPDATE NOWAIT"), {"id": cart_id}
+            ).scalar()
+        assert locked == cart_id
+
+
+def test_providers_answer_with_the_payment_and_refund_statuses(app):
+    """Payments and refunds have their enums (app/payments/statuses.py), never bare strings."""
+    with app.app_context():
+        for name, details in (("test", {"card_number": GOOD_CARD}), ("manual", {})):
+            provider = provider_for(name)
+            charged = provider.charge(450, "EUR", details, idempotency_key=f"{name}:charge")
+            refunded = provider.refund(
+                charged.reference, 450, "EUR", idempotency_key=f"{name}:refund"
+            )
+            assert type(charged.status) is PaymentStatus
+            assert type(refunded.status) is RefundStatus

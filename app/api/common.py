@@ -1,13 +1,28 @@
 """What every API module shares: the auth guard, pagination arguments, the caller."""
 
+from functools import wraps
+
 import marshmallow as ma
-from flask import current_app
-from flask_security import auth_required
+from flask import current_app, has_app_context
+from flask_security import auth_required, current_user
+from sqlalchemy.exc import DisconnectionError
 
 
 def api_auth_required(view):
-    """Token or session auth; 401 JSON when neither (see app_factory's unauthn handler)."""
-    guarded = auth_required("token", "session")(view)
+    """Token or session auth; 401 JSON when neither (see app_factory's unauthn handler).
+
+    The view always has a ``current_user``: Flask-Security's token loader reads a database
+    error as "no user", so a request whose user could not be loaded during an outage (by the
+    CSRF check, say) and was authenticated a moment later would reach the view with an
+    anonymous ``current_user``. That request gets the outage's 503 instead."""
+
+    @wraps(view)
+    def with_user(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise DisconnectionError("The authenticated user could not be loaded.")
+        return view(*args, **kwargs)
+
+    guarded = auth_required("token", "session")(with_user)
     guarded.requires_authentication = True  # read by the API's CSRF check (api/__init__.py)
     return guarded
 
@@ -18,16 +33,22 @@ def requires_authentication(view) -> bool:
 
 
 class RangeToSetting(ma.validate.Range):
-    """``min`` up to the value of a setting, read when a request is validated (a schema is
-    built at import time, before any configuration): the service and the API share one limit.
-    openapi.json documents the minimum."""
+    """``min`` up to the value of a setting, so that the service and the API share one limit.
+    A schema is built at import time, before any configuration: the maximum is read when a
+    request is validated, and when the factory builds openapi.json (in an app context), so
+    the document states this shop's limit."""
 
     def __init__(self, min: int, setting: str):
-        super().__init__(min=min)
         self.setting = setting
+        super().__init__(min=min)
 
-    def __call__(self, value):
-        return ma.validate.Range(min=self.min, max=current_app.config[self.setting])(value)
+    @property  # Range's attribute, read from the configuration
+    def max(self):
+        return current_app.config[self.setting] if has_app_context() else None
+
+    @max.setter
+    def max(self, _value) -> None:
+        """Range.__init__ sets ``max``; the setting decides it."""
 
 
 class PageArgs(ma.Schema):

@@ -10,6 +10,7 @@ from flask import url_for
 from app.api.common import PageMeta
 from app.countries import country_codes
 from app.orders.checkout import ADDRESS_FIELDS
+from app.orders.models import OrderStatus
 
 
 class UtcDateTime(ma.fields.DateTime):
@@ -161,6 +162,9 @@ class AddressSchema(ma.Schema):
     )
 
 
+STATUSES = [str(status) for status in OrderStatus]
+
+
 class OrderLineSchema(ma.Schema):
     product_id = ma.fields.Integer(required=True, allow_none=True)
     sku = ma.fields.String(required=True)
@@ -172,8 +176,10 @@ class OrderLineSchema(ma.Schema):
 
 
 class OrderEventSchema(ma.Schema):
-    from_status = ma.fields.String(required=True, allow_none=True)
-    to_status = ma.fields.String(required=True)
+    from_status = ma.fields.String(
+        required=True, allow_none=True, metadata={"enum": [*STATUSES, None]}
+    )
+    to_status = ma.fields.String(required=True, metadata={"enum": STATUSES})
     note = ma.fields.String(required=True)
     created_at = UtcDateTime(required=True)
 
@@ -182,7 +188,7 @@ class OrderSchema(ma.Schema):
     number = ma.fields.String(required=True, metadata={"example": "SF-7KQ2M9XHTA"})
     status = ma.fields.String(
         required=True,
-        metadata={"enum": ["pending_payment", "paid", "shipped", "delivered", "cancelled"]},
+        metadata={"enum": STATUSES},
     )
     created_at = UtcDateTime(required=True)
     lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.catalog.models import Category, Product
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.transactions import atomic
 
 PAGE_SIZE = 24
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
@@ -187,6 +188,7 @@ def _currency_errors(data: dict) -> dict[str, list[str]]:
     return {}
 
 
+@atomic
 def save_product(product: Product | None, data: dict) -> Product:
     """Create (product=None) or update a product from validated data; 409 on a duplicate.
 
@@ -210,8 +212,7 @@ def save_product(product: Product | None, data: dict) -> Product:
         product.slug = slugify(product.name)
     db.session.add(product)
     try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
+        db.session.flush()
+    except IntegrityError as error:  # the unit rolls back
         raise Conflict("A product with this SKU or slug exists already.") from error
     return product

@@ -26,17 +26,11 @@ from app.catalog.models import Product
 from app.countries import countries
 from app.errors import Conflict, OutOfStock, ValidationFailed
 from app.extensions import db
-from app.orders.models import (
-    Order,
-    OrderEvent,
-    OrderLine,
-    OrderStatus,
-    Payment,
-    PaymentStatus,
-)
+from app.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Payment
 from app.orders.queries import order_query
 from app.orders.state import locked_order, record_charge
 from app.payments.providers import PaymentDeclined, get_provider
+from app.payments.statuses import PaymentStatus
 from app.transactions import atomic
 
 # The shipping address's fields and their maximum lengths, read from the order's columns

@@ -120,14 +120,6 @@ class OrderEvent(Model):
     actor: Mapped[User | None] = relationship()
 
 
-class PaymentStatus(enum.StrEnum):
-    PROCESSING = "processing"  # the charge is sent, its outcome not recorded yet
-    PENDING = "pending"  # waits for the customer (bank transfer) or an admin
-    SUCCEEDED = "succeeded"
-    REFUNDED = "refunded"  # the whole amount went back (see its refunds)
-    VOIDED = "voided"  # never paid, and the order was cancelled
-
-
 class Payment(Model):
     """A payment recorded with the order: provider, amount, outcome, reference."""
 
@@ -164,7 +156,7 @@ class Refund(Model):
         ForeignKey("payment.id", ondelete="CASCADE"), index=True
     )
     amount_cents: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20))  # pending | succeeded | failed
+    status: Mapped[str] = mapped_column(String(20))  # a RefundStatus
     reference: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     payment: Mapped[Payment] = relationship(back_populates="refunds")

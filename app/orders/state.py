@@ -20,16 +20,10 @@ from app.catalog import stock
 from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.orders import emails
-from app.orders.models import (
-    Order,
-    OrderEvent,
-    OrderStatus,
-    Payment,
-    PaymentStatus,
-    Refund,
-)
+from app.orders.models import Order, OrderEvent, OrderStatus, Payment, Refund
 from app.orders.queries import get_order_for_user
 from app.payments.providers import PaymentResult, RefundResult, provider_for
+from app.payments.statuses import PaymentStatus, RefundStatus
 from app.timestamps import utcnow
 from app.transactions import atomic, on_commit
 
@@ -134,7 +128,7 @@ def locked_order(**where) -> Order:
 
 
 def _request_refund(payment: Payment, amount_cents: int) -> int:
-    refund = Refund(payment=payment, amount_cents=amount_cents, status="pending")
+    refund = Refund(payment=payment, amount_cents=amount_cents, status=RefundStatus.PENDING)
     db.session.add(refund)
     db.session.flush()
     return refund.id
@@ -221,14 +215,14 @@ def _record_refund(refund_id: int, result: RefundResult) -> None:
     """The provider's answer to a refund; the payment is refunded once refunds cover it."""
     db.session.execute(
         update(Refund)
-        .where(Refund.id == refund_id, Refund.status == "pending")
+        .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
         .values(status=result.status, reference=result.reference)
         .execution_options(synchronize_session=False)
     )
     payment = db.session.get_one(Refund, refund_id).payment
     refunded = db.session.execute(
         select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
-            Refund.payment_id == payment.id, Refund.status == "succeeded"
+            Refund.payment_id == payment.id, Refund.status == RefundStatus.SUCCEEDED
         )
     ).scalar_one()
     if refunded >= payment.amount_cents:
@@ -308,7 +302,7 @@ def resolve_unpaid_orders(now=None) -> Resolution:
             continue  # paid (or cancelled) meanwhile: nothing to expire
         outcome.cancelled.append(number)
     pending_refunds = db.session.scalars(
-        select(Refund.id).where(Refund.status == "pending").order_by(Refund.id)
+        select(Refund.id).where(Refund.status == RefundStatus.PENDING).order_by(Refund.id)
     ).all()
     outcome.refunds_sent = _send_refunds(list(pending_refunds))
     return outcome

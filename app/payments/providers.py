@@ -6,12 +6,17 @@ derived from the order, so a retry after a lost reply never charges twice.
 """
 
 import hashlib
+import re
 import threading
 from dataclasses import dataclass
 
 from flask import current_app
 
 from app.errors import DomainError, ValidationFailed
+from app.payments.statuses import PaymentStatus, RefundStatus
+
+# A card number: 12-19 digits, spaces allowed anywhere (the API's schema documents the same).
+CARD_NUMBER = r"(?: *[0-9]){12,19} *"
 
 
 class PaymentDeclined(DomainError):
@@ -29,13 +34,13 @@ class PaymentUnavailable(DomainError):
 
 @dataclass(frozen=True)
 class PaymentResult:
-    status: str  # "succeeded" (order becomes paid) or "pending" (waits, e.g. bank transfer)
+    status: PaymentStatus  # SUCCEEDED (the order becomes paid) or PENDING (bank transfer)
     reference: str = ""
 
 
 @dataclass(frozen=True)
 class RefundResult:
-    status: str  # "succeeded" or "pending" (sent by hand, e.g. a bank transfer back)
+    status: RefundStatus  # SUCCEEDED, or PENDING (sent by hand, e.g. a bank transfer back)
     reference: str = ""
 
 
@@ -71,14 +76,14 @@ class ManualProvider(PaymentProvider):
     label = "Bank transfer"
 
     def charge(self, amount_cents, currency, details, *, idempotency_key):
-        return PaymentResult(status="pending")
+        return PaymentResult(status=PaymentStatus.PENDING)
 
     def lookup(self, idempotency_key):
         return None  # nothing to ask: the money arrives (or not) in the bank account
 
     def refund(self, reference, amount_cents, currency, *, idempotency_key):
         """Recorded at once: the shop sends the money back by bank transfer itself."""
-        return RefundResult(status="succeeded", reference="bank-transfer")
+        return RefundResult(status=RefundStatus.SUCCEEDED, reference="bank-transfer")
 
 
 class TestCardProvider(PaymentProvider):
@@ -110,8 +115,7 @@ class TestCardProvider(PaymentProvider):
         return "".join(str(details.get("card_number") or "").split())
 
     def validate(self, details):
-        number = self._number(details)
-        if not number.isdigit() or not 12 <= len(number) <= 19:
+        if not re.fullmatch(CARD_NUMBER, str(details.get("card_number") or "")):
             raise ValidationFailed(
                 "Enter a card number.", {"card_number": ["Enter a card number of 12-19 digits."]}
             )
@@ -128,7 +132,7 @@ class TestCardProvider(PaymentProvider):
             raise PaymentDeclined(
                 "Unknown test card: use 4242 4242 4242 4242 (succeeds) or 4000 0000 0000 0002."
             )
-        result = PaymentResult("succeeded", self._reference("test", idempotency_key))
+        result = PaymentResult(PaymentStatus.SUCCEEDED, self._reference("test", idempotency_key))
         with self._lock:
             self._ledger[idempotency_key] = result
         if number == self.REPLY_LOST:
@@ -145,7 +149,8 @@ class TestCardProvider(PaymentProvider):
     def refund(self, reference, amount_cents, currency, *, idempotency_key):
         with self._lock:
             return self._refunds.setdefault(
-                idempotency_key, RefundResult("succeeded", self._reference("re", idempotency_key))
+                idempotency_key,
+                RefundResult(RefundStatus.SUCCEEDED, self._reference("re", idempotency_key)),
             )
 
 

@@ -9,6 +9,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator
 from app.app_factory import create_app
 from app.countries import country_codes
 from app.errors import ValidationFailed
+from app.orders.models import OrderStatus
 from app.payments.providers import PROVIDERS
 from tests.helpers import GOOD_CARD, TEST_CONFIG, csrf_token, openapi_path
 
@@ -334,3 +335,25 @@ def test_vendored_swagger_ui_keeps_its_license(spec_app):
 
     assert "Apache License" in license_text
     assert "swagger-ui" in notice
+
+
+def test_limits_from_settings_are_documented_with_this_shops_values():
+    app = create_app(
+        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://", "CART_MAX_QUANTITY": 77}
+        | {"LISTING_MAX_PAGE": 500}
+    )
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    quantity = spec["components"]["schemas"]["AddItemRequest"]["properties"]["quantity"]
+    [page] = [
+        p for p in spec["paths"]["/api/v1/products"]["get"]["parameters"] if p.get("name") == "page"
+    ]
+    assert (quantity["minimum"], quantity["maximum"]) == (1, 77)
+    assert (page["schema"]["minimum"], page["schema"]["maximum"]) == (1, 500)
+
+
+def test_order_statuses_are_documented_from_the_state_machine(spec):
+    schemas = spec["components"]["schemas"]
+    statuses = [str(status) for status in OrderStatus]
+    assert schemas["Order"]["properties"]["status"]["enum"] == statuses
+    assert schemas["OrderEvent"]["properties"]["to_status"]["enum"] == statuses
+    assert schemas["OrderEvent"]["properties"]["from_status"]["enum"] == [*statuses, None]

@@ -3,7 +3,8 @@
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 
 from app.accounts.services import ensure_roles
 from app.catalog.models import Product
@@ -514,3 +515,32 @@ def test_five_concurrent_retries_with_one_idempotency_key_make_one_order(pooled_
     assert len({body["number"] for _, body in results}) == 1
     assert order_count(pooled_app) == 1
     assert stock(pooled_app, product_id) == 8
+
+
+def test_a_user_lost_to_an_outage_mid_request_is_503_not_a_view_without_user(
+    app, filled_cart, client
+):
+    """Flask-Security's token loader reads a database error as "no user". The database
+    fails the first lookup of the token's user (made by the API's CSRF check) and answers
+    the second (the auth guard's): the view must not run with an anonymous current_user."""
+    headers = token_headers(client)
+    failures = []
+
+    def fail_first_user_lookup(_conn, _cursor, statement, *_args):
+        if "FROM user" in statement and not failures:
+            failures.append(statement)
+            raise OperationalError(statement, {}, ConnectionError("server has gone away"))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", fail_first_user_lookup)
+    try:
+        response = client.post("/api/v1/orders", json=BODY, headers=headers)
+    finally:
+        event.remove(engine, "before_cursor_execute", fail_first_user_lookup)
+
+    assert failures
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == str(app.config["DATABASE_RETRY_AFTER"])
+    assert response.json["error"]["code"] == "service_unavailable"
+    assert order_count(app) == 0
