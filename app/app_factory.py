@@ -21,6 +21,7 @@ from app.commands import register_commands
 from app.countries import country_name
 from app.extensions import bootstrap, csrf, db, limiter, mail, migrate, security, talisman
 from app.money import format_money
+from app.wrappers import StorefrontRequest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_CONFIG = "application.cfg.py"
@@ -46,7 +47,16 @@ class ConfigError(RuntimeError):
 
 
 class Storefront(Flask):
-    """Flask whose absolute URLs always use SITE_URL, whatever Host a request names."""
+    """Flask whose absolute URLs always use SITE_URL, whatever Host a request names, and whose
+    requests refuse bodies over their limits (app/wrappers.py)."""
+
+    request_class = StorefrontRequest
+
+    def preprocess_request(self):
+        """A JSON body over JSON_MAX_DEPTH is 400 before any hook or view parses it (webargs
+        and Flask-Security parse bodies each their own way)."""
+        request.refuse_deep_json()  # type: ignore[attr-defined]
+        return super().preprocess_request()
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         try:

@@ -1,0 +1,133 @@
+"""Hostile bodies (issue 34): JSON nested past JSON_MAX_DEPTH, chunked bodies past the limit."""
+
+import http.client
+import json
+import logging
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from app.wrappers import json_nesting_over
+from tests.factories import ProductFactory, create
+from tests.helpers import assert_error
+
+DEPTH_MESSAGE = "The JSON body nests arrays and objects more than 32 deep."
+TWO_MB = 2 * 1024 * 1024
+
+
+def nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize("depth", [1000, 100_000])
+@pytest.mark.parametrize("path", ["/api/v1/auth/token", "/api/v1/cart/items"])
+def test_deeply_nested_json_is_400_in_the_api_shape(client, caplog, path, depth):
+    response = client.post(path, data=nested(depth), content_type="application/json")
+
+    error = assert_error(response, 400, "bad_request")
+    assert error["message"] == DEPTH_MESSAGE
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize("depth", [1000, 100_000])
+def test_deeply_nested_json_to_flask_security_is_400_without_a_traceback(client, caplog, depth):
+    response = client.post("/login", data=nested(depth), content_type="application/json")
+
+    assert response.status_code == 400
+    assert DEPTH_MESSAGE in response.get_data(as_text=True)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_json_at_the_depth_limit_is_parsed(client):
+    response = client.post("/api/v1/cart/items", data=nested(32), content_type="application/json")
+
+    assert_error(response, 422, "validation_failed")
+
+
+def test_a_body_under_the_limit_still_works(app, client):
+    product_id = create(app, ProductFactory)
+
+    response = client.post("/api/v1/cart/items", json={"product_id": product_id, "quantity": 1})
+
+    assert response.status_code == 201
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(client):
+    body = {"email": "shopper@example.com", "password": "[[[{{{" * 40}
+
+    response = client.post("/api/v1/auth/token", json=body)
+
+    assert_error(response, 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    ("text", "over"),
+    [
+        ('{"a": [[1, {"b": [2]}]]}', False),
+        ('["' + "[" * 50 + '"]', False),  # brackets inside a string do not nest
+        ('["\\"' + "[" * 50 + '"]', False),  # nor after an escaped quote
+        ("[" * 33 + "]" * 33, True),
+        ("{" + '"a":[' * 40, True),  # unterminated: still too deep
+    ],
+)
+def test_json_nesting_over_counts_brackets_outside_strings(text, over):
+    assert json_nesting_over(text.encode(), 32) is over
+
+
+# Chunked bodies under a real server: werkzeug's (`make run`); uwsgi's in test_operations.py
+
+
+@pytest.fixture
+def live_server(app):
+    """The app under werkzeug's server, as `make run` serves it; yields its port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_port
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+def post_chunked(port: int, path: str, body: bytes) -> tuple[int, dict]:
+    """POST ``body`` with Transfer-Encoding: chunked (no Content-Length); status and JSON."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
+    try:
+        connection.request(
+            "POST",
+            path,
+            body=chunks,
+            headers={"Content-Type": "application/json"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def test_a_2_mb_chunked_body_is_413_under_werkzeug(app, live_server):
+    product_id = create(app, ProductFactory)
+    body = json.dumps({"product_id": product_id, "quantity": 1}).encode() + b" " * TWO_MB
+
+    status, answer = post_chunked(live_server, "/api/v1/cart/items", body)
+
+    assert status == 413
+    assert answer == {
+        "error": {
+            "status": 413,
+            "code": "payload_too_large",
+            "message": "The request body is over the 1,048,576 bytes this site accepts.",
+        }
+    }
+
+
+def test_a_small_chunked_body_is_accepted_under_werkzeug(app, live_server):
+    product_id = create(app, ProductFactory)
+    body = json.dumps({"product_id": product_id, "quantity": 1}).encode() + b" " * 100_000
+
+    status, answer = post_chunked(live_server, "/api/v1/cart/items", body)
+
+    assert status == 201
+    assert [item["quantity"] for item in answer["items"]] == [1]
