@@ -21,7 +21,7 @@ from app.commands import register_commands
 from app.countries import country_name
 from app.extensions import bootstrap, csrf, db, limiter, mail, migrate, security, talisman
 from app.money import format_money
-from app.wrappers import StorefrontRequest
+from app.wrappers import StorefrontRequest, UwsgiChunkedInput
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_CONFIG = "application.cfg.py"
@@ -269,6 +269,9 @@ def register_extensions(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=x_for, x_proto=x_for, x_host=x_host
         )
+
+    if _under_uwsgi():
+        app.wsgi_app = UwsgiChunkedInput(app.wsgi_app)  # type: ignore[method-assign]
 
     security.init_app(app, user_datastore)
     security.unauthn_handler(_unauthn_handler)

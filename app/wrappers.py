@@ -1,5 +1,6 @@
 """The app's Request (Flask's ``request_class``): request bodies read whole or refused."""
 
+import io
 import json
 import re
 from itertools import accumulate
@@ -7,6 +8,7 @@ from typing import IO, Any, cast
 
 from flask import Request, current_app
 from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.http import parse_set_header
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
@@ -37,12 +39,65 @@ class TerminatedBodyStream(LimitedStream):
 
     def __init__(self, stream: IO[bytes], max_length: int):
         super().__init__(stream, max_length + 1, is_max=True)
+        self.body = stream
+        self.max_length = max_length
 
     def readinto(self, b: bytearray) -> int | None:  # type: ignore[override]
         size = super().readinto(b)
         if self.is_exhausted:
-            raise RequestEntityTooLarge()
+            self.on_exhausted()
         return size
+
+    def on_exhausted(self) -> None:
+        """413, once up to ``max_length`` more bytes are read and dropped: a client still
+        sending then reads the answer instead of a reset connection (as uwsgi's limit-post,
+        twice the limit, answers a Content-Length body); past that, the connection closes."""
+        left = self.max_length
+        try:
+            while left > 0 and (data := self.body.read(min(left, 65536))):
+                left -= len(data)
+        except (OSError, ValueError):
+            pass  # the client is gone: no one reads the answer anyway
+        raise RequestEntityTooLarge()
+
+
+class UwsgiChunkedBody(io.RawIOBase):
+    """A chunked body as uwsgi's ``chunked_read`` hands it over, chunk by chunk, to its end."""
+
+    def __init__(self, uwsgi_module: Any):
+        self.uwsgi = uwsgi_module
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if not self.pending:
+            # b"" at the end; OSError past chunked-input-timeout or -limit (uwsgi.ini)
+            self.pending = self.uwsgi.chunked_read()
+        size = min(len(b), len(self.pending))
+        b[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+
+class UwsgiChunkedInput:
+    """WSGI middleware for uwsgi's http-socket, which passes a chunked body on as an empty
+    wsgi.input: the body de-chunked, and ``wsgi.input_terminated`` set as werkzeug's server
+    sets it, so StorefrontRequest reads it to its end under MAX_CONTENT_LENGTH."""
+
+    def __init__(self, wsgi_app):
+        import uwsgi  # only importable inside a uwsgi worker
+
+        self.wsgi_app = wsgi_app
+        self.uwsgi = uwsgi
+
+    def __call__(self, environ, start_response):
+        chunked = "chunked" in parse_set_header(environ.get("HTTP_TRANSFER_ENCODING"))
+        if chunked and "wsgi.input_terminated" not in environ:
+            environ["wsgi.input"] = UwsgiChunkedBody(self.uwsgi)
+            environ["wsgi.input_terminated"] = True
+        return self.wsgi_app(environ, start_response)
 
 
 class StorefrontRequest(Request):

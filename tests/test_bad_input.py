@@ -1,6 +1,5 @@
 """Hostile bodies (issue 34): JSON nested past JSON_MAX_DEPTH, chunked bodies past the limit."""
 
-import http.client
 import json
 import logging
 import threading
@@ -10,7 +9,7 @@ from werkzeug.serving import make_server
 
 from app.wrappers import json_nesting_over
 from tests.factories import ProductFactory, create
-from tests.helpers import assert_error
+from tests.helpers import assert_error, post_chunked
 
 DEPTH_MESSAGE = "The JSON body nests arrays and objects more than 32 deep."
 TWO_MB = 2 * 1024 * 1024
@@ -89,29 +88,11 @@ def live_server(app):
     thread.join(timeout=10)
 
 
-def post_chunked(port: int, path: str, body: bytes) -> tuple[int, dict]:
-    """POST ``body`` with Transfer-Encoding: chunked (no Content-Length); status and JSON."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    chunks = (body[i : i + 65536] for i in range(0, len(body), 65536))
-    try:
-        connection.request(
-            "POST",
-            path,
-            body=chunks,
-            headers={"Content-Type": "application/json"},
-            encode_chunked=True,
-        )
-        response = connection.getresponse()
-        return response.status, json.loads(response.read())
-    finally:
-        connection.close()
-
-
 def test_a_2_mb_chunked_body_is_413_under_werkzeug(app, live_server):
     product_id = create(app, ProductFactory)
     body = json.dumps({"product_id": product_id, "quantity": 1}).encode() + b" " * TWO_MB
 
-    status, answer = post_chunked(live_server, "/api/v1/cart/items", body)
+    status, answer = post_chunked(f"127.0.0.1:{live_server}", "/api/v1/cart/items", body)
 
     assert status == 413
     assert answer == {
@@ -127,7 +108,7 @@ def test_a_small_chunked_body_is_accepted_under_werkzeug(app, live_server):
     product_id = create(app, ProductFactory)
     body = json.dumps({"product_id": product_id, "quantity": 1}).encode() + b" " * 100_000
 
-    status, answer = post_chunked(live_server, "/api/v1/cart/items", body)
+    status, answer = post_chunked(f"127.0.0.1:{live_server}", "/api/v1/cart/items", body)
 
     assert status == 201
     assert [item["quantity"] for item in answer["items"]] == [1]
