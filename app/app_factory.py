@@ -15,7 +15,7 @@ from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
 from app.api import bp as api_bp
-from app.api.spec import api, register_security_schemes
+from app.api.spec import api, describe_body_limits, register_security_schemes
 from app.cart import ownership as cart_ownership
 from app.commands import register_commands
 from app.countries import country_name
@@ -304,6 +304,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     api.init_app(app)
     register_security_schemes()
+    describe_body_limits(app.config)
     api.register_blueprint(api_bp)  # registers the blueprint and documents it
     app.add_template_filter(format_money, "money")
     app.add_template_filter(country_name, "country_name")

@@ -7,9 +7,10 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from app.app_factory import create_app
 from app.wrappers import json_nesting_over
 from tests.factories import ProductFactory, create
-from tests.helpers import assert_error, post_chunked
+from tests.helpers import TEST_CONFIG, assert_error, post_chunked
 
 DEPTH_MESSAGE = "The JSON body nests arrays and objects more than 32 deep."
 TWO_MB = 2 * 1024 * 1024
@@ -58,6 +59,18 @@ def test_brackets_inside_strings_do_not_count_as_nesting(client):
     response = client.post("/api/v1/auth/token", json=body)
 
     assert_error(response, 401, "unauthorized")
+
+
+def test_the_openapi_document_states_the_body_limits_from_their_settings():
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://", "JSON_MAX_DEPTH": 7})
+
+    description = app.test_client().get("/api/v1/openapi.json").get_json()["info"]["description"]
+
+    assert description.endswith(
+        " A request body over 1,048,576 bytes is 413, whether it is sent with Content-Length"
+        " or chunked; a JSON body nesting arrays and objects more than 7 deep"
+        " (JSON_MAX_DEPTH) is 400."
+    )
 
 
 @pytest.mark.parametrize(
