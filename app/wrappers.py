@@ -13,7 +13,7 @@ from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
 # A JSON string, to its closing quote or, unterminated, to the end: never backtracks.
-JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"?', re.DOTALL)
+JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
 NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
 BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
