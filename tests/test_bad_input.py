@@ -10,7 +10,7 @@ from werkzeug.serving import make_server
 from app.app_factory import create_app
 from app.wrappers import json_nesting_over
 from tests.factories import ProductFactory, create
-from tests.helpers import TEST_CONFIG, assert_error, post_chunked
+from tests.helpers import TEST_CONFIG, TOKEN_HEADER, assert_error, post_chunked
 
 DEPTH_MESSAGE = "The JSON body nests arrays and objects more than 32 deep."
 TWO_MB = 2 * 1024 * 1024
@@ -36,6 +36,19 @@ def test_deeply_nested_json_to_flask_security_is_400_without_a_traceback(client,
 
     assert response.status_code == 400
     assert DEPTH_MESSAGE in response.get_data(as_text=True)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_deeply_nested_json_with_a_token_header_is_still_400(client, caplog):
+    """The token loader reads the body (silently) while the error page is rendered."""
+    response = client.post(
+        "/login",
+        data=nested(1000),
+        content_type="application/json",
+        headers={TOKEN_HEADER: "not-a-token"},
+    )
+
+    assert response.status_code == 400
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
