@@ -15,12 +15,13 @@ from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
 from app.api import bp as api_bp
-from app.api.spec import api, register_security_schemes
+from app.api.spec import api, describe_body_limits, register_security_schemes
 from app.cart import ownership as cart_ownership
 from app.commands import register_commands
 from app.countries import country_name
 from app.extensions import bootstrap, csrf, db, limiter, mail, migrate, security, talisman
 from app.money import format_money
+from app.wrappers import StorefrontRequest, UwsgiChunkedInput
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_CONFIG = "application.cfg.py"
@@ -44,7 +45,16 @@ class ConfigError(RuntimeError):
 
 
 class Storefront(Flask):
-    """Flask whose absolute URLs always use SITE_URL, whatever Host a request names."""
+    """Flask whose absolute URLs always use SITE_URL, whatever Host a request names, and whose
+    requests refuse bodies over their limits (app/wrappers.py)."""
+
+    request_class = StorefrontRequest
+
+    def preprocess_request(self):
+        """A JSON body over JSON_MAX_DEPTH is 400 before any hook or view parses it (webargs
+        and Flask-Security parse bodies each their own way)."""
+        request.refuse_deep_json()  # type: ignore[attr-defined]
+        return super().preprocess_request()
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
         try:
@@ -258,6 +268,9 @@ def register_extensions(app: Flask) -> None:
             app.wsgi_app, x_for=x_for, x_proto=x_for, x_host=x_host
         )
 
+    if _under_uwsgi():
+        app.wsgi_app = UwsgiChunkedInput(app.wsgi_app)  # type: ignore[method-assign]
+
     security.init_app(app, user_datastore)
     security.unauthn_handler(_unauthn_handler)
     security.unauthz_handler(_unauthz_handler)
@@ -289,6 +302,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     api.init_app(app)
     register_security_schemes()
+    describe_body_limits(app.config)
     with app.app_context():  # openapi.json states limits from this app's settings
         api.register_blueprint(api_bp)  # registers the blueprint and documents it
     app.add_template_filter(format_money, "money")

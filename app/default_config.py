@@ -35,7 +35,11 @@ PROXY_FIX_X_HOST = 0
 # any host in development; in production the factory sets [SITE_URL's host].
 TRUSTED_HOSTS = None
 # Request bodies over this many bytes get 413 before they are read (uwsgi.ini: limit-post).
+# Chunked bodies (no Content-Length) too: 413 once they pass it, never cut (app/wrappers.py).
 MAX_CONTENT_LENGTH = 1024 * 1024
+# JSON bodies nesting arrays and objects deeper than this are 400, before they are parsed
+# (about 1,000 levels would exhaust Python's recursion limit in the parser).
+JSON_MAX_DEPTH = 32
 
 # CSRF on every form and every session-authenticated POST. Flask-Security drives the
 # checks (SECURITY_CSRF_PROTECT_MECHANISMS), so the global check is off; the pages

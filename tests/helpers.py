@@ -1,6 +1,8 @@
 """Plain helpers and constants shared by the tests. Fixtures live in conftest.py, rows are made
 by tests/factories.py; a test module imports from here, never from another test module."""
 
+import http.client
+import json
 import re
 import threading
 
@@ -153,3 +155,21 @@ def snapshot(app) -> dict:
             "stock": rows(Product.id, Product.stock),
             "carts": rows(CartItem.cart_id, CartItem.product_id, CartItem.quantity),
         }
+
+
+def post_chunked(address: str, path: str, body: bytes, chunk=65536) -> tuple[int, dict]:
+    """POST ``body`` with Transfer-Encoding: chunked (no Content-Length); status and JSON."""
+    connection = http.client.HTTPConnection(address, timeout=30)
+    chunks = (body[i : i + chunk] for i in range(0, len(body), chunk))
+    try:
+        connection.request(
+            "POST",
+            path,
+            body=chunks,
+            headers={"Content-Type": "application/json"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()

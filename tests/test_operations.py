@@ -23,7 +23,7 @@ from app.app_factory import create_app
 from app.commands import CREATE_ADMIN_HINT
 from app.extensions import db
 from tests.factories import UserFactory, create
-from tests.helpers import TEST_CONFIG
+from tests.helpers import TEST_CONFIG, post_chunked
 
 ROOT = Path(__file__).resolve().parent.parent
 UWSGI = Path(sys.executable).parent / "uwsgi"
@@ -512,6 +512,39 @@ def test_uwsgi_answers_413_and_refuses_huge_bodies_unread(uwsgi_env, tmp_path):
     assert too_large.json()["error"]["code"] == "payload_too_large"
     assert "Invalid (too big) CONTENT_LENGTH" in log.read_text()
     assert after.status_code == 200
+
+
+@pytest.mark.slow
+def test_uwsgi_answers_413_to_a_chunked_body_over_the_limit_and_reads_small_ones_whole(
+    uwsgi_env, tmp_path
+):
+    """Issue 34: uwsgi's http-socket handed the app a chunked body as empty (422, body
+    required); app.wrappers de-chunks it, reads it whole under MAX_CONTENT_LENGTH, else 413."""
+    db_upgrade(uwsgi_env)
+    run_ok(uwsgi_env, "dbmanager.py", "seed")
+    [(product_id,)] = query(uwsgi_env["DATABASE_URL"], "SELECT min(id) FROM product")
+    proc, base = start_uwsgi(uwsgi_env, tmp_path / "uwsgi.log")
+    item = json.dumps({"product_id": product_id, "quantity": 1}).encode()
+    address = base.removeprefix("http://")
+    try:
+        too_large = post_chunked(address, "/api/v1/cart/items", item + b" " * (2 * 10**6))
+        one_chunk = post_chunked(address, "/api/v1/cart/items", item + b" " * (2 * 10**6), 2**21)
+        small = post_chunked(address, "/api/v1/cart/items", item + b" " * 100_000)
+    finally:
+        stop_group(proc)
+    assert too_large == (
+        413,
+        {
+            "error": {
+                "status": 413,
+                "code": "payload_too_large",
+                "message": "The request body is over the 1,048,576 bytes this site accepts.",
+            }
+        },
+    )
+    assert one_chunk == too_large
+    assert small[0] == 201
+    assert [line["quantity"] for line in small[1]["items"]] == [1]
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path):

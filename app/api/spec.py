@@ -87,6 +87,17 @@ def register_security_schemes() -> None:
         api.spec.components.security_scheme(name, scheme)
 
 
+def describe_body_limits(config) -> None:
+    """The document states the body limits app/wrappers.py enforces, from their settings."""
+    info = api.spec.options["info"]
+    limits = (
+        f" A request body over {config['MAX_CONTENT_LENGTH']:,} bytes is 413, whether it is"
+        " sent with Content-Length or chunked; a JSON body nesting arrays and objects more"
+        f" than {config['JSON_MAX_DEPTH']} deep (JSON_MAX_DEPTH) is 400."
+    )
+    api.spec.options["info"] = {**info, "description": info["description"] + limits}
+
+
 API_PATH_PREFIX = "/api/v1"  # the API blueprint's url_prefix, as openapi.json's paths start
 
 
