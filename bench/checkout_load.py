@@ -7,18 +7,21 @@ Issue 20's measurement, run as a merchant would meet it. It starts its own Maria
 suite's tests.mariadb.MariaDBServer: a temporary datadir, a unix socket), builds the schema with
 `dbmanager.py db upgrade`, adds a few products with a large stock and --clients confirmed
 customers, and serves the app with `uwsgi --ini uwsgi.ini` (4 processes x 4 threads) on a free
-loopback port. Each client gets an API token, then until the time is up adds one to three
-products to its own cart (POST /api/v1/cart/items) and checks out (POST /api/v1/orders,
-manual payment). --outage-at seconds into the run, MariaDB is killed (SIGKILL, a crash) and
-started again --outage-for seconds later on the same datadir and socket.
+loopback port, in production as the ini sets it: fresh secrets, an https SITE_URL, manual
+payment only, rate limits shared in a throwaway Redis (tests.servers.RedisServer).
+Each client gets an API token, then until the time is up adds one to three products to its
+own cart (POST /api/v1/cart/items) and checks out (POST /api/v1/orders, manual payment).
+--outage-at seconds into the run, MariaDB is killed (SIGKILL, a crash) and started again
+--outage-for seconds later on the same datadir and socket.
 
 It reports the requests and orders, a table of status codes inside and outside the outage
-(from the crash until GRACE seconds after MariaDB answers again), the 500s outside the
-outage (the goal: none), whether every 503 carried Retry-After, and the lock conflicts and
-outage errors uwsgi logged; then audits the database: for each product the stock taken
-equals the quantity on order lines, and no stock is negative. It exits 1 when a 500 was
-answered outside the outage or the audit fails; the uwsgi log (with the tracebacks) is then
-kept and its exceptions summarised.
+(from the crash until GRACE seconds after MariaDB answers again), the 500s and unanswered
+requests outside the outage (the goal: none), whether every 503 carried Retry-After, the
+errors other than 503 inside the outage, and the lock conflicts retried and outage answers
+uwsgi logged; then audits the database: for each product the stock taken equals the
+quantity on its order lines, and no stock is negative. It exits 1 when a request outside the
+outage got a 500 or no answer, or the audit fails. When any 500 or unanswered request
+happened, the uwsgi log is kept and its exceptions are listed with where they were raised.
 """
 
 import argparse
@@ -44,6 +47,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test suite's throwaway MariaDB server
 from tests.mariadb import MariaDBServer  # noqa: E402
+from tests.servers import RedisServer  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
 PRODUCTS = 4
@@ -60,14 +64,14 @@ ADDRESS = {
     "country": "GB",
 }
 CHECKOUT = {"shipping_address": ADDRESS, "payment": {"method": "manual"}}
-# uwsgi.ini forces ENV=production, which wants shared rate-limit storage (redis) with several
-# workers; like bench/run.py this serves ENV=development. Token logins are not rate limited.
-INSTANCE_CONFIG = (
-    'SECRET_KEY = "bench-checkout-load-secret-key-0123456789"\n'
-    'SECURITY_PASSWORD_SALT = "bench-checkout-load-salt-0123456789"\n'
-    'SECURITY_TOTP_SECRETS = {"1": "bench-checkout-load-totp-0123456789"}\n'
-    'RATELIMIT_LOGIN_FAILURES = "100000 per minute"\n'
-)
+# Production as uwsgi.ini serves it (ENV=production and its start-up checks): fresh secrets
+# from scripts/write_instance_config.py, then these. Token logins are not rate limited.
+PRODUCTION_SETTINGS = """
+SITE_URL = "https://127.0.0.1"
+PAYMENT_METHODS = ["manual"]
+RATELIMIT_STORAGE_URI = "{redis}"
+RATELIMIT_LOGIN_FAILURES = "100000 per minute"
+"""
 SEED = """
 import json, sys
 from flask_security import hash_password
@@ -122,9 +126,9 @@ class Outage:
     def run(self, start: float) -> None:
         time.sleep(max(0.0, start + self.at - time.monotonic()))
         process = self.server.process
+        self.crashed = time.monotonic()  # connections drop as the kill lands, not after wait()
         process.send_signal(signal.SIGKILL)
         process.wait()
-        self.crashed = time.monotonic()
         print(f"  {self.crashed - start:5.1f}s  MariaDB killed", flush=True)
         time.sleep(self.duration)
         # The same command line: same datadir, socket and settings; InnoDB recovers on start.
@@ -160,18 +164,21 @@ def run(cmd, env, **kwargs):
     return subprocess.run(cmd, env=env, cwd=ROOT, check=True, text=True, **kwargs)
 
 
-def prepare(workdir: Path, server: MariaDBServer, clients: int) -> tuple[dict, list[int]]:
+def prepare(
+    workdir: Path, server: MariaDBServer, redis: RedisServer, clients: int
+) -> tuple[dict, list[int]]:
     """A migrated database with the products and customers; returns the env and product ids."""
-    instance = workdir / "instance"
-    instance.mkdir(parents=True)
-    (instance / "application.cfg.py").write_text(INSTANCE_CONFIG)
+    config = workdir / "instance" / "application.cfg.py"
+    python = str(VENV_BIN / "python")
+    run([python, "scripts/write_instance_config.py", str(config)], os.environ, capture_output=True)
+    with config.open("a") as out:
+        out.write(PRODUCTION_SETTINGS.format(redis=redis.url))
     env = {
         **os.environ,
-        "STOREFRONT_INSTANCE_PATH": str(instance),
+        "STOREFRONT_INSTANCE_PATH": str(config.parent),
         "DATABASE_URL": server.create_database("checkout_load"),
-        "ENV": "development",
+        "ENV": "production",
     }
-    python = str(VENV_BIN / "python")
     run([python, "dbmanager.py", "db", "upgrade"], env, capture_output=True)
     args = json.dumps([PRODUCTS, clients, STOCK, PASSWORD])
     out = run([python, "-c", SEED, args], env, capture_output=True).stdout
@@ -190,7 +197,7 @@ def serve(env, workers: tuple[int, int], log: Path) -> tuple[subprocess.Popen, s
     }
     with log.open("w") as out:
         uwsgi = subprocess.Popen(
-            [str(VENV_BIN / "uwsgi"), "--ini", "uwsgi.ini", "--env", "ENV=development"],
+            [str(VENV_BIN / "uwsgi"), "--ini", "uwsgi.ini"],
             env=uwsgi_env,
             cwd=ROOT,
             stdout=out,
@@ -303,38 +310,62 @@ def audit(server: MariaDBServer, products: list[int]) -> tuple[list[str], int, i
 
 
 def exceptions_logged(log: str) -> Counter:
-    """Each traceback's exception and innermost app frame: ('OperationalError', 'app/x.py:12')."""
+    """Each logged exception (a chain counts once, by its last exception) and where it was
+    raised: the innermost frame in app/, else the innermost outside SQLAlchemy and MySQLdb."""
     found: Counter = Counter()
-    for block in log.split("Traceback (most recent call last):")[1:]:
-        frames = re.findall(r'File "([^"]+)", line (\d+)', block)
-        app_frames = [f"{Path(f).relative_to(ROOT)}:{n}" for f, n in frames if f"{ROOT}/app" in f]
-        last = next(
+    chain: list[str] = []
+    blocks = log.split("Traceback (most recent call last):")[1:]
+    for number, block in enumerate(blocks):
+        chain.append(block)
+        chained = ("The above exception was", "During handling of the above exception")
+        if number + 1 < len(blocks) and any(marker in block[-200:] for marker in chained):
+            continue
+        frames = re.findall(r'File "([^"]+)", line (\d+)', "".join(chain))
+        last_frames = re.findall(r'File "([^"]+)", line (\d+)', block)
+        inside_app = [(f, n) for f, n in frames if f.startswith(f"{ROOT}/app/")]
+        libraries = [
+            (f, n) for f, n in last_frames if not re.search(r"^<|/sqlalchemy/|/MySQLdb/", f)
+        ]
+        where = (inside_app or libraries or last_frames or [("?", "?")])[-1]
+        path = re.sub(r".*/(site-packages|wt-[^/]+|main)/", "", where[0])
+        exception = next(
             (line for line in block.splitlines() if re.match(r"^[\w.]+(Error|Exception)\b", line)),
             "?",
         )
-        found[(last[:160], app_frames[-1] if app_frames else "?")] += 1
+        found[(exception[:140], f"{path}:{where[1]}")] += 1
+        chain = []
     return found
 
 
-def report(answers: list[Answer], outage: Outage, seconds: int) -> int:
-    """Print the counts; returns the 500s answered outside the outage."""
+def report(answers: list[Answer], outage: Outage, seconds: int, start: float) -> int:
+    """Print the counts; returns the 500s and dropped connections outside the outage."""
     inside = Counter(a.status for a in answers if outage.covers(a))
     outside = Counter(a.status for a in answers if not outage.covers(a))
     orders = sum(a.call == "order" and a.status == 201 for a in answers)
     print(f"\nrequests  {len(answers)} ({len(answers) / seconds:.0f}/s), orders placed {orders}")
-    if outage.crashed is not None:
-        restored = outage.restored - outage.crashed if outage.restored else float("nan")
-        print(f"outage    {restored:.1f}s without MariaDB, counted with {GRACE:.0f}s grace")
-    print(f"\n{'status':>22} {'inside':>8} {'outside':>8}")
+    if outage.crashed is not None and outage.restored is not None:
+        print(
+            f"outage    MariaDB down from {outage.crashed - start:.1f}s to "
+            f"{outage.restored - start:.1f}s, counted until {GRACE:.0f}s after"
+        )
+    print(f"\n{'status (calls)':<32} {'inside':>8} {'outside':>8}")
     for status in sorted(set(inside) | set(outside), key=str):
         calls = Counter(a.call for a in answers if a.status == status)
         label = f"{status} ({', '.join(f'{c} {k}' for k, c in sorted(calls.items()))})"
-        print(f"{label:>22} {inside[status]:>8} {outside[status]:>8}")
+        print(f"{label:<32} {inside[status]:>8} {outside[status]:>8}")
     unavailable = [a for a in answers if a.status == 503]
     with_header = sum(a.retry_after for a in unavailable)
-    print(f"\n500s outside the outage: {outside[500]} (goal 0)")
-    print(f"503s with Retry-After:   {with_header} of {len(unavailable)}")
-    return outside[500]
+    not_503 = {s: c for s, c in inside.items() if s not in (200, 201, 503)}
+    dropped = sum(c for s, c in outside.items() if isinstance(s, str))
+    print(f"\n500s outside the outage:        {outside[500]} (goal 0)")
+    print(f"no answer outside the outage:   {dropped} (goal 0)")
+    print(f"503s with Retry-After:          {with_header} of {len(unavailable)}")
+    print(f"errors inside, other than 503:  {not_503 or 'none'}")
+    stray = [a for a in answers if not outage.covers(a) and a.status not in (200, 201)]
+    if stray:
+        when = ", ".join(f"{a.status} {a.call} at {a.started - start:.1f}s" for a in stray[:10])
+        print(f"errors outside the outage:      {when}{', ...' if len(stray) > 10 else ''}")
+    return outside[500] + dropped
 
 
 def main() -> int:
@@ -348,18 +379,19 @@ def main() -> int:
     workers = tuple(int(n) for n in args.workers.split("x"))
     workdir = Path(tempfile.mkdtemp(prefix="storefront-checkout-load-"))
     log = workdir / "uwsgi.log"
-    server = MariaDBServer()
+    server, redis = MariaDBServer(), RedisServer()
     uwsgi = None
     try:
-        print("== MariaDB, schema, products and customers", flush=True)
+        print("== MariaDB, Redis, schema, products and customers", flush=True)
         server.start()
-        env, products = prepare(workdir, server, args.clients)
+        redis.start()
+        env, products = prepare(workdir, server, redis, args.clients)
         print(f"== uwsgi {workers[0]} processes x {workers[1]} threads", flush=True)
         uwsgi, base = serve(env, workers, log)
         print(f"== {args.clients} customers for {args.seconds}s", flush=True)
         outage = Outage(server, args.outage_at, args.outage_for)
-        answers, _start = load(base, products, args.clients, args.seconds, outage)
-        errors = report(answers, outage, args.seconds)
+        answers, start = load(base, products, args.clients, args.seconds, outage)
+        errors = report(answers, outage, args.seconds, start)
         text = log.read_text(errors="replace")
         print(
             f"uwsgi log: {text.count('lock conflict')} lock conflicts retried, "
@@ -369,7 +401,7 @@ def main() -> int:
         print(f"\naudit: {'product':>7} {'stock taken':>11} {'on orders':>11} {'stock':>9}  ok")
         print("\n".join(rows))
         print(f"orders in the database: {orders}; audit {'FAILED' if failures else 'passed'}")
-        if errors:
+        if any(a.status == 500 or isinstance(a.status, str) for a in answers):
             kept = Path(tempfile.mkstemp(prefix="checkout-load-uwsgi-", suffix=".log")[1])
             shutil.copy(log, kept)
             print(f"\nexceptions in the uwsgi log (kept as {kept}):")
@@ -381,6 +413,7 @@ def main() -> int:
             uwsgi.terminate()
             uwsgi.wait(timeout=30)
         server.stop()
+        redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
