@@ -8,10 +8,10 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint security format db-upgrade seed shell uwsgi bench clean system-run system-test
+.PHONY: help run test test-fast lint security format db-upgrade seed shell uwsgi bench bench-checkout clean system-run system-test
 
 help: ## List the targets
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 system-run:
 	@scripts/system-packages.sh run
@@ -84,6 +84,10 @@ uwsgi: seed ## Try uwsgi.ini on http://127.0.0.1:8000 with development settings
 bench: system-run $(VENV)/.installed-run ## Load benchmark: wrk against uwsgi, small vs large catalogue
 	@command -v wrk >/dev/null || { echo "Installing wrk"; $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# MariaDB and redis-server come with the test system packages, requests with the dev ones.
+bench-checkout: system-test $(VENV)/.installed-dev ## Checkout load on MariaDB, crashed mid-run: 500s and stock audit
+	$(BIN)/python bench/checkout_load.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and caches (keeps instance/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache tests/e2e/screenshots
