@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Config, Flask, Request, abort, request
 from flask_security.decorators import default_unauthn_handler, default_unauthz_handler
+from sqlalchemy import make_url
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
@@ -21,6 +22,7 @@ from app.commands import register_commands
 from app.countries import country_name
 from app.extensions import bootstrap, csrf, db, limiter, mail, migrate, security, talisman
 from app.money import format_money
+from app.transactions import end_request_session
 from app.wrappers import StorefrontRequest, UwsgiChunkedInput
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -97,6 +99,7 @@ def load_config(app: Flask, overrides: dict) -> None:
     app.config.update(overrides)
 
     _site_url_settings(app.config)
+    _read_committed_on_mariadb(app.config)
     if _under_uwsgi():
         app.config["DEBUG"] = False  # never the interactive debugger on a served app
     if app.config["ENV"] == "production":
@@ -149,6 +152,20 @@ def _site_url_settings(config: Config) -> None:
             f"{site.netloc!r}: set SITE_URL only."
         )
     config.update(SERVER_NAME=site.netloc, PREFERRED_URL_SCHEME=site.scheme)
+
+
+def _read_committed_on_mariadb(config: Config) -> None:
+    """On MariaDB/MySQL every transaction runs READ COMMITTED (as Django sets it): each
+    statement sees what is committed when it runs, and a locking read locks the rows it finds,
+    not the gaps between them. Under InnoDB's default REPEATABLE READ, customers adding their
+    first item at the same moment deadlock on each other's gap locks at the end of the cart
+    tables. SQLite runs one writer at a time anyway. An isolation_level set in
+    SQLALCHEMY_ENGINE_OPTIONS wins."""
+    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() in ("mysql", "mariadb"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "isolation_level": "READ COMMITTED",
+            **config["SQLALCHEMY_ENGINE_OPTIONS"],
+        }
 
 
 def check_production_config(config: Config, instance_config: Path) -> None:
@@ -235,6 +252,7 @@ def _worker_processes() -> int:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    app.teardown_appcontext(end_request_session)  # runs before Flask-SQLAlchemy's (reversed)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     mail.init_app(app)

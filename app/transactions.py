@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
 from flask import current_app
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from app.errors import busy, is_lock_conflict
 from app.extensions import db
@@ -107,3 +107,15 @@ def _backoff(attempt: int) -> None:
     so that the transactions that collided do not collide again."""
     ceiling = current_app.config["TRANSACTION_BACKOFF"] * 2 ** (attempt - 1)
     time.sleep(random.uniform(0, ceiling))  # nosec B311: timing jitter, not a secret
+
+
+def end_request_session(_error: BaseException | None = None) -> None:
+    """Teardown, run before Flask-SQLAlchemy's own: end the request's transaction. On a
+    connection that died meanwhile (an outage, a restarted server) the rollback itself fails:
+    the connection is dropped instead, so that the error does not escape after the answer
+    (the client would see its connection break instead of the response)."""
+    try:
+        db.session.rollback()
+    except (OperationalError, InterfaceError, DisconnectionError) as error:
+        log.warning("The database connection was lost before the request ended: %s", error)
+        db.session().invalidate()  # the Session (scoped_session does not proxy invalidate)

@@ -1,8 +1,10 @@
 """Concurrent cart changes on MariaDB: first adds race to create the cart, never a 500,
 never a lost quantity, never beyond the stock or the cart's bounds."""
 
+import logging
+
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from app.cart.models import Cart, CartItem
 from app.cart.services import CartOwner, CartSummary, add_to_cart
@@ -118,3 +120,29 @@ def test_concurrent_adds_of_new_products_stop_at_the_line_limit(pooled_app):
     assert len(lines) == 4
     with pooled_app.app_context():
         assert db.session.scalar(select(func.sum(CartItem.quantity))) == 4
+
+
+def test_twenty_customers_adding_their_first_item_at_once_never_wait_on_each_other(
+    pooled_app, caplog
+):
+    """New carts and their first lines land at the end of the cart tables' indexes: under
+    READ COMMITTED no one holds a gap lock there, so none of them meets a lock conflict
+    (each would be retried, logged by app.transactions)."""
+    product_id = create(pooled_app, ProductFactory, stock=1000)
+    users = [create(pooled_app, UserFactory, email=f"first{n}@example.com") for n in range(20)]
+
+    def first_add(i):
+        with pooled_app.app_context():
+            return add_to_cart(CartOwner(user_id=users[i]), product_id, 1)
+
+    with caplog.at_level(logging.WARNING, "app.transactions"):
+        for _round in range(ROUNDS):
+            with pooled_app.app_context():
+                db.session.execute(delete(Cart))
+                db.session.commit()
+            assert failures(run_together(len(users), first_add)) == []
+
+    assert [r.getMessage() for r in caplog.records] == []
+    carts, lines = carts_and_lines(pooled_app)
+    assert sorted(user_id for user_id, _token in carts) == sorted(users)
+    assert [quantity for _cart, _product, quantity in lines] == [1] * len(users)

@@ -19,7 +19,16 @@ from werkzeug.routing import IntegerConverter
 from app.app_factory import REQUIRED_SECRETS, ConfigError, create_app
 from app.extensions import db
 from tests.factories import ProductFactory, UserFactory, create
-from tests.helpers import PASSWORD, PRODUCTION_CONFIG, TEST_CONFIG, TOKEN_HEADER, get_token, login
+from tests.helpers import (
+    BODY,
+    PASSWORD,
+    PRODUCTION_CONFIG,
+    TEST_CONFIG,
+    TOKEN_HEADER,
+    get_token,
+    login,
+    token_headers,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = "https://shop.example"
@@ -575,10 +584,12 @@ def test_database_outage_is_503_with_retry_after_and_the_app_recovers(outage):
     """While the database is unreachable: 503 + Retry-After, JSON in the API, the error page
     on the site (also for a logged-in user); once it is back the same app serves again."""
     create(outage.app, UserFactory)
-    create(outage.app, ProductFactory)
+    product_id = create(outage.app, ProductFactory)
     visitor = outage.app.test_client()
     member = outage.app.test_client()
     login(member)
+    app_client = outage.app.test_client()  # a token client: a valid token is never a 401
+    token = token_headers(app_client)
     credentials = {"email": "shopper@example.com", "password": PASSWORD}
     calls = [
         (visitor, "GET", "/api/v1/products", None),
@@ -586,12 +597,19 @@ def test_database_outage_is_503_with_retry_after_and_the_app_recovers(outage):
         (member, "GET", "/products", None),
         (member, "GET", "/api/v1/me", None),
         (visitor, "POST", "/api/v1/auth/token", credentials),
+        (app_client, "GET", "/api/v1/me", None),
+        (app_client, "GET", "/api/v1/cart", None),
+        (app_client, "POST", "/api/v1/orders", BODY),
     ]
 
     def send(client, method, path, body):
-        return client.open(path, method=method, json=body)
+        headers = token if client is app_client else None
+        return client.open(path, method=method, json=body, headers=headers)
 
-    assert [send(*call).status_code for call in calls] == [200] * len(calls)
+    app_client.post(
+        "/api/v1/cart/items", json={"product_id": product_id, "quantity": 1}, headers=token
+    )
+    assert [send(*call).status_code for call in calls[:-1]] == [200] * (len(calls) - 1)
 
     outage.cut()
     try:
@@ -611,7 +629,28 @@ def test_database_outage_is_503_with_retry_after_and_the_app_recovers(outage):
             assert response.get_json()["error"]["code"] == "service_unavailable"
         else:
             assert "503 · Service Unavailable" in response.get_data(as_text=True)
-    assert [send(*call).status_code for call in calls] == [200] * len(calls)
+    assert [send(*call).status_code for call in calls[:-1]] == [200] * (len(calls) - 1)
+    assert send(*calls[-1]).status_code == 201
+
+
+@pytest.mark.mariadb
+def test_a_connection_lost_after_the_answer_does_not_break_the_response(outage, caplog):
+    """The connection dies once the view has answered, its transaction still open: ending the
+    request's session must not raise (the client would see a broken connection)."""
+
+    @outage.app.get("/answer-then-outage")
+    def answer_then_outage():
+        db.session.execute(text("SELECT 1"))  # a transaction on a connection
+        outage.cut()
+        return "answered"
+
+    try:
+        response = outage.app.test_client().get("/answer-then-outage")
+    finally:
+        outage.restore()
+    assert response.get_data(as_text=True) == "answered"
+    assert "connection was lost" in caplog.text
+    assert outage.app.test_client().get("/api/v1/health").status_code == 200
 
 
 @pytest.mark.parametrize("sql", ["SELEC 1", "SELECT * FROM no_such_table"])
