@@ -110,12 +110,12 @@ def _backoff(attempt: int) -> None:
 
 
 def end_request_session(_error: BaseException | None = None) -> None:
-    """Teardown, run before Flask-SQLAlchemy's own: end the request's transaction. On a
-    connection that died meanwhile (an outage, a restarted server) the rollback itself fails:
-    the connection is dropped instead, so that the error does not escape after the answer
-    (the client would see its connection break instead of the response)."""
+    """Teardown, run before Flask-SQLAlchemy's own: close the request's session (its objects
+    stay readable, detached). On a connection that died meanwhile (an outage, a restarted
+    server) closing fails, as it rolls back: the connection is dropped instead, so that the
+    error does not escape after the answer (the client would see its connection break)."""
     try:
-        db.session.rollback()
+        db.session.close()
     except (OperationalError, InterfaceError, DisconnectionError) as error:
         log.warning("The database connection was lost before the request ended: %s", error)
         db.session().invalidate()  # the Session (scoped_session does not proxy invalidate)
