@@ -24,7 +24,7 @@ from app.accounts.datastore import user_datastore
 from app.accounts.models import User
 from app.cart.models import Cart
 from app.cart.services import CartOwner, add_to_cart, find_cart
-from app.catalog.models import Category, Product
+from app.catalog.models import Category, Product, Variant
 from app.catalog.services import slugify
 from app.extensions import db, security
 from app.orders import checkout as checkout_service
@@ -84,8 +84,9 @@ class CategoryFactory(BaseFactory):
 
 
 class ProductFactory(BaseFactory):
-    """An active product: 10 in stock at 4.50 in the shop's currency (SHOP_CURRENCY), its SKU
-    and slug drawn from its name."""
+    """An active product without options: its one variant 10 in stock, at 4.50 in the shop's
+    currency (SHOP_CURRENCY), its SKU and slug drawn from its name. ``sku`` and ``stock`` are
+    the variant's."""
 
     class Meta:
         model = Product
@@ -98,6 +99,11 @@ class ProductFactory(BaseFactory):
     currency = factory.LazyFunction(lambda: current_app.config["SHOP_CURRENCY"])
     stock = 10
     is_active = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        variant = Variant(sku=kwargs.pop("sku"), stock=kwargs.pop("stock"))
+        return super()._create(model_class, *args, variants=[variant], **kwargs)
 
 
 class CartFactory(BaseFactory):

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from app.accounts.models import User
 from app.admin.views import AdminModelView
 from app.catalog import services as catalog_services
-from app.catalog.models import Category, Product
+from app.catalog.models import Category, Product, Variant
 from app.extensions import db
 from app.orders import state as state_machine
 from app.orders.models import Order
@@ -251,11 +251,11 @@ def test_admin_pages_have_no_inline_handlers_or_javascript_urls(app, as_admin, r
     with app.app_context():  # two pages of products, so the pager shows
         db.session.add_all(
             Product(
-                sku=f"MUG-{n:03}",
                 slug=f"mug-{n}",
                 name=f"Mug {n}",
                 price_cents=900,
                 currency="EUR",
+                variants=[Variant(sku=f"MUG-{n:03}")],
             )
             for n in range(AdminModelView.page_size)
         )

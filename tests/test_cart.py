@@ -203,7 +203,7 @@ def test_merge_skips_products_now_out_of_stock(app, client, user_factory, produc
     with app.app_context():
         from app.catalog.models import Product
 
-        db.session.get(Product, tea).stock = 0
+        db.session.get(Product, tea).variants[0].stock = 0
         db.session.commit()
 
     login(client)

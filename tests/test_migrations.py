@@ -174,7 +174,9 @@ def make_order(app, user_id, **fields) -> int:
 
 
 REFUSED_UPDATES = [
-    ("product", "stock", -1),
+    ("variant", "stock", -1),
+    ("variant", "price_cents", -1),
+    ("variant", "weight_grams", -1),
     ("product", "price_cents", -1),
     ("orders", "subtotal_cents", -1),
     ("orders", "shipping_cents", -1),
@@ -196,7 +198,8 @@ def test_the_database_refuses_negative_money_stock_and_non_positive_quantities(
     product_id = create(app, ProductFactory)
     with app.app_context():
         cart = Cart(user_id=user_id)
-        cart.items.append(CartItem(product_id=product_id, quantity=1))
+        variant_id = db.session.get(Product, product_id).variants[0].id
+        cart.items.append(CartItem(variant_id=variant_id, quantity=1))
         db.session.add(cart)
         db.session.commit()
     statement = text(f"UPDATE {table} SET {column} = :value")  # names from the list above
@@ -209,6 +212,52 @@ def test_the_database_refuses_negative_money_stock_and_non_positive_quantities(
         db.session.rollback()
 
         assert db.session.scalars(read_back).all() == before
+
+
+VARIANTS_REVISION = "7b1e4f2a9c30"  # variants hold SKU and stock; lines refer to them
+CART_ROWS = [
+    "INSERT INTO product (id, sku, slug, name, description, price_cents, currency, stock, "
+    "is_active, is_featured, created_at, updated_at) VALUES (2, 'SKU-2', 'mug', 'Mug', '', 900, "
+    "'EUR', 0, 0, 0, '2026-01-02 03:04:05', '2026-01-02 03:04:05')",
+    "INSERT INTO cart (id, user_id, created_at, updated_at) VALUES "
+    "(1, 1, '2026-01-02 03:04:05', '2026-01-02 03:04:05')",
+    "INSERT INTO cart_item (id, cart_id, product_id, quantity) VALUES (1, 1, 1, 3), (2, 1, 2, 1)",
+]
+
+
+def test_variants_migration_carries_every_row_over_and_back(empty_db_app):
+    """Each product becomes a product with one variant (its SKU and stock, the same id); its
+    cart and order lines point at that variant. Downgrade gives it all back."""
+    upgrade(revision=f"{VARIANTS_REVISION}-1")
+    user = db.engine.dialect.identifier_preparer.quote("user")
+    with db.engine.begin() as conn:
+        for insert in [*SHOP_ROWS, *CART_ROWS]:
+            conn.execute(text(insert.format(user=user)))
+
+    def read(query):
+        with db.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+
+    products = "SELECT id, sku, stock, is_active FROM product ORDER BY id"
+    lines = "SELECT cart_id, product_id, quantity FROM cart_item ORDER BY id"
+    before = (read(products), read(lines))
+
+    upgrade(revision=VARIANTS_REVISION)
+    assert read(
+        "SELECT id, product_id, sku, stock, is_active, price_cents FROM variant ORDER BY id"
+    ) == [(1, 1, "SKU-1", 7, 1, None), (2, 2, "SKU-2", 0, 1, None)]
+    assert read("SELECT cart_id, variant_id, quantity FROM cart_item ORDER BY id") == [
+        (1, 1, 3),
+        (1, 2, 1),
+    ]
+    assert read("SELECT product_id, variant_id, sku, options FROM order_line") == [
+        (1, 1, "SKU-1", "")
+    ]
+    assert "sku" not in {c["name"] for c in inspect(db.engine).get_columns("product")}
+
+    downgrade(revision=f"{VARIANTS_REVISION}-1")
+    assert (read(products), read(lines)) == before
+    assert "variant" not in table_names()
 
 
 def test_an_order_total_above_32_bits_is_stored_exactly(app):

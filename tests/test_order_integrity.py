@@ -162,7 +162,7 @@ class SpyProvider(providers.TestCardProvider):
             with engine.begin() as conn:
                 order_status = conn.scalar(text("SELECT status FROM orders"))
                 # Writes to the stock and cart rows go through at once: nothing holds them.
-                conn.execute(text("UPDATE product SET stock = stock"))
+                conn.execute(text("UPDATE variant SET stock = stock"))
                 conn.execute(text("UPDATE cart SET updated_at = updated_at"))
             self.seen = order_status
         finally:

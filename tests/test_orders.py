@@ -129,7 +129,7 @@ def test_double_submit_creates_one_order(app, client, shopper):
 
 def test_out_of_stock_at_checkout_is_a_clear_message(app, client, shopper):
     with app.app_context():
-        db.session.get(Product, shopper["mug"]).stock = 0
+        db.session.get(Product, shopper["mug"]).variants[0].stock = 0
         db.session.commit()
 
     response = client.post("/checkout", data=checkout_form(client))
@@ -185,7 +185,7 @@ def test_out_of_stock_service_error(app, user_factory, product_factory):
     tea = product_factory(stock=1)
     fill_cart(app, user_id, (tea, 1))
     with app.app_context():
-        db.session.get(Product, tea).stock = 0
+        db.session.get(Product, tea).variants[0].stock = 0
         db.session.commit()
 
     with pytest.raises(OutOfStock):

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import event, insert, select
 
 from app.cart.models import Cart, CartItem
-from app.catalog.models import Product
+from app.catalog.models import Product, Variant
 from app.extensions import db
 from app.orders import checkout as checkout_service
 from tests.helpers import ADDRESS, login
@@ -18,30 +18,35 @@ def grow_shop(app, user_id, start, stop) -> str:
             insert(Product),
             [
                 {
-                    "sku": f"Q-{i}",
                     "slug": f"q-{i}",
                     "name": f"Product {i:03d}",
                     "description": "",
                     "price_cents": 100 + i,
                     "currency": "EUR",
-                    "stock": 5,
                     "is_active": True,
                 }
                 for i in range(start, stop)
             ],
+        )
+        new_ids = db.session.scalars(
+            select(Product.id).where(Product.slug.in_([f"q-{i}" for i in range(start, stop)]))
+        ).all()
+        db.session.execute(
+            insert(Variant),
+            [{"product_id": pid, "sku": f"Q-{pid}", "stock": 5} for pid in new_ids],
         )
         cart = db.session.scalar(select(Cart).where(Cart.user_id == user_id))
         if cart is None:
             cart = Cart(user_id=user_id)
             db.session.add(cart)
             db.session.flush()
-        product_ids = db.session.scalars(select(Product.id)).all()
+        variant_ids = db.session.scalars(select(Variant.id)).all()
 
         def fill():
             db.session.execute(db.delete(CartItem).where(CartItem.cart_id == cart.id))
             db.session.execute(
                 insert(CartItem),
-                [{"cart_id": cart.id, "product_id": pid, "quantity": 1} for pid in product_ids],
+                [{"cart_id": cart.id, "variant_id": vid, "quantity": 1} for vid in variant_ids],
             )
             db.session.commit()
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.catalog import seed
-from app.catalog.models import Category, Product
+from app.catalog.models import Category, Product, Variant
 from app.commands import CREATE_ADMIN_HINT
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -215,7 +215,7 @@ def test_seed_products_adds_synthetic_products_without_the_demo(app, runner):
     assert counts(app) == (1000, 1)
     with app.app_context():
         assert db.session.scalar(select(Category.name)) == "Synthetic"
-        skus = set(db.session.scalars(select(Product.sku)))
+        skus = set(db.session.scalars(select(Variant.sku)))
         slugs = set(db.session.scalars(select(Product.slug)))
         images = set(db.session.scalars(select(Product.image)))
     assert len(skus) == len(slugs) == 1000
@@ -231,9 +231,9 @@ def test_seed_products_twice_adds_twice_with_unique_skus_and_slugs(app, runner):
     assert first.exit_code == second.exit_code == 0, second.output
     assert counts(app) == (2000, 1)
     with app.app_context():
-        assert db.session.scalar(select(func.count(func.distinct(Product.sku)))) == 2000
+        assert db.session.scalar(select(func.count(func.distinct(Variant.sku)))) == 2000
         assert db.session.scalar(select(func.count(func.distinct(Product.slug)))) == 2000
-        assert db.session.scalar(select(func.max(Product.sku))) == "SF-SYN-00002000"
+        assert db.session.scalar(select(func.max(Variant.sku))) == "SF-SYN-00002000"
 
 
 def test_seed_products_after_the_demo_fills_its_leaf_categories(app, runner):

@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, selectinload
 
-from app.catalog.models import Product
+from app.catalog.models import Product, Variant
 from app.extensions import db
 from app.orders.models import Order, OrderStatus
 from app.timestamps import utcnow
@@ -25,12 +26,16 @@ def dashboard() -> dict:
         return {"orders": count, "revenue_cents": int(revenue)}
 
     low_stock = db.session.scalars(
-        select(Product)
+        select(Variant)
+        .join(Variant.product)
+        .options(contains_eager(Variant.product).selectinload(Product.options))
+        .options(selectinload(Variant.values))
         .where(
             Product.is_active.is_(True),
-            Product.stock <= current_app.config["LOW_STOCK_THRESHOLD"],
+            Variant.is_active.is_(True),
+            Variant.stock <= current_app.config["LOW_STOCK_THRESHOLD"],
         )
-        .order_by(Product.stock, Product.name)
+        .order_by(Variant.stock, Product.name, Variant.id)
         .limit(50)
     ).all()
     return {

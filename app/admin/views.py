@@ -11,11 +11,13 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.form import SecureForm
 from flask_admin.helpers import flash_errors
+from flask_admin.model.form import create_editable_list_form
 from flask_security import current_user
 from flask_security.decorators import default_unauthn_handler
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from wtforms.validators import ValidationError
+from wtforms import BooleanField, IntegerField
+from wtforms.validators import InputRequired, ValidationError
 
 from app.accounts.datastore import user_datastore
 from app.accounts.models import ADMIN, User
@@ -133,14 +135,26 @@ class ProductView(AdminModelView):
     )
     column_labels = {"sku": "SKU", "price_cents": "Price", "is_active": "Active"}
     column_formatters = {"price_cents": _money("price_cents")}
-    column_sortable_list = ("sku", "name", ("category", "category.name"), "price_cents", "stock")
+    # SKU and stock are the variants' (a product's own for a product without options).
+    column_sortable_list = ("name", ("category", "category.name"), "price_cents")
     column_default_sort = "name"
-    column_searchable_list = ("name", "sku")
+    column_searchable_list = ("name", "variants.sku")
     column_filters = (
         IdEqualFilter(Product.category_id, "Category", options=_CategoryOptions()),
         "is_active",
     )
     column_editable_list = ("stock", "is_active")
+
+    def scaffold_list_form(self, widget=None, validators=None):
+        """The list edits a product's stock (its variant's, for a product without options:
+        the service refuses it for one with several) and whether it is active. Stock is not
+        a column of the product: the fields are declared here."""
+
+        class ListFields(self.form_base_class):  # type: ignore[name-defined]
+            stock = IntegerField("Stock", [InputRequired()])
+            is_active = BooleanField("Active")
+
+        return create_editable_list_form(self.form_base_class, ListFields, widget)
 
     def create_model(self, form):
         """Create through ``save_product``; a refusal is shown on the form, not raised."""

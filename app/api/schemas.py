@@ -128,7 +128,7 @@ class CartSchema(ma.Schema):
             "items": [
                 {
                     "product_id": line.product.id,
-                    "sku": line.product.sku,
+                    "sku": line.variant.sku,
                     "name": line.product.name,
                     "quantity": line.quantity,
                     "unit_price_cents": line.unit_price_cents,

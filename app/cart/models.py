@@ -1,11 +1,13 @@
-"""Cart and CartItem. Items hold quantities only: prices are always read from the product."""
+"""Cart and CartItem. A line holds a variant and a quantity only: prices are read from the
+catalogue every time."""
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.catalog.models import Product
+from app.catalog.models import Product, Variant
 from app.extensions import Model
 from app.timestamps import utcnow
 
@@ -29,15 +31,28 @@ class Cart(Model):
 class CartItem(Model):
     __tablename__ = "cart_item"
     __table_args__ = (
-        UniqueConstraint("cart_id", "product_id", name="uq_cart_item_cart_product"),
+        UniqueConstraint("cart_id", "variant_id", name="uq_cart_item_cart_variant"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cart_id: Mapped[int] = mapped_column(ForeignKey("cart.id", ondelete="CASCADE"), index=True)
-    product_id: Mapped[int] = mapped_column(
-        ForeignKey("product.id", ondelete="CASCADE"), index=True
+    variant_id: Mapped[int] = mapped_column(
+        ForeignKey("variant.id", ondelete="CASCADE"), index=True
     )
     quantity: Mapped[int]
     cart: Mapped[Cart] = relationship(back_populates="items")
-    product: Mapped[Product] = relationship()
+    variant: Mapped[Variant] = relationship()
+
+    @property
+    def product(self) -> Product:
+        return self.variant.product
+
+    @hybrid_property
+    def product_id(self) -> int:
+        return self.variant.product_id
+
+    @product_id.inplace.expression
+    @classmethod
+    def _product_id_expression(cls):
+        return select(Variant.product_id).where(Variant.id == cls.variant_id).scalar_subquery()

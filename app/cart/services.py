@@ -1,4 +1,5 @@
-"""Cart use cases. A cart belongs to a user or to an anonymous token; prices come from products.
+"""Cart use cases. A cart belongs to a user or to an anonymous token; its lines hold variants,
+priced from the catalogue.
 
 Every change first locks the cart's row (an UPDATE of ``updated_at``, or an upsert), so the
 changes to one cart run one after another (row lock on MariaDB, the single writer on SQLite),
@@ -16,11 +17,11 @@ from sqlalchemy import Insert, Table, delete, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.cart.models import Cart, CartItem
-from app.catalog.models import Product
+from app.catalog.models import Product, Variant
 from app.errors import Conflict, NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
 from app.timestamps import utcnow
@@ -29,6 +30,12 @@ from app.transactions import atomic
 MAX_ROW_ID = 2**63 - 1  # larger ids cannot exist, and SQLite cannot even bind them
 TOKEN_ATTEMPTS = 5
 PURGE_BATCH_SIZE = 500
+# A line's variant with what a page shows of it: its product, option values and their types.
+VARIANT_DETAILS = (
+    joinedload(Variant.product).selectinload(Product.options),
+    selectinload(Variant.values),
+)
+LINES = selectinload(Cart.items).joinedload(CartItem.variant).options(*VARIANT_DETAILS)
 # A locking read of one cart's lines goes by the cart_id index: MariaDB scans the primary key
 # instead when the table is small, locking every cart's lines (and deadlocking with checkouts
 # that delete theirs while taking stock).
@@ -47,16 +54,20 @@ class CartOwner:
 
 @dataclass
 class CartLine:
-    product: Product
+    variant: Variant
     quantity: int
 
     @property
+    def product(self) -> Product:
+        return self.variant.product
+
+    @property
     def unit_price_cents(self) -> int:
-        return self.product.price_cents
+        return self.variant.unit_price_cents
 
     @property
     def line_total_cents(self) -> int:
-        return self.product.price_cents * self.quantity
+        return self.unit_price_cents * self.quantity
 
 
 @dataclass
@@ -81,10 +92,10 @@ def _has_cart_key(owner: CartOwner) -> bool:
 
 
 def find_cart(owner: CartOwner) -> Cart | None:
-    """The owner's cart with items and products loaded, or None."""
+    """The owner's cart with its lines' variants and products loaded, or None."""
     if not _has_cart_key(owner):
         return None
-    query = select(Cart).options(selectinload(Cart.items).joinedload(CartItem.product))
+    query = select(Cart).options(LINES)
     return db.session.scalar(query.where(_owned_by(owner)))
 
 
@@ -92,7 +103,7 @@ def summarize(cart: Cart | None) -> CartSummary:
     currency = current_app.config["SHOP_CURRENCY"]
     if cart is None:
         return CartSummary([], currency)
-    lines = [CartLine(item.product, item.quantity) for item in cart.items]
+    lines = [CartLine(item.variant, item.quantity) for item in cart.items]
     return CartSummary(lines, currency, cart.token)
 
 
@@ -110,7 +121,8 @@ def _locked(criteria) -> Cart:
     items = db.session.scalars(
         select(CartItem)
         .where(CartItem.cart_id == cart.id)
-        .options(selectinload(CartItem.product))
+        # Not joined: FOR UPDATE would lock the variants' and products' rows too.
+        .options(selectinload(CartItem.variant).options(*VARIANT_DETAILS))
         .with_for_update()
         .execution_options(**fresh)
         .with_hint(CartItem, CART_ITEMS_BY_CART, dialect_name="mysql")
@@ -221,67 +233,100 @@ def _check_line_count(cart: Cart) -> None:
     if len(cart.items) >= max_lines:
         raise ValidationFailed(
             f"A cart holds at most {max_lines} different products.",
-            {"product_id": [f"The cart already holds {max_lines} different products."]},
+            {"variant_id": [f"The cart already holds {max_lines} different products."]},
         )
 
 
-def _available_product(product_id: int) -> Product:
-    valid_id = isinstance(product_id, int) and 1 <= product_id <= MAX_ROW_ID
-    product = db.session.get(Product, product_id) if valid_id else None
+def _valid_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ROW_ID
+
+
+def _available_variant(product_id: int | None, variant_id: int | None) -> Variant:
+    """The variant to add: by its id, or by its product's id when the product has only one."""
+    if variant_id is not None:
+        variant = db.session.get(Variant, variant_id) if _valid_id(variant_id) else None
+        if variant is None or not variant.on_sale:
+            raise NotFound("No such product.")
+        return variant
+    product = db.session.get(Product, product_id) if _valid_id(product_id) else None
     if product is None or not product.is_active:
         raise NotFound("No such product.")
-    return product
+    if len(product.variants) != 1:
+        raise ValidationFailed(
+            f"Choose which {product.name} you want.",
+            {"variant_id": ["This product comes in several variants: give the variant's id."]},
+        )
+    variant = product.variants[0]
+    if not variant.is_active:
+        raise NotFound("No such product.")
+    return variant
 
 
-def _check_stock(product: Product, quantity: int) -> None:
-    if quantity > product.stock:
-        if product.stock == 0:
-            raise OutOfStock(f"{product.name} is out of stock.")
-        raise OutOfStock(f"Only {product.stock} of {product.name} left in stock.")
+def _check_stock(variant: Variant, quantity: int) -> None:
+    if quantity > variant.stock:
+        if variant.stock == 0:
+            raise OutOfStock(f"{variant} is out of stock.")
+        raise OutOfStock(f"Only {variant.stock} of {variant} left in stock.")
 
 
-def _line(cart: Cart | None, product_id) -> CartItem | None:
+def _line(cart: Cart | None, product_id: int | None, variant_id: int | None) -> CartItem | None:
+    """The cart's line of a variant; by product id, the product's line if it has only one."""
     if cart is None:
         return None
-    return next((item for item in cart.items if item.product_id == product_id), None)
+    if variant_id is not None:
+        return next((item for item in cart.items if item.variant_id == variant_id), None)
+    lines = [item for item in cart.items if item.product_id == product_id]
+    if len(lines) > 1:
+        raise ValidationFailed(
+            "The cart holds several variants of this product.",
+            {"variant_id": ["Give the variant's id."]},
+        )
+    return lines[0] if lines else None
 
 
 @atomic
-def add_to_cart(owner: CartOwner, product_id: int, quantity: int = 1) -> CartSummary:
-    """Add a quantity of a product (on top of what is in the cart), within the stock and the
-    cart's bounds (CART_MAX_LINES products, CART_MAX_QUANTITY of each)."""
+def add_to_cart(
+    owner: CartOwner, product_id: int | None = None, quantity: int = 1, *, variant_id=None
+) -> CartSummary:
+    """Add a quantity of a variant (by its id, or by the product's id for a product with one
+    variant) on top of what is in the cart, within the stock and the cart's bounds
+    (CART_MAX_LINES lines, CART_MAX_QUANTITY of each)."""
     quantity = _valid_quantity(quantity)
-    product = _available_product(product_id)
-    _check_stock(product, quantity)  # before any write: a sold-out product makes no cart
+    variant = _available_variant(product_id, variant_id)
+    _check_stock(variant, quantity)  # before any write: a sold-out variant makes no cart
     cart = _lock_or_create_cart(owner)
-    item = _line(cart, product.id)
+    item = _line(cart, None, variant.id)
     if item:
         _check_line_quantity(item.quantity + quantity)
-        _check_stock(product, item.quantity + quantity)
+        _check_stock(variant, item.quantity + quantity)
         item.quantity += quantity
     else:
         _check_line_count(cart)
-        cart.items.append(CartItem(product=product, quantity=quantity))
+        cart.items.append(CartItem(variant=variant, quantity=quantity))
     return summarize(cart)
 
 
 @atomic
-def set_quantity(owner: CartOwner, product_id: int, quantity: int) -> CartSummary:
+def set_quantity(
+    owner: CartOwner, product_id: int | None, quantity: int, *, variant_id=None
+) -> CartSummary:
     """Set a line's quantity, within the stock."""
     quantity = _valid_quantity(quantity)
-    item = _line(_lock_existing_cart(owner), product_id)
+    item = _line(_lock_existing_cart(owner), product_id, variant_id)
     if item is None:
         raise NotFound("That product is not in your cart.")
-    _check_stock(item.product, quantity)
+    _check_stock(item.variant, quantity)
     item.quantity = quantity
     return summarize(item.cart)
 
 
 @atomic
-def remove_from_cart(owner: CartOwner, product_id: int) -> CartSummary:
-    """Take a product out of the cart."""
+def remove_from_cart(
+    owner: CartOwner, product_id: int | None = None, *, variant_id=None
+) -> CartSummary:
+    """Take a line out of the cart."""
     cart = _lock_existing_cart(owner)
-    item = _line(cart, product_id)
+    item = _line(cart, product_id, variant_id)
     if cart is None or item is None:
         raise NotFound("That product is not in your cart.")
     cart.items.remove(item)
@@ -303,37 +348,39 @@ def merge_anonymous_cart(token: str, user_id: int) -> None:
     if anonymous is None:  # merged by a concurrent login meanwhile
         return
     max_lines, max_quantity = _limits()
-    existing = {item.product_id: item for item in cart.items}
+    existing = {item.variant_id: item for item in cart.items}
     for item in anonymous.items:
-        product = item.product
-        if not product.is_active or product.stock == 0:
+        variant = item.variant
+        if not variant.on_sale or variant.stock == 0:
             continue
-        target = existing.get(item.product_id)
+        target = existing.get(item.variant_id)
         if target:
-            target.quantity = min(target.quantity + item.quantity, product.stock, max_quantity)
+            target.quantity = min(target.quantity + item.quantity, variant.stock, max_quantity)
         elif len(cart.items) < max_lines:
-            quantity = min(item.quantity, product.stock, max_quantity)
-            cart.items.append(CartItem(product=product, quantity=quantity))
+            quantity = min(item.quantity, variant.stock, max_quantity)
+            cart.items.append(CartItem(variant=variant, quantity=quantity))
     db.session.delete(anonymous)
 
 
 @atomic
 def restore_to_cart(user_id: int, quantities: Mapping[int, int]) -> None:
-    """Put quantities (a declined order's) back into the user's cart, within the cart's bounds
-    (CART_MAX_LINES products, CART_MAX_QUANTITY of each) and only of products still on sale.
-    The stock is not checked: the caller gives back what the order had taken."""
+    """Put quantities of variants (a declined order's) back into the user's cart, within the
+    cart's bounds (CART_MAX_LINES lines, CART_MAX_QUANTITY of each) and only of variants still
+    on sale. The stock is not checked: the caller gives back what the order had taken."""
     cart = _lock_or_create_cart(CartOwner(user_id=user_id))
     max_lines, max_quantity = _limits()
-    products = db.session.scalars(
-        select(Product).where(Product.id.in_(quantities), Product.is_active.is_(True))
+    variants = db.session.scalars(
+        select(Variant).where(Variant.id.in_(quantities)).options(*VARIANT_DETAILS)
     )
-    for product in sorted(products, key=lambda product: product.id):
-        quantity = quantities[product.id]
-        item = _line(cart, product.id)
+    for variant in sorted(variants, key=lambda variant: variant.id):
+        if not variant.on_sale:
+            continue
+        quantity = quantities[variant.id]
+        item = _line(cart, None, variant.id)
         if item:
             item.quantity = min(item.quantity + quantity, max_quantity)
         elif len(cart.items) < max_lines:
-            cart.items.append(CartItem(product=product, quantity=min(quantity, max_quantity)))
+            cart.items.append(CartItem(variant=variant, quantity=min(quantity, max_quantity)))
 
 
 def purge_anonymous_carts(older_than: timedelta, batch_size: int = PURGE_BATCH_SIZE) -> int:

@@ -17,6 +17,11 @@ def _int_field(name: str):
         return None
 
 
+def _line_key() -> dict:
+    """Which line a form means: its variant (cart lines), or a product with one variant."""
+    return {"product_id": _int_field("product_id"), "variant_id": _int_field("variant_id")}
+
+
 @bp.get("/cart")
 def show():
     """Lines, quantities and subtotal, priced from the catalogue now."""
@@ -29,7 +34,7 @@ def add():
     quantity = _int_field("quantity")
     try:
         summary = services.add_to_cart(
-            current_owner(), _int_field("product_id"), 1 if quantity is None else quantity
+            current_owner(), quantity=1 if quantity is None else quantity, **_line_key()
         )
     except DomainError as error:
         flash(error.message, "danger")
@@ -42,7 +47,7 @@ def add():
 def update():
     """Change one line's quantity."""
     try:
-        services.set_quantity(current_owner(), _int_field("product_id"), _int_field("quantity"))
+        services.set_quantity(current_owner(), quantity=_int_field("quantity"), **_line_key())
         flash("Cart updated.", "success")
     except DomainError as error:
         flash(error.message, "danger")
@@ -53,7 +58,7 @@ def update():
 def remove():
     """Take one product out of the cart."""
     try:
-        services.remove_from_cart(current_owner(), _int_field("product_id"))
+        services.remove_from_cart(current_owner(), **_line_key())
         flash("Removed from your cart.", "success")
     except DomainError as error:
         flash(error.message, "danger")

@@ -1,4 +1,9 @@
-"""Category and Product. Prices are integer minor units plus an ISO 4217 currency code."""
+"""Category, Product and its variants. Prices are integer minor units plus an ISO 4217 code.
+
+A product has ordered option types (Size, Colour) with ordered values, and variants: one for
+each combination that is sold, each with its own SKU and stock, an optional price (else the
+product's) and weight. A product without options has exactly one variant.
+"""
 
 from datetime import datetime
 
@@ -6,15 +11,21 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
+    UniqueConstraint,
+    func,
+    select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import Model
+from app.extensions import Model, db
 from app.timestamps import utcnow
 
 
@@ -38,7 +49,6 @@ class Product(Model):
     __tablename__ = "product"
     __table_args__ = (
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
-        CheckConstraint("stock >= 0", name="stock_not_negative"),
         # The catalogue lists active products in one of these orders (see bench/).
         Index("ix_product_active_name", "is_active", "name"),
         Index("ix_product_active_price", "is_active", "price_cents"),
@@ -47,13 +57,11 @@ class Product(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sku: Mapped[str] = mapped_column(String(64), unique=True)
     slug: Mapped[str] = mapped_column(String(160), unique=True)
     name: Mapped[str] = mapped_column(String(160))
     description: Mapped[str] = mapped_column(Text, default="")
-    price_cents: Mapped[int] = mapped_column(BigInteger)
+    price_cents: Mapped[int] = mapped_column(BigInteger)  # a variant without a price has this
     currency: Mapped[str] = mapped_column(String(3))  # no default: save_product gives SHOP_CURRENCY
-    stock: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_featured: Mapped[bool] = mapped_column(Boolean, default=False)
     image: Mapped[str | None] = mapped_column(String(255))
@@ -63,10 +71,149 @@ class Product(Model):
     category: Mapped[Category | None] = relationship()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    options: Mapped[list["OptionType"]] = relationship(
+        back_populates="product",
+        cascade="all, delete-orphan",
+        order_by="(OptionType.position, OptionType.id)",
+    )
+    variants: Mapped[list["Variant"]] = relationship(
+        back_populates="product",
+        cascade="all, delete-orphan",
+        order_by="(Variant.position, Variant.id)",
+    )
+
+    @property
+    def first_variant(self) -> "Variant | None":
+        """The variant listed first: a product without options has only this one."""
+        return self.variants[0] if self.variants else None
+
+    @hybrid_property
+    def sku(self) -> str:
+        """The first variant's SKU (the product's own, for a product without options)."""
+        return self.first_variant.sku if self.first_variant else ""
+
+    @sku.inplace.expression
+    @classmethod
+    def _sku_expression(cls):
+        return (
+            select(Variant.sku)
+            .where(Variant.product_id == cls.id)
+            .order_by(Variant.position, Variant.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    @hybrid_property
+    def stock(self) -> int:
+        """Units on sale, over its active variants."""
+        return sum(variant.stock for variant in self.variants if variant.is_active)
+
+    @stock.inplace.expression
+    @classmethod
+    def _stock_expression(cls):
+        return (
+            select(func.coalesce(func.sum(Variant.stock), 0))
+            .where(Variant.product_id == cls.id, Variant.is_active.is_(True))
+            .scalar_subquery()
+        )
 
     @property
     def in_stock(self) -> bool:
         return self.stock > 0
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.sku})"
+        return self.name
+
+
+class OptionType(Model):
+    """An option a product is sold in (Size, Colour), with its values in their order."""
+
+    __tablename__ = "option_type"
+    __table_args__ = (UniqueConstraint("product_id", "name", name="uq_option_type_product_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    product: Mapped[Product] = relationship(back_populates="options")
+    values: Mapped[list["OptionValue"]] = relationship(
+        back_populates="option_type",
+        cascade="all, delete-orphan",
+        order_by="(OptionValue.position, OptionValue.id)",
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OptionValue(Model):
+    __tablename__ = "option_value"
+    __table_args__ = (
+        UniqueConstraint("option_type_id", "value", name="uq_option_value_type_value"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    option_type_id: Mapped[int] = mapped_column(ForeignKey("option_type.id", ondelete="CASCADE"))
+    value: Mapped[str] = mapped_column(String(60))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    option_type: Mapped[OptionType] = relationship(back_populates="values")
+
+    def __str__(self) -> str:
+        return f"{self.option_type.name} {self.value}"
+
+
+variant_option_value = Table(
+    "variant_option_value",
+    db.metadata,
+    Column("variant_id", ForeignKey("variant.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "option_value_id",
+        ForeignKey("option_value.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class Variant(Model):
+    """What is sold and stocked: one combination of a product's option values."""
+
+    __tablename__ = "variant"
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_not_negative"),
+        CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="CASCADE"), index=True
+    )
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    price_cents: Mapped[int | None] = mapped_column(BigInteger)  # None: the product's price
+    weight_grams: Mapped[int | None] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    product: Mapped[Product] = relationship(back_populates="variants")
+    values: Mapped[list[OptionValue]] = relationship(secondary=variant_option_value)
+
+    @property
+    def unit_price_cents(self) -> int:
+        return self.product.price_cents if self.price_cents is None else self.price_cents
+
+    @property
+    def options_label(self) -> str:
+        """Its option values in the product's option order: "Size M, Colour blue" ("" for
+        a product without options)."""
+        order = {option.id: index for index, option in enumerate(self.product.options)}
+        values = sorted(self.values, key=lambda value: order.get(value.option_type_id, 0))
+        return ", ".join(str(value) for value in values)
+
+    @property
+    def on_sale(self) -> bool:
+        return self.is_active and self.product.is_active
+
+    def __str__(self) -> str:
+        label = self.options_label
+        return f"{self.product.name} ({label})" if label else self.product.name

@@ -9,7 +9,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.catalog.models import Category, Product
+from app.catalog.models import Category, Product, Variant
 from app.catalog.services import slugify
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
@@ -398,17 +398,16 @@ def load_demo_catalogue() -> DemoSummary:
         for number, item in enumerate(DEMO_PRODUCTS.get(spec.name, ()), start=1):
             db.session.add(
                 Product(
-                    sku=f"SF-{spec.sku_code}-{number:03d}",
                     slug=slugify(item.name),
                     name=item.name,
                     description=item.description,
                     price_cents=item.price_cents,
                     currency=currency,
-                    stock=item.stock,
                     is_active=True,
                     is_featured=item.featured,
                     image=spec.image,
                     category=category,
+                    variants=[Variant(sku=f"SF-{spec.sku_code}-{number:03d}", stock=item.stock)],
                 )
             )
             products += 1
@@ -464,8 +463,16 @@ def add_synthetic_products(count: int, progress: Callable[[int], None] | None = 
         size = min(SYNTHETIC_BATCH_SIZE, count - added)
         now = utcnow()
         rows = [_synthetic_row(first + added + i, category_ids, currency, now) for i in range(size)]
+        variants = {row["slug"]: row.pop("variant") for row in rows}
         try:
             db.session.execute(insert(Product), rows)
+            ids = db.session.execute(
+                select(Product.slug, Product.id).where(Product.slug.in_(variants))
+            ).all()
+            db.session.execute(
+                insert(Variant),
+                [{**variants[slug], "product_id": product_id} for slug, product_id in ids],
+            )
             db.session.commit()
         except IntegrityError as error:
             db.session.rollback()
@@ -499,7 +506,7 @@ def _next_synthetic_number() -> int:
     """One past the highest synthetic number used by a SKU or a slug."""
     pattern = SYNTHETIC_SKU_PREFIX + "_" * SYNTHETIC_DIGITS
     highest = [
-        db.session.scalar(select(func.max(Product.sku)).where(Product.sku.like(pattern))),
+        db.session.scalar(select(func.max(Variant.sku)).where(Variant.sku.like(pattern))),
         db.session.scalar(select(func.max(Product.slug)).where(Product.slug.like(pattern.lower()))),
     ]
     numbers = [int(v[-SYNTHETIC_DIGITS:]) for v in highest if v and v[-SYNTHETIC_DIGITS:].isdigit()]
@@ -511,17 +518,21 @@ def _synthetic_row(number: int, category_ids: list[int], currency: str, now: dat
     adjective = SYNTHETIC_ADJECTIVES[number % len(SYNTHETIC_ADJECTIVES)]
     noun = SYNTHETIC_NOUNS[number % len(SYNTHETIC_NOUNS)]
     return {
-        "sku": sku,
         "slug": sku.lower(),
         "name": f"{adjective} {noun} {number}",
         "description": f"Synthetic product number {number}, made for benchmarks.",
         "price_cents": 100 + (number * 7919) % 20000,
         "currency": currency,
-        "stock": (number * 37) % 101,  # 0 to 100, about one in a hundred out of stock
         "is_active": True,
         "is_featured": False,
         "image": SYNTHETIC_IMAGE,
         "category_id": category_ids[number % len(category_ids)],
         "created_at": now,
         "updated_at": now,
+        "variant": {  # 0 to 100 in stock, about one in a hundred out
+            "sku": sku,
+            "stock": (number * 37) % 101,
+            "is_active": True,
+            "position": 0,
+        },
     }

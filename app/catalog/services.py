@@ -6,16 +6,18 @@ from typing import Any
 
 from flask import current_app
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.catalog.models import Category, Product
+from app.catalog.models import Category, Product, Variant
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.transactions import atomic
 
 PAGE_SIZE = 24
+# A product with an active variant in stock.
+IN_STOCK = Product.variants.any(and_(Variant.is_active.is_(True), Variant.stock > 0))
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
     "name": (Product.name.asc(), Product.id.asc()),
     "price": (Product.price_cents.asc(), Product.id.asc()),
@@ -108,7 +110,9 @@ def list_products(
         _, ids = category_with_descendants(category)
         query = query.where(Product.category_id.in_(ids))
     return db.paginate(
-        query.options(joinedload(Product.category)).order_by(*SORTS[sort]),
+        query.options(joinedload(Product.category), selectinload(Product.variants)).order_by(
+            *SORTS[sort]
+        ),
         page=page,
         per_page=per_page,
         error_out=False,  # a page past the end has no items; a page below 1 is the first
@@ -125,7 +129,8 @@ def featured_products(limit: int = 8) -> list[Product]:
         db.session.scalars(
             select(Product)
             .options(joinedload(Product.category))
-            .where(Product.is_active.is_(True), Product.is_featured.is_(True), Product.stock > 0)
+            .options(selectinload(Product.variants))
+            .where(Product.is_active.is_(True), Product.is_featured.is_(True), IN_STOCK)
             .order_by(Product.id)
             .limit(limit)
         )
@@ -134,7 +139,11 @@ def featured_products(limit: int = 8) -> list[Product]:
 
 def get_product(slug: str, include_inactive: bool = False) -> Product:
     """One product by slug; inactive products do not exist for the public."""
-    query = select(Product).options(joinedload(Product.category)).where(Product.slug == slug)
+    query = (
+        select(Product)
+        .options(joinedload(Product.category), selectinload(Product.variants))
+        .where(Product.slug == slug)
+    )
     if not include_inactive:
         query = query.where(Product.is_active.is_(True))
     product = db.session.scalar(query)
@@ -166,6 +175,8 @@ def _number_errors(data: dict, product: Product | None) -> dict[str, list[str]]:
     return errors
 
 
+# A product's fields that belong to its variant, for a product without options (one variant).
+VARIANT_FIELDS = ("sku", "stock")
 PRODUCT_FIELDS = (
     "sku",
     "slug",
@@ -204,10 +215,23 @@ def save_product(product: Product | None, data: dict) -> Product:
     errors = _number_errors(data, product) | _currency_errors(data)
     if errors:
         raise ValidationFailed("Some fields are invalid.", errors)
+    variant_data = {field: data[field] for field in VARIANT_FIELDS if field in data}
+    if creating and not variant_data.get("sku"):
+        raise ValidationFailed("Some fields are invalid.", {"sku": ["A SKU is required."]})
+    if product is not None and variant_data and len(product.variants) != 1:
+        raise ValidationFailed(
+            "This product comes in several variants: set each variant's SKU and stock.",
+            {field: ["Set it on the product's variants."] for field in variant_data},
+        )
     product = product or Product()
     for field in PRODUCT_FIELDS:
-        if field in data:
+        if field in data and field not in VARIANT_FIELDS:
             setattr(product, field, data[field])
+    if creating:
+        product.variants.append(Variant(**{"stock": 0, **variant_data}))
+    else:
+        for field, value in variant_data.items():
+            setattr(product.variants[0], field, value)
     if creating and not product.slug:
         product.slug = slugify(product.name)
     db.session.add(product)

@@ -16,13 +16,13 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import want_bytes
 from sqlalchemy import String, delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.cart import services as cart_services
 from app.cart.models import Cart, CartItem
 from app.catalog import stock
-from app.catalog.models import Product
+from app.catalog.models import Product, Variant
 from app.countries import countries
 from app.errors import Conflict, OutOfStock, ValidationFailed
 from app.extensions import db
@@ -171,7 +171,7 @@ def _reserve_unit(
     user_id: int, checkout_key: str, shipping: Address, method: str, request_fingerprint: str
 ) -> Order:
     """Lock order (every writer follows it, so that they wait rather than deadlock): the
-    user's cart row, then products by ascending id (app.catalog.stock), then the new order."""
+    user's cart row, then variants by ascending id (app.catalog.stock), then the new order."""
     # The first statement locks the user's cart: a second submit of the same checkout waits
     # here, then finds the order the first one made.
     db.session.execute(select(Cart.id).where(Cart.user_id == user_id).with_for_update())
@@ -180,11 +180,11 @@ def _reserve_unit(
         return existing
     cart = db.session.scalar(
         select(Cart)
-        .options(selectinload(Cart.items).joinedload(CartItem.product))
+        .options(selectinload(Cart.items).joinedload(CartItem.variant).joinedload(Variant.product))
         .where(Cart.user_id == user_id)
         .execution_options(populate_existing=True)
     )
-    items = sorted(cart.items if cart else [], key=lambda i: i.product_id)
+    items = sorted(cart.items if cart else [], key=lambda i: i.variant_id)
     if not items:
         raise ValidationFailed("Your cart is empty.")
     currencies = {item.product.currency for item in items}
@@ -249,20 +249,25 @@ def _order_for_key(user_id: int, checkout_key: str, request_fingerprint: str) ->
 def _build_order(
     user_id, checkout_key, shipping: Address, method: str, items, currency: str
 ) -> Order:
-    """Take the stock (OutOfStock when a product is short) and add the order."""
-    short = stock.take({item.product_id: item.quantity for item in items})
+    """Take the stock (OutOfStock when a variant is short) and add the order, its lines a
+    snapshot of the variants (SKU, product name, option values, price) as they are now."""
+    short = stock.take({item.variant_id: item.quantity for item in items})
     if short is not None:
-        name = next(item.product.name for item in items if item.product_id == short)
+        name = next(str(item.variant) for item in items if item.variant_id == short)
         raise OutOfStock(
             f"Sorry, {name} is out of stock (or fewer are left than you asked "
             "for). Your cart is unchanged: update it and try again."
         )
-    # Prices as they are in the database at this moment (the rows are now locked).
-    products = {
-        p.id: p
-        for p in db.session.scalars(
-            select(Product)
-            .where(Product.id.in_([i.product_id for i in items]))
+    # Prices as they are in the database at this moment (the variants are now locked).
+    variants = {
+        variant.id: variant
+        for variant in db.session.scalars(
+            select(Variant)
+            .where(Variant.id.in_([i.variant_id for i in items]))
+            .options(
+                joinedload(Variant.product).selectinload(Product.options),
+                selectinload(Variant.values),
+            )
             .execution_options(populate_existing=True)
         )
     }
@@ -277,14 +282,16 @@ def _build_order(
         **{f"ship_{field}": getattr(shipping, field) for field in ADDRESS_FIELDS},
     )
     for item in items:
-        product = products[item.product_id]
+        variant = variants[item.variant_id]
         order.lines.append(
             OrderLine(
-                product_id=product.id,
-                sku=product.sku,
-                name=product.name,
-                unit_price_cents=product.price_cents,
-                currency=product.currency,
+                product_id=variant.product_id,
+                variant_id=variant.id,
+                sku=variant.sku,
+                name=variant.product.name,
+                options=variant.options_label,
+                unit_price_cents=variant.unit_price_cents,
+                currency=variant.product.currency,
                 quantity=item.quantity,
             )
         )

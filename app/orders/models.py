@@ -65,11 +65,11 @@ class Order(Model):
     )
 
     def quantities(self) -> dict[int, int]:
-        """Each product's quantity in the order (lines whose product is deleted left out)."""
+        """Each variant's quantity in the order (lines whose variant is deleted left out)."""
         quantities: dict[int, int] = {}
         for line in self.lines:
-            if line.product_id is not None:
-                quantities[line.product_id] = quantities.get(line.product_id, 0) + line.quantity
+            if line.variant_id is not None:
+                quantities[line.variant_id] = quantities.get(line.variant_id, 0) + line.quantity
         return quantities
 
     @property
@@ -92,8 +92,13 @@ class OrderLine(Model):
     product_id: Mapped[int | None] = mapped_column(
         ForeignKey("product.id", ondelete="SET NULL"), index=True
     )
+    variant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("variant.id", ondelete="SET NULL"), index=True
+    )
+    # A snapshot when the order is placed: later edits of the catalogue never change it.
     sku: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(160))
+    options: Mapped[str] = mapped_column(String(255), default="")  # "Size M, Colour blue"
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     quantity: Mapped[int] = mapped_column(Integer)

@@ -159,7 +159,7 @@ def transition(
 def _transition(
     order_number: str, to_status: str, actor_id: int | None, note: str, only_from
 ) -> Order:
-    """Lock order: the order's row, then its products by ascending id (app.catalog.stock)."""
+    """Lock order: the order's row, then its variants by ascending id (app.catalog.stock)."""
     _change_status(locked_order(number=order_number), to_status, actor_id, note, only_from)
     order = locked_order(number=order_number)  # payments as they are now, after our write
     refunds = []

@@ -58,7 +58,8 @@ def change_product(app, product_id, **fields):
     with app.app_context():
         product = db.session.get(Product, product_id)
         for name, value in fields.items():
-            setattr(product, name, value)
+            # SKU and stock are the variant's (these products have one).
+            setattr(product.variants[0] if name in ("sku", "stock") else product, name, value)
         db.session.commit()
 
 

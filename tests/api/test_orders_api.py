@@ -136,7 +136,7 @@ def test_empty_cart_is_422(app, client, user_factory):
 
 def test_not_enough_stock_is_409_out_of_stock_and_keeps_the_cart(app, client, shopper):
     with app.app_context():
-        db.session.get(Product, shopper["mug"]).stock = 0
+        db.session.get(Product, shopper["mug"]).variants[0].stock = 0
         db.session.commit()
     before = snapshot(app)
 

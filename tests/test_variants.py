@@ -1,0 +1,176 @@
+"""Products in sizes and colours: each variant its own SKU, stock and price, from the cart to
+the order; a product without options is a product with one variant."""
+
+import pytest
+from sqlalchemy import select
+
+from app.cart.models import CartItem
+from app.cart.services import CartOwner, add_to_cart, remove_from_cart, set_quantity
+from app.catalog.models import OptionType, OptionValue, Product, Variant
+from app.errors import NotFound, OutOfStock, ValidationFailed
+from app.extensions import db
+from app.orders import checkout as checkout_service
+from app.orders import state as state_machine
+from app.orders.models import OrderLine
+from tests.factories import UserFactory, create
+from tests.helpers import ADDRESS, GOOD_CARD, run_together
+
+SIZES = ("S", "M", "L")
+COLOURS = ("red", "blue")
+
+
+def make_tshirt(app, stock: int = 5, price_cents: int = 1500) -> dict[tuple[str, str], int]:
+    """A T-shirt in three sizes and two colours, each variant ``stock`` in stock; the large
+    ones cost 2 more. Returns the variant ids by (size, colour)."""
+    with app.app_context():
+        product = Product(slug="tshirt", name="T-shirt", price_cents=price_cents, currency="EUR")
+        size = OptionType(name="Size", position=0)
+        colour = OptionType(name="Colour", position=1)
+        size.values = [OptionValue(value=v, position=i) for i, v in enumerate(SIZES)]
+        colour.values = [OptionValue(value=v, position=i) for i, v in enumerate(COLOURS)]
+        product.options = [colour, size]  # stored out of order: position decides
+        for s_value in size.values:
+            for c_value in colour.values:
+                product.variants.append(
+                    Variant(
+                        sku=f"TS-{s_value.value}-{c_value.value}".upper(),
+                        stock=stock,
+                        price_cents=price_cents + 200 if s_value.value == "L" else None,
+                        values=[c_value, s_value],
+                    )
+                )
+        db.session.add(product)
+        db.session.commit()
+        return {
+            tuple(
+                v.value for v in sorted(variant.values, key=lambda v: v.option_type.position)
+            ): variant.id
+            for variant in product.variants
+        }
+
+
+def variant_stock(app) -> dict[str, int]:
+    with app.app_context():
+        return dict(db.session.execute(select(Variant.sku, Variant.stock)).all())
+
+
+def test_a_variant_is_named_by_its_options_in_the_products_order(app):
+    variants = make_tshirt(app)
+    with app.app_context():
+        variant = db.session.get(Variant, variants["M", "blue"])
+        assert variant.options_label == "Size M, Colour blue"
+        assert str(variant) == "T-shirt (Size M, Colour blue)"
+        assert variant.unit_price_cents == 1500
+        assert db.session.get(Variant, variants["L", "red"]).unit_price_cents == 1700
+        assert db.session.get(Product, variant.product_id).stock == 30
+
+
+def test_buying_a_variant_takes_only_its_stock_and_snapshots_it_on_the_line(app):
+    variants = make_tshirt(app)
+    user_id = create(app, UserFactory)
+    with app.app_context():
+        add_to_cart(CartOwner(user_id=user_id), variant_id=variants["L", "blue"], quantity=2)
+        order = checkout_service.place_order(
+            user_id, "k", ADDRESS, "test", {"card_number": GOOD_CARD}
+        )
+        number = order.number
+
+    stock = variant_stock(app)
+    assert stock.pop("TS-L-BLUE") == 3
+    assert set(stock.values()) == {5}
+    with app.app_context():
+        line = db.session.scalar(select(OrderLine))
+        assert (line.sku, line.name, line.options) == (
+            "TS-L-BLUE",
+            "T-shirt",
+            "Size L, Colour blue",
+        )
+        assert (line.unit_price_cents, line.quantity, line.variant_id) == (
+            1700,
+            2,
+            variants["L", "blue"],
+        )
+        # Later edits of the catalogue never change a past order.
+        db.session.get(Variant, variants["L", "blue"]).sku = "RENAMED"
+        db.session.commit()
+        assert db.session.scalar(select(OrderLine.sku)) == "TS-L-BLUE"
+
+    with app.app_context():
+        state_machine.transition(number, "cancelled", None)
+    assert variant_stock(app)["RENAMED"] == 5
+
+
+def test_a_product_with_several_variants_needs_the_variant(app):
+    variants = make_tshirt(app)
+    user_id = create(app, UserFactory)
+    with app.app_context():
+        product_id = db.session.get(Variant, variants["S", "red"]).product_id
+        with pytest.raises(ValidationFailed) as refused:
+            add_to_cart(CartOwner(user_id=user_id), product_id, 1)
+        assert list(refused.value.fields) == ["variant_id"]
+        assert db.session.scalar(select(CartItem)) is None
+
+
+def test_variant_lines_are_kept_apart_and_changed_by_variant(app):
+    variants = make_tshirt(app)
+    owner = CartOwner(user_id=create(app, UserFactory))
+    with app.app_context():
+        add_to_cart(owner, variant_id=variants["S", "red"], quantity=1)
+        add_to_cart(owner, variant_id=variants["M", "red"], quantity=1)
+        add_to_cart(owner, variant_id=variants["S", "red"], quantity=2)
+        summary = set_quantity(owner, None, 4, variant_id=variants["M", "red"])
+        assert sorted((line.variant.sku, line.quantity) for line in summary.lines) == [
+            ("TS-M-RED", 4),
+            ("TS-S-RED", 3),
+        ]
+        product_id = db.session.get(Variant, variants["S", "red"]).product_id
+        with pytest.raises(ValidationFailed, match="several variants"):
+            remove_from_cart(owner, product_id)  # which of the two lines?
+        summary = remove_from_cart(owner, variant_id=variants["S", "red"])
+        assert [line.variant.sku for line in summary.lines] == ["TS-M-RED"]
+
+
+def test_an_inactive_or_sold_out_variant_cannot_be_added(app):
+    variants = make_tshirt(app)
+    owner = CartOwner(user_id=create(app, UserFactory))
+    with app.app_context():
+        db.session.get(Variant, variants["S", "red"]).is_active = False
+        db.session.get(Variant, variants["M", "red"]).stock = 0
+        db.session.commit()
+        with pytest.raises(NotFound):
+            add_to_cart(owner, variant_id=variants["S", "red"])
+        with pytest.raises(OutOfStock, match=r"T-shirt \(Size M, Colour red\) is out of stock"):
+            add_to_cart(owner, variant_id=variants["M", "red"])
+        with pytest.raises(OutOfStock, match="Only 5"):
+            add_to_cart(owner, variant_id=variants["L", "red"], quantity=6)
+        with pytest.raises(NotFound):
+            add_to_cart(owner, variant_id=10**6)
+
+
+@pytest.mark.mariadb
+@pytest.mark.concurrency
+def test_twelve_buyers_race_for_the_last_five_of_one_variant(pooled_app):
+    """The other variants of the product have stock: they must not be sold instead."""
+    variants = make_tshirt(pooled_app, stock=50)
+    with pooled_app.app_context():
+        db.session.get(Variant, variants["M", "blue"]).stock = 5
+        db.session.commit()
+    users = [create(pooled_app, UserFactory, email=f"buyer{i}@example.com") for i in range(12)]
+    with pooled_app.app_context():
+        for user_id in users:
+            add_to_cart(CartOwner(user_id=user_id), variant_id=variants["M", "blue"])
+
+    def checkout(i):
+        with pooled_app.app_context():
+            return checkout_service.place_order(
+                users[i], f"key-{i}", ADDRESS, "test", {"card_number": GOOD_CARD}
+            ).number
+
+    results = run_together(12, checkout)
+
+    sold = [r for r in results if isinstance(r, str)]
+    refused = [r for r in results if isinstance(r, OutOfStock)]
+    assert (len(sold), len(refused)) == (5, 7), results
+    stock = variant_stock(pooled_app)
+    assert stock.pop("TS-M-BLUE") == 0
+    assert set(stock.values()) == {50}
