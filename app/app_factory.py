@@ -16,6 +16,7 @@ from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
 from app.api import bp as api_bp
+from app.api import cart as api_cart
 from app.api.spec import api, describe_body_limits, register_security_schemes
 from app.cart import ownership as cart_ownership
 from app.commands import register_commands
@@ -323,6 +324,7 @@ def register_blueprints(app: Flask) -> None:
     describe_body_limits(app.config)
     with app.app_context():  # openapi.json states limits from this app's settings
         api.register_blueprint(api_bp)  # registers the blueprint and documents it
+    api_cart.document_body_rules(api.spec)
     app.add_template_filter(format_money, "money")
     app.add_template_filter(country_name, "country_name")
 

@@ -24,7 +24,7 @@ from app.accounts.datastore import user_datastore
 from app.accounts.models import User
 from app.cart.models import Cart
 from app.cart.services import CartOwner, add_to_cart, find_cart
-from app.catalog.models import Category, Product, Variant
+from app.catalog.models import Category, OptionType, OptionValue, Product, Variant
 from app.catalog.services import slugify
 from app.extensions import db, security
 from app.orders import checkout as checkout_service
@@ -182,3 +182,37 @@ def set_status(app, number, *statuses) -> None:
     with app.app_context():
         for status in statuses:
             state_machine.transition(number, status, None)
+
+
+SIZES = ("S", "M", "L")
+COLOURS = ("red", "blue")
+
+
+def make_tshirt(app, stock: int = 5, price_cents: int = 1500) -> dict[tuple[str, str], int]:
+    """A T-shirt in three sizes and two colours, each variant ``stock`` in stock; the large
+    ones cost 2 more. Returns the variant ids by (size, colour)."""
+    with app.app_context():
+        product = Product(slug="tshirt", name="T-shirt", price_cents=price_cents, currency="EUR")
+        size = OptionType(name="Size", position=0)
+        colour = OptionType(name="Colour", position=1)
+        size.values = [OptionValue(value=v, position=i) for i, v in enumerate(SIZES)]
+        colour.values = [OptionValue(value=v, position=i) for i, v in enumerate(COLOURS)]
+        product.options = [colour, size]  # stored out of order: position decides
+        for s_value in size.values:
+            for c_value in colour.values:
+                product.variants.append(
+                    Variant(
+                        sku=f"TS-{s_value.value}-{c_value.value}".upper(),
+                        stock=stock,
+                        price_cents=price_cents + 200 if s_value.value == "L" else None,
+                        values=[c_value, s_value],
+                    )
+                )
+        db.session.add(product)
+        db.session.commit()
+        return {
+            tuple(
+                v.value for v in sorted(variant.values, key=lambda v: v.option_type.position)
+            ): variant.id
+            for variant in product.variants
+        }

@@ -351,7 +351,12 @@ def test_a_declined_orders_lines_come_back_within_the_carts_bounds(app, user_fac
     app.config.update(CART_MAX_LINES=3, CART_MAX_QUANTITY=5)
 
     with app.app_context():
-        cart_services.restore_to_cart(user_id, {tea: 4, pot: 1, cup: 1, retired: 1})
+        variant = {
+            pid: db.session.get(Product, pid).variants[0].id for pid in (tea, pot, cup, retired)
+        }
+        cart_services.restore_to_cart(
+            user_id, {variant[tea]: 4, variant[pot]: 1, variant[cup]: 1, variant[retired]: 1}
+        )
 
     with app.app_context():
         lines = dict(db.session.execute(select(CartItem.product_id, CartItem.quantity)).all())

@@ -407,6 +407,8 @@ HUGE = "99999999999999999999999"
 HUGE_INT_CASES = [
     ("PATCH", "/api/v1/cart/items/{n}", 404),
     ("DELETE", "/api/v1/cart/items/{n}", 404),
+    ("PATCH", "/api/v1/cart/lines/{n}", 404),
+    ("DELETE", "/api/v1/cart/lines/{n}", 404),
     ("GET", "/api/v1/products?page={n}", 422),
     ("GET", "/api/v1/products?per_page={n}", 422),
     ("GET", "/api/v1/orders?page={n}", 422),

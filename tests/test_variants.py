@@ -6,47 +6,14 @@ from sqlalchemy import select
 
 from app.cart.models import CartItem
 from app.cart.services import CartOwner, add_to_cart, remove_from_cart, set_quantity
-from app.catalog.models import OptionType, OptionValue, Product, Variant
+from app.catalog.models import Product, Variant
 from app.errors import NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
 from app.orders import checkout as checkout_service
 from app.orders import state as state_machine
 from app.orders.models import OrderLine
-from tests.factories import UserFactory, create
+from tests.factories import UserFactory, create, make_tshirt
 from tests.helpers import ADDRESS, GOOD_CARD, run_together
-
-SIZES = ("S", "M", "L")
-COLOURS = ("red", "blue")
-
-
-def make_tshirt(app, stock: int = 5, price_cents: int = 1500) -> dict[tuple[str, str], int]:
-    """A T-shirt in three sizes and two colours, each variant ``stock`` in stock; the large
-    ones cost 2 more. Returns the variant ids by (size, colour)."""
-    with app.app_context():
-        product = Product(slug="tshirt", name="T-shirt", price_cents=price_cents, currency="EUR")
-        size = OptionType(name="Size", position=0)
-        colour = OptionType(name="Colour", position=1)
-        size.values = [OptionValue(value=v, position=i) for i, v in enumerate(SIZES)]
-        colour.values = [OptionValue(value=v, position=i) for i, v in enumerate(COLOURS)]
-        product.options = [colour, size]  # stored out of order: position decides
-        for s_value in size.values:
-            for c_value in colour.values:
-                product.variants.append(
-                    Variant(
-                        sku=f"TS-{s_value.value}-{c_value.value}".upper(),
-                        stock=stock,
-                        price_cents=price_cents + 200 if s_value.value == "L" else None,
-                        values=[c_value, s_value],
-                    )
-                )
-        db.session.add(product)
-        db.session.commit()
-        return {
-            tuple(
-                v.value for v in sorted(variant.values, key=lambda v: v.option_type.position)
-            ): variant.id
-            for variant in product.variants
-        }
 
 
 def variant_stock(app) -> dict[str, int]:

@@ -1,6 +1,6 @@
 """API: the cart. A token client's or logged-in browser's own cart, or an anonymous browser's
 cart kept in the signed cart cookie (the first add sets it). Prices always come from the
-catalogue: a request carries product ids and quantities only."""
+catalogue: a request carries variant (or product) ids and quantities only."""
 
 from functools import wraps
 
@@ -28,7 +28,10 @@ CSRF_HEADER = {
     ),
 }
 ITEM_PATH = "/cart/items/{product_id}"
+LINE_PATH = "/cart/lines/{variant_id}"
 ADDED_PRODUCT = "$request.body#/product_id"
+ADDED_VARIANT = "$request.body#/variant_id"
+ROW_ID = ma.validate.Range(min=1, max=2**31 - 1)
 QUANTITY = WholeNumber(
     required=True,
     validate=RangeToSetting(1, "CART_MAX_QUANTITY"),
@@ -40,12 +43,34 @@ QUANTITY = WholeNumber(
 
 
 class AddItemRequest(ma.Schema):
-    product_id = WholeNumber(required=True, validate=ma.validate.Range(min=1, max=2**31 - 1))
+    """The variant to add, or the product when it has one variant: exactly one of the two."""
+
+    variant_id = WholeNumber(validate=ROW_ID, metadata={"description": "What to add."})
+    product_id = WholeNumber(
+        validate=ROW_ID,
+        metadata={"description": "Instead of variant_id, for a product with one variant."},
+    )
     quantity = QUANTITY
+
+    @ma.validates_schema
+    def variant_or_product(self, data, **_kwargs):
+        if ("variant_id" in data) == ("product_id" in data):
+            raise ma.ValidationError(
+                "Give variant_id, or product_id for a product with one variant.", "variant_id"
+            )
 
 
 class SetQuantityRequest(ma.Schema):
     quantity = QUANTITY
+
+
+def document_body_rules(spec) -> None:
+    """What marshmallow fields cannot state in openapi.json: an add names exactly one of
+    variant_id and product_id (AddItemRequest's own check)."""
+    spec.components.schemas["AddItemRequest"]["oneOf"] = [
+        {"required": ["variant_id"]},
+        {"required": ["product_id"]},
+    ]
 
 
 def anyone_or_token_user(view):
@@ -82,9 +107,18 @@ def get_cart():
     **links(
         201,
         SetQuantity=link(
-            "PATCH", ITEM_PATH, "Change the added line's quantity.", product_id=ADDED_PRODUCT
+            "PATCH", LINE_PATH, "Change the added line's quantity.", variant_id=ADDED_VARIANT
         ),
-        RemoveItem=link("DELETE", ITEM_PATH, "Take the added line out.", product_id=ADDED_PRODUCT),
+        RemoveLine=link("DELETE", LINE_PATH, "Take the added line out.", variant_id=ADDED_VARIANT),
+        SetProductQuantity=link(
+            "PATCH",
+            ITEM_PATH,
+            "Added by product_id: change its line's quantity.",
+            product_id=ADDED_PRODUCT,
+        ),
+        RemoveProduct=link(
+            "DELETE", ITEM_PATH, "Added by product_id: take its line out.", product_id=ADDED_PRODUCT
+        ),
     ),
 )
 @error_responses(
@@ -94,17 +128,25 @@ def get_cart():
     404,
     409,
     rules={
-        422: "Also for a valid body when the cart would hold more than CART_MAX_QUANTITY of "
-        "the product (quantity) or more than CART_MAX_LINES products (product_id)."
+        422: "Also for a valid body whose product_id names a product with several variants "
+        "(variant_id), and when the cart would "
+        "hold more than CART_MAX_QUANTITY of the variant (quantity) or more than CART_MAX_LINES "
+        "lines (variant_id)."
     },
 )
 def add_item(body):
-    """Add a quantity of a product on top of what the cart holds, within the stock.
+    """Add a quantity of a variant on top of what the cart holds, within its stock.
 
-    An unknown or inactive product is 404; more than the stock is 409 out_of_stock and the
-    cart stays as it was. An anonymous browser's first add sets the cart cookie.
+    An unknown or inactive variant or product is 404; more than the stock is 409
+    out_of_stock and the cart stays as it was. An anonymous browser's first add sets the cart
+    cookie.
     """
-    summary = services.add_to_cart(current_owner(), body["product_id"], body["quantity"])
+    summary = services.add_to_cart(
+        current_owner(),
+        body.get("product_id"),
+        body["quantity"],
+        variant_id=body.get("variant_id"),
+    )
     after_this_request(lambda response: remember_cart(response, summary))
     return summary
 
@@ -116,7 +158,8 @@ def add_item(body):
 @bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
 @error_responses(bp, 400, 401, 404, 409, 422)
 def set_quantity(body, product_id):
-    """Set the quantity of a product in the cart, within the stock (404 if not in the cart)."""
+    """Set the quantity of a product in the cart, within the stock (404 if not in the cart;
+    422 naming variant_id if the cart holds several of its variants: use /cart/lines)."""
     return services.set_quantity(current_owner(), product_id, body["quantity"])
 
 
@@ -126,5 +169,27 @@ def set_quantity(body, product_id):
 @bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
 @error_responses(bp, 400, 401, 404)
 def remove_item(product_id):
-    """Take a product out of the cart (404 if it is not in the cart)."""
+    """Take a product out of the cart (404 if it is not in the cart; 422 naming variant_id if
+    the cart holds several of its variants: use /cart/lines)."""
     return services.remove_from_cart(current_owner(), product_id)
+
+
+@bp.patch("/cart/lines/<int:variant_id>")
+@anyone_or_token_user
+@bp.arguments(SetQuantityRequest)
+@bp.response(200, CartSchema)
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
+@error_responses(bp, 400, 401, 404, 409, 422)
+def set_line_quantity(body, variant_id):
+    """Set the quantity of a variant in the cart, within its stock (404 if not in the cart)."""
+    return services.set_quantity(current_owner(), None, body["quantity"], variant_id=variant_id)
+
+
+@bp.delete("/cart/lines/<int:variant_id>")
+@anyone_or_token_user
+@bp.response(200, CartSchema)
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
+@error_responses(bp, 400, 401, 404)
+def remove_line(variant_id):
+    """Take a variant out of the cart (404 if it is not in the cart)."""
+    return services.remove_from_cart(current_owner(), variant_id=variant_id)

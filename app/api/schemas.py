@@ -83,9 +83,44 @@ class CategoryNode(ma.Schema):
     children = ma.fields.List(ma.fields.Nested(lambda: CategoryNode()), required=True)
 
 
-class ProductSchema(ma.Schema):
+class OptionValueRef(ma.Schema):
+    option = ma.fields.Function(
+        lambda value: value.option_type.name, required=True, metadata={"example": "Size"}
+    )
+    value = ma.fields.String(required=True, metadata={"example": "M"})
+
+
+class OptionSchema(ma.Schema):
+    name = ma.fields.String(required=True, metadata={"example": "Size"})
+    values = ma.fields.Function(
+        lambda option: [value.value for value in option.values],
+        required=True,
+        metadata={"example": ["S", "M", "L"]},
+    )
+
+
+class VariantSchema(ma.Schema):
+    """What is sold: one combination of the product's options (none for a simple product)."""
+
     id = ma.fields.Integer(required=True)
     sku = ma.fields.String(required=True)
+    price_cents = ma.fields.Integer(
+        required=True, attribute="unit_price_cents", metadata={"description": "Minor units."}
+    )
+    in_stock = ma.fields.Function(lambda variant: variant.stock > 0, required=True)
+    stock = ma.fields.Integer(required=True)
+    options = ma.fields.Function(
+        lambda variant: OptionValueRef(many=True).dump(variant.ordered_values),
+        required=True,
+        metadata={"description": "Its option values, in the product's option order."},
+    )
+
+
+class ProductSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    sku = ma.fields.String(
+        required=True, metadata={"description": "The first variant's (a simple product's own)."}
+    )
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
@@ -96,6 +131,14 @@ class ProductSchema(ma.Schema):
     is_active = ma.fields.Boolean(required=True)
     category = ma.fields.Nested(CategoryRef, required=True, allow_none=True)
     image_url = ma.fields.Method("get_image_url", required=True, allow_none=True)
+    options = ma.fields.List(ma.fields.Nested(OptionSchema), required=True)
+    variants = ma.fields.Function(
+        lambda product: VariantSchema(many=True).dump(
+            [variant for variant in product.variants if variant.is_active]
+        ),
+        required=True,
+        metadata={"description": "The variants on sale; a simple product has one."},
+    )
 
     def get_image_url(self, product) -> str | None:
         if not product.image:
@@ -109,8 +152,12 @@ class ProductPageSchema(PageMeta):
 
 class CartItemSchema(ma.Schema):
     product_id = ma.fields.Integer(required=True)
+    variant_id = ma.fields.Integer(required=True)
     sku = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
+    options = ma.fields.String(
+        required=True, metadata={"example": "Size M, Colour blue", "description": "Or empty."}
+    )
     quantity = ma.fields.Integer(required=True)
     unit_price_cents = ma.fields.Integer(required=True)
     line_total_cents = ma.fields.Integer(required=True)
@@ -128,8 +175,10 @@ class CartSchema(ma.Schema):
             "items": [
                 {
                     "product_id": line.product.id,
+                    "variant_id": line.variant.id,
                     "sku": line.variant.sku,
                     "name": line.product.name,
+                    "options": line.variant.options_label,
                     "quantity": line.quantity,
                     "unit_price_cents": line.unit_price_cents,
                     "line_total_cents": line.line_total_cents,
@@ -167,8 +216,12 @@ STATUSES = [str(status) for status in OrderStatus]
 
 class OrderLineSchema(ma.Schema):
     product_id = ma.fields.Integer(required=True, allow_none=True)
+    variant_id = ma.fields.Integer(required=True, allow_none=True)
     sku = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
+    options = ma.fields.String(
+        required=True, metadata={"example": "Size M, Colour blue", "description": "Or empty."}
+    )
     quantity = ma.fields.Integer(required=True)
     unit_price_cents = ma.fields.Integer(required=True)
     line_total_cents = ma.fields.Integer(required=True)

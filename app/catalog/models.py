@@ -203,12 +203,15 @@ class Variant(Model):
         return self.product.price_cents if self.price_cents is None else self.price_cents
 
     @property
-    def options_label(self) -> str:
-        """Its option values in the product's option order: "Size M, Colour blue" ("" for
-        a product without options)."""
+    def ordered_values(self) -> list[OptionValue]:
+        """Its option values in the product's option order."""
         order = {option.id: index for index, option in enumerate(self.product.options)}
-        values = sorted(self.values, key=lambda value: order.get(value.option_type_id, 0))
-        return ", ".join(str(value) for value in values)
+        return sorted(self.values, key=lambda value: order.get(value.option_type_id, 0))
+
+    @property
+    def options_label(self) -> str:
+        """ "Size M, Colour blue" ("" for a product without options)."""
+        return ", ".join(str(value) for value in self.ordered_values)
 
     @property
     def on_sale(self) -> bool:

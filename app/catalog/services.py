@@ -10,12 +10,18 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.catalog.models import Category, Product, Variant
+from app.catalog.models import Category, OptionType, Product, Variant
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.transactions import atomic
 
 PAGE_SIZE = 24
+# What a product page or listing shows: its category, options and variants with their values.
+PRODUCT_DETAILS = (
+    joinedload(Product.category),
+    selectinload(Product.options).selectinload(OptionType.values),
+    selectinload(Product.variants).selectinload(Variant.values),
+)
 # A product with an active variant in stock.
 IN_STOCK = Product.variants.any(and_(Variant.is_active.is_(True), Variant.stock > 0))
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
@@ -110,9 +116,7 @@ def list_products(
         _, ids = category_with_descendants(category)
         query = query.where(Product.category_id.in_(ids))
     return db.paginate(
-        query.options(joinedload(Product.category), selectinload(Product.variants)).order_by(
-            *SORTS[sort]
-        ),
+        query.options(*PRODUCT_DETAILS).order_by(*SORTS[sort]),
         page=page,
         per_page=per_page,
         error_out=False,  # a page past the end has no items; a page below 1 is the first
@@ -128,8 +132,7 @@ def featured_products(limit: int = 8) -> list[Product]:
     return list(
         db.session.scalars(
             select(Product)
-            .options(joinedload(Product.category))
-            .options(selectinload(Product.variants))
+            .options(*PRODUCT_DETAILS)
             .where(Product.is_active.is_(True), Product.is_featured.is_(True), IN_STOCK)
             .order_by(Product.id)
             .limit(limit)
@@ -139,11 +142,7 @@ def featured_products(limit: int = 8) -> list[Product]:
 
 def get_product(slug: str, include_inactive: bool = False) -> Product:
     """One product by slug; inactive products do not exist for the public."""
-    query = (
-        select(Product)
-        .options(joinedload(Product.category), selectinload(Product.variants))
-        .where(Product.slug == slug)
-    )
+    query = select(Product).options(*PRODUCT_DETAILS).where(Product.slug == slug)
     if not include_inactive:
         query = query.where(Product.is_active.is_(True))
     product = db.session.scalar(query)

@@ -15,6 +15,7 @@ from tests.helpers import (
     assert_error,
     csrf_token,
     login,
+    one_variant,
     snapshot,
     stock,
     token_headers,
@@ -91,7 +92,7 @@ def test_create_product_is_201(app, client, admin, catalog):
         "is_active": True,
         "category": {"slug": "tea", "name": "Tea"},
         "image_url": None,
-    }
+    } | one_variant(product)
     assert products(app)[-1]["category_id"] == catalog["tea"]
     public = client.get("/products/milk-oolong")
     assert public.status_code == 200

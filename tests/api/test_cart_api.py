@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.cart.models import Cart
-from app.catalog.models import Product
+from app.catalog.models import Product, Variant
 from app.extensions import db
 from tests.api import Caller, make_callers
 from tests.helpers import ROLES, TOKEN_HEADER, assert_error, cart_rows
@@ -18,14 +18,23 @@ EMPTY = {"items": [], "subtotal_cents": 0, "currency": "EUR"}
 TEA = "<tea id>"
 
 
+VARIANT_OR_PRODUCT = "Give variant_id, or product_id for a product with one variant."
+# The variant of each product of the shop (each has one), for the lines the API answers.
+VARIANT_OF: dict[int, int] = {}
+
+
 @pytest.fixture
 def shop(app, product_factory):
-    return {
+    products = {
         "tea": product_factory("Green Tea", price_cents=450, stock=10),
         "mug": product_factory("Mug", price_cents=1200, stock=3),
         "sold_out": product_factory("Sold Out", stock=0),
         "retired": product_factory("Retired", is_active=False),
     }
+    with app.app_context():
+        VARIANT_OF.clear()
+        VARIANT_OF.update(db.session.execute(select(Variant.product_id, Variant.id)).all())
+    return products
 
 
 @pytest.fixture
@@ -36,8 +45,10 @@ def caller(app, user_factory):
 def line(product_id, name, quantity, unit_price_cents):
     return {
         "product_id": product_id,
+        "variant_id": VARIANT_OF[product_id],
         "sku": f"SKU-{name.upper().replace(' ', '-')}",
         "name": name,
+        "options": "",
         "quantity": quantity,
         "unit_price_cents": unit_price_cents,
         "line_total_cents": quantity * unit_price_cents,
@@ -340,15 +351,14 @@ def test_patch_without_a_body_is_422_and_changes_nothing(app, shop, caller):
 @pytest.mark.parametrize(
     ("body", "fields"),
     [
-        (
-            {},
-            {
-                "product_id": ["Missing data for required field."],
-                "quantity": ["Missing data for required field."],
-            },
-        ),
+        ({}, {"quantity": ["Missing data for required field."]}),
         ({"product_id": TEA}, {"quantity": ["Missing data for required field."]}),
-        ({"quantity": 1}, {"product_id": ["Missing data for required field."]}),
+        ({"quantity": 1}, {"variant_id": [VARIANT_OR_PRODUCT]}),
+        (
+            {"product_id": TEA, "variant_id": TEA, "quantity": 1},
+            {"variant_id": [VARIANT_OR_PRODUCT]},
+        ),
+        ({"variant_id": "1", "quantity": 1}, {"variant_id": ["Not a valid integer."]}),
         ({"product_id": "1", "quantity": 1}, {"product_id": ["Not a valid integer."]}),
         ({"product_id": 1.5, "quantity": 1}, {"product_id": ["Not a valid integer."]}),
         ({"product_id": True, "quantity": 1}, {"product_id": ["Not a valid integer."]}),
@@ -429,8 +439,10 @@ def test_malformed_json_is_400(app, shop, caller):
     assert cart_count(app) == 0
 
 
-def test_the_largest_quantity_is_1000(shop, product_factory, caller):
+def test_the_largest_quantity_is_1000(app, shop, product_factory, caller):
     crate = product_factory("Crate", price_cents=1, stock=5000)
+    with app.app_context():
+        VARIANT_OF[crate] = db.session.get(Product, crate).variants[0].id
 
     response = add(caller("customer"), crate, 1000)
 

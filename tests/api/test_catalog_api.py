@@ -9,7 +9,7 @@ from app.catalog.models import Category, Product
 from app.extensions import db
 from app.timestamps import utcnow
 from tests.api import make_callers
-from tests.helpers import ROLES, assert_error
+from tests.helpers import ROLES, assert_error, one_variant
 
 ALL_ACTIVE_BY_NAME = ["assam", "darjeeling", "espresso-beans", "matcha", "sencha"]
 
@@ -91,7 +91,8 @@ def test_product_items_have_the_full_public_shape(client, shop):
             "is_active": True,
             "category": {"slug": "green", "name": "Green"},
             "image_url": "http://localhost/static/products/tea.svg",
-        },
+        }
+        | one_variant(items[0]),
         {
             "id": shop["sencha"],
             "sku": "SKU-SENCHA",
@@ -105,7 +106,8 @@ def test_product_items_have_the_full_public_shape(client, shop):
             "is_active": True,
             "category": {"slug": "green", "name": "Green"},
             "image_url": None,
-        },
+        }
+        | one_variant(items[1]),
     ]
 
 
@@ -236,7 +238,8 @@ def test_product_by_slug(client, shop):
     response = client.get("/api/v1/products/espresso-beans")
 
     assert response.status_code == 200
-    assert response.get_json() == {
+    body = response.get_json()
+    assert body == {
         "id": shop["espresso-beans"],
         "sku": "SKU-ESPRESSO-BEANS",
         "slug": "espresso-beans",
@@ -249,7 +252,7 @@ def test_product_by_slug(client, shop):
         "is_active": True,
         "category": {"slug": "coffee", "name": "Coffee"},
         "image_url": None,
-    }
+    } | one_variant(body)
 
 
 def test_product_without_a_category(client, product_factory):

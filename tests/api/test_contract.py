@@ -256,8 +256,10 @@ EXPECTED_LINKS = {
         "CancelOrder": ("/api/v1/orders/{number}/cancel", "post"),
     },
     ("POST", "/api/v1/cart/items", "201"): {
-        "SetQuantity": ("/api/v1/cart/items/{product_id}", "patch"),
-        "RemoveItem": ("/api/v1/cart/items/{product_id}", "delete"),
+        "SetQuantity": ("/api/v1/cart/lines/{variant_id}", "patch"),
+        "RemoveLine": ("/api/v1/cart/lines/{variant_id}", "delete"),
+        "SetProductQuantity": ("/api/v1/cart/items/{product_id}", "patch"),
+        "RemoveProduct": ("/api/v1/cart/items/{product_id}", "delete"),
     },
 }
 
@@ -288,7 +290,7 @@ def test_every_json_body_is_required(spec):
         if "requestBody" in operation
     ]
 
-    assert len(bodies) == 7
+    assert len(bodies) == 8
     assert all(body["required"] is True for _method, _path, body in bodies)
 
 

@@ -25,6 +25,8 @@ from schemathesis.specs.openapi.checks import (
 
 from app.accounts.services import ensure_roles
 from app.app_factory import create_app
+from app.catalog.models import Product
+from app.extensions import db
 from tests.factories import CategoryFactory, ProductFactory, UserFactory, create
 from tests.helpers import BODY, TEST_CONFIG, TOKEN_HEADER, get_token, openapi_path
 
@@ -38,7 +40,9 @@ STATE_RULES = {
         # An empty cart (no fields), no card number for the test card, a reused key.
         422: {"payment.card_number", "Idempotency-Key"},
     },
-    ("POST", "/api/v1/cart/items"): {422: {"quantity", "product_id"}},  # the cart's bounds
+    # The cart's bounds; variant_id and product_id together, or neither, or a product_id whose
+    # product has several variants.
+    ("POST", "/api/v1/cart/items"): {422: {"quantity", "product_id", "variant_id"}},
     # No category has that slug; a currency other than the shop's (SHOP_CURRENCY, a setting).
     ("POST", "/api/v1/products"): {422: {"category", "currency"}},
     ("PATCH", "/api/v1/products/{slug}"): {422: {"category", "currency"}},
@@ -187,9 +191,12 @@ def seeded(app):
     ]
     for product_id in product_ids[:3]:  # a cart to change, empty and check out
         add_to_cart(client, tokens[CUSTOMER_EMAIL], product_id)
+    with app.app_context():
+        variant_ids = [db.session.get(Product, pid).variants[0].id for pid in product_ids]
     seeded_values.update(
         slug=["sencha", "teapot", "old-blend"],
         product_id=product_ids,
+        variant_id=variant_ids[:2],  # in stock: the stateful runs follow their lines
         number=numbers,
         category=["tea", "green"],
     )
@@ -225,13 +232,19 @@ ORDER_CHAIN = [
 ]
 CART_CHAIN = [
     ("POST", "/api/v1/cart/items", 201),
+    ("PATCH", "/api/v1/cart/lines/{variant_id}", 200),
+    ("DELETE", "/api/v1/cart/lines/{variant_id}", 200),
+]
+PRODUCT_CART_CHAIN = [
+    ("POST", "/api/v1/cart/items", 201),
     ("PATCH", "/api/v1/cart/items/{product_id}", 200),
     ("DELETE", "/api/v1/cart/items/{product_id}", 200),
 ]
 # name: (chain, the parameter naming the resource, whether each scenario starts with a full cart)
 WORKFLOWS = {
     "order": (ORDER_CHAIN, "number", True),
-    "cart-line": (CART_CHAIN, "product_id", False),
+    "cart-line": (CART_CHAIN, "variant_id", False),
+    "cart-product-line": (PRODUCT_CART_CHAIN, "product_id", False),
 }
 STATEFUL_SETTINGS = settings(
     max_examples=12,  # scenarios

@@ -1,0 +1,101 @@
+"""Variants through the API alone: a product's options and variants, adding a variant to the
+cart, changing its line, ordering it; a product with several variants needs the variant."""
+
+import pytest
+from sqlalchemy import select
+
+from app.catalog.models import Variant
+from app.extensions import db
+from tests.factories import UserFactory, create, make_tshirt
+from tests.helpers import BODY, assert_error, token_headers
+
+
+@pytest.fixture
+def tshirt(app):
+    return make_tshirt(app)
+
+
+@pytest.fixture
+def headers(app, client):
+    create(app, UserFactory)
+    return token_headers(client)
+
+
+def test_a_product_lists_its_options_and_variants_in_order(client, tshirt):
+    product = client.get("/api/v1/products/tshirt").get_json()
+
+    assert product["options"] == [
+        {"name": "Size", "values": ["S", "M", "L"]},
+        {"name": "Colour", "values": ["red", "blue"]},
+    ]
+    large_blue = next(v for v in product["variants"] if v["id"] == tshirt["L", "blue"])
+    assert large_blue == {
+        "id": tshirt["L", "blue"],
+        "sku": "TS-L-BLUE",
+        "price_cents": 1700,
+        "in_stock": True,
+        "stock": 5,
+        "options": [{"option": "Size", "value": "L"}, {"option": "Colour", "value": "blue"}],
+    }
+    assert len(product["variants"]) == 6
+    assert product["stock"] == 30
+
+
+def test_a_variant_goes_to_the_cart_and_into_the_order(app, client, tshirt, headers):
+    variant_id = tshirt["M", "blue"]
+    added = client.post(
+        "/api/v1/cart/items", json={"variant_id": variant_id, "quantity": 2}, headers=headers
+    )
+    assert added.status_code == 201
+    [line] = added.get_json()["items"]
+    assert (line["variant_id"], line["sku"], line["options"], line["quantity"]) == (
+        variant_id,
+        "TS-M-BLUE",
+        "Size M, Colour blue",
+        2,
+    )
+
+    changed = client.patch(
+        f"/api/v1/cart/lines/{variant_id}", json={"quantity": 3}, headers=headers
+    )
+    assert changed.get_json()["items"][0]["quantity"] == 3
+
+    placed = client.post("/api/v1/orders", json=BODY, headers=headers)
+    assert placed.status_code == 201
+    [ordered] = placed.get_json()["lines"]
+    assert (ordered["variant_id"], ordered["sku"], ordered["options"]) == (
+        variant_id,
+        "TS-M-BLUE",
+        "Size M, Colour blue",
+    )
+    with app.app_context():
+        stock = dict(db.session.execute(select(Variant.sku, Variant.stock)).all())
+    assert stock.pop("TS-M-BLUE") == 2
+    assert set(stock.values()) == {5}
+
+
+def test_the_product_id_of_a_product_with_several_variants_is_422_naming_variant_id(
+    app, client, tshirt, headers
+):
+    with app.app_context():
+        product_id = db.session.get(Variant, tshirt["S", "red"]).product_id
+
+    response = client.post(
+        "/api/v1/cart/items", json={"product_id": product_id, "quantity": 1}, headers=headers
+    )
+
+    assert list(assert_error(response, 422, "validation_failed")["fields"]) == ["variant_id"]
+    assert client.get("/api/v1/cart", headers=headers).get_json()["items"] == []
+
+
+def test_a_line_is_removed_by_its_variant(client, tshirt, headers):
+    for key in (("S", "red"), ("L", "red")):
+        client.post(
+            "/api/v1/cart/items", json={"variant_id": tshirt[key], "quantity": 1}, headers=headers
+        )
+
+    removed = client.delete(f"/api/v1/cart/lines/{tshirt['S', 'red']}", headers=headers)
+    missing = client.delete(f"/api/v1/cart/lines/{tshirt['S', 'red']}", headers=headers)
+
+    assert [line["sku"] for line in removed.get_json()["items"]] == ["TS-L-RED"]
+    assert_error(missing, 404, "not_found")
