@@ -13,7 +13,7 @@ from app.orders import checkout as checkout_service
 from app.orders import state as state_machine
 from app.orders.models import OrderLine
 from tests.factories import UserFactory, create, make_tshirt
-from tests.helpers import ADDRESS, GOOD_CARD, run_together
+from tests.helpers import ADDRESS, GOOD_CARD, csrf_token, run_together
 
 
 def variant_stock(app) -> dict[str, int]:
@@ -141,3 +141,88 @@ def test_twelve_buyers_race_for_the_last_five_of_one_variant(pooled_app):
     stock = variant_stock(pooled_app)
     assert stock.pop("TS-M-BLUE") == 0
     assert set(stock.values()) == {50}
+
+
+# The product page: options picked with selects, no JavaScript needed
+
+
+def page_form(client, slug: str) -> str:
+    return client.get(f"/products/{slug}").get_data(as_text=True)
+
+
+def option_ids(app, variants, key) -> dict[str, int]:
+    """The form fields that pick the variant ``key`` (size, colour): option_<type id>: value id."""
+    with app.app_context():
+        variant = db.session.get(Variant, variants[key])
+        return {f"option_{value.option_type_id}": value.id for value in variant.values}
+
+
+def test_the_product_page_offers_each_option_and_lists_the_variants(app, client):
+    make_tshirt(app)
+    html = page_form(client, "tshirt")
+
+    assert html.index('<label class="form-label" for="option-') < html.index(">Size<")
+    assert html.index(">Size<") < html.index(">Colour<")  # the options' order, not storage
+    for value in ("S", "M", "L", "red", "blue"):
+        assert f">{value}</option>" in html
+    assert 'data-sku="TS-L-BLUE"' in html
+    assert "from €15.00" in html
+    assert "from €15.00" in client.get("/products").get_data(as_text=True)
+
+
+def test_picking_options_adds_that_variant(app, client):
+    variants = make_tshirt(app)
+    page_form(client, "tshirt")  # the session's CSRF token
+    form = {
+        "csrf_token": csrf_token(client, "/products/tshirt"),
+        "product_id": db_product_id(app, variants),
+        "quantity": "2",
+        **option_ids(app, variants, ("M", "blue")),
+    }
+
+    response = client.post("/cart/add", data=form)
+
+    assert response.status_code == 302
+    assert cart_rows(app) == [(variants["M", "blue"], 2)]
+    assert "Size M, Colour blue" in client.get("/cart").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("case", ["inactive", "sold out", "made up"])
+def test_a_combination_not_on_sale_is_a_form_error(app, client, case):
+    variants = make_tshirt(app)
+    with app.app_context():
+        variant = db.session.get(Variant, variants["S", "red"])
+        if case == "inactive":
+            variant.is_active = False
+        elif case == "sold out":
+            variant.stock = 0
+        db.session.commit()
+    picked = option_ids(app, variants, ("S", "red"))
+    if case == "made up":
+        picked = {name: 10**6 for name in picked}
+    form = {
+        "csrf_token": csrf_token(client, "/products/tshirt"),
+        "product_id": db_product_id(app, variants),
+        "quantity": "1",
+        "next": "/products/tshirt",
+        **picked,
+    }
+
+    response = client.post("/cart/add", data=form, follow_redirects=True)
+
+    assert response.status_code == 200
+    message = "out of stock" if case == "sold out" else "That combination is not available"
+    assert message in response.get_data(as_text=True)
+    assert cart_rows(app) == []
+
+
+def db_product_id(app, variants) -> int:
+    with app.app_context():
+        return db.session.get(Variant, next(iter(variants.values()))).product_id
+
+
+def cart_rows(app) -> list[tuple[int, int]]:
+    with app.app_context():
+        return [
+            tuple(row) for row in db.session.execute(select(CartItem.variant_id, CartItem.quantity))
+        ]

@@ -4,6 +4,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from app.cart import services
 from app.cart.ownership import current_owner, remember_cart
+from app.catalog import services as catalog_services
 from app.errors import DomainError
 from app.security_utils import safe_next
 
@@ -18,8 +19,15 @@ def _int_field(name: str):
 
 
 def _line_key() -> dict:
-    """Which line a form means: its variant (cart lines), or a product with one variant."""
-    return {"product_id": _int_field("product_id"), "variant_id": _int_field("variant_id")}
+    """Which line a form means: its variant (cart lines), the product's variant with the
+    options chosen (``option_<id>`` selects, the product page), or a product's only variant."""
+    product_id = _int_field("product_id")
+    chosen = [_int_field(name) for name in request.form if name.startswith("option_")]
+    if chosen:
+        values = [value for value in chosen if value is not None]
+        variant = catalog_services.variant_with_options(product_id, values)
+        return {"product_id": None, "variant_id": variant.id}
+    return {"product_id": product_id, "variant_id": _int_field("variant_id")}
 
 
 @bp.get("/cart")
@@ -33,8 +41,9 @@ def add():
     """Add a product; back to where the visitor was, with a message either way."""
     quantity = _int_field("quantity")
     try:
+        line = _line_key()
         summary = services.add_to_cart(
-            current_owner(), quantity=1 if quantity is None else quantity, **_line_key()
+            current_owner(), quantity=1 if quantity is None else quantity, **line
         )
     except DomainError as error:
         flash(error.message, "danger")

@@ -121,6 +121,21 @@ class Product(Model):
     def in_stock(self) -> bool:
         return self.stock > 0
 
+    @property
+    def variants_on_sale(self) -> list["Variant"]:
+        return [variant for variant in self.variants if variant.is_active]
+
+    @property
+    def price_from_cents(self) -> int:
+        """The lowest price of its variants on sale (the product's own when none is)."""
+        prices = [variant.unit_price_cents for variant in self.variants_on_sale]
+        return min(prices, default=self.price_cents)
+
+    @property
+    def prices_differ(self) -> bool:
+        """Whether its variants on sale cost different amounts: pages say "from" the lowest."""
+        return len({variant.unit_price_cents for variant in self.variants_on_sale}) > 1
+
     def __str__(self) -> str:
         return self.name
 

@@ -151,6 +151,27 @@ def get_product(slug: str, include_inactive: bool = False) -> Product:
     return product
 
 
+def variant_with_options(product_id: int | None, value_ids: list[int]) -> Variant:
+    """The product's variant on sale with exactly these option values (one of each option),
+    as the product page's selects name them; a combination that is not sold (or not any
+    more) is a form error."""
+    variant = None
+    if product_id is not None:
+        candidates = db.session.scalars(
+            select(Variant)
+            .where(Variant.product_id == product_id, Variant.is_active.is_(True))
+            .options(selectinload(Variant.values))
+        )
+        chosen = set(value_ids)
+        variant = next((v for v in candidates if {x.id for x in v.values} == chosen), None)
+    if variant is None:
+        raise ValidationFailed(
+            "That combination is not available: choose another.",
+            {"options": ["Not available in this combination."]},
+        )
+    return variant
+
+
 # Bounds of a product's numbers: stock is a signed 32-bit column; a price (BIGINT, so that
 # totals of many lines fit) stays below 21 million in major units.
 MAX_STOCK = 2**31 - 1
