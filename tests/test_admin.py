@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from app.accounts.models import User
 from app.admin.views import AdminModelView
 from app.catalog import services as catalog_services
-from app.catalog.models import Category, Product, Variant
+from app.catalog.models import Category, OptionType, OptionValue, Product, Variant
 from app.extensions import db
 from app.orders import state as state_machine
 from app.orders.models import Order
@@ -55,6 +55,23 @@ ADMIN_URLS = [
     ("POST", "/admin/categories/ajax/update/", 404),
     ("GET", "/admin/categories/ajax/lookup/?name=parent", 404),
     ("GET", "/admin/categories/export/<export_type>/", 302),
+    *[
+        (method, f"/admin/{view}/{path}", status)
+        for view in ("options", "variants")
+        for method, path, status in (
+            ("GET", "", 200),
+            ("GET", "new/", 200),
+            ("POST", "new/", 200),
+            ("GET", f"edit/?id={{{view[:-1]}}}", 200),
+            ("POST", f"edit/?id={{{view[:-1]}}}", 200),
+            ("GET", f"details/?id={{{view[:-1]}}}", 302),
+            ("POST", "delete/", 302),
+            ("POST", "action/", 302),
+            ("POST", "ajax/update/", 404),
+            ("GET", "ajax/lookup/?name=product", 404),
+            ("GET", "export/<export_type>/", 302),
+        )
+    ],
     ("GET", "/admin/orders/", 200),
     ("GET", "/admin/orders/new/", 302),
     ("POST", "/admin/orders/new/", 302),
@@ -148,7 +165,22 @@ def rows(app, admin_id, customer_id):
     category = create(app, CategoryFactory, name="Tea")
     product = create(app, ProductFactory, name="Green Tea", category_id=category)
     order = place(app, customer_id, (product, 1), key="matrix")
-    return {"product": product, "category": category, "order": order, "user": customer_id}
+    with app.app_context():  # a product in colours: its option and a variant
+        tote = Product(slug="tote", name="Tote", price_cents=900, currency="EUR")
+        colour = OptionType(name="Colour", values=[OptionValue(value="red")])
+        tote.options = [colour]
+        tote.variants = [Variant(sku="TOTE-RED", stock=3, values=colour.values)]
+        db.session.add(tote)
+        db.session.commit()
+        option, variant = colour.id, tote.variants[0].id
+    return {
+        "product": product,
+        "category": category,
+        "order": order,
+        "user": customer_id,
+        "option": option,
+        "variant": variant,
+    }
 
 
 def concrete(path: str, rows: dict) -> str:

@@ -6,8 +6,16 @@ from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 
 from app.accounts.models import User
-from app.admin.views import CategoryView, DashboardView, OrderView, ProductView, UserView
-from app.catalog.models import Category, Product
+from app.admin.views import (
+    CategoryView,
+    DashboardView,
+    OptionTypeView,
+    OrderView,
+    ProductView,
+    UserView,
+    VariantView,
+)
+from app.catalog.models import Category, OptionType, Product, Variant
 from app.extensions import db
 from app.orders.models import Order
 
@@ -26,6 +34,8 @@ def init_app(app: Flask) -> None:
     )
     admin.add_views(
         ProductView(Product, db, name="Products", endpoint="admin_products", url="products"),
+        OptionTypeView(OptionType, db, name="Options", endpoint="admin_options", url="options"),
+        VariantView(Variant, db, name="Variants", endpoint="admin_variants", url="variants"),
         CategoryView(
             Category, db, name="Categories", endpoint="admin_categories", url="categories"
         ),

@@ -8,13 +8,14 @@ from wtforms import (
     HiddenField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs 3.2
 from wtforms.validators import InputRequired, Length, Optional
 
-from app.catalog.models import Category
+from app.catalog.models import Category, OptionType, OptionValue, Product
 from app.extensions import db
 
 
@@ -85,3 +86,48 @@ class TransitionForm(SecureForm):
     """One button on an order's page: move the order to ``status``."""
 
     status = HiddenField(validators=[InputRequired()])
+
+
+def _product_choices() -> list[SelectChoice]:
+    products = db.session.scalars(select(Product).order_by(Product.name))
+    return [SelectChoice("", "(choose)"), *(SelectChoice(p.id, p.name) for p in products)]
+
+
+def _option_value_choices() -> list[SelectChoice]:
+    """Every option value, named with its product and option: "T-shirt: Size M"."""
+    values = db.session.execute(
+        select(OptionValue.id, Product.name, OptionType.name, OptionValue.value)
+        .join(OptionValue.option_type)
+        .join(OptionType.product)
+        .order_by(Product.name, OptionType.position, OptionType.id, OptionValue.position)
+    )
+    return [SelectChoice(i, f"{product}: {option} {value}") for i, product, option, value in values]
+
+
+class OptionTypeForm(SecureForm):
+    """A product's option; ``save_option_type`` checks the name and the values."""
+
+    product_id = SelectField("Product", choices=_product_choices, coerce=_optional_id)
+    name = StringField("Name", [InputRequired(), Length(max=60)], filters=[_strip])
+    position = IntegerField("Position", [Optional()], default=0)
+    values = StringField(
+        "Values",
+        [InputRequired()],
+        description="In their order, separated by commas: S, M, L.",
+    )
+
+
+class VariantForm(SecureForm):
+    """A variant; ``save_variant`` checks the SKU, the numbers and the option values."""
+
+    product_id = SelectField("Product", choices=_product_choices, coerce=_optional_id)
+    sku = StringField("SKU", [InputRequired(), Length(max=64)], filters=[_strip])
+    value_ids = SelectMultipleField(
+        "Options", choices=_option_value_choices, coerce=int, description="One of each option."
+    )
+    price_cents = IntegerField(
+        "Price (minor units)", [Optional()], description="Empty: the product's price."
+    )
+    stock = IntegerField("Stock", [InputRequired()], default=0)
+    weight_grams = IntegerField("Weight (grams)", [Optional()])
+    is_active = BooleanField("Active (sold in the shop)", default=True)

@@ -22,8 +22,15 @@ from wtforms.validators import InputRequired, ValidationError
 from app.accounts.datastore import user_datastore
 from app.accounts.models import ADMIN, User
 from app.admin import services
-from app.admin.forms import CategoryForm, ProductForm, TransitionForm
+from app.admin.forms import (
+    CategoryForm,
+    OptionTypeForm,
+    ProductForm,
+    TransitionForm,
+    VariantForm,
+)
 from app.catalog import services as catalog_services
+from app.catalog import variants as variant_services
 from app.catalog.models import Category, Product
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
@@ -49,10 +56,15 @@ class AdminOnly:
 
 
 def _money(attribute: str):
-    """A column formatter that shows ``attribute`` (minor units) through the ``money`` filter."""
+    """A column formatter that shows ``attribute`` (minor units) through the ``money`` filter,
+    in the currency of the row (or of its product); empty when it is None."""
 
     def format_money(view, context, model, name):
-        return context.environment.filters["money"](getattr(model, attribute), model.currency)
+        amount = getattr(model, attribute)
+        if amount is None:
+            return ""
+        currency = getattr(model, "currency", None) or model.product.currency
+        return context.environment.filters["money"](amount, currency)
 
     return format_money
 
@@ -170,6 +182,71 @@ class ProductView(AdminModelView):
             del data["slug"]  # an emptied slug keeps the old one: links to it keep working
         try:
             return catalog_services.save_product(product, data)
+        except DomainError as error:
+            _show_error(error, form)
+            return None
+
+
+class OptionTypeView(AdminModelView):
+    """A product's options (Size, Colour) and their values, through ``save_option_type``."""
+
+    form = OptionTypeForm
+    column_list = ("product", "name", "position", "values")
+    column_formatters = {
+        "values": lambda _view, _context, option, _name: ", ".join(
+            value.value for value in option.values
+        )
+    }
+    column_default_sort = ("product_id", False)
+
+    def on_form_prefill(self, form, id):
+        option = self.get_one(id)
+        form.product_id.data = option.product_id
+        form.values.data = ", ".join(value.value for value in option.values)
+
+    def create_model(self, form):
+        return self._save(None, form) or False
+
+    def update_model(self, form, model):
+        return self._save(model, form) is not None
+
+    def _save(self, option, form):
+        data = {f.name: f.data for f in form if f.name in ("product_id", "name", "position")}
+        data["values"] = form.values.data
+        try:
+            return variant_services.save_option_type(option, data)
+        except DomainError as error:
+            _show_error(error, form)
+            return None
+
+
+class VariantView(AdminModelView):
+    """The variants of products: SKU, option values, price, stock, weight, active."""
+
+    form = VariantForm
+    column_list = ("product", "sku", "options_label", "price_cents", "stock", "is_active")
+    column_labels = {"sku": "SKU", "options_label": "Options", "price_cents": "Own price"}
+    column_formatters = {"price_cents": _money("price_cents")}
+    column_sortable_list = ("sku", "stock")
+    column_searchable_list = ("sku",)
+    column_default_sort = "sku"
+
+    def on_form_prefill(self, form, id):
+        variant = self.get_one(id)
+        form.product_id.data = variant.product_id
+        form.value_ids.data = [value.id for value in variant.values]
+
+    def create_model(self, form):
+        return self._save(None, form) or False
+
+    def update_model(self, form, model):
+        return self._save(model, form) is not None
+
+    def _save(self, variant, form):
+        fields = ("product_id", "sku", "value_ids", "price_cents", "stock", "weight_grams")
+        data = {f.name: f.data for f in form if f.name in (*fields, "is_active")}
+        try:
+            return variant_services.save_variant(variant, data)
         except DomainError as error:
             _show_error(error, form)
             return None
