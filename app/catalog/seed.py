@@ -1,5 +1,6 @@
 """Demo catalogue for a fresh shop, and synthetic products in bulk for benchmarks."""
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,13 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.catalog.models import Category, Product, Variant
+from app.catalog.models import (
+    Category,
+    OptionType,
+    OptionValue,
+    Product,
+    Variant,
+)
 from app.catalog.services import slugify
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
@@ -18,9 +25,12 @@ from app.timestamps import utcnow
 SYNTHETIC_BATCH_SIZE = 5000
 SYNTHETIC_CATEGORY = "Synthetic"
 SYNTHETIC_IMAGE = "synthetic.svg"
-# Synthetic SKUs are SF-SYN-00000001, ...; their slugs are the SKUs in lower case.
+# Synthetic SKUs are SF-SYN-00000001, ...; their slugs are the SKUs in lower case. Every
+# tenth product comes in sizes: SF-SYN-00000010-S, -M and -L, slug sf-syn-00000010.
 SYNTHETIC_SKU_PREFIX = "SF-SYN-"
 SYNTHETIC_DIGITS = 8
+SYNTHETIC_SIZED_EVERY = 10
+SYNTHETIC_SIZES = ("S", "M", "L")
 
 
 class DemoCategory(NamedTuple):
@@ -38,6 +48,27 @@ class DemoProduct(NamedTuple):
     featured: bool = False
 
 
+class DemoOption(NamedTuple):
+    name: str
+    values: tuple[str, ...]
+
+
+class DemoProductWithOptions(NamedTuple):
+    """Sold in one variant per combination of its options' values (S red, S blue, M red, ...)."""
+
+    name: str
+    price_cents: int
+    stocks: tuple[int, ...]  # one per variant, in the order of the combinations
+    description: str
+    options: tuple[DemoOption, ...]
+    weight_grams: int  # of each variant
+    surcharges: tuple[tuple[str, int], ...] = ()  # (value, cents): a variant with it costs more
+    featured: bool = False
+
+
+SIZES = DemoOption("Size", ("S", "M", "L", "XL"))
+XL_SURCHARGE = (("XL", 200),)
+
 DEMO_CATEGORIES = (
     DemoCategory("Coffee & Tea"),
     DemoCategory("Coffee", "Coffee & Tea", "COF", "coffee.svg"),
@@ -48,9 +79,10 @@ DEMO_CATEGORIES = (
     DemoCategory("Books", None, "BOK", "books.svg"),
     DemoCategory("Stationery", None, "STA", "stationery.svg"),
     DemoCategory("Home", None, "HOM", "home.svg"),
+    DemoCategory("Merchandise", None, "MER", "home.svg"),
 )
 
-DEMO_PRODUCTS: dict[str, tuple[DemoProduct, ...]] = {
+DEMO_PRODUCTS: dict[str, tuple[DemoProduct | DemoProductWithOptions, ...]] = {
     "Coffee": (
         DemoProduct(
             "Ethiopia Yirgacheffe Beans 250 g",
@@ -173,7 +205,6 @@ DEMO_PRODUCTS: dict[str, tuple[DemoProduct, ...]] = {
             11900,
             5,
             "Slow-cook stews on the hob or bake bread in the oven. Comes in deep red.",
-            featured=True,
         ),
         DemoProduct(
             "Non-Stick Frying Pan 28 cm",
@@ -373,6 +404,44 @@ DEMO_PRODUCTS: dict[str, tuple[DemoProduct, ...]] = {
             18,
             "Thick coconut fibre on a non-slip backing, 40 by 60 cm.",
         ),
+        DemoProductWithOptions(
+            "Striped Linen Tea Towel",
+            1100,
+            (20, 15, 6),
+            "Heavy linen with a woven stripe and a hanging loop, 50 by 70 cm.",
+            (DemoOption("Colour", ("Red", "Blue", "Yellow")),),
+            weight_grams=90,
+        ),
+    ),
+    "Merchandise": (
+        DemoProductWithOptions(
+            "Storefront T-shirt",
+            2200,
+            # S, M, L, XL; each in Red, Navy, Grey
+            (6, 8, 3, 12, 0, 9, 10, 7, 0, 4, 2, 0),
+            "Organic cotton jersey with the shop's coffee cup printed on the chest.",
+            (SIZES, DemoOption("Colour", ("Red", "Navy", "Grey"))),
+            weight_grams=180,
+            surcharges=XL_SURCHARGE,
+            featured=True,
+        ),
+        DemoProductWithOptions(
+            "Hooded Sweatshirt",
+            4900,
+            (5, 9, 0, 3),
+            "A heavyweight brushed-back hoodie in charcoal, with a kangaroo pocket.",
+            (SIZES,),
+            weight_grams=520,
+            surcharges=XL_SURCHARGE,
+        ),
+        DemoProductWithOptions(
+            "Canvas Tote Bag",
+            1400,
+            (25, 0, 14),
+            "Sturdy cotton canvas with long handles and an inside pocket.",
+            (DemoOption("Colour", ("Natural", "Black", "Olive")),),
+            weight_grams=160,
+        ),
     ),
 }
 
@@ -396,20 +465,23 @@ def load_demo_catalogue() -> DemoSummary:
         category = _get_or_create_category(spec, categories[spec.parent] if spec.parent else None)
         categories[spec.name] = category
         for number, item in enumerate(DEMO_PRODUCTS.get(spec.name, ()), start=1):
-            db.session.add(
-                Product(
-                    slug=slugify(item.name),
-                    name=item.name,
-                    description=item.description,
-                    price_cents=item.price_cents,
-                    currency=currency,
-                    is_active=True,
-                    is_featured=item.featured,
-                    image=spec.image,
-                    category=category,
-                    variants=[Variant(sku=f"SF-{spec.sku_code}-{number:03d}", stock=item.stock)],
-                )
+            product = Product(
+                slug=slugify(item.name),
+                name=item.name,
+                description=item.description,
+                price_cents=item.price_cents,
+                currency=currency,
+                is_active=True,
+                is_featured=item.featured,
+                image=spec.image,
+                category=category,
             )
+            sku = f"SF-{spec.sku_code}-{number:03d}"
+            if isinstance(item, DemoProduct):
+                product.variants = [Variant(sku=sku, stock=item.stock)]
+            else:
+                _add_demo_variants(product, item, sku)
+            db.session.add(product)
             products += 1
     try:
         db.session.commit()
@@ -421,6 +493,32 @@ def load_demo_catalogue() -> DemoSummary:
             return _unchanged(existing)
         raise
     return DemoSummary(loaded=True, products=products, categories=len(categories))
+
+
+def _add_demo_variants(product: Product, item: DemoProductWithOptions, sku: str) -> None:
+    """Its options, and a variant for each combination of their values: SF-MER-001-M-RED."""
+    product.options = [
+        OptionType(
+            name=option.name,
+            position=position,
+            values=[OptionValue(value=value, position=i) for i, value in enumerate(option.values)],
+        )
+        for position, option in enumerate(item.options)
+    ]
+    surcharges = dict(item.surcharges)
+    every_combination = itertools.product(*(option.values for option in product.options))
+    for position, (values, stock) in enumerate(zip(every_combination, item.stocks, strict=True)):
+        surcharge = sum(surcharges.get(value.value, 0) for value in values)
+        product.variants.append(
+            Variant(
+                sku="-".join([sku, *(value.value.upper() for value in values)]),
+                stock=stock,
+                price_cents=item.price_cents + surcharge if surcharge else None,
+                weight_grams=item.weight_grams,
+                position=position,
+                values=list(values),
+            )
+        )
 
 
 def _unchanged(products: int) -> DemoSummary:
