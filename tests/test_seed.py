@@ -288,9 +288,10 @@ def test_seed_products_adds_synthetic_products_without_the_demo(app, runner):
         skus = set(db.session.scalars(select(Variant.sku)))
         slugs = set(db.session.scalars(select(Product.slug)))
         images = set(db.session.scalars(select(Product.image)))
-    assert len(skus) == len(slugs) == 1000
+    assert len(slugs) == 1000
+    assert len(skus) == 900 + 100 * 3
     assert min(skus) == "SF-SYN-00000001"
-    assert max(skus) == "SF-SYN-00001000"
+    assert max(skus) == "SF-SYN-00001000-S"
     assert images == {"synthetic.svg"}
 
 
@@ -301,9 +302,77 @@ def test_seed_products_twice_adds_twice_with_unique_skus_and_slugs(app, runner):
     assert first.exit_code == second.exit_code == 0, second.output
     assert counts(app) == (2000, 1)
     with app.app_context():
-        assert db.session.scalar(select(func.count(func.distinct(Variant.sku)))) == 2000
+        assert db.session.scalar(select(func.count(func.distinct(Variant.sku)))) == 2400
         assert db.session.scalar(select(func.count(func.distinct(Product.slug)))) == 2000
-        assert db.session.scalar(select(func.max(Variant.sku))) == "SF-SYN-00002000"
+        assert db.session.scalar(select(func.max(Variant.sku))) == "SF-SYN-00002000-S"
+        assert db.session.scalar(select(func.max(Product.slug))) == "sf-syn-00002000"
+
+
+def synthetic_products(app) -> dict[str, list[tuple[str, str]]]:
+    """Each product's slug: its variants' (SKU, options label), in their order."""
+    with app.app_context():
+        return {
+            product.slug: [(v.sku, v.options_label) for v in product.variants]
+            for product in db.session.scalars(select(Product).order_by(Product.id))
+        }
+
+
+def test_seed_products_makes_every_tenth_in_three_sizes(app, runner):
+    result = runner.invoke(args=["seed", "--products", "100"])
+
+    assert result.exit_code == 0, result.output
+    products = synthetic_products(app)
+    sized = {slug: rows for slug, rows in products.items() if len(rows) > 1}
+    assert len(products) == 100
+    assert sorted(sized) == [f"sf-syn-{n:08d}" for n in range(10, 101, 10)]
+    assert all(len(rows) == 1 for slug, rows in products.items() if slug not in sized)
+    assert products["sf-syn-00000009"] == [("SF-SYN-00000009", "")]
+    assert sized["sf-syn-00000010"] == [
+        ("SF-SYN-00000010-S", "Size S"),
+        ("SF-SYN-00000010-M", "Size M"),
+        ("SF-SYN-00000010-L", "Size L"),
+    ]
+    assert all(
+        rows == [(f"{slug.upper()}-{size}", f"Size {size}") for size in ("S", "M", "L")]
+        for slug, rows in sized.items()
+    )
+    skus = [sku for rows in products.values() for sku, _ in rows]
+    assert len(set(skus)) == len(skus) == 90 + 10 * 3
+    with app.app_context():
+        assert db.session.scalar(select(func.count(OptionValue.id))) == 10 * 3
+
+
+def test_seed_products_again_goes_on_after_the_highest_number(app, runner):
+    runner.invoke(args=["seed", "--products", "100"])
+    first = synthetic_products(app)
+
+    result = runner.invoke(args=["seed", "--products", "100"])
+
+    assert result.exit_code == 0, result.output
+    products = synthetic_products(app)
+    added = {slug: rows for slug, rows in products.items() if slug not in first}
+    assert {slug: rows for slug, rows in products.items() if slug in first} == first
+    assert sorted(added) == [f"sf-syn-{n:08d}" for n in range(101, 201)]
+    assert sorted(slug for slug, rows in added.items() if len(rows) == 3) == [
+        f"sf-syn-{n:08d}" for n in range(110, 201, 10)
+    ]
+    skus = [sku for rows in products.values() for sku, _ in rows]
+    assert len(set(skus)) == len(skus) == 2 * (90 + 10 * 3)
+
+
+def test_seed_products_numbers_after_a_sized_product_whose_slug_changed(app, runner):
+    runner.invoke(args=["seed", "--products", "10"])
+    with app.app_context():
+        product = db.session.scalar(select(Product).where(Product.slug == "sf-syn-00000010"))
+        product.slug = "renamed-by-an-admin"
+        db.session.commit()
+
+    result = runner.invoke(args=["seed", "--products", "1"])
+
+    assert result.exit_code == 0, result.output
+    products = synthetic_products(app)
+    assert len(products) == 11
+    assert products["sf-syn-00000011"] == [("SF-SYN-00000011", "")]
 
 
 def test_seed_products_after_the_demo_fills_its_leaf_categories(app, runner):
@@ -364,6 +433,8 @@ def test_add_synthetic_products_commits_in_batches_and_reports_progress(app, mon
     assert added == 1000
     assert progress == [300, 300, 300, 100]
     assert counts(app) == (1000, 1)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Variant.id))) == 900 + 100 * 3
 
 
 def test_add_synthetic_products_refuses_zero(app):

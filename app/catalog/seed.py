@@ -16,6 +16,7 @@ from app.catalog.models import (
     OptionValue,
     Product,
     Variant,
+    variant_option_value,
 )
 from app.catalog.services import slugify
 from app.errors import Conflict, ValidationFailed
@@ -544,10 +545,11 @@ SYNTHETIC_NOUNS = "Mug Notebook Teapot Skillet Bowl Candle Pen Blanket Grinder V
 def add_synthetic_products(count: int, progress: Callable[[int], None] | None = None) -> int:
     """Bulk-insert ``count`` synthetic products for benchmarks; return how many were added.
 
-    They go round-robin into the existing leaf categories (a "Synthetic" category when
-    there are none), numbered after the highest synthetic SKU already present, so a second
-    run or a run after an interruption never collides. Each batch commits on its own;
-    ``progress`` is called with the number of rows of each committed batch.
+    Every tenth comes in three sizes (three variants), the others as one variant. They go
+    round-robin into the existing leaf categories (a "Synthetic" category when there are
+    none), numbered after the highest synthetic SKU already present, so a second run or a run
+    after an interruption never collides. Each batch commits on its own; ``progress`` is
+    called with the number of products of each committed batch.
     """
     if count < 1:
         raise ValidationFailed("The number of products must be 1 or more.")
@@ -561,16 +563,8 @@ def add_synthetic_products(count: int, progress: Callable[[int], None] | None = 
         size = min(SYNTHETIC_BATCH_SIZE, count - added)
         now = utcnow()
         rows = [_synthetic_row(first + added + i, category_ids, currency, now) for i in range(size)]
-        variants = {row["slug"]: row.pop("variant") for row in rows}
         try:
-            db.session.execute(insert(Product), rows)
-            ids = db.session.execute(
-                select(Product.slug, Product.id).where(Product.slug.in_(variants))
-            ).all()
-            db.session.execute(
-                insert(Variant),
-                [{**variants[slug], "product_id": product_id} for slug, product_id in ids],
-            )
+            _insert_synthetic_batch(rows)
             db.session.commit()
         except IntegrityError as error:
             db.session.rollback()
@@ -582,6 +576,72 @@ def add_synthetic_products(count: int, progress: Callable[[int], None] | None = 
         if progress is not None:
             progress(size)
     return added
+
+
+def _insert_synthetic_batch(rows: list[dict]) -> None:
+    """The products, their variants and, for those in sizes, their options: a few bulk INSERTs."""
+    variants = {row["slug"]: row.pop("variants") for row in rows}
+    db.session.execute(insert(Product), rows)
+    product_ids = dict(
+        db.session.execute(select(Product.slug, Product.id).where(Product.slug.in_(variants))).all()
+    )
+    db.session.execute(
+        insert(Variant),
+        [
+            {**variant, "product_id": product_ids[slug]}
+            for slug, product_variants in variants.items()
+            for variant in product_variants
+        ],
+    )
+    sized = [
+        product_ids[slug]
+        for slug, product_variants in variants.items()
+        if len(product_variants) > 1
+    ]
+    if sized:
+        _insert_synthetic_sizes(sized)
+
+
+def _insert_synthetic_sizes(product_ids: list[int]) -> None:
+    """A Size option (S, M, L) for each product, its variant at position i taking size i."""
+    db.session.execute(
+        insert(OptionType),
+        [{"product_id": product_id, "name": "Size", "position": 0} for product_id in product_ids],
+    )
+    type_ids = dict(
+        db.session.execute(
+            select(OptionType.product_id, OptionType.id).where(
+                OptionType.product_id.in_(product_ids)
+            )
+        ).all()
+    )
+    db.session.execute(
+        insert(OptionValue),
+        [
+            {"option_type_id": type_ids[product_id], "value": value, "position": position}
+            for product_id in product_ids
+            for position, value in enumerate(SYNTHETIC_SIZES)
+        ],
+    )
+    value_ids = {
+        (product_id, position): value_id
+        for product_id, position, value_id in db.session.execute(
+            select(OptionType.product_id, OptionValue.position, OptionValue.id)
+            .join(OptionValue.option_type)
+            .where(OptionType.product_id.in_(product_ids))
+        )
+    }
+    db.session.execute(
+        insert(variant_option_value),
+        [
+            {"variant_id": variant_id, "option_value_id": value_ids[product_id, position]}
+            for product_id, position, variant_id in db.session.execute(
+                select(Variant.product_id, Variant.position, Variant.id).where(
+                    Variant.product_id.in_(product_ids)
+                )
+            )
+        ],
+    )
 
 
 def _synthetic_category_ids() -> list[int]:
@@ -601,18 +661,21 @@ def _synthetic_category_ids() -> list[int]:
 
 
 def _next_synthetic_number() -> int:
-    """One past the highest synthetic number used by a SKU or a slug."""
+    """One past the highest synthetic number used by a SKU (SF-SYN-00000010-M too) or a slug."""
     pattern = SYNTHETIC_SKU_PREFIX + "_" * SYNTHETIC_DIGITS
     highest = [
-        db.session.scalar(select(func.max(Variant.sku)).where(Variant.sku.like(pattern))),
+        db.session.scalar(select(func.max(Variant.sku)).where(Variant.sku.like(pattern + "%"))),
         db.session.scalar(select(func.max(Product.slug)).where(Product.slug.like(pattern.lower()))),
     ]
-    numbers = [int(v[-SYNTHETIC_DIGITS:]) for v in highest if v and v[-SYNTHETIC_DIGITS:].isdigit()]
+    digits = slice(len(SYNTHETIC_SKU_PREFIX), len(SYNTHETIC_SKU_PREFIX) + SYNTHETIC_DIGITS)
+    numbers = [int(v[digits]) for v in highest if v and v[digits].isdigit()]
     return max(numbers, default=0) + 1
 
 
 def _synthetic_row(number: int, category_ids: list[int], currency: str, now: datetime) -> dict:
     sku = f"{SYNTHETIC_SKU_PREFIX}{number:0{SYNTHETIC_DIGITS}d}"
+    sized = number % SYNTHETIC_SIZED_EVERY == 0
+    skus = [f"{sku}-{size}" for size in SYNTHETIC_SIZES] if sized else [sku]
     adjective = SYNTHETIC_ADJECTIVES[number % len(SYNTHETIC_ADJECTIVES)]
     noun = SYNTHETIC_NOUNS[number % len(SYNTHETIC_NOUNS)]
     return {
@@ -627,10 +690,13 @@ def _synthetic_row(number: int, category_ids: list[int], currency: str, now: dat
         "category_id": category_ids[number % len(category_ids)],
         "created_at": now,
         "updated_at": now,
-        "variant": {  # 0 to 100 in stock, about one in a hundred out
-            "sku": sku,
-            "stock": (number * 37) % 101,
-            "is_active": True,
-            "position": 0,
-        },
+        "variants": [  # 0 to 100 in stock, about one in a hundred out
+            {
+                "sku": variant_sku,
+                "stock": (number * 37 + i * 29) % 101,
+                "is_active": True,
+                "position": i,
+            }
+            for i, variant_sku in enumerate(skus)
+        ],
     }
