@@ -36,7 +36,8 @@ def _at_least_one(ctx, param, value: int | None) -> int | None:
         "committed rows stay: run it again with the number still missing and it goes on after "
         "the highest synthetic SKU. To remove every synthetic product, run the SQL "
         f"DELETE FROM product WHERE slug LIKE '{SYNTHETIC_SKU_PREFIX.lower()}%' (their "
-        'variants go with them; delete the "Synthetic" category if the run created one).'
+        'variants and options go with them; delete the "Synthetic" category if the run '
+        "created one)."
     )
 )
 @click.option(

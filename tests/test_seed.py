@@ -1,5 +1,6 @@
 """`seed`: roles and the demo catalogue once; `seed --products N`: synthetic products in bulk."""
 
+import itertools
 import re
 from pathlib import Path
 from xml.etree import ElementTree
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.catalog import seed
-from app.catalog.models import Category, Product, Variant
+from app.catalog.models import Category, OptionValue, Product, Variant
 from app.commands import CREATE_ADMIN_HINT
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -45,15 +46,24 @@ def catalogue(app) -> list[tuple]:
         return [tuple(row) for row in rows]
 
 
+def variants(app) -> list[tuple]:
+    """Every variant row with its option values' ids, in id order."""
+    with app.app_context():
+        return [
+            (v.id, v.product_id, v.sku, v.stock, v.price_cents, sorted(x.id for x in v.values))
+            for v in db.session.scalars(select(Variant).order_by(Variant.id))
+        ]
+
+
 def test_seed_loads_the_demo_catalogue_into_an_empty_shop(app, runner):
     result = runner.invoke(args=["seed"])
 
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "Roles created: admin, customer\nLoaded 50 products in 9 categories.\n"
+        "Roles created: admin, customer\nLoaded 54 products in 10 categories.\n"
         f"{CREATE_ADMIN_HINT}\n"
     )
-    assert counts(app) == (50, 9)
+    assert counts(app) == (54, 10)
     with app.app_context():
         products = db.session.scalars(select(Product)).all()
         assert sum(p.is_featured for p in products) == 8
@@ -66,9 +76,64 @@ def test_seed_loads_the_demo_catalogue_into_an_empty_shop(app, runner):
         assert all(p.in_stock for p in products if p.is_featured)
         assert all(p.is_active and p.price_cents > 0 for p in products)
         assert {p.currency for p in products} == {"EUR"}
-        assert all(re.fullmatch(r"SF-[A-Z]{3}-\d{3}", p.sku) for p in products)
+        skus = [v.sku for p in products for v in p.variants]
+        assert all(re.fullmatch(r"SF-[A-Z]{3}-\d{3}(-[A-Z]+)*", sku) for sku in skus)
+        assert len(set(skus)) == len(skus) == 50 + 12 + 4 + 3 + 3
         assert all(p.description.endswith(".") for p in products)
-        assert len({p.slug for p in products}) == 50
+        assert len({p.slug for p in products}) == 54
+
+
+def test_demo_has_products_in_sizes_and_colours(app, runner):
+    runner.invoke(args=["seed"])
+
+    with app.app_context():
+        products = db.session.scalars(
+            select(Product).where(Product.options.any()).order_by(Product.id)
+        ).all()
+        assert [
+            (p.name, p.sku, [(o.name, [v.value for v in o.values]) for o in p.options])
+            for p in products
+        ] == [
+            ("Striped Linen Tea Towel", "SF-HOM-007-RED", [("Colour", ["Red", "Blue", "Yellow"])]),
+            (
+                "Storefront T-shirt",
+                "SF-MER-001-S-RED",
+                [("Size", ["S", "M", "L", "XL"]), ("Colour", ["Red", "Navy", "Grey"])],
+            ),
+            ("Hooded Sweatshirt", "SF-MER-002-S", [("Size", ["S", "M", "L", "XL"])]),
+            ("Canvas Tote Bag", "SF-MER-003-NATURAL", [("Colour", ["Natural", "Black", "Olive"])]),
+        ]
+        for product in products:
+            base = product.sku.split("-")[:3]
+            combinations = [
+                [v.value for v in variant.ordered_values] for variant in product.variants
+            ]
+            # one variant per combination, in order, each value of its own option
+            assert combinations == [
+                list(c)
+                for c in itertools.product(*([v.value for v in o.values] for o in product.options))
+            ]
+            for variant in product.variants:
+                values = variant.ordered_values
+                assert [v.option_type for v in values] == product.options
+                assert variant.sku == "-".join([*base, *(v.value.upper() for v in values)])
+                assert variant.is_active
+                assert variant.weight_grams > 0
+                expected = product.price_cents + 200 if "XL" in variant.sku else None
+                assert variant.price_cents == expected
+            assert product.in_stock
+            assert any(variant.stock == 0 for variant in product.variants) == (
+                product.name != "Striped Linen Tea Towel"
+            )
+        tshirt = products[1]
+        assert [(v.options_label, v.stock, v.unit_price_cents) for v in tshirt.variants[-3:]] == [
+            ("Size XL, Colour Red", 4, 2400),
+            ("Size XL, Colour Navy", 2, 2400),
+            ("Size XL, Colour Grey", 0, 2400),
+        ]
+        assert tshirt.stock == 61
+        assert tshirt.is_featured
+        assert db.session.scalar(select(func.count(OptionValue.id))) == 3 + 7 + 4 + 3
 
 
 def test_demo_catalogue_is_priced_in_the_shop_currency(app, runner):
@@ -105,6 +170,7 @@ def test_demo_sub_categories_have_their_parents(app, runner):
         "Books": None,
         "Stationery": None,
         "Home": None,
+        "Merchandise": None,
     }
     assert per_category == {
         "Coffee": 8,
@@ -113,7 +179,8 @@ def test_demo_sub_categories_have_their_parents(app, runner):
         "Tableware": 7,
         "Books": 7,
         "Stationery": 7,
-        "Home": 6,
+        "Home": 7,
+        "Merchandise": 3,
     }
 
 
@@ -168,16 +235,19 @@ def test_product_images_are_small_self_contained_svgs(path):
 def test_seed_twice_leaves_the_catalogue_as_it_is(app, runner):
     runner.invoke(args=["seed"])
     before = catalogue(app)
+    variants_before = variants(app)
 
     result = runner.invoke(args=["seed"])
 
     assert result.exit_code == 0, result.output
     assert result.output == (
-        "Roles already present.\nCatalogue already has 50 products: left as it is.\n"
+        "Roles already present.\nCatalogue already has 54 products: left as it is.\n"
         f"{CREATE_ADMIN_HINT}\n"
     )
-    assert counts(app) == (50, 9)
+    assert counts(app) == (54, 10)
     assert catalogue(app) == before
+    assert variants(app) == variants_before
+    assert len(variants_before) == 72
 
 
 def test_seed_leaves_a_shop_with_its_own_products_alone(app, runner):
@@ -202,8 +272,8 @@ def test_seed_reuses_categories_an_admin_made_before_any_product(app, runner):
     result = runner.invoke(args=["seed"])
 
     assert result.exit_code == 0, result.output
-    assert result.output.endswith(f"Loaded 50 products in 9 categories.\n{CREATE_ADMIN_HINT}\n")
-    assert counts(app) == (50, 9)
+    assert result.output.endswith(f"Loaded 54 products in 10 categories.\n{CREATE_ADMIN_HINT}\n")
+    assert counts(app) == (54, 10)
 
 
 def test_seed_products_adds_synthetic_products_without_the_demo(app, runner):
@@ -218,9 +288,10 @@ def test_seed_products_adds_synthetic_products_without_the_demo(app, runner):
         skus = set(db.session.scalars(select(Variant.sku)))
         slugs = set(db.session.scalars(select(Product.slug)))
         images = set(db.session.scalars(select(Product.image)))
-    assert len(skus) == len(slugs) == 1000
+    assert len(slugs) == 1000
+    assert len(skus) == 900 + 100 * 3
     assert min(skus) == "SF-SYN-00000001"
-    assert max(skus) == "SF-SYN-00001000"
+    assert max(skus) == "SF-SYN-00001000-S"
     assert images == {"synthetic.svg"}
 
 
@@ -231,9 +302,77 @@ def test_seed_products_twice_adds_twice_with_unique_skus_and_slugs(app, runner):
     assert first.exit_code == second.exit_code == 0, second.output
     assert counts(app) == (2000, 1)
     with app.app_context():
-        assert db.session.scalar(select(func.count(func.distinct(Variant.sku)))) == 2000
+        assert db.session.scalar(select(func.count(func.distinct(Variant.sku)))) == 2400
         assert db.session.scalar(select(func.count(func.distinct(Product.slug)))) == 2000
-        assert db.session.scalar(select(func.max(Variant.sku))) == "SF-SYN-00002000"
+        assert db.session.scalar(select(func.max(Variant.sku))) == "SF-SYN-00002000-S"
+        assert db.session.scalar(select(func.max(Product.slug))) == "sf-syn-00002000"
+
+
+def synthetic_products(app) -> dict[str, list[tuple[str, str]]]:
+    """Each product's slug: its variants' (SKU, options label), in their order."""
+    with app.app_context():
+        return {
+            product.slug: [(v.sku, v.options_label) for v in product.variants]
+            for product in db.session.scalars(select(Product).order_by(Product.id))
+        }
+
+
+def test_seed_products_makes_every_tenth_in_three_sizes(app, runner):
+    result = runner.invoke(args=["seed", "--products", "100"])
+
+    assert result.exit_code == 0, result.output
+    products = synthetic_products(app)
+    sized = {slug: rows for slug, rows in products.items() if len(rows) > 1}
+    assert len(products) == 100
+    assert sorted(sized) == [f"sf-syn-{n:08d}" for n in range(10, 101, 10)]
+    assert all(len(rows) == 1 for slug, rows in products.items() if slug not in sized)
+    assert products["sf-syn-00000009"] == [("SF-SYN-00000009", "")]
+    assert sized["sf-syn-00000010"] == [
+        ("SF-SYN-00000010-S", "Size S"),
+        ("SF-SYN-00000010-M", "Size M"),
+        ("SF-SYN-00000010-L", "Size L"),
+    ]
+    assert all(
+        rows == [(f"{slug.upper()}-{size}", f"Size {size}") for size in ("S", "M", "L")]
+        for slug, rows in sized.items()
+    )
+    skus = [sku for rows in products.values() for sku, _ in rows]
+    assert len(set(skus)) == len(skus) == 90 + 10 * 3
+    with app.app_context():
+        assert db.session.scalar(select(func.count(OptionValue.id))) == 10 * 3
+
+
+def test_seed_products_again_goes_on_after_the_highest_number(app, runner):
+    runner.invoke(args=["seed", "--products", "100"])
+    first = synthetic_products(app)
+
+    result = runner.invoke(args=["seed", "--products", "100"])
+
+    assert result.exit_code == 0, result.output
+    products = synthetic_products(app)
+    added = {slug: rows for slug, rows in products.items() if slug not in first}
+    assert {slug: rows for slug, rows in products.items() if slug in first} == first
+    assert sorted(added) == [f"sf-syn-{n:08d}" for n in range(101, 201)]
+    assert sorted(slug for slug, rows in added.items() if len(rows) == 3) == [
+        f"sf-syn-{n:08d}" for n in range(110, 201, 10)
+    ]
+    skus = [sku for rows in products.values() for sku, _ in rows]
+    assert len(set(skus)) == len(skus) == 2 * (90 + 10 * 3)
+
+
+def test_seed_products_numbers_after_a_sized_product_whose_slug_changed(app, runner):
+    runner.invoke(args=["seed", "--products", "10"])
+    with app.app_context():
+        product = db.session.scalar(select(Product).where(Product.slug == "sf-syn-00000010"))
+        product.slug = "renamed-by-an-admin"
+        db.session.commit()
+
+    result = runner.invoke(args=["seed", "--products", "1"])
+
+    assert result.exit_code == 0, result.output
+    products = synthetic_products(app)
+    assert len(products) == 11
+    assert products["sf-syn-00000011"] == [("SF-SYN-00000011", "")]
 
 
 def test_seed_products_after_the_demo_fills_its_leaf_categories(app, runner):
@@ -243,16 +382,25 @@ def test_seed_products_after_the_demo_fills_its_leaf_categories(app, runner):
     result = runner.invoke(args=["seed", "--products", "1000"])
 
     assert result.exit_code == 0, result.output
-    assert counts(app) == (1050, 9)
-    assert catalogue(app)[:50] == demo
+    assert counts(app) == (1054, 10)
+    assert catalogue(app)[:54] == demo
     with app.app_context():
         used = set(
             db.session.scalars(
                 select(Category.name).join(Product.category).where(Product.sku.like("SF-SYN-%"))
             )
         )
-        assert db.session.scalar(select(func.count(func.distinct(Product.slug)))) == 1050
-    assert used == {"Coffee", "Tea", "Cookware", "Tableware", "Books", "Stationery", "Home"}
+        assert db.session.scalar(select(func.count(func.distinct(Product.slug)))) == 1054
+    assert used == {
+        "Coffee",
+        "Tea",
+        "Cookware",
+        "Tableware",
+        "Books",
+        "Stationery",
+        "Home",
+        "Merchandise",
+    }
 
 
 @pytest.mark.parametrize(
@@ -271,7 +419,7 @@ def test_seed_products_refuses_a_bad_count_and_adds_nothing(app, runner, value, 
 
     assert result.exit_code == 2
     assert message in result.output
-    assert counts(app) == (50, 9)
+    assert counts(app) == (54, 10)
     assert catalogue(app) == before
 
 
@@ -285,6 +433,8 @@ def test_add_synthetic_products_commits_in_batches_and_reports_progress(app, mon
     assert added == 1000
     assert progress == [300, 300, 300, 100]
     assert counts(app) == (1000, 1)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Variant.id))) == 900 + 100 * 3
 
 
 def test_add_synthetic_products_refuses_zero(app):

@@ -1,5 +1,6 @@
 """Demo catalogue for a fresh shop, and synthetic products in bulk for benchmarks."""
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +10,14 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.catalog.models import Category, Product, Variant
+from app.catalog.models import (
+    Category,
+    OptionType,
+    OptionValue,
+    Product,
+    Variant,
+    variant_option_value,
+)
 from app.catalog.services import slugify
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
@@ -18,9 +26,12 @@ from app.timestamps import utcnow
 SYNTHETIC_BATCH_SIZE = 5000
 SYNTHETIC_CATEGORY = "Synthetic"
 SYNTHETIC_IMAGE = "synthetic.svg"
-# Synthetic SKUs are SF-SYN-00000001, ...; their slugs are the SKUs in lower case.
+# Synthetic SKUs are SF-SYN-00000001, ...; their slugs are the SKUs in lower case. Every
+# tenth product comes in sizes: SF-SYN-00000010-S, -M and -L, slug sf-syn-00000010.
 SYNTHETIC_SKU_PREFIX = "SF-SYN-"
 SYNTHETIC_DIGITS = 8
+SYNTHETIC_SIZED_EVERY = 10
+SYNTHETIC_SIZES = ("S", "M", "L")
 
 
 class DemoCategory(NamedTuple):
@@ -38,6 +49,27 @@ class DemoProduct(NamedTuple):
     featured: bool = False
 
 
+class DemoOption(NamedTuple):
+    name: str
+    values: tuple[str, ...]
+
+
+class DemoProductWithOptions(NamedTuple):
+    """Sold in one variant per combination of its options' values (S red, S blue, M red, ...)."""
+
+    name: str
+    price_cents: int
+    stocks: tuple[int, ...]  # one per variant, in the order of the combinations
+    description: str
+    options: tuple[DemoOption, ...]
+    weight_grams: int  # of each variant
+    surcharges: tuple[tuple[str, int], ...] = ()  # (value, cents): a variant with it costs more
+    featured: bool = False
+
+
+SIZES = DemoOption("Size", ("S", "M", "L", "XL"))
+XL_SURCHARGE = (("XL", 200),)
+
 DEMO_CATEGORIES = (
     DemoCategory("Coffee & Tea"),
     DemoCategory("Coffee", "Coffee & Tea", "COF", "coffee.svg"),
@@ -48,9 +80,10 @@ DEMO_CATEGORIES = (
     DemoCategory("Books", None, "BOK", "books.svg"),
     DemoCategory("Stationery", None, "STA", "stationery.svg"),
     DemoCategory("Home", None, "HOM", "home.svg"),
+    DemoCategory("Merchandise", None, "MER", "home.svg"),
 )
 
-DEMO_PRODUCTS: dict[str, tuple[DemoProduct, ...]] = {
+DEMO_PRODUCTS: dict[str, tuple[DemoProduct | DemoProductWithOptions, ...]] = {
     "Coffee": (
         DemoProduct(
             "Ethiopia Yirgacheffe Beans 250 g",
@@ -173,7 +206,6 @@ DEMO_PRODUCTS: dict[str, tuple[DemoProduct, ...]] = {
             11900,
             5,
             "Slow-cook stews on the hob or bake bread in the oven. Comes in deep red.",
-            featured=True,
         ),
         DemoProduct(
             "Non-Stick Frying Pan 28 cm",
@@ -373,6 +405,44 @@ DEMO_PRODUCTS: dict[str, tuple[DemoProduct, ...]] = {
             18,
             "Thick coconut fibre on a non-slip backing, 40 by 60 cm.",
         ),
+        DemoProductWithOptions(
+            "Striped Linen Tea Towel",
+            1100,
+            (20, 15, 6),
+            "Heavy linen with a woven stripe and a hanging loop, 50 by 70 cm.",
+            (DemoOption("Colour", ("Red", "Blue", "Yellow")),),
+            weight_grams=90,
+        ),
+    ),
+    "Merchandise": (
+        DemoProductWithOptions(
+            "Storefront T-shirt",
+            2200,
+            # S, M, L, XL; each in Red, Navy, Grey
+            (6, 8, 3, 12, 0, 9, 10, 7, 0, 4, 2, 0),
+            "Organic cotton jersey with the shop's coffee cup printed on the chest.",
+            (SIZES, DemoOption("Colour", ("Red", "Navy", "Grey"))),
+            weight_grams=180,
+            surcharges=XL_SURCHARGE,
+            featured=True,
+        ),
+        DemoProductWithOptions(
+            "Hooded Sweatshirt",
+            4900,
+            (5, 9, 0, 3),
+            "A heavyweight brushed-back hoodie in charcoal, with a kangaroo pocket.",
+            (SIZES,),
+            weight_grams=520,
+            surcharges=XL_SURCHARGE,
+        ),
+        DemoProductWithOptions(
+            "Canvas Tote Bag",
+            1400,
+            (25, 0, 14),
+            "Sturdy cotton canvas with long handles and an inside pocket.",
+            (DemoOption("Colour", ("Natural", "Black", "Olive")),),
+            weight_grams=160,
+        ),
     ),
 }
 
@@ -396,20 +466,23 @@ def load_demo_catalogue() -> DemoSummary:
         category = _get_or_create_category(spec, categories[spec.parent] if spec.parent else None)
         categories[spec.name] = category
         for number, item in enumerate(DEMO_PRODUCTS.get(spec.name, ()), start=1):
-            db.session.add(
-                Product(
-                    slug=slugify(item.name),
-                    name=item.name,
-                    description=item.description,
-                    price_cents=item.price_cents,
-                    currency=currency,
-                    is_active=True,
-                    is_featured=item.featured,
-                    image=spec.image,
-                    category=category,
-                    variants=[Variant(sku=f"SF-{spec.sku_code}-{number:03d}", stock=item.stock)],
-                )
+            product = Product(
+                slug=slugify(item.name),
+                name=item.name,
+                description=item.description,
+                price_cents=item.price_cents,
+                currency=currency,
+                is_active=True,
+                is_featured=item.featured,
+                image=spec.image,
+                category=category,
             )
+            sku = f"SF-{spec.sku_code}-{number:03d}"
+            if isinstance(item, DemoProduct):
+                product.variants = [Variant(sku=sku, stock=item.stock)]
+            else:
+                _add_demo_variants(product, item, sku)
+            db.session.add(product)
             products += 1
     try:
         db.session.commit()
@@ -421,6 +494,32 @@ def load_demo_catalogue() -> DemoSummary:
             return _unchanged(existing)
         raise
     return DemoSummary(loaded=True, products=products, categories=len(categories))
+
+
+def _add_demo_variants(product: Product, item: DemoProductWithOptions, sku: str) -> None:
+    """Its options, and a variant for each combination of their values: SF-MER-001-M-RED."""
+    product.options = [
+        OptionType(
+            name=option.name,
+            position=position,
+            values=[OptionValue(value=value, position=i) for i, value in enumerate(option.values)],
+        )
+        for position, option in enumerate(item.options)
+    ]
+    surcharges = dict(item.surcharges)
+    every_combination = itertools.product(*(option.values for option in product.options))
+    for position, (values, stock) in enumerate(zip(every_combination, item.stocks, strict=True)):
+        surcharge = sum(surcharges.get(value.value, 0) for value in values)
+        product.variants.append(
+            Variant(
+                sku="-".join([sku, *(value.value.upper() for value in values)]),
+                stock=stock,
+                price_cents=item.price_cents + surcharge if surcharge else None,
+                weight_grams=item.weight_grams,
+                position=position,
+                values=list(values),
+            )
+        )
 
 
 def _unchanged(products: int) -> DemoSummary:
@@ -446,10 +545,11 @@ SYNTHETIC_NOUNS = "Mug Notebook Teapot Skillet Bowl Candle Pen Blanket Grinder V
 def add_synthetic_products(count: int, progress: Callable[[int], None] | None = None) -> int:
     """Bulk-insert ``count`` synthetic products for benchmarks; return how many were added.
 
-    They go round-robin into the existing leaf categories (a "Synthetic" category when
-    there are none), numbered after the highest synthetic SKU already present, so a second
-    run or a run after an interruption never collides. Each batch commits on its own;
-    ``progress`` is called with the number of rows of each committed batch.
+    Every tenth comes in three sizes (three variants), the others as one variant. They go
+    round-robin into the existing leaf categories (a "Synthetic" category when there are
+    none), numbered after the highest synthetic SKU already present, so a second run or a run
+    after an interruption never collides. Each batch commits on its own; ``progress`` is
+    called with the number of products of each committed batch.
     """
     if count < 1:
         raise ValidationFailed("The number of products must be 1 or more.")
@@ -463,16 +563,8 @@ def add_synthetic_products(count: int, progress: Callable[[int], None] | None = 
         size = min(SYNTHETIC_BATCH_SIZE, count - added)
         now = utcnow()
         rows = [_synthetic_row(first + added + i, category_ids, currency, now) for i in range(size)]
-        variants = {row["slug"]: row.pop("variant") for row in rows}
         try:
-            db.session.execute(insert(Product), rows)
-            ids = db.session.execute(
-                select(Product.slug, Product.id).where(Product.slug.in_(variants))
-            ).all()
-            db.session.execute(
-                insert(Variant),
-                [{**variants[slug], "product_id": product_id} for slug, product_id in ids],
-            )
+            _insert_synthetic_batch(rows)
             db.session.commit()
         except IntegrityError as error:
             db.session.rollback()
@@ -484,6 +576,72 @@ def add_synthetic_products(count: int, progress: Callable[[int], None] | None = 
         if progress is not None:
             progress(size)
     return added
+
+
+def _insert_synthetic_batch(rows: list[dict]) -> None:
+    """The products, their variants and, for those in sizes, their options: a few bulk INSERTs."""
+    variants = {row["slug"]: row.pop("variants") for row in rows}
+    db.session.execute(insert(Product), rows)
+    product_ids = dict(
+        db.session.execute(select(Product.slug, Product.id).where(Product.slug.in_(variants))).all()
+    )
+    db.session.execute(
+        insert(Variant),
+        [
+            {**variant, "product_id": product_ids[slug]}
+            for slug, product_variants in variants.items()
+            for variant in product_variants
+        ],
+    )
+    sized = [
+        product_ids[slug]
+        for slug, product_variants in variants.items()
+        if len(product_variants) > 1
+    ]
+    if sized:
+        _insert_synthetic_sizes(sized)
+
+
+def _insert_synthetic_sizes(product_ids: list[int]) -> None:
+    """A Size option (S, M, L) for each product, its variant at position i taking size i."""
+    db.session.execute(
+        insert(OptionType),
+        [{"product_id": product_id, "name": "Size", "position": 0} for product_id in product_ids],
+    )
+    type_ids = dict(
+        db.session.execute(
+            select(OptionType.product_id, OptionType.id).where(
+                OptionType.product_id.in_(product_ids)
+            )
+        ).all()
+    )
+    db.session.execute(
+        insert(OptionValue),
+        [
+            {"option_type_id": type_ids[product_id], "value": value, "position": position}
+            for product_id in product_ids
+            for position, value in enumerate(SYNTHETIC_SIZES)
+        ],
+    )
+    value_ids = {
+        (product_id, position): value_id
+        for product_id, position, value_id in db.session.execute(
+            select(OptionType.product_id, OptionValue.position, OptionValue.id)
+            .join(OptionValue.option_type)
+            .where(OptionType.product_id.in_(product_ids))
+        )
+    }
+    db.session.execute(
+        insert(variant_option_value),
+        [
+            {"variant_id": variant_id, "option_value_id": value_ids[product_id, position]}
+            for product_id, position, variant_id in db.session.execute(
+                select(Variant.product_id, Variant.position, Variant.id).where(
+                    Variant.product_id.in_(product_ids)
+                )
+            )
+        ],
+    )
 
 
 def _synthetic_category_ids() -> list[int]:
@@ -503,18 +661,21 @@ def _synthetic_category_ids() -> list[int]:
 
 
 def _next_synthetic_number() -> int:
-    """One past the highest synthetic number used by a SKU or a slug."""
+    """One past the highest synthetic number used by a SKU (SF-SYN-00000010-M too) or a slug."""
     pattern = SYNTHETIC_SKU_PREFIX + "_" * SYNTHETIC_DIGITS
     highest = [
-        db.session.scalar(select(func.max(Variant.sku)).where(Variant.sku.like(pattern))),
+        db.session.scalar(select(func.max(Variant.sku)).where(Variant.sku.like(pattern + "%"))),
         db.session.scalar(select(func.max(Product.slug)).where(Product.slug.like(pattern.lower()))),
     ]
-    numbers = [int(v[-SYNTHETIC_DIGITS:]) for v in highest if v and v[-SYNTHETIC_DIGITS:].isdigit()]
+    digits = slice(len(SYNTHETIC_SKU_PREFIX), len(SYNTHETIC_SKU_PREFIX) + SYNTHETIC_DIGITS)
+    numbers = [int(v[digits]) for v in highest if v and v[digits].isdigit()]
     return max(numbers, default=0) + 1
 
 
 def _synthetic_row(number: int, category_ids: list[int], currency: str, now: datetime) -> dict:
     sku = f"{SYNTHETIC_SKU_PREFIX}{number:0{SYNTHETIC_DIGITS}d}"
+    sized = number % SYNTHETIC_SIZED_EVERY == 0
+    skus = [f"{sku}-{size}" for size in SYNTHETIC_SIZES] if sized else [sku]
     adjective = SYNTHETIC_ADJECTIVES[number % len(SYNTHETIC_ADJECTIVES)]
     noun = SYNTHETIC_NOUNS[number % len(SYNTHETIC_NOUNS)]
     return {
@@ -529,10 +690,13 @@ def _synthetic_row(number: int, category_ids: list[int], currency: str, now: dat
         "category_id": category_ids[number % len(category_ids)],
         "created_at": now,
         "updated_at": now,
-        "variant": {  # 0 to 100 in stock, about one in a hundred out
-            "sku": sku,
-            "stock": (number * 37) % 101,
-            "is_active": True,
-            "position": 0,
-        },
+        "variants": [  # 0 to 100 in stock, about one in a hundred out
+            {
+                "sku": variant_sku,
+                "stock": (number * 37 + i * 29) % 101,
+                "is_active": True,
+                "position": i,
+            }
+            for i, variant_sku in enumerate(skus)
+        ],
     }
