@@ -409,6 +409,7 @@ HUGE_INT_CASES = [
     ("DELETE", "/api/v1/cart/items/{n}", 404),
     ("PATCH", "/api/v1/cart/lines/{n}", 404),
     ("DELETE", "/api/v1/cart/lines/{n}", 404),
+    ("PATCH", "/api/v1/variants/{n}", 422),  # the body sent below is a cart line's
     ("GET", "/api/v1/products?page={n}", 422),
     ("GET", "/api/v1/products?per_page={n}", 422),
     ("GET", "/api/v1/orders?page={n}", 422),

@@ -212,7 +212,7 @@ class OptionTypeView(AdminModelView):
 
     def _save(self, option, form):
         data = {f.name: f.data for f in form if f.name in ("product_id", "name", "position")}
-        data["values"] = form.values.data
+        data["values"] = (form.values.data or "").split(",")
         try:
             return variant_services.save_option_type(option, data)
         except DomainError as error:

@@ -9,9 +9,18 @@ from flask_security import current_user, roles_required
 
 from app.accounts.models import ADMIN
 from app.api.common import FullMatch, api_auth_required
-from app.api.schemas import JsonBoolean, OrderSchema, ProductSchema, WholeNumber, text
+from app.api.schemas import (
+    JsonBoolean,
+    OrderSchema,
+    ProductSchema,
+    VariantSchema,
+    WholeNumber,
+    text,
+)
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses
 from app.catalog import services as catalog_services
+from app.catalog import variants as variant_services
+from app.errors import ValidationFailed
 from app.orders import state as order_state
 from app.orders.models import OrderStatus
 
@@ -129,6 +138,133 @@ def update_product(body, slug):
     """Change some of a product's fields (inactive products too); the same rules as creating."""
     product = catalog_services.get_product(slug, include_inactive=True)
     return catalog_services.save_product(product, _product_data(body))
+
+
+class OptionCreate(ma.Schema):
+    name = text(60, required=True, metadata={"example": "Size"})
+    values = ma.fields.List(
+        text(60),
+        required=True,
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"description": "In their order, each once.", "example": ["S", "M", "L"]},
+    )
+    position = WholeNumber(validate=ma.validate.Range(min=0, max=1000), load_default=0)
+
+
+def _options(**kwargs) -> ma.fields.Dict:
+    return ma.fields.Dict(
+        keys=ma.fields.String(),  # names the product does not have are 422 (the rules)
+        values=ma.fields.String(),
+        metadata={
+            "description": "One value of each of the product's options ({} without options).",
+            "example": {"Size": "M", "Colour": "blue"},
+        },
+        **kwargs,
+    )
+
+
+class VariantUpdate(ma.Schema):
+    sku = text(64)
+    options = _options()
+    price_cents = WholeNumber(
+        allow_none=True,
+        validate=ma.validate.Range(min=0, max=variant_services.MAX_PRICE_CENTS),
+        metadata={"description": "Null: the product's price."},
+    )
+    stock = WholeNumber(validate=ma.validate.Range(min=0, max=variant_services.MAX_STOCK))
+    weight_grams = WholeNumber(
+        allow_none=True,
+        validate=ma.validate.Range(min=0, max=variant_services.MAX_WEIGHT_GRAMS),
+    )
+    is_active = JsonBoolean(metadata={"description": "Sold in the shop."})
+
+
+class VariantCreate(VariantUpdate):
+    sku = text(64, required=True)
+    options = _options(required=True)
+    stock = WholeNumber(
+        required=True, validate=ma.validate.Range(min=0, max=variant_services.MAX_STOCK)
+    )
+
+
+VARIANT_RULES = (
+    "Also for a valid body whose options are not one value of each of the product's "
+    "options (or name values it does not have), or are those of another variant."
+)
+
+
+def _variant_data(product, body: dict, variant=None) -> dict:
+    """The request as save_variant's fields, the variant's own where the body says nothing."""
+    current = {}
+    if variant is not None:
+        current = {
+            "sku": variant.sku,
+            "stock": variant.stock,
+            "price_cents": variant.price_cents,
+            "weight_grams": variant.weight_grams,
+            "is_active": variant.is_active,
+            "value_ids": [value.id for value in variant.values],
+        }
+    data = {**current, **{k: v for k, v in body.items() if k != "options"}}
+    if "options" in body:
+        data["value_ids"] = variant_services.value_ids_for(product, body["options"])
+    return data
+
+
+@bp.post("/products/<slug>/options")
+@admin_required
+@bp.arguments(OptionCreate)
+@bp.response(201, ProductSchema)
+@bp.doc(security=AUTHENTICATED)
+@error_responses(
+    bp,
+    400,
+    401,
+    403,
+    404,
+    409,
+    rules={422: "Also for a valid body whose values repeat one, or are blank."},
+)
+def create_option(body, slug):
+    """Add an option (Size) with its values to a product; 409 if it has one of that name."""
+    product = catalog_services.get_product(slug, include_inactive=True)
+    variant_services.save_option_type(None, {**body, "product_id": product.id})
+    return catalog_services.get_product(slug, include_inactive=True)
+
+
+@bp.post("/products/<slug>/variants")
+@admin_required
+@bp.arguments(VariantCreate)
+@bp.response(201, VariantSchema)
+@bp.doc(security=AUTHENTICATED)
+@error_responses(bp, 400, 401, 403, 404, 409, rules={422: VARIANT_RULES})
+def create_variant(body, slug):
+    """Add a variant: a new SKU (409 if taken) with one value of each option."""
+    product = catalog_services.get_product(slug, include_inactive=True)
+    data = {"product_id": product.id, **_variant_data(product, body)}
+    return _save_variant(None, data)
+
+
+@bp.patch("/variants/<int:variant_id>")
+@admin_required
+@bp.arguments(VariantUpdate)
+@bp.response(200, VariantSchema)
+@bp.doc(security=AUTHENTICATED)
+@error_responses(bp, 400, 401, 403, 404, 409, rules={422: VARIANT_RULES})
+def update_variant(body, variant_id):
+    """Change some of a variant's fields; the same rules as adding one."""
+    variant = variant_services.get_variant(variant_id)
+    return _save_variant(variant, _variant_data(variant.product, body, variant))
+
+
+def _save_variant(variant, data: dict):
+    """save_variant, its errors named by the body's fields (the options, not their ids)."""
+    try:
+        return variant_services.save_variant(variant, data)
+    except ValidationFailed as error:
+        if error.fields and "value_ids" in error.fields:
+            error.fields["options"] = error.fields.pop("value_ids")
+        raise
 
 
 @bp.patch("/orders/<number>")

@@ -5,7 +5,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.models import OptionType, OptionValue, Product, Variant
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.timestamps import utcnow
 from app.transactions import atomic
@@ -23,11 +23,11 @@ def _product(product_id) -> Product:
     return product
 
 
-def _value_names(text: str) -> list[str]:
-    names = [name.strip() for name in (text or "").split(",") if name.strip()]
+def _value_names(values: list[str]) -> list[str]:
+    names = [name.strip() for name in values if isinstance(name, str) and name.strip()]
     problems = []
-    if not names:
-        problems.append("Give at least one value, separated by commas.")
+    if not names or len(names) != len(values):
+        problems.append("Give at least one value, and no empty one.")
     if len(set(names)) != len(names):
         problems.append("Each value once.")
     if any(len(name) > NAME_LENGTH for name in names):
@@ -39,7 +39,7 @@ def _value_names(text: str) -> list[str]:
 
 @atomic
 def save_option_type(option: OptionType | None, data: dict) -> OptionType:
-    """Create or update a product's option (Size) and its values in their order ("S, M, L").
+    """Create or update a product's option (Size) and its values in their order (S, M, L).
 
     A value that variants still use cannot be taken away (deactivate those variants first).
     """
@@ -48,7 +48,7 @@ def save_option_type(option: OptionType | None, data: dict) -> OptionType:
         raise ValidationFailed(
             "Check the name.", {"name": [f"Between 1 and {NAME_LENGTH} characters."]}
         )
-    names = _value_names(data.get("values", ""))
+    names = _value_names(data.get("values") or [])
     option = option or OptionType(product=_product(data.get("product_id")))
     option.name = name
     option.position = data.get("position") or 0
@@ -119,6 +119,22 @@ def save_variant(variant: Variant | None, data: dict) -> Variant:
     return variant
 
 
+def value_ids_for(product: Product, chosen: dict[str, str]) -> list[int]:
+    """The ids of the product's option values named {option: value}; 422 for unknown ones."""
+    values = {
+        (option.name, value.value): value.id
+        for option in product.options
+        for value in option.values
+    }
+    unknown = [f"{name} {value}" for name, value in chosen.items() if (name, value) not in values]
+    if unknown:
+        raise ValidationFailed(
+            "Unknown option values.",
+            {"options": [f"The product has no {', '.join(unknown)}."]},
+        )
+    return [values[item] for item in chosen.items()]
+
+
 def _value_errors(product: Product, variant: Variant | None, value_ids: list[int]) -> list[str]:
     values = {value.id: value for option in product.options for value in option.values}
     if any(value_id not in values for value_id in value_ids):
@@ -130,3 +146,10 @@ def _value_errors(product: Product, variant: Variant | None, value_ids: list[int
         if other is not variant and {value.id for value in other.values} == set(value_ids):
             return [f"{other.sku} has these options already."]
     return []
+
+
+def get_variant(variant_id: int) -> Variant:
+    variant = db.session.get(Variant, variant_id) if 1 <= variant_id <= 2**63 - 1 else None
+    if variant is None:
+        raise NotFound("No such variant.")
+    return variant

@@ -290,7 +290,7 @@ def test_every_json_body_is_required(spec):
         if "requestBody" in operation
     ]
 
-    assert len(bodies) == 8
+    assert len(bodies) == 11
     assert all(body["required"] is True for _method, _path, body in bodies)
 
 

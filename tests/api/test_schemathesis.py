@@ -46,6 +46,11 @@ STATE_RULES = {
     # No category has that slug; a currency other than the shop's (SHOP_CURRENCY, a setting).
     ("POST", "/api/v1/products"): {422: {"category", "currency"}},
     ("PATCH", "/api/v1/products/{slug}"): {422: {"category", "currency"}},
+    # Option values that repeat or are blank; a variant's options that are not one value of
+    # each of the product's options, or another variant's.
+    ("POST", "/api/v1/products/{slug}/options"): {422: {"values"}},
+    ("POST", "/api/v1/products/{slug}/variants"): {422: {"options"}},
+    ("PATCH", "/api/v1/variants/{variant_id}"): {422: {"options"}},
 }
 
 
@@ -71,8 +76,23 @@ def test_the_state_rules_are_documented_on_their_operations():
             ), (method, path, status)
 
 
+# 5xx answers the document lists for an operation: the test card 4000 0000 0000 0119 makes the
+# card payment not answer (503 with Retry-After; the order is kept, a retry charges once).
+DOCUMENTED_503 = {("POST", "/api/v1/orders"): "payment_unavailable"}
+
+
+def not_a_server_error_but_documented_503(ctx, response, case):
+    """schemathesis' not_a_server_error, less the 503s DOCUMENTED_503 lists (with Retry-After)."""
+    code = DOCUMENTED_503.get((case.method, case.operation.path))
+    retry_after = "retry-after" in {name.lower() for name in response.headers}
+    if response.status_code == 503 and code and retry_after:
+        if ((response.json() or {}).get("error") or {}).get("code") == code:
+            return None
+    return not_a_server_error(ctx, response, case)
+
+
 CHECKS = [
-    not_a_server_error,
+    not_a_server_error_but_documented_503,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
@@ -291,7 +311,11 @@ def test_stateful_runs_follow_the_links(app, seeded, workflow):
 
     class Workflow(workflow_schema(chain).as_state_machine()):
         def setup(self):
-            """Something in the cart to check out, when the chain needs it."""
+            """Each scenario starts from the same cart, so that a scenario replays alike:
+            something to check out when the chain needs it, else an empty cart."""
+            cart = client.get("/api/v1/cart", headers=headers).get_json()
+            for line in cart["items"]:
+                client.delete(f"/api/v1/cart/lines/{line['variant_id']}", headers=headers)
             for product_id in seeded["in_stock"] if fill_cart else []:
                 add_to_cart(client, seeded["customer"], product_id)
 

@@ -4,9 +4,10 @@ cart, changing its line, ordering it; a product with several variants needs the 
 import pytest
 from sqlalchemy import select
 
+from app.accounts.services import ensure_roles
 from app.catalog.models import Variant
 from app.extensions import db
-from tests.factories import UserFactory, create, make_tshirt
+from tests.factories import ProductFactory, UserFactory, create, make_tshirt
 from tests.helpers import BODY, assert_error, token_headers
 
 
@@ -99,3 +100,74 @@ def test_a_line_is_removed_by_its_variant(client, tshirt, headers):
 
     assert [line["sku"] for line in removed.get_json()["items"]] == ["TS-L-RED"]
     assert_error(missing, 404, "not_found")
+
+
+# The admin API: options and variants
+
+
+@pytest.fixture
+def admin_headers(app, client):
+    with app.app_context():
+        ensure_roles()
+    create(app, UserFactory, email="boss@example.com", roles=["admin"])
+    return token_headers(client, email="boss@example.com")
+
+
+def test_an_admin_adds_an_option_and_variants_through_the_api(app, client, admin_headers):
+    create(app, ProductFactory, name="Tote", sku="TOTE", stock=0)
+
+    option = client.post(
+        "/api/v1/products/tote/options",
+        json={"name": "Colour", "values": ["red", "blue"]},
+        headers=admin_headers,
+    )
+    assert option.status_code == 201
+    assert option.get_json()["options"] == [{"name": "Colour", "values": ["red", "blue"]}]
+    first = option.get_json()["variants"][0]["id"]
+
+    edited = client.patch(
+        f"/api/v1/variants/{first}",
+        json={"sku": "TOTE-RED", "options": {"Colour": "red"}, "stock": 4},
+        headers=admin_headers,
+    )
+    added = client.post(
+        "/api/v1/products/tote/variants",
+        json={"sku": "TOTE-BLUE", "options": {"Colour": "blue"}, "stock": 2, "price_cents": 990},
+        headers=admin_headers,
+    )
+    taken = client.post(
+        "/api/v1/products/tote/variants",
+        json={"sku": "TOTE-BLUE-2", "options": {"Colour": "blue"}, "stock": 1},
+        headers=admin_headers,
+    )
+    unknown = client.post(
+        "/api/v1/products/tote/variants",
+        json={"sku": "TOTE-PINK", "options": {"Colour": "pink"}, "stock": 1},
+        headers=admin_headers,
+    )
+
+    assert edited.status_code == 200
+    assert added.get_json() == {
+        "id": added.get_json()["id"],
+        "sku": "TOTE-BLUE",
+        "price_cents": 990,
+        "in_stock": True,
+        "stock": 2,
+        "options": [{"option": "Colour", "value": "blue"}],
+    }
+    assert assert_error(taken, 422, "validation_failed")["fields"] == {
+        "options": ["TOTE-BLUE has these options already."]
+    }
+    assert list(assert_error(unknown, 422, "validation_failed")["fields"]) == ["options"]
+    product = client.get("/api/v1/products/tote").get_json()
+    assert [(v["sku"], v["stock"]) for v in product["variants"]] == [
+        ("TOTE-RED", 4),
+        ("TOTE-BLUE", 2),
+    ]
+
+
+def test_customers_cannot_write_variants(client, tshirt, headers):
+    response = client.patch(
+        f"/api/v1/variants/{tshirt['S', 'red']}", json={"stock": 0}, headers=headers
+    )
+    assert_error(response, 403, "forbidden")
