@@ -46,6 +46,7 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the test suite's throwaway MariaDB server
+from tests.helpers import ADDRESS  # noqa: E402
 from tests.mariadb import MariaDBServer  # noqa: E402
 from tests.servers import RedisServer  # noqa: E402
 
@@ -55,14 +56,6 @@ STOCK = 1_000_000
 PASSWORD = "load test password, not a real one"
 GRACE = 2.0  # seconds after MariaDB is back that still count as the outage
 TOKEN_HEADER = "Authentication-Token"
-ADDRESS = {
-    "name": "Ada Lovelace",
-    "line1": "1 Analytical St",
-    "line2": "",
-    "city": "London",
-    "postcode": "N1 1AA",
-    "country": "GB",
-}
 CHECKOUT = {"shipping_address": ADDRESS, "payment": {"method": "manual"}}
 # Production as uwsgi.ini serves it (ENV=production and its start-up checks): fresh secrets
 # from scripts/write_instance_config.py, then these. Token logins are not rate limited.

@@ -192,3 +192,15 @@ def post_chunked(address: str, path: str, body: bytes, chunk=65536) -> tuple[int
         return response.status, json.loads(response.read())
     finally:
         connection.close()
+
+
+def fill_checkout(page, card: str) -> None:
+    """Fill the checkout form in a browser (Playwright page): an address in Berlin, the test
+    card ``card``."""
+    page.fill("#name", "Ada Lovelace")
+    page.fill("#line1", "Unter den Linden 1")
+    page.fill("#city", "Berlin")
+    page.fill("#postcode", "10117")
+    page.select_option("#country", label="Germany")
+    page.get_by_label("Test card").check()
+    page.fill("#card_number", card)

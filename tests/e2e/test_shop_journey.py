@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from app.accounts.datastore import user_datastore
 from app.extensions import db
 from tests.factories import CategoryFactory, ProductFactory, UserFactory, create
-from tests.helpers import DECLINED_CARD, GOOD_CARD, PASSWORD
+from tests.helpers import DECLINED_CARD, GOOD_CARD, PASSWORD, fill_checkout
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -95,16 +95,6 @@ def expect_cart(page, quantities: dict[str, str], totals: dict[str, str], subtot
         expect(cart_line(page, sku).locator("input.qty")).to_have_value(quantity)
         expect(cart_line(page, sku).locator(".line-total")).to_have_text(totals[sku])
     expect(page.locator("#cart-subtotal")).to_have_text(subtotal)
-
-
-def fill_checkout(page, card: str) -> None:
-    page.fill("#name", "Ada Lovelace")
-    page.fill("#line1", "Unter den Linden 1")
-    page.fill("#city", "Berlin")
-    page.fill("#postcode", "10117")
-    page.select_option("#country", label="Germany")
-    page.get_by_label("Test card").check()
-    page.fill("#card_number", card)
 
 
 def test_guest_shops_registers_pays_and_admin_ships(
