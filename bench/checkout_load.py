@@ -73,7 +73,7 @@ from app.app_factory import create_app
 from app.accounts.datastore import user_datastore
 from app.accounts.models import CUSTOMER
 from app.accounts.services import ensure_roles
-from app.catalog.models import Product
+from app.catalog.models import Product, Variant
 from app.extensions import db
 products, clients, stock, password = json.loads(sys.argv[1])
 app = create_app()
@@ -81,8 +81,9 @@ with app.app_context():
     ensure_roles()
     rows = [
         Product(
-            name=f"Load Tea {n}", sku=f"LOAD-{n}", slug=f"load-tea-{n}", price_cents=450 + n,
-            currency=app.config["SHOP_CURRENCY"], stock=stock, is_active=True,
+            name=f"Load Tea {n}", slug=f"load-tea-{n}", price_cents=450 + n,
+            currency=app.config["SHOP_CURRENCY"], is_active=True,
+            variants=[Variant(sku=f"LOAD-{n}", stock=stock)],
         )
         for n in range(products)
     ]
@@ -281,7 +282,8 @@ def audit(server: MariaDBServer, products: list[int]) -> tuple[list[str], int, i
     conn = server.connect("checkout_load")
     try:
         cursor = conn.cursor()
-        cursor.execute("SELECT id, stock FROM product")
+        # Each product has one variant: its stock is the product's.
+        cursor.execute("SELECT product_id, stock FROM variant")
         stock = dict(cursor.fetchall())
         cursor.execute("SELECT product_id, SUM(quantity) FROM order_line GROUP BY product_id")
         ordered = {k: int(v) for k, v in cursor.fetchall()}
