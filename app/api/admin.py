@@ -168,10 +168,10 @@ class VariantUpdate(ma.Schema):
     options = _options()
     price_cents = WholeNumber(
         allow_none=True,
-        validate=ma.validate.Range(min=0, max=variant_services.MAX_PRICE_CENTS),
+        validate=ma.validate.Range(min=0, max=catalog_services.MAX_PRICE_CENTS),
         metadata={"description": "Null: the product's price."},
     )
-    stock = WholeNumber(validate=ma.validate.Range(min=0, max=variant_services.MAX_STOCK))
+    stock = WholeNumber(validate=ma.validate.Range(min=0, max=catalog_services.MAX_STOCK))
     weight_grams = WholeNumber(
         allow_none=True,
         validate=ma.validate.Range(min=0, max=variant_services.MAX_WEIGHT_GRAMS),
@@ -183,7 +183,7 @@ class VariantCreate(VariantUpdate):
     sku = text(64, required=True)
     options = _options(required=True)
     stock = WholeNumber(
-        required=True, validate=ma.validate.Range(min=0, max=variant_services.MAX_STOCK)
+        required=True, validate=ma.validate.Range(min=0, max=catalog_services.MAX_STOCK)
     )
 
 
@@ -193,19 +193,9 @@ VARIANT_RULES = (
 )
 
 
-def _variant_data(product, body: dict, variant=None) -> dict:
-    """The request as save_variant's fields, the variant's own where the body says nothing."""
-    current = {}
-    if variant is not None:
-        current = {
-            "sku": variant.sku,
-            "stock": variant.stock,
-            "price_cents": variant.price_cents,
-            "weight_grams": variant.weight_grams,
-            "is_active": variant.is_active,
-            "value_ids": [value.id for value in variant.values],
-        }
-    data = {**current, **{k: v for k, v in body.items() if k != "options"}}
+def _variant_data(product, body: dict) -> dict:
+    """The request as save_variant's fields: the options named become their values' ids."""
+    data = {field: value for field, value in body.items() if field != "options"}
     if "options" in body:
         data["value_ids"] = variant_services.value_ids_for(product, body["options"])
     return data
@@ -254,7 +244,7 @@ def create_variant(body, slug):
 def update_variant(body, variant_id):
     """Change some of a variant's fields; the same rules as adding one."""
     variant = variant_services.get_variant(variant_id)
-    return _save_variant(variant, _variant_data(variant.product, body, variant))
+    return _save_variant(variant, _variant_data(variant.product, body))
 
 
 def _save_variant(variant, data: dict):

@@ -5,13 +5,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.models import OptionType, OptionValue, Product, Variant
+from app.catalog.services import MAX_PRICE_CENTS, MAX_STOCK
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.timestamps import utcnow
 from app.transactions import atomic
 
-MAX_STOCK = 2**31 - 1
-MAX_PRICE_CENTS = 2**31 - 1
 MAX_WEIGHT_GRAMS = 2**31 - 1
 NAME_LENGTH = 60  # an option's name and each value
 
@@ -90,7 +89,10 @@ def _bounded(data: dict, field: str, maximum: int, required: bool) -> list[str]:
 @atomic
 def save_variant(variant: Variant | None, data: dict) -> Variant:
     """Create or update a variant: a unique SKU, its numbers within bounds, and one value of
-    each of its product's options, a combination no other variant of the product has."""
+    each of its product's options, a combination no other variant of the product has. An
+    update keeps the fields ``data`` leaves out."""
+    if variant is not None:
+        data = {**_fields(variant), **data}
     product = variant.product if variant is not None else _product(data.get("product_id"))
     sku = (data.get("sku") or "").strip()
     errors = {
@@ -133,6 +135,18 @@ def value_ids_for(product: Product, chosen: dict[str, str]) -> list[int]:
             {"options": [f"The product has no {', '.join(unknown)}."]},
         )
     return [values[item] for item in chosen.items()]
+
+
+def _fields(variant: Variant) -> dict:
+    """A variant's writable fields, as save_variant takes them."""
+    return {
+        "sku": variant.sku,
+        "stock": variant.stock,
+        "price_cents": variant.price_cents,
+        "weight_grams": variant.weight_grams,
+        "is_active": variant.is_active,
+        "value_ids": [value.id for value in variant.values],
+    }
 
 
 def _value_errors(product: Product, variant: Variant | None, value_ids: list[int]) -> list[str]:
