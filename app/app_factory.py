@@ -11,7 +11,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
 
-from app import admin, errors, models, pages, security_utils
+from app import admin, errors, models, page_cache, pages, security_utils
 from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
@@ -32,7 +32,13 @@ INSTANCE_CONFIG = "application.cfg.py"
 # the MAIL_* family whole, and single settings by name. Their values load as
 # from_prefixed_env loads any (JSON where they are JSON: 587, true, ["a"]; text otherwise).
 ENV_FAMILIES = ("MAIL",)
-ENV_NAMES = ("SECRET_KEY", "SECURITY_PASSWORD_SALT", "RATELIMIT_STORAGE_URI", "SITE_URL")
+ENV_NAMES = (
+    "SECRET_KEY",
+    "SECURITY_PASSWORD_SALT",
+    "RATELIMIT_STORAGE_URI",
+    "SITE_URL",
+    "CACHE_REDIS_URL",
+)
 REQUIRED_SECRETS = (
     "SECRET_KEY",
     "SECURITY_PASSWORD_SALT",
@@ -101,6 +107,8 @@ def load_config(app: Flask, overrides: dict) -> None:
 
     _site_url_settings(app.config)
     _read_committed_on_mariadb(app.config)
+    if app.config["CACHE_TYPE"] is None:
+        app.config["CACHE_TYPE"] = "RedisCache" if app.config["CACHE_REDIS_URL"] else "SimpleCache"
     if _under_uwsgi():
         app.config["DEBUG"] = False  # never the interactive debugger on a served app
     if app.config["ENV"] == "production":
@@ -196,6 +204,12 @@ def check_production_config(config: Config, instance_config: Path) -> None:
             f"RATELIMIT_STORAGE_URI is memory:// with {workers} worker processes, each "
             "counting on its own: use shared storage, e.g. redis://127.0.0.1:6379/0"
         )
+    if config["PAGE_CACHE"] and config["CACHE_TYPE"] == "SimpleCache" and workers > 1:
+        problems.append(
+            f"PAGE_CACHE is on with an in-process cache and {workers} worker processes, which "
+            "would serve each other's stale pages: set CACHE_REDIS_URL (e.g. "
+            "redis://127.0.0.1:6379/1), or PAGE_CACHE = False"
+        )
     if problems:
         raise ConfigError("ENV=production refuses to start: " + "; ".join(problems) + ".")
 
@@ -290,6 +304,7 @@ def register_extensions(app: Flask) -> None:
     if _under_uwsgi():
         app.wsgi_app = UwsgiChunkedInput(app.wsgi_app)  # type: ignore[method-assign]
 
+    page_cache.init_app(app, _worker_processes())
     security.init_app(app, user_datastore)
     security.unauthn_handler(_unauthn_handler)
     security.unauthz_handler(_unauthz_handler)

@@ -102,6 +102,18 @@ RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_LOGIN_FAILURES = "10 per minute"  # failed logins / token requests per client
 RATELIMIT_ACCOUNT_EMAILS = "60 per hour"  # register, reset, confirmation resend per client
 
+# The page cache (app/page_cache.py): whole catalogue responses for anonymous visitors, served
+# without running the app, and started afresh by every catalogue write. The store is
+# Flask-Caching's: Redis at CACHE_REDIS_URL, shared by every worker and app server (the
+# production choice); without it, in the process (SimpleCache), which serves one process only:
+# with several uwsgi workers the page cache is then off (production refuses to start).
+PAGE_CACHE = True
+CACHE_REDIS_URL = None  # e.g. redis://127.0.0.1:6379/1
+CACHE_TYPE = None  # None: RedisCache with CACHE_REDIS_URL, else SimpleCache
+CACHE_DEFAULT_TIMEOUT = 300  # seconds an entry lives at most
+CACHE_THRESHOLD = 1000  # entries SimpleCache keeps
+CACHE_KEY_PREFIX = "storefront:"
+
 # Bootstrap 5 served from our own static files: pages look right offline
 BOOTSTRAP_SERVE_LOCAL = True
 
@@ -115,6 +127,7 @@ SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token
 
 # Shop
 SHOP_CURRENCY = "EUR"  # every product is priced in this currency
+SHOP_LOCALE = "en_US"  # numbers and money are written as this locale writes them
 PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in display order
 # `python dbmanager.py orders expire` (run it every few minutes, e.g. from cron) cancels
 # orders still unpaid after ORDER_PAYMENT_TIMEOUT seconds (bank transfer; the stock goes back),

@@ -1,6 +1,7 @@
 """The pages blueprint (HTML). Site-wide pages live here; each domain's views nest under it."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, jsonify, render_template, request
+from flask_wtf.csrf import generate_csrf
 
 from app.accounts import views as accounts_views
 from app.cart import views as cart_views
@@ -8,6 +9,7 @@ from app.catalog import services as catalog_services
 from app.catalog import views as catalog_views
 from app.extensions import csrf
 from app.orders import views as orders_views
+from app.page_cache import shared
 
 bp = Blueprint("pages", __name__)
 for domain in (accounts_views, catalog_views, cart_views, orders_views):
@@ -22,12 +24,23 @@ def check_csrf():
 
 
 @bp.get("/")
+@shared
 def home():
     """Home: featured products; sign-up links for visitors, the account for members."""
     return render_template("pages/home.html", featured=catalog_services.featured_products())
 
 
 @bp.get("/about")
+@shared
 def about():
     """What this shop is."""
     return render_template("pages/about.html")
+
+
+@bp.get("/csrf-token")
+def csrf_token():
+    """This visitor's CSRF token, for the forms of shared pages, which carry none
+    (static/visitor.js fetches it before they are sent)."""
+    response = jsonify(csrf_token=generate_csrf())
+    response.cache_control.no_store = True
+    return response

@@ -6,6 +6,7 @@ from app.api.common import PageArgs
 from app.api.schemas import CategoryNode, ProductPageSchema, ProductSchema
 from app.api.spec import Blueprint, error_responses
 from app.catalog import services
+from app.page_cache import shared
 
 bp = Blueprint("catalog", __name__, description="Catalog")
 
@@ -31,6 +32,7 @@ class ProductListArgs(PageArgs):
 
 
 @bp.get("/products")
+@shared
 @bp.etag
 @bp.arguments(ProductListArgs, location="query", as_kwargs=True)
 @bp.response(200, ProductPageSchema)
@@ -44,6 +46,7 @@ def list_products(**args):
 
 
 @bp.get("/products/<slug>")
+@shared
 @bp.etag
 @bp.response(200, ProductSchema)
 @error_responses(bp, 404)
@@ -53,6 +56,7 @@ def get_product(slug):
 
 
 @bp.get("/categories")
+@shared
 @bp.etag
 @bp.response(200, CategoryNode(many=True))
 def list_categories():

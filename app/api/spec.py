@@ -4,6 +4,8 @@ from http import HTTPStatus
 
 import flask_smorest
 import marshmallow as ma
+from flask import Response, request
+from flask import abort as flask_abort
 from flask_smorest import Api
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
@@ -73,6 +75,14 @@ class Blueprint(flask_smorest.Blueprint):
     """The API modules' blueprint: flask-smorest's, whose JSON bodies are required."""
 
     ARGUMENTS_PARSER = JsonBodyParser()
+
+    def _check_not_modified(self, etag):
+        """flask-smorest's 304, with the ETag it answers to (it raises a bare NotModified)."""
+        if request.method in self.METHODS_CHECKING_NOT_MODIFIED and etag in request.if_none_match:
+            response = Response(status=304)
+            response.set_etag(etag)
+            response.cache_control.no_cache = True
+            flask_abort(response)
 
 
 SECURITY_SCHEMES = {

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import page_cache
 from app.extensions import Model, db
 from app.timestamps import utcnow
 
@@ -235,3 +236,7 @@ class Variant(Model):
     def __str__(self) -> str:
         label = self.options_label
         return f"{self.product.name} ({label})" if label else self.product.name
+
+
+# What the shared catalogue pages show: a write to any of these starts the page cache afresh.
+page_cache.watch(Category, Product, OptionType, OptionValue, Variant)

@@ -3,11 +3,13 @@
 from flask import Blueprint, render_template, request
 
 from app.catalog import services
+from app.page_cache import shared
 
 bp = Blueprint("catalog", __name__)
 
 
 @bp.get("/products")
+@shared
 def index():
     """Paginated grid: ?q= search, ?category= slug (with sub-categories), ?sort=, ?page=."""
     sort = request.args.get("sort", "name")
@@ -31,6 +33,7 @@ def index():
 
 
 @bp.get("/products/<slug>")
+@shared
 def detail(slug):
     """One product with add-to-cart; inactive products are 404."""
     return render_template("catalog/detail.html", product=services.get_product(slug))

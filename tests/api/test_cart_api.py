@@ -238,7 +238,7 @@ def test_cookie_riding_writes_need_the_csrf_header(app, shop, caller, role, auth
 
 
 def test_anonymous_write_without_csrf_makes_no_cart_and_no_cookie(app, shop, client):
-    client.get("/")  # a browser: it holds the site's session cookie (cookie-less: no CSRF)
+    client.get("/login")  # a browser: it holds the site's session cookie (cookie-less: no CSRF)
     response = client.post("/api/v1/cart/items", json={"product_id": shop["tea"], "quantity": 1})
 
     assert_error(response, 400, "bad_request")

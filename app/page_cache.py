@@ -1,0 +1,255 @@
+"""Whole responses of catalogue reads, shared by every anonymous visitor (Flask-Caching's store).
+
+A view opts in with ``@shared``. The cache itself is a WSGI middleware in front of the app:
+a hit costs a cache look-up and no Flask request at all.
+
+- **Who is served from it.** GET and HEAD requests that carry no credential: no remember-me
+  cookie, no ``Authorization`` or ``Authentication-Token`` header, no ``auth_token``
+  argument, and no session cookie unless the session holds nothing but a CSRF token
+  (``ANONYMOUS_SESSION_KEYS``). Everyone else is answered by the app.
+- **What is stored.** Only a 200 that a ``@shared`` view marked ``Cache-Control: public``
+  (it does so for anonymous visitors only), with no ``Set-Cookie``: no CSRF token, cart,
+  e-mail address or flash message can be in it, since each of those is per visitor and is
+  either left out of shared pages (``g.shared_page``; forms fetch their token,
+  ``static/visitor.js``) or sets a cookie.
+- **The key.** Method-free (HEAD uses GET's entry): Host, path, query string, Accept, the
+  locale and the currency.
+- **Invalidation.** Every entry records the catalogue's generation, a random value replaced
+  after each commit that wrote a watched model (``watch``) or ran an UPDATE or DELETE on one.
+  An entry of an older generation is a miss. The generation lives in the same store, so every
+  worker and every app server sharing Redis sees a change on its next request.
+"""
+
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from flask import Flask, g, make_response, request
+from flask.sessions import SecureCookieSessionInterface
+from flask_security import current_user
+from itsdangerous import BadSignature
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from werkzeug.http import is_resource_modified, parse_cookie
+
+from app.extensions import cache
+
+log = logging.getLogger(__name__)
+
+GENERATION_KEY = "page-cache-generation"
+ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "_permanent"})
+MAX_BODY = 1024 * 1024  # bytes; bigger responses are not stored
+NONCE = re.compile(r" ?'nonce-[^']*'")
+STALE = "page_cache_stale"  # Session.info flag: a watched model was written
+
+
+def shared(view: Callable) -> Callable:
+    """A catalogue read: an ETag and conditional answers (304) for everyone, and for anonymous
+    visitors a page without per-visitor parts (``g.shared_page``), marked public so that the
+    page cache and shared HTTP caches may keep it (``no-cache``: they revalidate each time)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.shared_page = not current_user.is_authenticated
+        response = make_response(view(*args, **kwargs))
+        if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+        if g.shared_page and "csrf_token" not in g:  # Flask-WTF's per-request token
+            response.cache_control.public = True
+        else:
+            response.cache_control.private = True
+        response.cache_control.no_cache = True
+        if not response.get_etag()[0]:
+            response.add_etag()
+        return response.make_conditional(request)
+
+    return wrapper
+
+
+class PageCacheMiddleware:
+    """Serves stored responses to credential-free requests, and stores the app's shareable
+    answers to them (see the module docstring)."""
+
+    def __init__(self, app: Flask, store: Any):
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+        self.store = store
+        self.session_cookie = app.config["SESSION_COOKIE_NAME"]
+        self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        self.token_argument = app.config.get("SECURITY_TOKEN_AUTHENTICATION_KEY", "auth_token")
+        self.session_lifetime = int(app.permanent_session_lifetime.total_seconds())
+        self.timeout = app.config["CACHE_DEFAULT_TIMEOUT"]
+        # Until the shop has languages and currencies to choose, every response is in these.
+        self.variant = f"{app.config['SHOP_LOCALE']}|{app.config['SHOP_CURRENCY']}"
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if not self._servable(environ):
+            return self.wsgi_app(environ, start_response)
+        key = self._key(environ)
+        try:
+            generation, entry = self.store.get_many(GENERATION_KEY, key)
+            if generation is None:
+                generation = new_generation(self.store)
+        except Exception:  # the store is down: serve from the app, uncached
+            log.warning("page cache unavailable", exc_info=True)
+            return self.wsgi_app(environ, start_response)
+        if entry is not None and entry[0] == generation:
+            return self._replay(environ, start_response, entry)
+        return self._fill(environ, start_response, key, generation)
+
+    def _servable(self, environ: dict) -> bool:
+        if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
+            return False
+        if "HTTP_AUTHORIZATION" in environ or "HTTP_AUTHENTICATION_TOKEN" in environ:
+            return False
+        if self.token_argument in environ.get("QUERY_STRING", ""):
+            return False
+        cookies = environ.get("HTTP_COOKIE", "")
+        if self.remember_cookie in cookies:
+            return False
+        return self.session_cookie not in cookies or self._anonymous_session(environ)
+
+    def _anonymous_session(self, environ: dict) -> bool:
+        """The session cookie holds no user and no flash message, only what any visitor has
+        (a session that does not verify is a new, empty one to Flask too)."""
+        value = parse_cookie(environ).get(self.session_cookie)
+        if value is None:
+            return True
+        interface = self.app.session_interface
+        if not isinstance(interface, SecureCookieSessionInterface):
+            return False  # server-side sessions: not decoded here
+        serializer = interface.get_signing_serializer(self.app)
+        try:
+            data = serializer.loads(value, max_age=self.session_lifetime)  # type: ignore[union-attr]
+        except BadSignature:
+            return True
+        return isinstance(data, dict) and set(data) <= ANONYMOUS_SESSION_KEYS
+
+    def _key(self, environ: dict) -> str:
+        parts = (
+            environ.get("HTTP_HOST", ""),
+            environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+            environ.get("QUERY_STRING", ""),
+            environ.get("HTTP_ACCEPT", ""),
+            self.variant,
+        )
+        digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
+        return "page:" + digest.hexdigest()
+
+    def _replay(self, environ, start_response, entry) -> Iterable[bytes]:
+        _generation, status, headers, body, etag = entry
+        if not is_resource_modified(environ, etag=etag):
+            start_response("304 Not Modified", [h for h in headers if h[0] in NOT_MODIFIED_KEEP])
+            return []
+        start_response(status, headers)
+        return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+
+    def _fill(self, environ, start_response, key, generation) -> Iterable[bytes]:
+        answer: dict[str, Any] = {}
+
+        def capture(status, headers, exc_info=None):
+            answer.update(status=status, headers=headers)
+            return start_response(status, headers, exc_info)
+
+        body_iter = self.wsgi_app(environ, capture)
+        headers = answer.get("headers", [])
+        if environ["REQUEST_METHOD"] == "HEAD" or not _storable(answer.get("status"), headers):
+            return body_iter
+        try:
+            body = b"".join(body_iter)
+        finally:
+            if hasattr(body_iter, "close"):
+                body_iter.close()
+        etag = next((v for k, v in headers if k.lower() == "etag"), None)
+        if len(body) <= MAX_BODY and etag:
+            stored = [(k, _without_nonce(k, v)) for k, v in headers]
+            try:
+                self.store.set(
+                    key, (generation, answer["status"], stored, body, etag), self.timeout
+                )
+            except Exception:
+                log.warning("page cache unavailable", exc_info=True)
+        return [body]
+
+
+NOT_MODIFIED_KEEP = {"ETag", "Cache-Control", "Vary", "Content-Location", "Expires", "Date"}
+
+
+def _storable(status: str | None, headers: list[tuple[str, str]]) -> bool:
+    if not status or not status.startswith("200 "):
+        return False
+    names = {k.lower(): v for k, v in headers}
+    cache_control = names.get("cache-control", "")
+    return "set-cookie" not in names and "public" in cache_control
+
+
+def _without_nonce(name: str, value: str) -> str:
+    """A stored Content-Security-Policy without the per-request script nonce (no shared page
+    has an inline script; a replayed nonce would be one every visitor knows)."""
+    if name.lower() != "content-security-policy":
+        return value
+    return NONCE.sub("", value)
+
+
+def new_generation(store: Any) -> str:
+    generation = secrets.token_hex(8)
+    store.set(GENERATION_KEY, generation, 0)
+    return generation
+
+
+def watch(*models: type) -> None:
+    """Commits that write any of ``models`` start the cache afresh (a new generation)."""
+    watched = tuple(models)
+
+    @event.listens_for(Session, "before_flush")
+    def note_writes(session, _flush_context, _instances):
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(obj, watched):
+                session.info[STALE] = True
+                return
+
+    @event.listens_for(Session, "do_orm_execute")
+    def note_statements(state):
+        if (state.is_update or state.is_delete) and any(
+            issubclass(mapper.class_, watched) for mapper in state.all_mappers
+        ):
+            state.session.info[STALE] = True
+
+    @event.listens_for(Session, "after_commit")
+    def renew(session):
+        if session.info.pop(STALE, False):
+            invalidate()
+
+    @event.listens_for(Session, "after_rollback")
+    def forget(session):
+        session.info.pop(STALE, None)
+
+
+def invalidate() -> None:
+    """Every stored page is stale from now on, in every process sharing the store."""
+    try:
+        new_generation(cache.cache)
+    except Exception:  # entries still expire after CACHE_DEFAULT_TIMEOUT
+        log.error("page cache: could not start a new generation", exc_info=True)
+
+
+def init_app(app: Flask, processes: int) -> None:
+    """Put the middleware in front of the app when PAGE_CACHE is on. An in-process store
+    serves one process only: the others would never see its new generations."""
+    cache.init_app(app)
+    if not app.config["PAGE_CACHE"]:
+        return
+    if app.config["CACHE_TYPE"] == "SimpleCache" and processes > 1:
+        app.logger.warning(
+            "The page cache is off: %d worker processes cannot share an in-process cache. "
+            "Set CACHE_REDIS_URL (redis://...) to turn it on.",
+            processes,
+        )
+        return
+    with app.app_context():
+        store = cache.cache
+    app.wsgi_app = PageCacheMiddleware(app, store)  # type: ignore[method-assign]

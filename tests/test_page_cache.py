@@ -1,0 +1,307 @@
+"""The page cache (app/page_cache.py): what anonymous visitors share, what never leaks between
+visitors, and that every catalogue write is seen on the next request, by every app instance
+sharing Redis."""
+
+import re
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, update
+
+from app.app_factory import ConfigError, create_app
+from app.catalog.models import Product, Variant
+from app.extensions import db
+from tests.factories import ProductFactory, create
+from tests.helpers import (
+    ADMIN_EMAIL,
+    PRODUCTION_CONFIG,
+    TEST_CONFIG,
+    csrf_token,
+    login,
+    token_headers,
+)
+
+TOKEN = re.compile(r'(?:name="csrf_token" value|name="csrf-token" content)="([^"]*)"')
+SHARED = ["/", "/products", "/products?sort=-price", "/products/green-tea", "/api/v1/products"]
+
+
+@contextmanager
+def queries(app):
+    """The SQL statements the app runs inside the block (a hit from the cache runs none)."""
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def served_from_cache(app, client, path, **kwargs) -> bool:
+    with queries(app) as seen:
+        response = client.get(path, **kwargs)
+    assert response.status_code == 200, path
+    return not seen
+
+
+@pytest.fixture
+def shop(product_factory):
+    return product_factory("Green Tea", price_cents=450, stock=7)
+
+
+def test_a_second_anonymous_visitor_is_served_from_the_cache(app, shop):
+    for path in SHARED:
+        first = app.test_client().get(path)
+        assert first.status_code == 200
+        assert "public" in first.headers["Cache-Control"], path
+        assert "Set-Cookie" not in first.headers, path
+        assert served_from_cache(app, app.test_client(), path), path
+
+
+def test_the_cached_page_is_the_page(app, shop):
+    """Status, body and headers (security headers included) are replayed as the app sent
+    them, without the per-request script nonce."""
+    fresh = app.test_client().get("/products/green-tea")
+    cached = app.test_client().get("/products/green-tea")
+
+    assert cached.get_data() == fresh.get_data()
+    for name in ("Content-Type", "ETag", "Cache-Control", "X-Frame-Options"):
+        assert cached.headers[name] == fresh.headers[name]
+    assert "'nonce-" in fresh.headers["Content-Security-Policy"]
+    assert cached.headers["Content-Security-Policy"] == re.sub(
+        r" 'nonce-[^']+'", "", fresh.headers["Content-Security-Policy"]
+    )
+
+
+def test_head_and_conditional_requests_use_the_entry(app, shop):
+    etag = app.test_client().get("/products").headers["ETag"]
+
+    head = app.test_client().head("/products")
+    not_modified = app.test_client().get("/products", headers={"If-None-Match": etag})
+
+    assert head.status_code == 200
+    assert head.get_data() == b""
+    assert not_modified.status_code == 304
+    assert not_modified.headers["ETag"] == etag
+    assert not_modified.get_data() == b""
+
+
+def test_every_304_carries_its_etag(app, shop):
+    """From the cache as from the app (an API token client is always answered by the app)."""
+    etag = app.test_client().get("/products/green-tea").headers["ETag"]
+    with queries(app) as seen:
+        again = app.test_client().get("/products/green-tea", headers={"If-None-Match": etag})
+    assert (again.status_code, again.headers["ETag"]) == (304, etag)
+    assert not seen
+
+
+def test_the_apis_own_304_carries_its_etag(app, shop, user_factory):
+    user_factory()
+    client = app.test_client()
+    headers = token_headers(client)  # a token client is never served from the cache
+    etag = client.get("/api/v1/products/green-tea", headers=headers).headers["ETag"]
+
+    with queries(app) as seen:
+        again = client.get("/api/v1/products/green-tea", headers={**headers, "If-None-Match": etag})
+
+    assert seen  # answered by the app
+    assert (again.status_code, again.headers["ETag"]) == (304, etag)
+
+
+def test_no_visitors_token_cart_email_or_message_reaches_another(app, shop, user_factory):
+    """A logged-in member, an anonymous shopper with a cart, a session and a flash message:
+    what each sees of the shared pages never reaches a new visitor, nor each other."""
+    user_factory(email="member@example.com")
+    member = app.test_client()
+    login(member, "member@example.com")
+    shopper = app.test_client()
+    shopper_token = csrf_token(shopper, "/products/green-tea")
+    added = shopper.post(
+        "/cart/add",
+        data={"product_id": shop, "quantity": 2, "csrf_token": shopper_token},
+    )
+    assert added.status_code == 302
+    seen_by: dict[str, list[str]] = {"member": [], "shopper": []}
+    for path in SHARED:
+        seen_by["member"].append(member.get(path).get_data(as_text=True))
+        seen_by["shopper"].append(shopper.get(path).get_data(as_text=True))
+    tokens = {shopper_token} | {
+        token for html in seen_by["member"] for token in TOKEN.findall(html) if token
+    }
+
+    assert "member@example.com" in seen_by["member"][0]  # the member's own header
+    assert "Added to your cart." in seen_by["shopper"][0]  # the shopper's message, once
+    assert len(tokens) > 1  # the member's pages carry the member's token
+    for path in SHARED:
+        visitor = app.test_client()
+        response = visitor.get(path)
+        html = response.get_data(as_text=True)
+        assert "member@example.com" not in html, path
+        assert not tokens & set(TOKEN.findall(html)), path
+        assert set(TOKEN.findall(html)) <= {""}, path
+        assert "Added to your cart." not in html, path
+        assert "Set-Cookie" not in response.headers, path
+    # And the shopper, once the message is shown, gets the shared page without it.
+    assert "Added to your cart." not in shopper.get("/").get_data(as_text=True)
+
+
+def test_logged_in_members_never_get_the_shared_page(app, shop, user_factory):
+    user_factory(email="member@example.com")
+    app.test_client().get("/products")  # stored
+    member = app.test_client()
+    login(member, "member@example.com")
+
+    response = member.get("/products")
+
+    assert "member@example.com" in response.get_data(as_text=True)
+    assert "private" in response.headers["Cache-Control"]
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        {"headers": {"Authorization": "Basic eDp5"}},
+        {"headers": {"Authentication-Token": "not-a-token"}},
+        {"query_string": {"auth_token": "not-a-token"}},
+    ],
+)
+def test_requests_with_credentials_are_answered_by_the_app(app, shop, credentials):
+    app.test_client().get("/api/v1/products")  # stored
+
+    assert not served_from_cache(app, app.test_client(), "/api/v1/products", **credentials)
+
+
+def test_sessions_with_more_than_a_token_are_answered_by_the_app(app, shop):
+    client = app.test_client()
+    client.get("/products")  # stored
+    with client.session_transaction() as session:
+        session["csrf_token"] = "x" * 40
+    assert served_from_cache(app, client, "/products")
+
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "A message for this visitor")]
+    assert not served_from_cache(app, client, "/products")
+
+    client.set_cookie("session", "forged", domain="localhost")
+    assert served_from_cache(app, client, "/products")  # Flask too starts a new session
+
+
+def test_the_shared_forms_get_their_token_from_the_visitor_endpoint(app, shop):
+    """The product page's form has an empty token; /csrf-token gives this visitor one, which
+    the form then carries (static/visitor.js)."""
+    client = app.test_client()
+    page = client.get("/products/green-tea").get_data(as_text=True)
+    assert 'name="csrf_token" value=""' in page
+    assert 'src="/static/visitor.js"' in page
+
+    answer = client.get("/csrf-token")
+    assert answer.headers["Cache-Control"] == "no-store"
+    added = client.post(
+        "/cart/add",
+        data={"product_id": shop, "quantity": 1, "csrf_token": answer.get_json()["csrf_token"]},
+    )
+    assert added.status_code == 302
+    refused = app.test_client().post("/cart/add", data={"product_id": shop, "quantity": 1})
+    assert refused.status_code == 400
+
+
+def price_on(client, path="/products/green-tea") -> str:
+    return re.search(r'id="product-price">([^<]+)<', client.get(path).get_data(as_text=True))[1]
+
+
+def test_a_price_change_is_seen_on_the_next_request(app, shop, as_admin):
+    visitor = app.test_client()
+    assert price_on(visitor) == "€4.50"
+    assert served_from_cache(app, visitor, "/products/green-tea")
+
+    changed = as_admin.patch(
+        "/api/v1/products/green-tea",
+        json={"price_cents": 525},
+        headers={"X-CSRF-Token": csrf_token(as_admin, "/account")},
+    )
+
+    assert changed.status_code == 200
+    assert price_on(visitor) == "€5.25"
+    assert app.test_client().get("/api/v1/products/green-tea").get_json()["price_cents"] == 525
+
+
+def test_stock_taken_by_a_statement_is_seen_on_the_next_request(app, shop):
+    """Checkout takes stock with an UPDATE statement, not through the ORM's objects."""
+    visitor = app.test_client()
+    assert "7 available" in visitor.get("/products/green-tea").get_data(as_text=True)
+
+    with app.app_context():
+        db.session.execute(update(Variant).values(stock=3))
+        db.session.commit()
+
+    assert "3 available" in visitor.get("/products/green-tea").get_data(as_text=True)
+
+
+def test_a_rolled_back_write_keeps_the_entries(app, shop):
+    app.test_client().get("/products")
+    with app.app_context():
+        db.session.get(Product, shop).name = "Not Saved"
+        db.session.flush()
+        db.session.rollback()
+
+    assert served_from_cache(app, app.test_client(), "/products")
+
+
+def two_apps(backend, tmp_path, **config):
+    """Two instances of the app on one fresh database holding the Green Tea, as on two
+    servers (or two uwsgi workers)."""
+    url = backend.fresh_url(tmp_path)
+    one, two = (create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **config}) for _ in "12")
+    with one.app_context():
+        db.create_all()
+    create(one, ProductFactory, name="Green Tea", price_cents=450, stock=7)
+    return one, two
+
+
+def test_the_cache_can_be_turned_off(backend, tmp_path):
+    off, _ = two_apps(backend, tmp_path, PAGE_CACHE=False)
+    first = off.test_client().get("/products")
+
+    assert "public" in first.headers["Cache-Control"]  # still for HTTP caches to revalidate
+    assert not served_from_cache(off, off.test_client(), "/products")
+    with off.app_context():
+        db.drop_all()
+
+
+def test_two_app_servers_sharing_redis_see_each_others_changes(backend, redis_server, tmp_path):
+    """One instance stores the page, the other changes the price; the first serves the new
+    price on its next request."""
+    one, two = two_apps(backend, tmp_path, CACHE_REDIS_URL=redis_server.url)
+    assert one.config["CACHE_TYPE"] == "RedisCache"
+    reader = one.test_client()
+    assert price_on(reader) == "€4.50"
+    assert served_from_cache(two, two.test_client(), "/products/green-tea")  # one store
+
+    with two.app_context():
+        db.session.execute(update(Variant).values(price_cents=990))
+        db.session.commit()
+
+    assert price_on(reader) == "€9.90"
+    with one.app_context():
+        db.drop_all()
+
+
+def test_production_refuses_an_in_process_cache_for_several_workers(monkeypatch):
+    monkeypatch.setattr("app.app_factory._worker_processes", lambda: 4)
+    config = {**PRODUCTION_CONFIG, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0"}
+
+    with pytest.raises(ConfigError, match="PAGE_CACHE is on with an in-process cache"):
+        create_app(config)
+    assert create_app({**config, "CACHE_REDIS_URL": "redis://127.0.0.1:1/1"})
+    assert create_app({**config, "PAGE_CACHE": False})
+
+
+def test_admin_is_never_cached(app, shop, user_factory):
+    user_factory(email=ADMIN_EMAIL, roles=["admin"])
+    response = app.test_client().get("/admin/")
+    assert "public" not in response.headers.get("Cache-Control", "")
