@@ -11,7 +11,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
 
-from app import admin, errors, models, page_cache, pages, security_utils
+from app import admin, errors, models, page_cache, pages, security_utils, static_files
 from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
@@ -21,7 +21,17 @@ from app.api.spec import api, describe_body_limits, register_security_schemes
 from app.cart import ownership as cart_ownership
 from app.commands import register_commands
 from app.countries import country_name
-from app.extensions import bootstrap, csrf, db, limiter, mail, migrate, security, talisman
+from app.extensions import (
+    bootstrap,
+    compress,
+    csrf,
+    db,
+    limiter,
+    mail,
+    migrate,
+    security,
+    talisman,
+)
 from app.money import format_money
 from app.transactions import end_request_session
 from app.wrappers import StorefrontRequest, UwsgiChunkedInput
@@ -204,12 +214,6 @@ def check_production_config(config: Config, instance_config: Path) -> None:
             f"RATELIMIT_STORAGE_URI is memory:// with {workers} worker processes, each "
             "counting on its own: use shared storage, e.g. redis://127.0.0.1:6379/0"
         )
-    if config["PAGE_CACHE"] and config["CACHE_TYPE"] == "SimpleCache" and workers > 1:
-        problems.append(
-            f"PAGE_CACHE is on with an in-process cache and {workers} worker processes, which "
-            "would serve each other's stale pages: set CACHE_REDIS_URL (e.g. "
-            "redis://127.0.0.1:6379/1), or PAGE_CACHE = False"
-        )
     if problems:
         raise ConfigError("ENV=production refuses to start: " + "; ".join(problems) + ".")
 
@@ -272,6 +276,8 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     mail.init_app(app)
     bootstrap.init_app(app)
+    static_files.init_app(app)
+    compress.init_app(app)
     limiter.init_app(app)
     production = app.config["ENV"] == "production"
     talisman.init_app(

@@ -106,7 +106,7 @@ RATELIMIT_ACCOUNT_EMAILS = "60 per hour"  # register, reset, confirmation resend
 # without running the app, and started afresh by every catalogue write. The store is
 # Flask-Caching's: Redis at CACHE_REDIS_URL, shared by every worker and app server (the
 # production choice); without it, in the process (SimpleCache), which serves one process only:
-# with several uwsgi workers the page cache is then off (production refuses to start).
+# with several uwsgi workers the page cache is then off (a warning says so at start).
 PAGE_CACHE = True
 CACHE_REDIS_URL = None  # e.g. redis://127.0.0.1:6379/1
 CACHE_TYPE = None  # None: RedisCache with CACHE_REDIS_URL, else SimpleCache

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from flask_bootstrap import Bootstrap5
 from flask_caching import Cache
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mailman import Mail
@@ -73,3 +74,4 @@ bootstrap = Bootstrap5()
 talisman = Talisman()
 limiter = Limiter(key_func=get_remote_address)
 cache = Cache()  # the page cache's store (app/page_cache.py)
+compress = Compress()  # HTML and JSON, gzip, brotli or zstd as the client accepts

@@ -12,8 +12,8 @@ a hit costs a cache look-up and no Flask request at all.
   e-mail address or flash message can be in it, since each of those is per visitor and is
   either left out of shared pages (``g.shared_page``; forms fetch their token,
   ``static/visitor.js``) or sets a cookie.
-- **The key.** Method-free (HEAD uses GET's entry): Host, path, query string, Accept, the
-  locale and the currency.
+- **The key.** Method-free (HEAD uses GET's entry): Host, path, query string, Accept,
+  Accept-Encoding (a compressed response is stored as sent), the locale and the currency.
 - **Invalidation.** Every entry records the catalogue's generation, a random value replaced
   after each commit that wrote a watched model (``watch``) or ran an UPDATE or DELETE on one.
   An entry of an older generation is a miss. The generation lives in the same store, so every
@@ -135,6 +135,7 @@ class PageCacheMiddleware:
             environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT", ""),
+            environ.get("HTTP_ACCEPT_ENCODING", ""),  # Flask-Compress: identity, gzip, br...
             self.variant,
         )
         digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from sqlalchemy import create_engine, inspect, text
 
@@ -68,8 +69,12 @@ def env(backend, tmp_path):
 
 @pytest.fixture
 def uwsgi_env(backend, tmp_path, redis_server):
-    """Production settings for uwsgi's workers: rate limits shared through Redis."""
-    config = f"{SECRETS}{FAST_HASH}RATELIMIT_STORAGE_URI = {redis_server.url!r}\n"
+    """Production settings for uwsgi's workers: rate limits and the page cache shared
+    through Redis."""
+    config = (
+        f"{SECRETS}{FAST_HASH}RATELIMIT_STORAGE_URI = {redis_server.url!r}\n"
+        f"CACHE_REDIS_URL = {redis_server.url!r}\n"
+    )
     return make_env(tmp_path, backend.fresh_url(tmp_path), config)
 
 
@@ -402,6 +407,33 @@ def test_uwsgi_serves_the_app_and_stops_on_sigterm(uwsgi_env, tmp_path):
     assert output.count(APP_READY) == 2
     assert "*** Operational MODE: preforking+threaded ***" in output
     assert "no internal routing" not in output
+
+
+@pytest.mark.slow
+def test_uwsgi_serves_static_files_itself_and_pages_from_the_shared_cache(
+    uwsgi_env, tmp_path, redis_server
+):
+    """uwsgi.ini's static-map: the versioned files a page links (Bootstrap's too) come with a
+    year-long Cache-Control and without the app's headers (Python never saw them). The
+    workers keep the page cache in Redis (CACHE_REDIS_URL)."""
+    db_upgrade(uwsgi_env)
+    proc, base = start_uwsgi(uwsgi_env, tmp_path / "uwsgi.log")
+    try:
+        page = requests.get(f"{base}/about", timeout=10)
+        links = re.findall(r'(?:href|src)="(/(?:bootstrap/)?static/[^"]+)"', page.text)
+        files = [requests.get(f"{base}{link}", timeout=10) for link in links]
+        again = requests.get(f"{base}/about", timeout=10)
+    finally:
+        stop_group(proc)
+    assert "Content-Security-Policy" in page.headers  # the app's answer
+    assert any(link.startswith("/bootstrap/static/") for link in links)
+    for link, response in zip(links, files, strict=True):
+        assert response.status_code == 200, link
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", link
+        assert response.headers["X-Content-Type-Options"] == "nosniff", link
+        assert "Content-Security-Policy" not in response.headers, link
+    assert again.text == page.text
+    assert redis.Redis.from_url(redis_server.url).keys("storefront:page:*")
 
 
 @pytest.mark.slow

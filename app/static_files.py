@@ -1,0 +1,41 @@
+"""Static files under URLs that change with their content (``?v=`` and a digest), so that
+browsers and proxies may keep them a year. uwsgi serves them (uwsgi.ini: ``static-map``);
+Python serves them only in development."""
+
+import hashlib
+import os
+from functools import lru_cache
+
+from flask import Flask, current_app
+from flask.sansio.scaffold import Scaffold
+
+
+def add_version(endpoint: str, values: dict) -> None:
+    """``url_for('static', filename=...)`` (any blueprint's static too) gets ``v=<digest>``."""
+    if endpoint != "static" and not endpoint.endswith(".static"):
+        return
+    filename = values.get("filename")
+    if not filename or "v" in values:
+        return
+    scaffold: Scaffold = current_app
+    if endpoint != "static":
+        scaffold = current_app.blueprints.get(endpoint.rpartition(".")[0], current_app)
+    if scaffold.static_folder is None:
+        return
+    path = os.path.join(scaffold.static_folder, filename)
+    try:
+        modified = os.stat(path).st_mtime_ns
+    except OSError:
+        return  # no such file: its URL is left as it is (and answers 404)
+    values["v"] = _digest(path, modified)
+
+
+@lru_cache(maxsize=1024)
+def _digest(path: str, _modified: int) -> str:
+    """The first 12 hex digits of the file's SHA-256: a new one whenever it changes."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()[:12]
+
+
+def init_app(app: Flask) -> None:
+    app.url_defaults(add_version)
