@@ -118,7 +118,7 @@ def load_config(app: Flask, overrides: dict) -> None:
     _site_url_settings(app.config)
     _read_committed_on_mariadb(app.config)
     if app.config["CACHE_TYPE"] is None:
-        app.config["CACHE_TYPE"] = "RedisCache" if app.config["CACHE_REDIS_URL"] else "SimpleCache"
+        _choose_cache(app.config)
     if _under_uwsgi():
         app.config["DEBUG"] = False  # never the interactive debugger on a served app
     if app.config["ENV"] == "production":
@@ -171,6 +171,20 @@ def _site_url_settings(config: Config) -> None:
             f"{site.netloc!r}: set SITE_URL only."
         )
     config.update(SERVER_NAME=site.netloc, PREFERRED_URL_SCHEME=site.scheme)
+
+
+def _choose_cache(config: Config) -> None:
+    """The page cache's store: Redis when CACHE_REDIS_URL names one (every app server shares
+    it); else uwsgi's shared memory when uwsgi.ini configures it (every worker of this
+    machine; cachelib's backend, which Flask-Caching takes by its path); else this process's
+    memory (``make run``)."""
+    if config["CACHE_REDIS_URL"]:
+        config["CACHE_TYPE"] = "RedisCache"
+    elif page_cache.uwsgi_cache_configured(config["CACHE_UWSGI_NAME"]):
+        config["CACHE_TYPE"] = "cachelib.uwsgi.UWSGICache"
+        config["CACHE_OPTIONS"] = {"cache": config["CACHE_UWSGI_NAME"], **config["CACHE_OPTIONS"]}
+    else:
+        config["CACHE_TYPE"] = "SimpleCache"
 
 
 def _read_committed_on_mariadb(config: Config) -> None:

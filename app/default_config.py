@@ -104,12 +104,15 @@ RATELIMIT_ACCOUNT_EMAILS = "60 per hour"  # register, reset, confirmation resend
 
 # The page cache (app/page_cache.py): whole catalogue responses for anonymous visitors, served
 # without running the app, and started afresh by every catalogue write. The store is
-# Flask-Caching's: Redis at CACHE_REDIS_URL, shared by every worker and app server (the
-# production choice); without it, in the process (SimpleCache), which serves one process only:
-# with several uwsgi workers the page cache is then off (a warning says so at start).
+# Flask-Caching's: Redis at CACHE_REDIS_URL, shared by every worker and app server (several
+# servers need it); without it, under uwsgi, uwsgi's shared memory (uwsgi.ini's cache2, every
+# worker of the machine); else the process's memory (SimpleCache, `make run`). Several
+# processes with none of those to share (another server) serve without it, with a warning.
 PAGE_CACHE = True
 CACHE_REDIS_URL = None  # e.g. redis://127.0.0.1:6379/1
-CACHE_TYPE = None  # None: RedisCache with CACHE_REDIS_URL, else SimpleCache
+CACHE_TYPE = None  # None: chosen as above (app_factory._choose_cache)
+CACHE_UWSGI_NAME = "storefront"  # the cache2 name in uwsgi.ini
+CACHE_OPTIONS: dict = {}
 CACHE_DEFAULT_TIMEOUT = 300  # seconds an entry lives at most
 CACHE_THRESHOLD = 1000  # entries SimpleCache keeps
 CACHE_KEY_PREFIX = "storefront:"

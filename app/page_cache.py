@@ -15,7 +15,8 @@ a hit costs a cache look-up and no Flask request at all.
 - **The key.** Method-free (HEAD uses GET's entry): Host, path, query string, Accept,
   Accept-Encoding (a compressed response is stored as sent), the locale and the currency.
 - **Invalidation.** Every entry records the catalogue's generation, a random value replaced
-  after each commit that wrote a watched model (``watch``) or ran an UPDATE or DELETE on one.
+  after each commit that wrote a watched model (``watch``), through the ORM's objects or an
+  INSERT, UPDATE or DELETE statement.
   An entry of an older generation is a miss. The generation lives in the same store, so every
   worker and every app server sharing Redis sees a change on its next request.
 """
@@ -34,7 +35,7 @@ from flask_security import current_user
 from itsdangerous import BadSignature
 from sqlalchemy import event
 from sqlalchemy.orm import Session
-from werkzeug.http import is_resource_modified, parse_cookie
+from werkzeug.http import http_date, is_resource_modified, parse_cookie
 
 from app.extensions import cache
 
@@ -143,7 +144,8 @@ class PageCacheMiddleware:
 
     def _replay(self, environ, start_response, entry) -> Iterable[bytes]:
         _generation, status, headers, body, etag = entry
-        if not is_resource_modified(environ, etag=etag):
+        headers = [*headers, ("Date", http_date())]
+        if "HTTP_IF_NONE_MATCH" in environ and not is_resource_modified(environ, etag=etag):
             start_response("304 Not Modified", [h for h in headers if h[0] in NOT_MODIFIED_KEEP])
             return []
         start_response(status, headers)
@@ -167,7 +169,7 @@ class PageCacheMiddleware:
                 body_iter.close()
         etag = next((v for k, v in headers if k.lower() == "etag"), None)
         if len(body) <= MAX_BODY and etag:
-            stored = [(k, _without_nonce(k, v)) for k, v in headers]
+            stored = [(k, _without_nonce(k, v)) for k, v in headers if k.lower() != "date"]
             try:
                 self.store.set(
                     key, (generation, answer["status"], stored, body, etag), self.timeout
@@ -196,6 +198,18 @@ def _without_nonce(name: str, value: str) -> str:
     return NONCE.sub("", value)
 
 
+def uwsgi_cache_configured(name: str) -> bool:
+    """Whether this process runs under uwsgi with the cache ``name`` (``cache2 = name=...``)."""
+    try:
+        import uwsgi
+    except ImportError:
+        return False
+    options = uwsgi.opt.get("cache2") or []
+    if not isinstance(options, list):
+        options = [options]
+    return any(f"name={name}".encode() in bytes(option).split(b",") for option in options)
+
+
 def new_generation(store: Any) -> str:
     generation = secrets.token_hex(8)
     store.set(GENERATION_KEY, generation, 0)
@@ -215,7 +229,7 @@ def watch(*models: type) -> None:
 
     @event.listens_for(Session, "do_orm_execute")
     def note_statements(state):
-        if (state.is_update or state.is_delete) and any(
+        if (state.is_insert or state.is_update or state.is_delete) and any(
             issubclass(mapper.class_, watched) for mapper in state.all_mappers
         ):
             state.session.info[STALE] = True
@@ -244,7 +258,7 @@ def init_app(app: Flask, processes: int) -> None:
     cache.init_app(app)
     if not app.config["PAGE_CACHE"]:
         return
-    if app.config["CACHE_TYPE"] == "SimpleCache" and processes > 1:
+    if app.config["CACHE_TYPE"] == "SimpleCache" and processes > 1:  # uwsgi without cache2
         app.logger.warning(
             "The page cache is off: %d worker processes cannot share an in-process cache. "
             "Set CACHE_REDIS_URL (redis://...) to turn it on.",

@@ -437,6 +437,45 @@ def test_uwsgi_serves_static_files_itself_and_pages_from_the_shared_cache(
 
 
 @pytest.mark.slow
+def test_uwsgi_workers_share_the_page_cache_in_uwsgis_memory(backend, tmp_path, redis_server):
+    """Without CACHE_REDIS_URL, uwsgi's workers keep the page cache in uwsgi's shared memory
+    (uwsgi.ini's cache2): a price changed through one worker is on the next page from any."""
+    config = f"{SECRETS}{FAST_HASH}RATELIMIT_STORAGE_URI = {redis_server.url!r}\n"
+    env = make_env(tmp_path, backend.fresh_url(tmp_path), config)
+    db_upgrade(env)
+    run_ok(env, "dbmanager.py", "seed")
+    create = ("users", "create", ADMIN_EMAIL, "--password", ADMIN_PASSWORD, "--active")
+    run_ok(env, "dbmanager.py", *create)
+    run_ok(env, "dbmanager.py", "roles", "add", ADMIN_EMAIL, "admin")
+    run_ok(env, "dbmanager.py", "users", "confirm", ADMIN_EMAIL)
+    log = tmp_path / "uwsgi.log"
+    proc, base = start_uwsgi(env, log)
+    page = f"{base}/api/v1/products/japanese-sencha-100-g"
+    try:
+        wait_for_log(log, APP_READY, count=2)
+        before = {requests.get(page, timeout=10).json()["price_cents"] for _ in range(8)}
+        token = requests.post(
+            f"{base}/api/v1/auth/token",
+            json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+            timeout=10,
+        ).json()["token"]
+        changed = requests.patch(
+            page,  # the admin API's PATCH of the product
+            json={"price_cents": 12345},
+            headers={"Authentication-Token": token},
+            timeout=10,
+        )
+        after = {requests.get(page, timeout=10).json()["price_cents"] for _ in range(8)}
+    finally:
+        stop_group(proc)
+    assert len(before) == 1
+    assert changed.status_code == 200
+    assert after == {12345}
+    assert "page cache is off" not in log.read_text()
+    assert 'Cache "storefront" initialized' in log.read_text()
+
+
+@pytest.mark.slow
 def test_uwsgi_serves_production_even_with_env_development_exported(uwsgi_env, tmp_path):
     """uwsgi.ini sets ENV=production: HSTS and trusted hosts only, whatever the shell says."""
     db_upgrade(uwsgi_env)

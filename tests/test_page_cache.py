@@ -6,7 +6,7 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import event, insert, update
 
 from app.app_factory import create_app
 from app.catalog.models import Product, Variant
@@ -240,6 +240,21 @@ def test_stock_taken_by_a_statement_is_seen_on_the_next_request(app, shop):
         db.session.commit()
 
     assert "3 available" in visitor.get("/products/green-tea").get_data(as_text=True)
+
+
+def test_products_inserted_by_a_statement_are_listed_on_the_next_request(app, shop):
+    """The seed and imports insert in bulk, with INSERT statements."""
+    visitor = app.test_client()
+    assert "1 product" in visitor.get("/products").get_data(as_text=True)
+
+    with app.app_context():
+        db.session.execute(
+            insert(Product),
+            [{"slug": "new-tea", "name": "New Tea", "price_cents": 300, "currency": "EUR"}],
+        )
+        db.session.commit()
+
+    assert "2 products" in visitor.get("/products").get_data(as_text=True)
 
 
 def test_a_rolled_back_write_keeps_the_entries(app, shop):
