@@ -121,13 +121,16 @@ def mariadb_schema_url(backend):
 
 @pytest.fixture
 def app(backend, request):
+    """The app on the test's backend; ``@pytest.mark.app_config(NAME=value)`` adds settings."""
+    marker = request.node.get_closest_marker("app_config")
+    config = {**TEST_CONFIG, **(marker.kwargs if marker else {})}
     if backend.name == "sqlite":
-        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+        app = create_app({**config, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
         with app.app_context():
             db.create_all()
     else:
         url = request.getfixturevalue("mariadb_schema_url")
-        app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url})
+        app = create_app({**config, "SQLALCHEMY_DATABASE_URI": url})
     yield app
     with app.app_context():
         db.session.remove()

@@ -85,3 +85,30 @@ def test_query_count_does_not_grow_with_size(app, client, user_factory, page):
         counts.append(count_queries(app, client, path))
 
     assert counts[0] == counts[1], f"{page}: {counts[0]} queries with 10, {counts[1]} with 200"
+
+
+# The queries an anonymous visitor's catalogue page runs (the page cache off, so the app
+# answers every request), whatever the catalogue's size: 3 at most (issue 22).
+ANONYMOUS_QUERIES = {
+    "/": 1,  # featured products (none here; their variants would be one more)
+    "/products": 3,
+    "/products?q=product&sort=-price": 3,
+    "/products/q-3": 3,
+    "/api/v1/products": 3,
+    "/api/v1/products/q-3": 3,
+    "/api/v1/categories": 1,
+}
+
+
+@pytest.mark.app_config(PAGE_CACHE=False)
+def test_anonymous_pages_stay_within_their_query_budget_at_any_size(app, user_factory):
+    user_id = user_factory()
+    counts = []
+    for start, stop in ((0, 10), (10, 300)):
+        grow_shop(app, user_id, start, stop)
+        counts.append(
+            {page: count_queries(app, app.test_client(), page) for page in ANONYMOUS_QUERIES}
+        )
+
+    assert counts[0] == counts[1] == ANONYMOUS_QUERIES
+    assert max(ANONYMOUS_QUERIES.values()) <= 3

@@ -4,11 +4,12 @@ import re
 import unicodedata
 from typing import Any
 
-from flask import current_app
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, and_, or_, select
+from flask import current_app, g, has_request_context
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.catalog.models import Category, OptionType, Product, Variant
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -16,11 +17,16 @@ from app.extensions import db
 from app.transactions import atomic
 
 PAGE_SIZE = 24
-# What a product page or listing shows: its category, options and variants with their values.
-PRODUCT_DETAILS = (
+# What a product card shows (its category, and its variants' prices and stock), loaded with
+# the products and one more query, whatever the number of products.
+CARD_DETAILS = (
     joinedload(Product.category),
-    selectinload(Product.options).selectinload(OptionType.values),
-    selectinload(Product.variants).selectinload(Variant.values),
+    selectinload(Product.variants).joinedload(Variant.values),
+)
+# What a product page or the API shows: the card's, and the options with their values.
+PRODUCT_DETAILS = (
+    *CARD_DETAILS,
+    selectinload(Product.options).joinedload(OptionType.values),
 )
 # A product with an active variant in stock.
 IN_STOCK = Product.variants.any(and_(Variant.is_active.is_(True), Variant.stock > 0))
@@ -38,17 +44,34 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "item"
 
 
+def all_categories() -> list[Category]:
+    """Every category by name, each with its ``children``: one query, once per request (a
+    shop has tens of categories, not thousands; a listing needs them twice)."""
+    if not has_request_context():
+        return _load_categories()
+    if "catalog_categories" not in g:
+        g.catalog_categories = _load_categories()
+    return g.catalog_categories
+
+
+def _load_categories() -> list[Category]:
+    categories = db.session.scalars(select(Category).order_by(Category.name)).all()
+    children: dict[int | None, list[Category]] = {}
+    for category in categories:
+        children.setdefault(category.parent_id, []).append(category)
+    for category in categories:
+        set_committed_value(category, "children", children.get(category.id, []))
+    return list(categories)
+
+
 def category_tree() -> list[Category]:
-    """Top-level categories with their children loaded (one query)."""
-    categories = db.session.scalars(
-        select(Category).options(selectinload(Category.children)).order_by(Category.name)
-    ).all()
-    return [c for c in categories if c.parent_id is None]
+    """Top-level categories with their children loaded."""
+    return [c for c in all_categories() if c.parent_id is None]
 
 
 def category_with_descendants(slug: str) -> tuple[Category, list[int]]:
     """The category and the ids of it and every sub-category below it."""
-    categories = db.session.scalars(select(Category)).all()
+    categories = all_categories()
     by_slug = {c.slug: c for c in categories}
     if slug not in by_slug:
         raise NotFound(f"No category {slug!r}.")
@@ -97,8 +120,10 @@ def list_products(
     page: int = 1,
     per_page: int = PAGE_SIZE,
     include_inactive: bool = False,
+    details: tuple = PRODUCT_DETAILS,
 ) -> Pagination:
-    """Active products matching the search, in a category (and its sub-categories), sorted."""
+    """Active products matching the search, in a category (and its sub-categories), sorted,
+    loaded with ``details`` (``CARD_DETAILS`` for cards)."""
     if sort not in SORTS:
         raise ValidationFailed("Unknown sort.", {"sort": [f"Use one of: {', '.join(SORTS)}."]})
     query = select(Product)
@@ -115,12 +140,32 @@ def list_products(
     if category:
         _, ids = category_with_descendants(category)
         query = query.where(Product.category_id.in_(ids))
-    return db.paginate(
-        query.options(*PRODUCT_DETAILS).order_by(*SORTS[sort]),
+    return CountedPagination(
+        select=query.options(*details).order_by(*SORTS[sort]),
+        session=db.session(),
         page=page,
         per_page=per_page,
         error_out=False,  # a page past the end has no items; a page below 1 is the first
     )
+
+
+class CountedPagination(SelectPagination):
+    """Flask-SQLAlchemy's pagination, its total counted by the items' own query (a window
+    function) rather than a second one; only a page past the end counts on its own."""
+
+    def _query_items(self) -> list[Any]:
+        counted = self._query_args["select"].add_columns(func.count().over())
+        rows = self._query_args["session"].execute(
+            counted.limit(self.per_page).offset(self._query_offset)
+        )
+        items, self._total = [], None
+        for product, total in rows.unique():
+            items.append(product)
+            self._total = total
+        return items
+
+    def _query_count(self) -> int:
+        return self._total if self._total is not None else super()._query_count()
 
 
 def _escape_like(text: str) -> str:
@@ -132,7 +177,7 @@ def featured_products(limit: int = 8) -> list[Product]:
     return list(
         db.session.scalars(
             select(Product)
-            .options(*PRODUCT_DETAILS)
+            .options(*CARD_DETAILS)
             .where(Product.is_active.is_(True), Product.is_featured.is_(True), IN_STOCK)
             .order_by(Product.id)
             .limit(limit)

@@ -20,6 +20,7 @@ def index():
         category=request.args.get("category", ""),
         sort=sort,
         page=request.args.get("page", 1, type=int) or 1,
+        details=services.CARD_DETAILS,
     )
     return render_template(
         "catalog/index.html",
