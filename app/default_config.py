@@ -142,6 +142,7 @@ PAYMENT_ALLOW_TEST_PROVIDER = False
 LOW_STOCK_THRESHOLD = 5  # the admin dashboard lists products at or below this
 CART_COOKIE_NAME = "cart"
 CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 30  # also how long `cart purge` keeps anonymous carts
+ADDRESS_BOOK_MAX = 20  # addresses one customer keeps
 CART_MAX_LINES = 50  # different products in one cart
 CART_MAX_QUANTITY = 1000  # of one product in one cart
 # No listing (pages, back office, API) has a page beyond this: a huge ?page= would reach SQL as

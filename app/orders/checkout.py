@@ -9,12 +9,11 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
-from typing import cast
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import want_bytes
-from sqlalchemy import String, delete, select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -26,19 +25,20 @@ from app.catalog.models import Product, Variant
 from app.countries import countries
 from app.errors import Conflict, OutOfStock, ValidationFailed
 from app.extensions import db
-from app.orders.models import Order, OrderEvent, OrderLine, OrderStatus, Payment
+from app.orders.models import (
+    ADDRESS_FIELDS,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    Payment,
+)
 from app.orders.queries import order_query
 from app.orders.state import locked_order, record_charge
 from app.payments.providers import PaymentDeclined, get_provider
 from app.payments.statuses import PaymentStatus
 from app.transactions import atomic
 
-# The shipping address's fields and their maximum lengths, read from the order's columns
-# (ship_<field>): the checkout form, this service and the API schema all check these.
-ADDRESS_FIELDS: dict[str, int] = {
-    field: cast(String, Order.__table__.c[f"ship_{field}"].type).length or 0
-    for field in ("name", "line1", "line2", "city", "postcode", "country")
-}
 OPTIONAL_ADDRESS_FIELDS = frozenset({"line2"})
 
 
@@ -55,8 +55,9 @@ class Address:
     line2: str = ""
 
 
-def validate_address(data: dict) -> Address:
-    """Check a shipping address; 422 with per-field messages."""
+def validate_address(data: dict, what: str = "the shipping address") -> Address:
+    """Check an address (a shipping address, one for the address book); 422 with per-field
+    messages."""
     errors: dict[str, list[str]] = {}
     clean = {}
     for field, max_length in ADDRESS_FIELDS.items():
@@ -74,7 +75,7 @@ def validate_address(data: dict) -> Address:
     if "country" not in errors and country not in dict(countries()):
         errors["country"] = ["Use an ISO 3166 two-letter country code, e.g. DE or FR."]
     if errors:
-        raise ValidationFailed("Check the shipping address.", errors)
+        raise ValidationFailed(f"Check {what}.", errors)
     clean["country"] = country
     return Address(**clean)
 

@@ -2,6 +2,7 @@
 
 import enum
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -169,3 +170,11 @@ class Refund(Model):
     @property
     def refund_key(self) -> str:
         return f"{self.payment.order.number}:refund:{self.id}"
+
+
+# An address's fields and their maximum lengths, read from the order's columns (ship_<field>):
+# the address book's columns, the checkout form, the services and the API schema use these.
+ADDRESS_FIELDS: dict[str, int] = {
+    field: cast(String, Order.__table__.c[f"ship_{field}"].type).length or 0
+    for field in ("name", "line1", "line2", "city", "postcode", "country")
+}

@@ -1,0 +1,1 @@
+"""The address book: the addresses a customer keeps for checkout."""
