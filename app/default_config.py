@@ -117,6 +117,10 @@ CACHE_DEFAULT_TIMEOUT = 300  # seconds an entry lives at most
 CACHE_THRESHOLD = 1000  # entries SimpleCache keeps
 CACHE_KEY_PREFIX = "storefront:"
 
+# Compression (Flask-Compress) of HTML and JSON as the client accepts. Streamed responses (files
+# served by Python in development; uwsgi serves them in production) are sent as they are.
+COMPRESS_STREAMS = False
+
 # Bootstrap 5 served from our own static files: pages look right offline
 BOOTSTRAP_SERVE_LOCAL = True
 

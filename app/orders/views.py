@@ -3,11 +3,12 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_security import auth_required, current_user
 
+from app.addresses import services as address_services
 from app.cart import services as cart_services
 from app.errors import DomainError
 from app.orders import checkout as checkout_service
 from app.orders import queries, state
-from app.orders.forms import CheckoutForm
+from app.orders.forms import NEW_ADDRESS, CheckoutForm
 from app.payments.providers import enabled_providers
 
 bp = Blueprint("orders", __name__)
@@ -18,9 +19,26 @@ def _checkout_form() -> CheckoutForm:
     form.payment_method.choices = [(p.name, p.label) for p in enabled_providers()]
     if not form.payment_method.data and form.payment_method.choices:
         form.payment_method.data = form.payment_method.choices[0][0]
+    addresses = address_services.list_addresses(current_user.id)
+    form.offer_addresses(addresses)
+    saved = {str(address.id): address for address in addresses}
     if not form.is_submitted():
         form.checkout_key.data = checkout_service.issue_checkout_key(current_user.id)
+        default = next((k for k, a in saved.items() if a.is_default_shipping), NEW_ADDRESS)
+        form.saved_address.data = default
+    elif form.saved_address.data in saved:
+        form.use_address(saved[form.saved_address.data].fields())
     return form
+
+
+def _save_address(form: CheckoutForm) -> None:
+    """Keep a new address in the customer's book when asked to; a full book is only said."""
+    if form.saved_address.data != NEW_ADDRESS or not form.save_address.data:
+        return
+    try:
+        address_services.save_address(current_user.id, None, form.address())
+    except DomainError as error:
+        flash(f"The address was not saved: {error.message}", "info")
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -46,6 +64,7 @@ def checkout():
                 if field in form:
                     form[field].errors = list(messages)
         else:
+            _save_address(form)
             flash(f"Thank you! Your order {order.number} is placed.", "success")
             return redirect(url_for("pages.orders.detail", number=order.number))
     elif request.method == "GET" and not cart.lines:
