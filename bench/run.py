@@ -369,7 +369,7 @@ def verdict(met: bool) -> str:
 def measure(targets, servers: dict, cookie: str, seconds: int, counts: dict) -> int:
     """wrk on the bare app then on each target, printing a row as it goes; how many fell short."""
     header = (
-        f"{'URL':<32} {'label':<10} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'bare/s':>8}"
+        f"{'URL':<38} {'label':<10} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'bare/s':>8}"
         f" {'ratio':>6} {'target':>14} {'queries':>7}  result"
     )
     print("\n" + header + "\n" + "-" * len(header), flush=True)
@@ -384,7 +384,7 @@ def measure(targets, servers: dict, cookie: str, seconds: int, counts: dict) -> 
         queries = counts["logged_in"] if target.label == LOGGED_IN else counts["anonymous"]
         queries = queries if isinstance(queries, int) else queries[target.url]
         print(
-            f"{target.url:<32} {target.label:<10} {load.rate:8.0f} {load.p50_ms:7.2f}"
+            f"{target.url:<38} {target.label:<10} {load.rate:8.0f} {load.p50_ms:7.2f}"
             f" {load.p99_ms:7.2f} {bare.rate:8.0f} {ratio:6.2f} {wanted:>14} {queries:>7}"
             f"  {verdict(met)}",
             flush=True,
