@@ -389,6 +389,7 @@ def measure(targets, servers: dict, cookie: str, seconds: int, counts: dict) -> 
             f"  {verdict(met)}",
             flush=True,
         )
+    print("(queries: SQL statements per request in-process with the cache off, the URL's own)")
     return short
 
 
