@@ -13,13 +13,16 @@ _MARK = "URL-PART-MARK"
 _quote = BaseConverter(Map()).to_url  # what the string and path converters build with
 
 
-def url_with(endpoint: str, part: str, value: str) -> str:
-    """``url_for(endpoint, **{part: value})`` for a rule's ``<part>`` or ``<path:part>``."""
+def url_with(endpoint: str, part: str, value: str, external: bool = False) -> str:
+    """``url_for(endpoint, **{part: value}, _external=external)`` for a rule's ``<part>`` or
+    ``<path:part>``."""
     patterns = g.setdefault("url_patterns", {})
-    pattern = patterns.get((endpoint, part))
+    key = (endpoint, part, external)
+    pattern = patterns.get(key)
     if pattern is None:
         values: dict[str, Any] = {part: _MARK}
-        pattern = patterns[endpoint, part] = url_for(endpoint, **values).split(_MARK)
+        url = url_for(endpoint, _external=external, **values)
+        pattern = patterns[key] = url.split(_MARK)
     head, tail = pattern
     return head + _quote(value) + tail
 
