@@ -1,8 +1,10 @@
 """Money: integer minor units and an ISO 4217 code; formatted by Babel, never via floats."""
 
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision
+from babel import Locale
+from babel.numbers import NumberPattern, get_currency_precision
 
 
 def to_decimal(cents: int, currency: str) -> Decimal:
@@ -10,6 +12,17 @@ def to_decimal(cents: int, currency: str) -> Decimal:
     return Decimal(cents).scaleb(-get_currency_precision(currency))
 
 
+@lru_cache(maxsize=64)
+def _currency_format(locale: str) -> tuple[Locale, NumberPattern]:
+    """The locale and its standard currency pattern, parsed once (Babel's format_currency
+    parses both on every call)."""
+    parsed = Locale.parse(locale)
+    return parsed, parsed.currency_formats["standard"]
+
+
+@lru_cache(maxsize=4096, typed=True)
 def format_money(cents: int, currency: str, locale: str = "en_US") -> str:
-    """``format_money(1999, "EUR")`` -> ``"€19.99"``."""
-    return format_currency(to_decimal(cents, currency), currency, locale=locale)
+    """``format_money(1999, "EUR")`` -> ``"€19.99"``: what ``babel.numbers.format_currency``
+    gives, remembered for the prices a shop shows again and again."""
+    parsed, pattern = _currency_format(locale)
+    return pattern.apply(to_decimal(cents, currency), parsed, currency=currency)

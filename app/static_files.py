@@ -12,22 +12,29 @@ from flask.sansio.scaffold import Scaffold
 
 def add_version(endpoint: str, values: dict) -> None:
     """``url_for('static', filename=...)`` (any blueprint's static too) gets ``v=<digest>``."""
-    if endpoint != "static" and not endpoint.endswith(".static"):
-        return
     filename = values.get("filename")
     if not filename or "v" in values:
         return
+    version = version_of(endpoint, filename)
+    if version:
+        values["v"] = version
+
+
+def version_of(endpoint: str, filename: str) -> str | None:
+    """The digest of a static endpoint's file, None for another endpoint or a missing file."""
+    if endpoint != "static" and not endpoint.endswith(".static"):
+        return None
     scaffold: Scaffold = current_app
     if endpoint != "static":
         scaffold = current_app.blueprints.get(endpoint.rpartition(".")[0], current_app)
     if scaffold.static_folder is None:
-        return
+        return None
     path = os.path.join(scaffold.static_folder, filename)
     try:
         modified = os.stat(path).st_mtime_ns
     except OSError:
-        return  # no such file: its URL is left as it is (and answers 404)
-    values["v"] = _digest(path, modified)
+        return None  # no such file: its URL is left as it is (and answers 404)
+    return _digest(path, modified)
 
 
 @lru_cache(maxsize=1024)

@@ -3,13 +3,14 @@
 import re
 
 import pytest
+from babel.numbers import format_currency
 from sqlalchemy import select
 
 from app.catalog import services
 from app.catalog.models import Product
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
-from app.money import format_money
+from app.money import format_money, to_decimal
 
 
 def names_on(client, url) -> list[str]:
@@ -19,10 +20,26 @@ def names_on(client, url) -> list[str]:
 
 @pytest.mark.parametrize(
     ("cents", "currency", "text"),
-    [(1999, "EUR", "€19.99"), (5, "USD", "$0.05"), (1500, "JPY", "¥1,500"), (0, "GBP", "£0.00")],
+    [
+        (1999, "EUR", "€19.99"),
+        (5, "USD", "$0.05"),
+        (1500, "JPY", "¥1,500"),
+        (0, "GBP", "£0.00"),
+        (12345, "BHD", "BHD12.345"),
+        (123456789, "EUR", "€1,234,567.89"),
+    ],
 )
 def test_money_is_formatted_for_the_currency(cents, currency, text):
     assert format_money(cents, currency) == text
+    assert format_money(cents, currency) == text  # the second time from the cache
+
+
+@pytest.mark.parametrize("locale", ["en_US", "de_DE", "fr_FR", "ja_JP"])
+@pytest.mark.parametrize("currency", ["EUR", "USD", "JPY", "BHD"])
+def test_money_is_what_babel_formats_in_each_locale(locale, currency):
+    for cents in (0, 1, 99, 1999, 100000, 123456789):
+        expected = format_currency(to_decimal(cents, currency), currency, locale=locale)
+        assert format_money(cents, currency, locale) == expected
 
 
 def test_grid_shows_active_products_with_prices_and_stock(client, product_factory):

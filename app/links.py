@@ -1,0 +1,40 @@
+"""Links and tags that every page or a grid repeats: built once (a request or an app), not
+per link. A part of a link that changes is quoted as werkzeug quotes it."""
+
+from typing import Any
+
+from flask import current_app, g, request, url_for
+from markupsafe import Markup
+from werkzeug.routing import BaseConverter, Map
+
+from app import static_files
+from app.extensions import bootstrap
+
+_MARK = "URL-PART-MARK"
+_quote = BaseConverter(Map()).to_url  # what the string and path converters build with
+
+
+def url_with(endpoint: str, part: str, value: str, external: bool = False) -> str:
+    """``url_for(endpoint, **{part: value}, _external=external)`` for a rule's ``<part>`` or
+    ``<path:part>``; a static file's with its version (app/static_files.py)."""
+    patterns = g.setdefault("url_patterns", {})
+    key = (endpoint, part, external)
+    pattern = patterns.get(key)
+    if pattern is None:
+        values: dict[str, Any] = {part: _MARK}
+        url = url_for(endpoint, _external=external, **values)
+        pattern = patterns[key] = url.split(_MARK)
+    head, tail = pattern
+    url = head + _quote(value) + tail
+    version = static_files.version_of(endpoint, value) if part == "filename" else None
+    return f"{url}?v={version}" if version else url
+
+
+def bootstrap_tags(kind: str) -> Markup:
+    """Bootstrap-Flask's ``load_css()`` or ``load_js()`` (kind "css" or "js"), built once per
+    app and script root: they read only the config and url_for."""
+    tags = current_app.extensions.setdefault("storefront.bootstrap_tags", {})
+    key = (kind, request.script_root)
+    if key not in tags:
+        tags[key] = getattr(bootstrap, f"load_{kind}")()
+    return tags[key]
