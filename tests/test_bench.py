@@ -2,8 +2,7 @@
 
 It builds the demo catalogue and a 300-product "large" one in throwaway SQLite databases and
 counts the SQL statements per page with the test client; it fails when a page's count changes
-with the catalogue's size, or a page that met its budget (bench/run.py QUERY_BUDGET_OK) goes
-over it.
+with the catalogue's size, or goes over its budget (bench/run.py QUERY_BUDGET).
 """
 
 import subprocess
