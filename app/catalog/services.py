@@ -5,8 +5,8 @@ import unicodedata
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from flask_sqlalchemy.pagination import Pagination, SelectPagination
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -18,10 +18,10 @@ from app.transactions import atomic
 
 PAGE_SIZE = 24
 # What a product card shows (its category, and its variants' prices and stock), loaded with
-# the products and one more query, whatever the number of products.
+# the products in one query (a page's LIMIT applies to the products, joined in a subquery).
 CARD_DETAILS = (
     joinedload(Product.category),
-    selectinload(Product.variants).joinedload(Variant.values),
+    joinedload(Product.variants).joinedload(Variant.values),
 )
 # What a product page or the API shows: the card's, and the options with their values.
 PRODUCT_DETAILS = (
@@ -140,32 +140,12 @@ def list_products(
     if category:
         _, ids = category_with_descendants(category)
         query = query.where(Product.category_id.in_(ids))
-    return CountedPagination(
-        select=query.options(*details).order_by(*SORTS[sort]),
-        session=db.session(),
+    return db.paginate(
+        query.options(*details).order_by(*SORTS[sort]),
         page=page,
         per_page=per_page,
         error_out=False,  # a page past the end has no items; a page below 1 is the first
     )
-
-
-class CountedPagination(SelectPagination):
-    """Flask-SQLAlchemy's pagination, its total counted by the items' own query (a window
-    function) rather than a second one; only a page past the end counts on its own."""
-
-    def _query_items(self) -> list[Any]:
-        counted = self._query_args["select"].add_columns(func.count().over())
-        rows = self._query_args["session"].execute(
-            counted.limit(self.per_page).offset(self._query_offset)
-        )
-        items, self._total = [], None
-        for product, total in rows.unique():
-            items.append(product)
-            self._total = total
-        return items
-
-    def _query_count(self) -> int:
-        return self._total if self._total is not None else super()._query_count()
 
 
 def _escape_like(text: str) -> str:
@@ -181,7 +161,7 @@ def featured_products(limit: int = 8) -> list[Product]:
             .where(Product.is_active.is_(True), Product.is_featured.is_(True), IN_STOCK)
             .order_by(Product.id)
             .limit(limit)
-        )
+        ).unique()
     )
 
 
@@ -190,7 +170,7 @@ def get_product(slug: str, include_inactive: bool = False) -> Product:
     query = select(Product).options(*PRODUCT_DETAILS).where(Product.slug == slug)
     if not include_inactive:
         query = query.where(Product.is_active.is_(True))
-    product = db.session.scalar(query)
+    product = db.session.scalars(query).unique().first()
     if product is None:
         raise NotFound("No such product.")
     return product
