@@ -71,18 +71,18 @@ def test_make_default_for_shipping_or_billing(app, client, ada):
     save(app, ada, ADDRESS)
     work = save(app, ada, WORK)
 
-    post(client, f"{BOOK}/{work}/default/billing")
+    post(client, f"{BOOK}/{work}/default", {"kind": "billing"})
     assert "default billing address" in client.get(BOOK).get_data(as_text=True)
     assert book(app, ada) == [
         ("Ada Lovelace", "London", True, False),
         ("Ada at work", "London", False, True),
     ]
-    post(client, f"{BOOK}/{work}/default/shipping")
+    post(client, f"{BOOK}/{work}/default", {"kind": "shipping"})
     assert book(app, ada) == [
         ("Ada at work", "London", True, True),
         ("Ada Lovelace", "London", False, False),
     ]
-    assert post(client, f"{BOOK}/{work}/default/postal").status_code == 404
+    assert post(client, f"{BOOK}/{work}/default", {"kind": "postal"}).status_code == 400
 
 
 def test_delete(app, client, ada):
@@ -134,8 +134,8 @@ def test_another_customers_address_is_404_on_every_page(app, client, user_factor
     theirs = save(app, eve, ADDRESS)
 
     assert client.get(f"{BOOK}/{theirs}/edit").status_code == 404
-    for path in ("edit", "delete", "default/shipping", "default/billing"):
-        assert post(client, f"{BOOK}/{theirs}/{path}", WORK).status_code == 404, path
+    for path, data in (("edit", WORK), ("delete", {}), ("default", {"kind": "shipping"})):
+        assert post(client, f"{BOOK}/{theirs}/{path}", data).status_code == 404, path
     assert client.get(f"{BOOK}/999999/edit").status_code == 404
     assert "Ada at work" not in client.get(BOOK).get_data(as_text=True)
     assert "1 Analytical St" not in client.get(BOOK).get_data(as_text=True)
@@ -155,7 +155,7 @@ def test_anonymous_visitors_are_sent_to_login(app, client, user_factory):
         "new",
         f"{address_id}/edit",
         f"{address_id}/delete",
-        f"{address_id}/default/billing",
+        f"{address_id}/default",
     ):
         response = client.post(f"{BOOK}/{path}", data={**WORK, "csrf_token": token})
         assert response.status_code == 302, path
@@ -167,8 +167,9 @@ def test_every_form_needs_the_csrf_token(app, client, ada):
     address_id = save(app, ada, ADDRESS)
     work = save(app, ada, WORK)
 
-    for path in ("new", f"{address_id}/edit", f"{address_id}/delete", f"{work}/default/billing"):
-        assert client.post(f"{BOOK}/{path}", data=WORK).status_code == 400, path
+    for path in ("new", f"{address_id}/edit", f"{address_id}/delete", f"{work}/default"):
+        data = {**WORK, "kind": "billing"}
+        assert client.post(f"{BOOK}/{path}", data=data).status_code == 400, path
     assert book(app, ada) == [
         ("Ada Lovelace", "London", True, True),
         ("Ada at work", "London", False, False),

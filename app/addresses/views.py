@@ -1,7 +1,7 @@
 """The address book's pages under /account/addresses (login required). Every change is a
 POST form; the rules are app.addresses.services'."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_security import auth_required, current_user
 
 from app.addresses import services
@@ -66,10 +66,14 @@ def delete(address_id: int):
     return _to_book()
 
 
-@bp.post("/account/addresses/<int:address_id>/default/<any(shipping, billing):kind>")
+@bp.post("/account/addresses/<int:address_id>/default")
 @auth_required()
-def make_default(address_id: int, kind: str):
-    """Make the address the default for shipping or billing (the previous one stops being)."""
+def make_default(address_id: int):
+    """Make the address the default for the form's ``kind``, shipping or billing (the
+    previous default stops being it)."""
+    kind = request.form.get("kind", "")
+    if kind not in KINDS:
+        abort(400)
     try:
         services.save_address(current_user.id, address_id, {KINDS[kind]: True})
     except ValidationFailed as error:
