@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from app.accounts import views as accounts_views
+from app.addresses import views as addresses_views
 from app.cart import views as cart_views
 from app.catalog import services as catalog_services
 from app.catalog import views as catalog_views
@@ -15,7 +16,7 @@ from app.page_cache import shared
 bp = Blueprint("pages", __name__)
 bp.add_app_template_global(url_with)
 bp.add_app_template_global(bootstrap_tags)
-for domain in (accounts_views, catalog_views, cart_views, orders_views):
+for domain in (accounts_views, addresses_views, catalog_views, cart_views, orders_views):
     bp.register_blueprint(domain.bp)
 
 

@@ -87,6 +87,20 @@ def test_another_customers_address_does_not_exist(app, user_factory):
     assert book(app, eve) == []
 
 
+@pytest.mark.parametrize("address_id", [0, -1, 2**63, 10**23])
+def test_an_id_no_row_can_have_does_not_exist(app, user_factory, address_id):
+    """Ids outside the database's integers are 404 too (SQLite cannot even bind them)."""
+    ada = user_factory()
+    with app.app_context():
+        for attempt in (
+            lambda: services.get_address(ada, address_id),
+            lambda: services.save_address(ada, address_id, {"city": "Nowhere"}),
+            lambda: services.delete_address(ada, address_id),
+        ):
+            with pytest.raises(NotFound):
+                attempt()
+
+
 def test_the_book_has_a_limit(app, user_factory):
     app.config["ADDRESS_BOOK_MAX"] = 2
     ada = user_factory()

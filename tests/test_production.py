@@ -422,6 +422,14 @@ HUGE_INT_CASES = [
     ("GET", "/products/{n}", 404),
     ("GET", "/orders/{n}", 404),
     ("GET", "/api/v1/orders/{n}", 404),
+    ("GET", "/api/v1/addresses/{n}", 404),
+    ("PATCH", "/api/v1/addresses/{n}", 422),  # the body sent below is a cart line's
+    ("DELETE", "/api/v1/addresses/{n}", 404),
+    ("GET", "/account/addresses/{n}/edit", 404),
+    # Sent without the CSRF token: refused before the view (the GET above reaches it).
+    ("POST", "/account/addresses/{n}/edit", 400),
+    ("POST", "/account/addresses/{n}/delete", 400),
+    ("POST", "/account/addresses/{n}/default", 400),
     *[("GET", f"/admin/{view}/?page={{n}}", 404) for view in ("products", "categories")],
     *[("GET", f"/admin/{view}/?page={{n}}", 404) for view in ("orders", "users")],
     ("GET", "/admin/products/?page=-{n}", 404),

@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 
 from app.accounts.models import User
 from app.addresses.models import SavedAddress
+from app.cart.services import MAX_ROW_ID
 from app.errors import NotFound, ValidationFailed
 from app.extensions import db
 from app.orders.checkout import ADDRESS_FIELDS, validate_address
@@ -32,7 +33,7 @@ def list_addresses(user_id: int) -> list[SavedAddress]:
 
 
 def get_address(user_id: int, address_id: int) -> SavedAddress:
-    address = db.session.get(SavedAddress, address_id)
+    address = db.session.get(SavedAddress, address_id) if 1 <= address_id <= MAX_ROW_ID else None
     if address is None or address.user_id != user_id:
         raise NotFound("No such address.")
     return address

@@ -4,13 +4,13 @@ blueprint; flask-smorest documents them all in /api/v1/openapi.json."""
 from flask import current_app, request
 from flask_security import current_user, get_request_attr
 
-from app.api import admin, auth, cart, catalog, docs, meta, orders
+from app.api import addresses, admin, auth, cart, catalog, docs, meta, orders
 from app.api.common import requires_authentication
 from app.api.spec import Blueprint
 from app.extensions import csrf
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-for module in (meta, auth, catalog, cart, orders, admin, docs):
+for module in (meta, auth, catalog, cart, orders, addresses, admin, docs):
     bp.register_blueprint(module.bp)
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

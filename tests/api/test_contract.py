@@ -261,6 +261,11 @@ EXPECTED_LINKS = {
         "SetProductQuantity": ("/api/v1/cart/items/{product_id}", "patch"),
         "RemoveProduct": ("/api/v1/cart/items/{product_id}", "delete"),
     },
+    ("POST", "/api/v1/addresses", "201"): {
+        "GetAddress": ("/api/v1/addresses/{address_id}", "get"),
+        "ChangeAddress": ("/api/v1/addresses/{address_id}", "patch"),
+        "DeleteAddress": ("/api/v1/addresses/{address_id}", "delete"),
+    },
 }
 
 
@@ -290,7 +295,7 @@ def test_every_json_body_is_required(spec):
         if "requestBody" in operation
     ]
 
-    assert len(bodies) == 11
+    assert len(bodies) == 13
     assert all(body["required"] is True for _method, _path, body in bodies)
 
 

@@ -4,7 +4,8 @@ code, content type, body schema); invalid requests are refused, valid ones accep
 methods are 405. A seeded customer's token, and an admin's for the admin operations; path
 parameters are either generated or a seeded row's, so both 404s and real resources are
 exercised. Then a stateful run follows the document's links: check out, then read and cancel
-the new order; add to the cart, then change and remove the line."""
+the new order; add to the cart, then change and remove the line; add an address, then change
+and delete it."""
 
 import pytest
 import schemathesis
@@ -28,7 +29,7 @@ from app.app_factory import create_app
 from app.catalog.models import Product
 from app.extensions import db
 from tests.factories import CategoryFactory, ProductFactory, UserFactory, create
-from tests.helpers import BODY, TEST_CONFIG, TOKEN_HEADER, get_token, openapi_path
+from tests.helpers import ADDRESS, BODY, TEST_CONFIG, TOKEN_HEADER, get_token, openapi_path
 
 # Answers that the document lists for requests it calls valid, from rules no JSON schema can
 # state: {(method, path): {status: the error fields such an answer may name, None: any}}.
@@ -51,6 +52,8 @@ STATE_RULES = {
     ("POST", "/api/v1/products/{slug}/options"): {422: {"values"}},
     ("POST", "/api/v1/products/{slug}/variants"): {422: {"options"}},
     ("PATCH", "/api/v1/variants/{variant_id}"): {422: {"options"}},
+    # The address book is full (ADDRESS_BOOK_MAX).
+    ("POST", "/api/v1/addresses"): {422: {"_schema"}},
 }
 
 
@@ -172,6 +175,12 @@ def add_to_cart(client, token: str, product_id: int) -> None:
     assert added.status_code == 201, added.get_json()
 
 
+def add_address(client, token: str) -> int:
+    added = client.post("/api/v1/addresses", json=ADDRESS, headers={TOKEN_HEADER: token})
+    assert added.status_code == 201, added.get_json()
+    return added.get_json()["id"]
+
+
 def place_order(client, token: str, product_id: int) -> str:
     add_to_cart(client, token, product_id)
     placed = client.post("/api/v1/orders", json=BODY, headers={TOKEN_HEADER: token})
@@ -181,7 +190,8 @@ def place_order(client, token: str, product_id: int) -> str:
 
 @pytest.fixture
 def seeded(app):
-    """Users (customer, other customer, admin), categories, products, carts and orders.
+    """Users (customer, other customer, admin), categories, products, carts, orders and
+    addresses.
 
     Returns the tokens by role; fills ``seeded_values``.
     """
@@ -211,6 +221,10 @@ def seeded(app):
     ]
     for product_id in product_ids[:3]:  # a cart to change, empty and check out
         add_to_cart(client, tokens[CUSTOMER_EMAIL], product_id)
+    address_ids = [
+        add_address(client, tokens[CUSTOMER_EMAIL]),
+        add_address(client, tokens[OTHER_EMAIL]),
+    ]
     with app.app_context():
         variant_ids = [db.session.get(Product, pid).variants[0].id for pid in product_ids]
     seeded_values.update(
@@ -219,11 +233,13 @@ def seeded(app):
         variant_id=variant_ids[:2],  # in stock: the stateful runs follow their lines
         number=numbers,
         category=["tea", "green"],
+        address_id=address_ids,
     )
     yield {
         "customer": tokens[CUSTOMER_EMAIL],
         "admin": tokens[ADMIN_EMAIL],
         "in_stock": product_ids[:2],
+        "addresses": address_ids[:1],
     }
     seeded_values.clear()
 
@@ -260,12 +276,20 @@ PRODUCT_CART_CHAIN = [
     ("PATCH", "/api/v1/cart/items/{product_id}", 200),
     ("DELETE", "/api/v1/cart/items/{product_id}", 200),
 ]
+ADDRESS_CHAIN = [
+    ("POST", "/api/v1/addresses", 201),
+    ("PATCH", "/api/v1/addresses/{address_id}", 200),
+    ("DELETE", "/api/v1/addresses/{address_id}", 204),
+]
 # name: (chain, the parameter naming the resource, whether each scenario starts with a full cart)
 WORKFLOWS = {
     "order": (ORDER_CHAIN, "number", True),
     "cart-line": (CART_CHAIN, "variant_id", False),
     "cart-product-line": (PRODUCT_CART_CHAIN, "product_id", False),
+    "address": (ADDRESS_CHAIN, "address_id", False),
 }
+# A new resource's parameter, from the answer that made it (others: from the request's body).
+FROM_ANSWER = {"number": "number", "address_id": "id"}
 STATEFUL_SETTINGS = settings(
     max_examples=12,  # scenarios
     stateful_step_count=4,
@@ -297,8 +321,10 @@ def resource_of(case, response, key: str):
     """The order number or product id a step is about (new: from the answer or the body)."""
     if key in (case.path_parameters or {}):
         return str(case.path_parameters[key])
-    source = response.json() if key == "number" else case.body
-    return str(source.get(key)) if isinstance(source, dict) else None
+    if key in FROM_ANSWER:
+        answer = response.json() if response.status_code == 201 else None
+        return str(answer.get(FROM_ANSWER[key])) if isinstance(answer, dict) else None
+    return str(case.body.get(key)) if isinstance(case.body, dict) else None
 
 
 @pytest.mark.slow
@@ -311,13 +337,17 @@ def test_stateful_runs_follow_the_links(app, seeded, workflow):
 
     class Workflow(workflow_schema(chain).as_state_machine()):
         def setup(self):
-            """Each scenario starts from the same cart, so that a scenario replays alike:
-            something to check out when the chain needs it, else an empty cart."""
+            """Each scenario starts from the same cart and address book, so that a scenario
+            replays alike: something to check out when the chain needs it, else an empty cart;
+            the seeded addresses only, so that the book is never full."""
             cart = client.get("/api/v1/cart", headers=headers).get_json()
             for line in cart["items"]:
                 client.delete(f"/api/v1/cart/lines/{line['variant_id']}", headers=headers)
             for product_id in seeded["in_stock"] if fill_cart else []:
                 add_to_cart(client, seeded["customer"], product_id)
+            for address in client.get("/api/v1/addresses", headers=headers).get_json():
+                if address["id"] not in seeded["addresses"]:
+                    client.delete(f"/api/v1/addresses/{address['id']}", headers=headers)
 
         def get_call_kwargs(self, case):
             return {"app": app, "headers": headers}
