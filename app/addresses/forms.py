@@ -1,28 +1,31 @@
-"""The address book's form: checkout's address fields, the same fields and country list."""
-
-from typing import cast
+"""The address form: the fields an order ships to, as long as the services allow, the country
+from the ISO list. The address book's pages use it as it is; checkout extends it."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
 from app.countries import countries
-from app.orders.checkout import ADDRESS_FIELDS
-from app.orders.forms import CheckoutForm
+from app.orders.checkout import ADDRESS_FIELDS, OPTIONAL_ADDRESS_FIELDS
+
+
+def _address_field(label: str, field: str) -> StringField:
+    presence = Optional() if field in OPTIONAL_ADDRESS_FIELDS else DataRequired()
+    return StringField(label, validators=[presence, Length(max=ADDRESS_FIELDS[field])])
 
 
 class AddressForm(FlaskForm):
-    """The checkout form's own (unbound) address fields; a form binds them afresh."""
-
-    name = CheckoutForm.name
-    line1 = CheckoutForm.line1
-    line2 = CheckoutForm.line2
-    city = CheckoutForm.city
-    postcode = CheckoutForm.postcode
-    country = CheckoutForm.country
+    name = _address_field("Full name", "name")
+    line1 = _address_field("Address line 1", "line1")
+    line2 = _address_field("Address line 2", "line2")
+    city = _address_field("City", "city")
+    postcode = _address_field("Postcode", "postcode")
+    country = SelectField("Country", validators=[DataRequired()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(SelectField, self.country).choices = [("", "Choose…"), *countries()]
+        # SelectField refuses anything not in its choices: ISO 3166-1 countries only.
+        self.country.choices = [("", "Choose…"), *countries()]
 
     def address(self) -> dict:
         return {field: getattr(self, field).data or "" for field in ADDRESS_FIELDS}

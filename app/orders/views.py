@@ -60,9 +60,7 @@ def checkout():
             flash(error.message, "danger")
             if "checkout_key" in (error.fields or {}):
                 form.checkout_key.data = checkout_service.issue_checkout_key(current_user.id)
-            for field, messages in (error.fields or {}).items():
-                if field in form:
-                    form[field].errors = list(messages)
+            form.show_errors(error.fields or {})
         else:
             _save_address(form)
             flash(f"Thank you! Your order {order.number} is placed.", "success")
