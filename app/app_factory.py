@@ -17,6 +17,7 @@ from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
 from app.api import bp as api_bp
 from app.api import cart as api_cart
+from app.api import orders as api_orders
 from app.api.spec import api, describe_body_limits, register_security_schemes
 from app.cart import ownership as cart_ownership
 from app.commands import register_commands
@@ -33,6 +34,7 @@ from app.extensions import (
     talisman,
 )
 from app.money import format_money
+from app.orders import guest as guest_orders
 from app.transactions import end_request_session
 from app.wrappers import StorefrontRequest, UwsgiChunkedInput
 
@@ -332,6 +334,7 @@ def register_extensions(app: Flask) -> None:
     apply_account_limits(app)
     account_tokens.init_app(app)
     cart_ownership.init_app(app)
+    guest_orders.init_app(app)
     admin.init_app(app)
 
 
@@ -360,6 +363,7 @@ def register_blueprints(app: Flask) -> None:
     with app.app_context():  # openapi.json states limits from this app's settings
         api.register_blueprint(api_bp)  # registers the blueprint and documents it
     api_cart.document_body_rules(api.spec)
+    api_orders.document_body_rules(api.spec)
     app.add_template_filter(format_money, "money")
     app.add_template_filter(country_name, "country_name")
 

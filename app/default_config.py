@@ -101,6 +101,8 @@ RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_LOGIN_FAILURES = "10 per minute"  # failed logins / token requests per client
 RATELIMIT_ACCOUNT_EMAILS = "60 per hour"  # register, reset, confirmation resend per client
+# Guest checkouts (web and API, every attempt): per client address and per e-mail address.
+RATELIMIT_GUEST_CHECKOUT = "20 per hour"
 
 # The page cache (app/page_cache.py): whole catalogue responses for anonymous visitors, served
 # without running the app, and started afresh by every catalogue write. The store is
@@ -147,6 +149,11 @@ LOW_STOCK_THRESHOLD = 5  # the admin dashboard lists products at or below this
 CART_COOKIE_NAME = "cart"
 CART_COOKIE_MAX_AGE = 60 * 60 * 24 * 30  # also how long `cart purge` keeps anonymous carts
 ADDRESS_BOOK_MAX = 20  # addresses one customer keeps
+# Buying without an account, with an e-mail address only (False: checkout asks to log in).
+# The confirmation e-mail links to the order for GUEST_ORDER_LINK_MAX_AGE seconds; an account
+# that confirms the same address (or logs in confirmed) takes the guest's orders over.
+SHOP_GUEST_CHECKOUT = True
+GUEST_ORDER_LINK_MAX_AGE = 60 * 60 * 24 * 30
 CART_MAX_LINES = 50  # different products in one cart
 CART_MAX_QUANTITY = 1000  # of one product in one cart
 # No listing (pages, back office, API) has a page beyond this: a huge ?page= would reach SQL as

@@ -17,7 +17,13 @@ PASSWORD = "correct horse battery staple"
 ADMIN_EMAIL = "admin@example.com"
 # Who calls, in the authorization matrices: nobody, a customer, another customer, an admin.
 ROLES = ["anonymous", "customer", "other", "admin"]
-ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    422: "validation_failed",
+}
 TOKEN_HEADER = "Authentication-Token"
 # The test payment provider's cards (app/payments/providers.py).
 GOOD_CARD = "4242 4242 4242 4242"

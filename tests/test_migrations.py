@@ -155,6 +155,12 @@ ORDER_FIELDS = {
     "ship_city": "Berlin",
     "ship_postcode": "10115",
     "ship_country": "DE",
+    "bill_name": "A",
+    "bill_line1": "1 Street",
+    "bill_city": "Berlin",
+    "bill_postcode": "10115",
+    "bill_country": "DE",
+    "email": "a@example.com",
     "checkout_key": "key-1",
 }
 
@@ -258,6 +264,41 @@ def test_variants_migration_carries_every_row_over_and_back(empty_db_app):
     downgrade(revision=f"{VARIANTS_REVISION}-1")
     assert (read(products), read(lines)) == before
     assert "variant" not in table_names()
+
+
+GUEST_REVISION = "5d2c8e7f1a43"  # orders: e-mail, billing address, user_id may be empty
+
+
+def test_guest_orders_migration_gives_each_order_its_email_and_billing_address(empty_db_app):
+    """Existing orders take their customer's e-mail (lower-cased) and bill to where they
+    shipped; downgrade drops the columns again, and refuses while guest orders exist."""
+    upgrade(revision=f"{GUEST_REVISION}-1")
+    user = db.engine.dialect.identifier_preparer.quote("user")
+    with db.engine.begin() as conn:
+        conn.execute(text(SHOP_ROWS[0].format(user=user).replace("a@example", "Ada@Example")))
+        conn.execute(text(SHOP_ROWS[2]))
+
+    def read(query):
+        with db.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+
+    upgrade(revision=GUEST_REVISION)
+    assert read(
+        "SELECT user_id, email, bill_name, bill_line1, bill_line2, bill_city, bill_postcode, "
+        "bill_country FROM orders"
+    ) == [(1, "ada@example.com", "A", "1 Street", "", "Berlin", "10115", "DE")]
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET user_id = NULL"))
+    with pytest.raises(SystemExit):  # Flask-Migrate logs the migration's message and exits
+        downgrade(revision=f"{GUEST_REVISION}-1")
+    assert current_revision() == GUEST_REVISION
+
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE orders SET user_id = 1"))
+    downgrade(revision=f"{GUEST_REVISION}-1")
+    columns = {c["name"] for c in inspect(db.engine).get_columns("orders")}
+    assert not {"email", "bill_name"} & columns
+    assert read("SELECT id, user_id, ship_name FROM orders") == [(1, 1, "A")]
 
 
 def test_an_order_total_above_32_bits_is_stored_exactly(app):

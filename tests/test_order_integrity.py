@@ -12,6 +12,7 @@ from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
 from app.orders import checkout as checkout_service
 from app.orders import state as state_machine
+from app.orders.checkout import Buyer
 from app.orders.models import Order, OrderEvent, Payment, Refund
 from app.payments import providers
 from app.payments.providers import PaymentResult, PaymentUnavailable
@@ -258,7 +259,10 @@ def test_expiry_cancels_old_unpaid_orders_and_settles_lost_replies(app, runner):
         place(app, user_id, (tea, 1), key="d", details=LOST_REPLY_CARD)
     fill_cart(app, user_id, (tea, 1))
     with app.app_context():  # a crash after step 1: committed, never charged
-        checkout_service._reserve(user_id, "e", checkout_service.validate_address(ADDRESS), "test")
+        address = checkout_service.validate_address(ADDRESS)
+        checkout_service._reserve(
+            Buyer(user_id=user_id), "e", checkout_service.Reservation(address, address, "test")
+        )
         lost, crashed = db.session.scalars(
             select(Order.number).where(Order.checkout_key.in_(["d", "e"])).order_by(Order.id)
         ).all()
@@ -333,9 +337,10 @@ def test_the_fingerprint_is_keyed_and_leaves_the_card_out(app):
         )
         stored = db.session.scalar(select(Order.checkout_fingerprint))
         shipping = checkout_service.validate_address(ADDRESS)
-        assert stored == checkout_service.fingerprint(shipping, "test")
+        buyer = Buyer(user_id=user_id)
+        assert stored == checkout_service.fingerprint(buyer, shipping, shipping, "test")
         app.secret_key = "another-secret"
-        assert checkout_service.fingerprint(shipping, "test") != stored
+        assert checkout_service.fingerprint(buyer, shipping, shipping, "test") != stored
     assert again.number == number
 
 
@@ -346,7 +351,7 @@ def test_web_checkout_keys_are_issued_per_user_and_checked(app, client):
     fill_cart(app, user_id, (tea, 1))
     login(client)
     with app.app_context():
-        theirs = checkout_service.issue_checkout_key(other_id)
+        theirs = checkout_service.issue_checkout_key(Buyer(user_id=other_id))
     form = {**ADDRESS, "payment_method": "test", "card_number": GOOD_CARD}
 
     refused = [
@@ -371,7 +376,7 @@ def test_web_checkout_keys_are_issued_per_user_and_checked(app, client):
         [stored] = db.session.scalars(select(Order.checkout_key)).all()
         assert re.fullmatch(rf"web:{user_id}:[\w-]{{22}}", stored)
         with pytest.raises(ValidationFailed):
-            checkout_service.checkout_key_from_form(other_id, key)
+            checkout_service.checkout_key_from_form(Buyer(user_id=other_id), key)
 
 
 def test_the_customer_sees_the_refund_of_a_cancelled_paid_order(app, client):

@@ -44,7 +44,8 @@ def shopper(client, filled_cart):
 # Checkout through the pages
 
 
-def test_checkout_needs_login(client):
+@pytest.mark.app_config(SHOP_GUEST_CHECKOUT=False)
+def test_checkout_needs_login_without_guest_checkout(client):
     response = client.get("/checkout")
 
     assert response.status_code == 302
@@ -355,7 +356,8 @@ def test_a_declined_orders_lines_come_back_within_the_carts_bounds(app, user_fac
             pid: db.session.get(Product, pid).variants[0].id for pid in (tea, pot, cup, retired)
         }
         cart_services.restore_to_cart(
-            user_id, {variant[tea]: 4, variant[pot]: 1, variant[cup]: 1, variant[retired]: 1}
+            cart_services.CartOwner(user_id=user_id),
+            {variant[tea]: 4, variant[pot]: 1, variant[cup]: 1, variant[retired]: 1},
         )
 
     with app.app_context():

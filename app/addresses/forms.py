@@ -1,8 +1,9 @@
 """The address form: the fields an order ships to, as long as the services allow, the country
-from the ISO list. The address book's pages use it as it is; checkout extends it."""
+from the ISO list. The address book's pages use it as it is; checkout extends it, and nests
+its fields again for the billing address (``AddressFields``)."""
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
+from wtforms import Form, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.countries import countries
@@ -14,7 +15,9 @@ def _address_field(label: str, field: str) -> StringField:
     return StringField(label, validators=[presence, Length(max=ADDRESS_FIELDS[field])])
 
 
-class AddressForm(FlaskForm):
+class AddressFieldsMixin:
+    """The fields, the country list and the address they make; any form class can mix it in."""
+
     name = _address_field("Full name", "name")
     line1 = _address_field("Address line 1", "line1")
     line2 = _address_field("Address line 2", "line2")
@@ -30,6 +33,17 @@ class AddressForm(FlaskForm):
     def address(self) -> dict:
         return {field: getattr(self, field).data or "" for field in ADDRESS_FIELDS}
 
+    def use_address(self, fields: dict) -> None:
+        """Fill the fields with an address (a saved one), whatever they said."""
+        for field, value in fields.items():
+            getattr(self, field).data = value
+
+
+class AddressFields(AddressFieldsMixin, Form):
+    """The fields alone, to nest in another form (a FormField, e.g. checkout's billing)."""
+
+
+class AddressForm(AddressFieldsMixin, FlaskForm):
     def show_errors(self, fields: dict[str, list[str]]) -> None:
         """A service's per-field messages on the fields they name."""
         for field, messages in fields.items():

@@ -285,14 +285,16 @@ class OrderView(AdminModelView):
     column_labels = {"created_at": "Placed", "user": "Customer", "total_cents": "Total"}
     column_formatters = {
         "created_at": lambda view, context, model, name: f"{model.created_at:%Y-%m-%d %H:%M}",
-        "user": lambda view, context, model, name: model.user.email,
+        "user": lambda view, context, model, name: (
+            model.recipient + (" (guest)" if model.is_guest else "")
+        ),
         "status": lambda view, context, model, name: model.status_label,
         "total_cents": _money("total_cents"),
     }
     column_select_related_list = (Order.user,)
     column_sortable_list = ("number", "created_at", "status", "total_cents")
     column_default_sort = ("created_at", True)
-    column_searchable_list = ("number",)
+    column_searchable_list = ("number", "email")
     column_filters = (
         FilterEqual(Order.status, "Status", options=[(s.value, s.label) for s in OrderStatus]),
     )

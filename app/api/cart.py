@@ -2,13 +2,10 @@
 cart kept in the signed cart cookie (the first add sets it). Prices always come from the
 catalogue: a request carries variant (or product) ids and quantities only."""
 
-from functools import wraps
-
 import marshmallow as ma
-from flask import after_this_request, request
-from flask_security import auth_required
+from flask import after_this_request
 
-from app.api.common import RangeToSetting
+from app.api.common import RangeToSetting, anyone_or_token_user
 from app.api.schemas import CartSchema, WholeNumber
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.cart import services
@@ -18,6 +15,14 @@ bp = Blueprint("cart", __name__, description="Cart")
 
 # Anonymous visitors may use the cart too (with the cart cookie).
 ANYONE = [*AUTHENTICATED, {}]
+CART_TOKEN_HEADER = {
+    "name": "X-Cart-Token",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "An anonymous cart's key, from the X-Cart-Token answer of its first add: "
+    "for clients without cookies (no CSRF header then).",
+}
 CSRF_HEADER = {
     "name": "X-CSRF-Token",
     "in": "header",
@@ -73,24 +78,10 @@ def document_body_rules(spec) -> None:
     ]
 
 
-def anyone_or_token_user(view):
-    """Anonymous and session callers pass through; a token that does not authenticate is 401,
-    not a silent fall-back to an anonymous cart."""
-    token_guarded = auth_required("token")(view)
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        if "Authentication-Token" in request.headers:
-            return token_guarded(*args, **kwargs)
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
 @bp.get("/cart")
 @anyone_or_token_user
 @bp.response(200, CartSchema)
-@bp.doc(security=ANYONE)
+@bp.doc(security=ANYONE, parameters=[CART_TOKEN_HEADER])
 @error_responses(bp, 401)
 def get_cart():
     """The caller's cart, priced from the catalogue now (empty when there is none yet)."""
@@ -100,10 +91,19 @@ def get_cart():
 @bp.post("/cart/items")
 @anyone_or_token_user
 @bp.arguments(AddItemRequest)
-@bp.response(201, CartSchema)
+@bp.response(
+    201,
+    CartSchema,
+    headers={
+        "X-Cart-Token": {
+            "description": "A new anonymous cart's key: send it back as X-Cart-Token.",
+            "schema": {"type": "string"},
+        }
+    },
+)
 @bp.doc(
     security=ANYONE,
-    parameters=[CSRF_HEADER],
+    parameters=[CSRF_HEADER, CART_TOKEN_HEADER],
     **links(
         201,
         SetQuantity=link(
@@ -138,8 +138,9 @@ def add_item(body):
     """Add a quantity of a variant on top of what the cart holds, within its stock.
 
     An unknown or inactive variant or product is 404; more than the stock is 409
-    out_of_stock and the cart stays as it was. An anonymous browser's first add sets the cart
-    cookie.
+    out_of_stock and the cart stays as it was. An anonymous caller's first add starts a cart:
+    the answer sets the cart cookie and carries the same key in the X-Cart-Token header, which
+    a client without cookies sends back (every cart call, and a guest's POST /orders).
     """
     summary = services.add_to_cart(
         current_owner(),
@@ -155,7 +156,7 @@ def add_item(body):
 @anyone_or_token_user
 @bp.arguments(SetQuantityRequest)
 @bp.response(200, CartSchema)
-@bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER, CART_TOKEN_HEADER])
 @error_responses(bp, 400, 401, 404, 409, 422)
 def set_quantity(body, product_id):
     """Set the quantity of a product in the cart, within the stock (404 if not in the cart;
@@ -166,7 +167,7 @@ def set_quantity(body, product_id):
 @bp.delete("/cart/items/<int:product_id>")
 @anyone_or_token_user
 @bp.response(200, CartSchema)
-@bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER, CART_TOKEN_HEADER])
 @error_responses(bp, 400, 401, 404)
 def remove_item(product_id):
     """Take a product out of the cart (404 if it is not in the cart; 422 naming variant_id if
@@ -178,7 +179,7 @@ def remove_item(product_id):
 @anyone_or_token_user
 @bp.arguments(SetQuantityRequest)
 @bp.response(200, CartSchema)
-@bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER, CART_TOKEN_HEADER])
 @error_responses(bp, 400, 401, 404, 409, 422)
 def set_line_quantity(body, variant_id):
     """Set the quantity of a variant in the cart, within its stock (404 if not in the cart)."""
@@ -188,7 +189,7 @@ def set_line_quantity(body, variant_id):
 @bp.delete("/cart/lines/<int:variant_id>")
 @anyone_or_token_user
 @bp.response(200, CartSchema)
-@bp.doc(security=ANYONE, parameters=[CSRF_HEADER])
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER, CART_TOKEN_HEADER])
 @error_responses(bp, 400, 401, 404)
 def remove_line(variant_id):
     """Take a variant out of the cart (404 if it is not in the cart)."""

@@ -3,7 +3,7 @@
 from functools import wraps
 
 import marshmallow as ma
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, request
 from flask_security import auth_required, current_user
 from sqlalchemy.exc import DisconnectionError
 
@@ -15,6 +15,13 @@ def api_auth_required(view):
     error as "no user", so a request whose user could not be loaded during an outage (by the
     CSRF check, say) and was authenticated a moment later would reach the view with an
     anonymous ``current_user``. That request gets the outage's 503 instead."""
+    guarded = auth_required("token", "session")(_with_user(view))
+    guarded.requires_authentication = True  # read by the API's CSRF check (api/__init__.py)
+    return guarded
+
+
+def _with_user(view):
+    """After an auth guard: 503 when the authenticated user is not there (see above)."""
 
     @wraps(view)
     def with_user(*args, **kwargs):
@@ -22,9 +29,21 @@ def api_auth_required(view):
             raise DisconnectionError("The authenticated user could not be loaded.")
         return view(*args, **kwargs)
 
-    guarded = auth_required("token", "session")(with_user)
-    guarded.requires_authentication = True  # read by the API's CSRF check (api/__init__.py)
-    return guarded
+    return with_user
+
+
+def anyone_or_token_user(view):
+    """Anonymous and session callers pass through; a token that does not authenticate is 401,
+    not a silent fall-back to an anonymous cart (or a guest's checkout)."""
+    token_guarded = auth_required("token")(_with_user(view))
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if "Authentication-Token" in request.headers:
+            return token_guarded(*args, **kwargs)
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def requires_authentication(view) -> bool:

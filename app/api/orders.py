@@ -3,23 +3,30 @@
 import secrets
 
 import marshmallow as ma
+from flask import current_app
 from flask_security import current_user
 
-from app.api.common import FullMatch, PageArgs, api_auth_required
+from app.addresses import services as address_services
+from app.api.cart import ANYONE, CART_TOKEN_HEADER, CSRF_HEADER
+from app.api.common import FullMatch, PageArgs, anyone_or_token_user, api_auth_required
 from app.api.schemas import AddressSchema, OrderPageSchema, OrderSchema
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
-from app.errors import ValidationFailed
-from app.orders import checkout, queries, state
+from app.cart.ownership import anonymous_token
+from app.errors import AuthenticationFailed, ValidationFailed
+from app.orders import checkout, guest, queries, state
+from app.orders.checkout import Buyer
 from app.payments.providers import CARD_NUMBER, PROVIDERS
 
 bp = Blueprint("orders", __name__, description="Orders")
 
-# Idempotency keys are the caller's own: namespaced by user, so two clients that both send
-# "1" do not collide. "api:" + user id (up to 10 digits) + ":" + 48 fits checkout_key's 64.
+# Idempotency keys are the caller's own: namespaced by user (or guest cart), so two clients
+# that both send "1" do not collide. "api:" + user id (up to 10 digits, or a guest cart's
+# 10-character Buyer.key_owner) + ":" + 48 fits checkout_key's 64.
 IDEMPOTENCY_KEY_MAX = 48
 # The services name fields as the checkout form does; the API names them by their body path.
 BODY_FIELDS = {
     **{field: f"shipping_address.{field}" for field in checkout.ADDRESS_FIELDS},
+    **{f"billing_{field}": f"billing_address.{field}" for field in checkout.ADDRESS_FIELDS},
     "payment_method": "payment.method",
     "card_number": "payment.card_number",
 }
@@ -47,8 +54,52 @@ class PaymentRequest(ma.Schema):
 
 
 class CheckoutRequest(ma.Schema):
-    shipping_address = ma.fields.Nested(AddressSchema, required=True)
+    email = ma.fields.String(
+        validate=ma.validate.Length(max=checkout.EMAIL_MAX),
+        metadata={
+            "description": "Guests only (required for them): where the confirmation and the "
+            "order's link go. Ignored for customers, whose orders go to their account.",
+            "example": "guest@example.com",
+        },
+    )
+    shipping_address = ma.fields.Nested(
+        AddressSchema, metadata={"description": "Or shipping_address_id: exactly one of them."}
+    )
+    shipping_address_id = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "Customers: one of their saved addresses (GET /addresses)."},
+    )
+    billing_address = ma.fields.Nested(
+        AddressSchema,
+        metadata={"description": "Or billing_address_id; neither: the shipping address."},
+    )
+    billing_address_id = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        metadata={"description": "Customers: one of their saved addresses."},
+    )
     payment = ma.fields.Nested(PaymentRequest, required=True)
+
+    @ma.validates_schema
+    def one_of_each(self, data, **_kwargs):
+        if ("shipping_address" in data) == ("shipping_address_id" in data):
+            raise ma.ValidationError(
+                "Give shipping_address, or shipping_address_id (a saved address).",
+                "shipping_address",
+            )
+        if "billing_address" in data and "billing_address_id" in data:
+            raise ma.ValidationError(
+                "Give billing_address or billing_address_id, not both.", "billing_address"
+            )
+
+
+def document_body_rules(spec) -> None:
+    """What marshmallow cannot state in openapi.json: one shipping address, at most one
+    billing address (CheckoutRequest's own check)."""
+    schema = spec.components.schemas["CheckoutRequest"]
+    schema["oneOf"] = [{"required": ["shipping_address"]}, {"required": ["shipping_address_id"]}]
+    schema["not"] = {"required": ["billing_address", "billing_address_id"]}
 
 
 class IdempotencyHeaders(ma.Schema):
@@ -71,16 +122,45 @@ class IdempotencyHeaders(ma.Schema):
     )
 
 
+def _address(buyer: Buyer, body: dict, kind: str) -> dict | None:
+    """The request's address of a kind (shipping, billing), or the saved one it names (a
+    customer's own: another's is 404; a guest has none)."""
+    saved_id = body.get(f"{kind}_address_id")
+    if saved_id is None:
+        return body.get(f"{kind}_address")
+    if buyer.user_id is None:
+        message = "Guests have no saved addresses: send the address itself."
+        raise ValidationFailed(message, {f"{kind}_address_id": [message]})
+    return address_services.get_address(buyer.user_id, saved_id).fields()
+
+
+def _buyer(email) -> Buyer:
+    """The customer, or (SHOP_GUEST_CHECKOUT) a guest: the cart cookie's or X-Cart-Token's."""
+    if current_user.is_authenticated:
+        return Buyer(user_id=current_user.id)
+    if not current_app.config["SHOP_GUEST_CHECKOUT"]:
+        raise AuthenticationFailed("Log in to check out: this shop has no guest checkout.")
+    return Buyer.guest(anonymous_token(), email)
+
+
 @bp.post("/orders")
-@api_auth_required
+@anyone_or_token_user
+@guest.checkout_limits
 @bp.arguments(IdempotencyHeaders, location="headers")
 @bp.arguments(CheckoutRequest)
 @bp.response(201, OrderSchema)
 @bp.doc(
-    security=AUTHENTICATED,
+    security=ANYONE,
+    parameters=[CSRF_HEADER, CART_TOKEN_HEADER],
     **links(
         201,
         GetOrder=link("GET", "/orders/{number}", "Read the new order.", number=NEW_ORDER),
+        GetGuestOrder=link(
+            "GET",
+            "/orders/guest/{link}",
+            "A guest reads the new order.",
+            link="$response.body#/link",
+        ),
         CancelOrder=link(
             "POST", "/orders/{number}/cancel", "Cancel the new order.", number=NEW_ORDER
         ),
@@ -90,18 +170,28 @@ class IdempotencyHeaders(ma.Schema):
     bp,
     400,
     401,
+    404,
     409,
+    429,
     rules={
+        404: "shipping_address_id or billing_address_id is not one of the caller's addresses.",
+        401: "A token that does not authenticate, or a guest when SHOP_GUEST_CHECKOUT is off.",
         402: "The card was declined: no order, the stock and the cart are as they were.",
         422: "Also for a valid body when the cart is empty or mixes currencies, the test "
-        "card method has no 12-19 digit card_number, or the Idempotency-Key was used "
-        "with a different body.",
+        "card method has no 12-19 digit card_number, a guest gives no valid email, or the "
+        "Idempotency-Key was used with a different body.",
         503: "The card payment did not answer: the order is kept, pending payment. Retry "
         "with the same Idempotency-Key (never charged twice) after Retry-After seconds.",
     },
 )
 def place_order(headers, body):
     """Turn the caller's cart into an order, paid by the chosen method.
+
+    Customers (token or session) check out their cart. Guests (SHOP_GUEST_CHECKOUT) check out
+    the anonymous cart of their cart cookie or X-Cart-Token header, with an ``email``; the
+    answer's ``link`` reads the order later (GET /orders/guest/{link}), and the e-mail carries
+    the same link. Guest checkouts are limited per client and per email
+    (RATELIMIT_GUEST_CHECKOUT).
 
     A declined card is 402 payment_declined and changes nothing; a product without enough
     stock is 409 out_of_stock (the cart is kept); an empty cart is 422. A retry with the same
@@ -111,12 +201,14 @@ def place_order(headers, body):
     """
     key = headers["idempotency_key"] or secrets.token_urlsafe(24)
     try:
+        buyer = _buyer(body.get("email"))
         return checkout.place_order(
-            current_user.id,
-            f"api:{current_user.id}:{key}",
-            body["shipping_address"],
+            buyer,
+            f"api:{buyer.key_owner}:{key}",
+            _address(buyer, body, "shipping") or {},
             body["payment"]["method"],
             {"card_number": body["payment"]["card_number"]},
+            _address(buyer, body, "billing"),
         )
     except ValidationFailed as error:
         if error.fields:
@@ -143,6 +235,19 @@ def list_orders(args):
 def get_order(number):
     """One of the caller's orders; anybody else's is 404."""
     return queries.get_order_for_user(current_user.id, number)
+
+
+@bp.get("/orders/guest/<link>")
+@bp.response(200, OrderSchema)
+@bp.doc(security=[{}])
+@error_responses(
+    bp,
+    404,
+    rules={410: "The link is older than GUEST_ORDER_LINK_MAX_AGE (code link_expired)."},
+)
+def get_guest_order(link):
+    """A guest's order by the link its checkout returned (and e-mailed); nothing else."""
+    return guest.order_from_token(link)
 
 
 @bp.post("/orders/<number>/cancel")

@@ -10,6 +10,7 @@ import marshmallow as ma
 from app.api.common import PageMeta
 from app.countries import country_codes
 from app.links import url_with
+from app.orders import guest
 from app.orders.checkout import ADDRESS_FIELDS
 from app.orders.models import OrderStatus
 
@@ -307,11 +308,30 @@ class OrderSchema(ma.Schema):
     total_cents = ma.fields.Integer(required=True)
     currency = ma.fields.String(required=True)
     payment_method = ma.fields.String(required=True)
-    shipping_address = ma.fields.Method("get_address", required=True)
+    email = ma.fields.String(
+        required=True, metadata={"description": "Where the order's e-mails go (lower-cased)."}
+    )
+    guest = ma.fields.Boolean(
+        required=True,
+        attribute="is_guest",
+        metadata={"description": "Placed without an account (until one confirms the e-mail)."},
+    )
+    shipping_address = ma.fields.Nested(AddressSchema, required=True)
+    billing_address = ma.fields.Nested(AddressSchema, required=True)
     events = ma.fields.List(ma.fields.Nested(OrderEventSchema), required=True)
+    link = ma.fields.Method(
+        "guest_link",
+        required=True,
+        metadata={
+            "type": ["string", "null"],
+            "description": "A guest's order: the token of its read link (GET "
+            "/orders/guest/{link}), valid for GUEST_ORDER_LINK_MAX_AGE seconds; the same "
+            "link reaches the guest by e-mail. Null for a customer's order.",
+        },
+    )
 
-    def get_address(self, order) -> dict:
-        return {field: getattr(order, f"ship_{field}") for field in ADDRESS_FIELDS}
+    def guest_link(self, order) -> str | None:
+        return guest.order_token(order) if order.is_guest else None
 
 
 class OrderPageSchema(PageMeta):

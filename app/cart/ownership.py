@@ -14,15 +14,28 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="storefront-cart")
 
 
+CART_TOKEN_HEADER = "X-Cart-Token"  # API clients without cookies: the cart's signed token
+CART_TOKEN_MAX = 200  # characters: longer ones are not ours
+
+
 def anonymous_token() -> str | None:
-    """The anonymous cart token from the signed cookie; a tampered cookie counts as none."""
-    raw = request.cookies.get(current_app.config["CART_COOKIE_NAME"])
-    if not raw:
+    """The anonymous cart token from the signed cookie, else from the X-Cart-Token header (the
+    same signed value, which a new cart's answer carries); a tampered one counts as none."""
+    raw = request.cookies.get(current_app.config["CART_COOKIE_NAME"]) or request.headers.get(
+        CART_TOKEN_HEADER
+    )
+    if not raw or len(raw) > CART_TOKEN_MAX:
         return None
     try:
-        return _serializer().loads(raw)
+        token = _serializer().loads(raw)
     except BadSignature:
         return None
+    return token if isinstance(token, str) else None
+
+
+def signed_token(token: str) -> str:
+    """What the cookie (and the X-Cart-Token header) carries for an anonymous cart's token."""
+    return _serializer().dumps(token)
 
 
 def current_owner() -> CartOwner:
@@ -32,12 +45,15 @@ def current_owner() -> CartOwner:
 
 
 def remember_cart(response, summary: CartSummary):
-    """Give an anonymous visitor the cookie for the cart the service just made."""
+    """Give an anonymous visitor the cookie for the cart the service just made, and the same
+    signed token in the X-Cart-Token header (for API clients without cookies)."""
     if not current_user.is_authenticated and summary.token and summary.token != anonymous_token():
         config = current_app.config
+        signed = signed_token(summary.token)
+        response.headers[CART_TOKEN_HEADER] = signed
         response.set_cookie(
             config["CART_COOKIE_NAME"],
-            _serializer().dumps(summary.token),
+            signed,
             max_age=config["CART_COOKIE_MAX_AGE"],
             httponly=True,
             samesite="Lax",

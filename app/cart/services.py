@@ -363,11 +363,11 @@ def merge_anonymous_cart(token: str, user_id: int) -> None:
 
 
 @atomic
-def restore_to_cart(user_id: int, quantities: Mapping[int, int]) -> None:
-    """Put quantities of variants (a declined order's) back into the user's cart, within the
+def restore_to_cart(owner: CartOwner, quantities: Mapping[int, int]) -> None:
+    """Put quantities of variants (a declined order's) back into the owner's cart, within the
     cart's bounds (CART_MAX_LINES lines, CART_MAX_QUANTITY of each) and only of variants still
     on sale. The stock is not checked: the caller gives back what the order had taken."""
-    cart = _lock_or_create_cart(CartOwner(user_id=user_id))
+    cart = _lock_or_create_cart(owner)
     max_lines, max_quantity = _limits()
     variants = db.session.scalars(
         select(Variant).where(Variant.id.in_(quantities)).options(*VARIANT_DETAILS)

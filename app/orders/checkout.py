@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_security import EmailValidateException
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import want_bytes
 from sqlalchemy import delete, select
@@ -18,13 +19,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.accounts.models import User
 from app.cart import services as cart_services
 from app.cart.models import Cart, CartItem
+from app.cart.services import CartOwner
 from app.catalog import stock
 from app.catalog.models import Product, Variant
 from app.countries import countries
 from app.errors import Conflict, OutOfStock, ValidationFailed
-from app.extensions import db
+from app.extensions import db, security
 from app.orders.models import (
     ADDRESS_FIELDS,
     Order,
@@ -45,6 +48,54 @@ OPTIONAL_ADDRESS_FIELDS = frozenset({"line2"})
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
+@dataclass(frozen=True)
+class Buyer:
+    """Who places an order: a customer (by user id), or a guest (the anonymous cart's token,
+    and the e-mail address the guest gave: checked by ``guest``)."""
+
+    user_id: int | None = None
+    cart_token: str | None = None
+    email: str = ""
+
+    @classmethod
+    def guest(cls, cart_token: str | None, email) -> "Buyer":
+        return cls(cart_token=cart_token, email=validate_email(email))
+
+    @property
+    def cart(self) -> CartOwner:
+        if self.user_id is not None:
+            return CartOwner(user_id=self.user_id)
+        return CartOwner(token=self.cart_token)
+
+    @property
+    def key_owner(self) -> str:
+        """Whose checkout keys these are: the user id, or a hash of the guest's cart token."""
+        if self.user_id is not None:
+            return str(self.user_id)
+        return "g" + self.cart_digest[:9]  # as long as a user id may be (API keys: 64)
+
+    @property
+    def cart_digest(self) -> str:
+        return hashlib.sha256((self.cart_token or "").encode()).hexdigest()
+
+
+EMAIL_MAX = 255  # the order's e-mail column
+
+
+def validate_email(value) -> str:
+    """A guest's e-mail address as Flask-Security checks and normalizes an account's, lower-cased
+    (so that the account registered with it later finds the order); 422 naming ``email``."""
+    message = "Enter the e-mail address the order confirmation should go to."
+    if not isinstance(value, str) or not value.strip() or len(value) > EMAIL_MAX:
+        raise ValidationFailed(message, {"email": [message]})
+    try:
+        return security.mail_util.validate(value.strip()).lower()
+    except EmailValidateException:
+        raise ValidationFailed(
+            message, {"email": ["That is not a valid e-mail address."]}
+        ) from None
+
+
 @dataclass
 class Address:
     name: str
@@ -55,9 +106,9 @@ class Address:
     line2: str = ""
 
 
-def validate_address(data: dict, what: str = "the shipping address") -> Address:
-    """Check an address (a shipping address, one for the address book); 422 with per-field
-    messages."""
+def validate_address(data: dict, what: str = "the shipping address", prefix: str = "") -> Address:
+    """Check an address (shipping, billing, one for the address book); 422 with per-field
+    messages, the fields named ``prefix`` + field."""
     errors: dict[str, list[str]] = {}
     clean = {}
     for field, max_length in ADDRESS_FIELDS.items():
@@ -75,7 +126,7 @@ def validate_address(data: dict, what: str = "the shipping address") -> Address:
     if "country" not in errors and country not in dict(countries()):
         errors["country"] = ["Use an ISO 3166 two-letter country code, e.g. DE or FR."]
     if errors:
-        raise ValidationFailed(f"Check {what}.", errors)
+        raise ValidationFailed(f"Check {what}.", {prefix + k: v for k, v in errors.items()})
     clean["country"] = country
     return Address(**clean)
 
@@ -83,10 +134,13 @@ def validate_address(data: dict, what: str = "the shipping address") -> Address:
 CHECKOUT_KEY_MAX = 100  # characters of a signed checkout key from the form
 
 
-def fingerprint(shipping: Address, payment_method: str) -> str:
+def fingerprint(buyer: Buyer, shipping: Address, billing: Address, payment_method: str) -> str:
     """A keyed hash of what a checkout asks for (never card data), to tell a retry from a
     different request made with the same key."""
-    message = json.dumps([shipping.__dict__, payment_method], sort_keys=True).encode()
+    asked = [buyer.email, shipping.__dict__, billing.__dict__, payment_method]
+    if buyer.user_id is None:
+        asked.append(buyer.cart_digest)  # a guest's key is theirs even if key_owner collides
+    message = json.dumps(asked, sort_keys=True).encode()
     return hmac.new(
         want_bytes(current_app.config["SECRET_KEY"]), message, hashlib.sha256
     ).hexdigest()
@@ -96,13 +150,13 @@ def _checkout_key_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="storefront-checkout-key")
 
 
-def issue_checkout_key(user_id: int) -> str:
-    """A key for one checkout form, signed and bound to the user who loads the form."""
-    return _checkout_key_serializer().dumps([user_id, secrets.token_urlsafe(16)])
+def issue_checkout_key(buyer: Buyer) -> str:
+    """A key for one checkout form, signed and bound to the user (or guest cart) loading it."""
+    return _checkout_key_serializer().dumps([buyer.key_owner, secrets.token_urlsafe(16)])
 
 
-def checkout_key_from_form(user_id: int, signed: str | None) -> str:
-    """The checkout key of a submitted form, if this server issued it to this user."""
+def checkout_key_from_form(buyer: Buyer, signed: str | None) -> str:
+    """The checkout key of a submitted form, if this server issued it to this buyer."""
     refused = ValidationFailed(
         "This checkout form has expired: check your order and submit it again.",
         {"checkout_key": ["Reload the checkout page."]},
@@ -113,19 +167,22 @@ def checkout_key_from_form(user_id: int, signed: str | None) -> str:
         owner, nonce = _checkout_key_serializer().loads(signed)
     except (BadSignature, TypeError, ValueError):
         raise refused from None
-    if owner != user_id or not isinstance(nonce, str) or len(nonce) > 32:
+    if owner != buyer.key_owner or not isinstance(nonce, str) or len(nonce) > 32:
         raise refused
-    return f"web:{user_id}:{nonce}"
+    return f"web:{buyer.key_owner}:{nonce}"
 
 
 def place_order(
-    user_id: int,
+    buyer: Buyer | int,
     checkout_key: str,
     address: dict,
     payment_method: str,
     payment_details: dict | None = None,
+    billing_address: dict | None = None,
 ) -> Order:
-    """Turn the user's cart into an order, then charge it.
+    """Turn the buyer's cart (a user id: a customer's) into an order, then charge it.
+
+    The billing address is the shipping one unless ``billing_address`` is given.
 
     1. One transaction takes the stock (conditional UPDATEs, never below zero), writes the
        order (pending payment) with a snapshot of its lines, empties the cart and commits.
@@ -136,11 +193,16 @@ def place_order(
        ``resolve_unpaid_orders`` settles it otherwise.
     The same ``checkout_key`` with the same request returns the order it made before.
     """
+    if not isinstance(buyer, Buyer):
+        buyer = Buyer(user_id=buyer)
     details = payment_details or {}
     shipping = validate_address(address)
+    billing = shipping
+    if billing_address is not None:
+        billing = validate_address(billing_address, "the billing address", prefix="billing_")
     provider = get_provider(payment_method)
     provider.validate(details)
-    order = _reserve(user_id, checkout_key, shipping, provider.name)
+    order = _reserve(buyer, checkout_key, Reservation(shipping, billing, provider.name))
     payment = order.payments[-1]
     if payment.status != PaymentStatus.PROCESSING:
         return order  # a retry of a checkout that is settled already
@@ -149,40 +211,56 @@ def place_order(
             order.total_cents, order.currency, details, idempotency_key=payment.charge_key
         )
     except PaymentDeclined:
-        _discard_declined(order.id)
+        _discard_declined(order.id, buyer.cart)
         raise
     return record_charge(order.id, result)
 
 
-def _reserve(user_id: int, checkout_key: str, shipping: Address, method: str) -> Order:
+@dataclass(frozen=True)
+class Reservation:
+    """What an order is placed with: its addresses and payment method."""
+
+    shipping: Address
+    billing: Address
+    method: str
+
+
+def _reserve(buyer: Buyer, checkout_key: str, asked: Reservation) -> Order:
     """Step 1 of checkout: stock, order and lines in one transaction (or the key's order)."""
-    request_fingerprint = fingerprint(shipping, method)
+    request_fingerprint = fingerprint(buyer, asked.shipping, asked.billing, asked.method)
     try:
-        return _reserve_unit(user_id, checkout_key, shipping, method, request_fingerprint)
+        return _reserve_unit(buyer, checkout_key, asked, request_fingerprint)
     except (IntegrityError, StaleDataError):
         # A concurrent request with the same key made the order first (the unique key).
-        existing = _existing_order(user_id, checkout_key, request_fingerprint)
+        existing = _existing_order(buyer, checkout_key, request_fingerprint)
         if existing:
             return existing
         raise
 
 
+def _cart_of(buyer: Buyer):
+    """The buyer's cart: the customer's, or the guest's (no token: no cart)."""
+    if buyer.user_id is not None:
+        return Cart.user_id == buyer.user_id
+    return Cart.token == (buyer.cart_token or "")
+
+
 @atomic
 def _reserve_unit(
-    user_id: int, checkout_key: str, shipping: Address, method: str, request_fingerprint: str
+    buyer: Buyer, checkout_key: str, asked: Reservation, request_fingerprint: str
 ) -> Order:
     """Lock order (every writer follows it, so that they wait rather than deadlock): the
-    user's cart row, then variants by ascending id (app.catalog.stock), then the new order."""
-    # The first statement locks the user's cart: a second submit of the same checkout waits
+    buyer's cart row, then variants by ascending id (app.catalog.stock), then the new order."""
+    # The first statement locks the buyer's cart: a second submit of the same checkout waits
     # here, then finds the order the first one made.
-    db.session.execute(select(Cart.id).where(Cart.user_id == user_id).with_for_update())
-    existing = _order_for_key(user_id, checkout_key, request_fingerprint)
+    db.session.execute(select(Cart.id).where(_cart_of(buyer)).with_for_update())
+    existing = _order_for_key(buyer, checkout_key, request_fingerprint)
     if existing:
         return existing
     cart = db.session.scalar(
         select(Cart)
         .options(selectinload(Cart.items).joinedload(CartItem.variant).joinedload(Variant.product))
-        .where(Cart.user_id == user_id)
+        .where(_cart_of(buyer))
         .execution_options(populate_existing=True)
     )
     items = sorted(cart.items if cart else [], key=lambda i: i.variant_id)
@@ -191,11 +269,11 @@ def _reserve_unit(
     currencies = {item.product.currency for item in items}
     if len(currencies) != 1:
         raise ValidationFailed("The cart mixes currencies; remove items to check out.")
-    order = _build_order(user_id, checkout_key, shipping, method, items, currencies.pop())
+    order = _build_order(buyer, checkout_key, asked, items, currencies.pop())
     order.checkout_fingerprint = request_fingerprint
     order.payments.append(
         Payment(
-            provider=method,
+            provider=asked.method,
             status=PaymentStatus.PROCESSING,
             amount_cents=order.total_cents,
             currency=order.currency,
@@ -207,12 +285,12 @@ def _reserve_unit(
 
 
 @atomic
-def _existing_order(user_id: int, checkout_key: str, request_fingerprint: str) -> Order | None:
-    return _order_for_key(user_id, checkout_key, request_fingerprint)
+def _existing_order(buyer: Buyer, checkout_key: str, request_fingerprint: str) -> Order | None:
+    return _order_for_key(buyer, checkout_key, request_fingerprint)
 
 
 @atomic
-def _discard_declined(order_id: int) -> None:
+def _discard_declined(order_id: int, cart: CartOwner) -> None:
     """A declined charge: the order goes (conditional DELETE), the stock and cart come back.
 
     The cart is refilled (and so locked) before the stock comes back: the lock order."""
@@ -224,12 +302,12 @@ def _discard_declined(order_id: int) -> None:
     ).rowcount
     if removed:
         quantities = order.quantities()
-        cart_services.restore_to_cart(order.user_id, quantities)
+        cart_services.restore_to_cart(cart, quantities)
         stock.give_back(quantities)
     db.session.expunge(order)  # its rows are gone (with its lines and payment, by cascade)
 
 
-def _order_for_key(user_id: int, checkout_key: str, request_fingerprint: str) -> Order | None:
+def _order_for_key(buyer: Buyer, checkout_key: str, request_fingerprint: str) -> Order | None:
     order = db.session.scalar(
         order_query()
         .where(Order.checkout_key == checkout_key)
@@ -237,7 +315,7 @@ def _order_for_key(user_id: int, checkout_key: str, request_fingerprint: str) ->
     )
     if order is None:
         return None
-    if order.user_id != user_id:
+    if order.user_id != buyer.user_id:
         raise Conflict("This checkout key belongs to another order.")
     if order.checkout_fingerprint != request_fingerprint:
         raise ValidationFailed(
@@ -248,7 +326,7 @@ def _order_for_key(user_id: int, checkout_key: str, request_fingerprint: str) ->
 
 
 def _build_order(
-    user_id, checkout_key, shipping: Address, method: str, items, currency: str
+    buyer: Buyer, checkout_key: str, asked: Reservation, items, currency: str
 ) -> Order:
     """Take the stock (OutOfStock when a variant is short) and add the order, its lines a
     snapshot of the variants (SKU, product name, option values, price) as they are now."""
@@ -272,15 +350,20 @@ def _build_order(
             .execution_options(populate_existing=True)
         )
     }
+    email = buyer.email
+    if buyer.user_id is not None:
+        email = db.session.scalars(select(User.email).where(User.id == buyer.user_id)).one()
     order = Order(
         number=_new_number(),
-        user_id=user_id,
+        user_id=buyer.user_id,
+        email=email.lower(),
         status=OrderStatus.PENDING_PAYMENT,
         currency=currency,
-        payment_method=method,
+        payment_method=asked.method,
         checkout_key=checkout_key,
         shipping_cents=0,
-        **{f"ship_{field}": getattr(shipping, field) for field in ADDRESS_FIELDS},
+        **{f"ship_{field}": getattr(asked.shipping, field) for field in ADDRESS_FIELDS},
+        **{f"bill_{field}": getattr(asked.billing, field) for field in ADDRESS_FIELDS},
     )
     for item in items:
         variant = variants[item.variant_id]
@@ -299,7 +382,7 @@ def _build_order(
     order.subtotal_cents = sum(line.line_total_cents for line in order.lines)
     order.total_cents = order.subtotal_cents + order.shipping_cents
     order.events.append(
-        OrderEvent(from_status=None, to_status=OrderStatus.PENDING_PAYMENT, actor_id=user_id)
+        OrderEvent(from_status=None, to_status=OrderStatus.PENDING_PAYMENT, actor_id=buyer.user_id)
     )
     db.session.add(order)
     return order

@@ -3,16 +3,22 @@
 from flask import current_app, has_request_context, render_template, url_for
 from flask_mailman import EmailMessage
 
+from app.orders import guest
 from app.orders.models import Order
 
 
 def _order_link(order: Order) -> str:
-    """Absolute link to the order: from the request's host, else from ``SITE_URL``."""
+    """Absolute link to the order: from the request's host, else from ``SITE_URL``. A guest's
+    is the signed link (app.orders.guest), which works without an account."""
+    if order.is_guest:
+        endpoint, values = "pages.orders.guest_detail", {"token": guest.order_token(order)}
+    else:
+        endpoint, values = "pages.orders.detail", {"number": order.number}
     if has_request_context():
-        return url_for("pages.orders.detail", number=order.number, _external=True)
+        return url_for(endpoint, **values, _external=True)
     site = current_app.config["SITE_URL"].rstrip("/")
     with current_app.test_request_context(base_url=site):
-        return url_for("pages.orders.detail", number=order.number, _external=True)
+        return url_for(endpoint, **values, _external=True)
 
 
 def _send(order: Order, subject: str, template: str) -> None:
@@ -22,7 +28,7 @@ def _send(order: Order, subject: str, template: str) -> None:
         subject=subject,
         body=body,
         from_email=current_app.config["SECURITY_EMAIL_SENDER"],
-        to=[order.user.email],
+        to=[order.recipient],
     ).send()
 
 

@@ -35,7 +35,12 @@ class Order(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Shown to customers: random, not the row id (not guessable, not a sales counter).
     number: Mapped[str] = mapped_column(String(20), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    # None: a guest's order, found by its signed link (app.orders.guest) until an account that
+    # confirms the same e-mail address takes it over.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # Where the order's e-mails go: the guest's address, or the customer's when they ordered;
+    # normalized and lower-cased, so that a confirmed account with it finds the guest's orders.
+    email: Mapped[str] = mapped_column(String(255), index=True)
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING_PAYMENT, index=True)
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_cents: Mapped[int] = mapped_column(BigInteger)
@@ -48,13 +53,20 @@ class Order(Model):
     ship_city: Mapped[str] = mapped_column(String(100))
     ship_postcode: Mapped[str] = mapped_column(String(20))
     ship_country: Mapped[str] = mapped_column(String(2))
+    # The billing address (the shipping one unless the buyer gave another), a snapshot too.
+    bill_name: Mapped[str] = mapped_column(String(120))
+    bill_line1: Mapped[str] = mapped_column(String(200))
+    bill_line2: Mapped[str] = mapped_column(String(200), default="")
+    bill_city: Mapped[str] = mapped_column(String(100))
+    bill_postcode: Mapped[str] = mapped_column(String(20))
+    bill_country: Mapped[str] = mapped_column(String(2))
     # One checkout form (or API Idempotency-Key) makes at most one order.
     checkout_key: Mapped[str] = mapped_column(String(64), unique=True)
     checkout_fingerprint: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    user: Mapped[User] = relationship()
+    user: Mapped[User | None] = relationship()
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderLine.id"
     )
@@ -76,6 +88,27 @@ class Order(Model):
     @property
     def status_label(self) -> str:
         return OrderStatus(self.status).label
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user_id is None
+
+    @property
+    def recipient(self) -> str:
+        """Where its e-mails go: the customer's address now, or the guest's."""
+        return str(self.user.email) if self.user is not None else self.email
+
+    def address(self, kind: str) -> dict[str, str]:
+        """The shipping (``ship``) or billing (``bill``) address, by ADDRESS_FIELDS."""
+        return {field: getattr(self, f"{kind}_{field}") for field in ADDRESS_FIELDS}
+
+    @property
+    def shipping_address(self) -> dict[str, str]:
+        return self.address("ship")
+
+    @property
+    def billing_address(self) -> dict[str, str]:
+        return self.address("bill")
 
     def __str__(self) -> str:
         return self.number

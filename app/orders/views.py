@@ -1,39 +1,63 @@
-"""Checkout and order history pages (login required)."""
+"""Checkout (customers and, with SHOP_GUEST_CHECKOUT, guests), order history (login
+required), and a guest's order by its signed link."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_security import auth_required, current_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_security import auth_required, current_user, url_for_security
 
 from app.addresses import services as address_services
 from app.cart import services as cart_services
+from app.cart.ownership import anonymous_token
 from app.errors import DomainError
 from app.orders import checkout as checkout_service
-from app.orders import queries, state
+from app.orders import guest, queries, state
+from app.orders.checkout import Buyer
 from app.orders.forms import NEW_ADDRESS, CheckoutForm
 from app.payments.providers import enabled_providers
 
 bp = Blueprint("orders", __name__)
 
 
-def _checkout_form() -> CheckoutForm:
-    form = CheckoutForm()
+def _buyer() -> Buyer:
+    """The customer, or the guest by their cart (the e-mail address comes with the form)."""
+    if current_user.is_authenticated:
+        return Buyer(user_id=current_user.id)
+    return Buyer(cart_token=anonymous_token())
+
+
+def _checkout_form(buyer: Buyer) -> CheckoutForm:
+    form = CheckoutForm(guest=buyer.user_id is None)
     form.payment_method.choices = [(p.name, p.label) for p in enabled_providers()]
     if not form.payment_method.data and form.payment_method.choices:
         form.payment_method.data = form.payment_method.choices[0][0]
-    addresses = address_services.list_addresses(current_user.id)
+    if not form.is_submitted():
+        form.checkout_key.data = checkout_service.issue_checkout_key(buyer)
+    if buyer.user_id is not None:
+        _offer_saved_addresses(form, buyer.user_id)
+    return form
+
+
+def _offer_saved_addresses(form: CheckoutForm, user_id: int) -> None:
+    """The customer's book: the default shipping address chosen, the default billing one
+    filled in (and used, when it is another); a chosen saved address fills the fields."""
+    addresses = address_services.list_addresses(user_id)
     form.offer_addresses(addresses)
     saved = {str(address.id): address for address in addresses}
     if not form.is_submitted():
-        form.checkout_key.data = checkout_service.issue_checkout_key(current_user.id)
-        default = next((k for k, a in saved.items() if a.is_default_shipping), NEW_ADDRESS)
-        form.saved_address.data = default
+        shipping = next((k for k, a in saved.items() if a.is_default_shipping), NEW_ADDRESS)
+        form.saved_address.data = shipping
+        billing = next((k for k, a in saved.items() if a.is_default_billing), None)
+        if billing is not None:
+            form.billing.form.use_address(saved[billing].fields())
+            form.billing_other.data = billing != shipping
     elif form.saved_address.data in saved:
         form.use_address(saved[form.saved_address.data].fields())
-    return form
 
 
 def _save_address(form: CheckoutForm) -> None:
     """Keep a new address in the customer's book when asked to; a full book is only said."""
-    if form.saved_address.data != NEW_ADDRESS or not form.save_address.data:
+    if "saved_address" not in form or not form.save_address.data:
+        return
+    if form.saved_address.data != NEW_ADDRESS:
         return
     try:
         address_services.save_address(current_user.id, None, form.address())
@@ -42,28 +66,38 @@ def _save_address(form: CheckoutForm) -> None:
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
-@auth_required()
+@guest.checkout_limits
 def checkout():
     """Address, payment and summary; placing the order is one service call."""
-    cart = cart_services.get_cart(cart_services.CartOwner(user_id=current_user.id))
-    form = _checkout_form()
+    if not current_user.is_authenticated and not current_app.config["SHOP_GUEST_CHECKOUT"]:
+        flash("Please log in to check out.", "info")
+        return redirect(url_for_security("login", next=url_for("pages.orders.checkout")))
+    buyer = _buyer()
+    cart = cart_services.get_cart(buyer.cart)
+    form = _checkout_form(buyer)
     if form.validate_on_submit():
         try:
+            if buyer.user_id is None:
+                buyer = Buyer.guest(buyer.cart_token, form.email.data)
             order = checkout_service.place_order(
-                current_user.id,
-                checkout_service.checkout_key_from_form(current_user.id, form.checkout_key.data),
+                buyer,
+                checkout_service.checkout_key_from_form(buyer, form.checkout_key.data),
                 form.address(),
                 form.payment_method.data,
                 {"card_number": form.card_number.data},
+                form.billing_address(),
             )
         except DomainError as error:
             flash(error.message, "danger")
             if "checkout_key" in (error.fields or {}):
-                form.checkout_key.data = checkout_service.issue_checkout_key(current_user.id)
+                form.checkout_key.data = checkout_service.issue_checkout_key(buyer)
             form.show_errors(error.fields or {})
         else:
             _save_address(form)
             flash(f"Thank you! Your order {order.number} is placed.", "success")
+            if order.is_guest:
+                token = guest.order_token(order)
+                return redirect(url_for("pages.orders.guest_detail", token=token))
             return redirect(url_for("pages.orders.detail", number=order.number))
     elif request.method == "GET" and not cart.lines:
         flash("Your cart is empty.", "info")
@@ -88,6 +122,18 @@ def detail(number):
     return render_template(
         "orders/detail.html", order=queries.get_order_for_user(current_user.id, number)
     )
+
+
+@bp.get("/orders/view/<token>")
+def guest_detail(token):
+    """A guest's order by the signed link from its e-mail: the order, nothing else."""
+    response = current_app.make_response(
+        render_template("orders/detail.html", order=guest.order_from_token(token), guest_view=True)
+    )
+    # The link is the key: no cache keeps the page (and Talisman's referrer policy sends
+    # other sites the origin only, never the link).
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/orders/<number>/cancel")

@@ -253,6 +253,7 @@ def resolve_operation_ref(spec: dict, ref: str) -> tuple[str, str]:
 EXPECTED_LINKS = {
     ("POST", "/api/v1/orders", "201"): {
         "GetOrder": ("/api/v1/orders/{number}", "get"),
+        "GetGuestOrder": ("/api/v1/orders/guest/{link}", "get"),
         "CancelOrder": ("/api/v1/orders/{number}/cancel", "post"),
     },
     ("POST", "/api/v1/cart/items", "201"): {
