@@ -137,6 +137,10 @@ SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token
 # Shop
 SHOP_CURRENCY = "EUR"  # every product is priced in this currency
 SHOP_LOCALE = "en_US"  # numbers and money are written as this locale writes them
+# Whether catalogue (and shipping) prices include tax (EU style) or tax is added (US style):
+# app/totals.py. SHOP_COUNTRY's rates estimate the tax before an address is known (the cart).
+SHOP_PRICES_INCLUDE_TAX = True
+SHOP_COUNTRY = "DE"
 PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in display order
 # `python dbmanager.py orders expire` (run it every few minutes, e.g. from cron) cancels
 # orders still unpaid after ORDER_PAYMENT_TIMEOUT seconds (bank transfer; the stock goes back),

@@ -5,6 +5,8 @@ from app.addresses.models import SavedAddress
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Category, Product
 from app.orders.models import Order, OrderEvent, OrderLine, Payment
+from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry, WeightBand
+from app.taxes.models import TaxClass, TaxRate
 
 
 def all_models() -> dict:
@@ -12,5 +14,6 @@ def all_models() -> dict:
     models = (
         *(User, Role, SavedAddress, Category, Product, Cart, CartItem),
         *(Order, OrderLine, OrderEvent, Payment),
+        *(ShippingZone, ShippingZoneCountry, ShippingMethod, WeightBand, TaxClass, TaxRate),
     )
     return {model.__name__: model for model in models}

@@ -338,9 +338,10 @@ def test_the_fingerprint_is_keyed_and_leaves_the_card_out(app):
         stored = db.session.scalar(select(Order.checkout_fingerprint))
         shipping = checkout_service.validate_address(ADDRESS)
         buyer = Buyer(user_id=user_id)
-        assert stored == checkout_service.fingerprint(buyer, shipping, shipping, "test")
+        asked = checkout_service.Reservation(shipping, shipping, "test")
+        assert stored == checkout_service.fingerprint(buyer, asked)
         app.secret_key = "another-secret"
-        assert checkout_service.fingerprint(buyer, shipping, shipping, "test") != stored
+        assert checkout_service.fingerprint(buyer, asked) != stored
     assert again.number == number
 
 

@@ -6,10 +6,12 @@ import marshmallow as ma
 from flask import after_this_request
 
 from app.api.common import RangeToSetting, anyone_or_token_user
-from app.api.schemas import CartSchema, WholeNumber
+from app.api.schemas import COUNTRY_MESSAGE, CartSchema, WholeNumber
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.cart import services
 from app.cart.ownership import current_owner, remember_cart
+from app.countries import country_codes
+from app.orders import pricing
 
 bp = Blueprint("cart", __name__, description="Cart")
 
@@ -194,3 +196,60 @@ def set_line_quantity(body, variant_id):
 def remove_line(variant_id):
     """Take a variant out of the cart (404 if it is not in the cart)."""
     return services.remove_from_cart(current_owner(), variant_id=variant_id)
+
+
+class QuoteArgs(ma.Schema):
+    country = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(country_codes(), error=COUNTRY_MESSAGE),
+        metadata={"description": "ISO 3166-1 alpha-2", "example": "DE", "pattern": "^[A-Z]{2}$"},
+    )
+    shipping_method_id = ma.fields.Integer(
+        validate=ROW_ID, metadata={"description": "Omitted: the first method offered."}
+    )
+
+
+class ShippingMethodSchema(ma.Schema):
+    id = ma.fields.Integer(required=True, attribute="method_id")
+    name = ma.fields.String(required=True)
+    price_cents = ma.fields.Integer(
+        required=True, metadata={"description": "For this cart (free above a subtotal, weight)."}
+    )
+
+
+class QuoteSchema(ma.Schema):
+    country = ma.fields.String(required=True)
+    shipping_methods = ma.fields.List(
+        ma.fields.Nested(ShippingMethodSchema), required=True, attribute="methods"
+    )
+    shipping_method = ma.fields.Nested(
+        ShippingMethodSchema, required=True, allow_none=True, attribute="shipping"
+    )
+    subtotal_cents = ma.fields.Integer(required=True, attribute="totals.subtotal_cents")
+    discount_cents = ma.fields.Integer(required=True, attribute="totals.discount_cents")
+    shipping_cents = ma.fields.Integer(required=True, attribute="totals.shipping_cents")
+    tax_cents = ma.fields.Integer(required=True, attribute="totals.tax_cents")
+    prices_include_tax = ma.fields.Boolean(required=True, attribute="totals.prices_include_tax")
+    total_cents = ma.fields.Integer(required=True, attribute="totals.total_cents")
+
+
+@bp.get("/cart/quote")
+@anyone_or_token_user
+@bp.arguments(QuoteArgs, location="query")
+@bp.response(200, QuoteSchema)
+@bp.doc(security=ANYONE, parameters=[CART_TOKEN_HEADER])
+@error_responses(
+    bp,
+    401,
+    rules={
+        422: "Also when the country is not shipped to, or the method does not ship this cart "
+        "there (fields: shipping_method)."
+    },
+)
+def quote(args):
+    """What the caller's cart costs shipped to a country: the shipping methods offered there,
+    the chosen one (the first by default), and subtotal, discount, shipping, tax and total, as
+    POST /orders would charge them now."""
+    cart = services.get_cart(current_owner())
+    lines = [(line.variant, line.quantity) for line in cart.lines]
+    return pricing.quote(lines, args["country"], args.get("shipping_method_id"))

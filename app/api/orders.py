@@ -9,7 +9,7 @@ from flask_security import current_user
 from app.addresses import services as address_services
 from app.api.cart import ANYONE, CART_TOKEN_HEADER, CSRF_HEADER
 from app.api.common import FullMatch, PageArgs, anyone_or_token_user, api_auth_required
-from app.api.schemas import AddressSchema, OrderPageSchema, OrderSchema
+from app.api.schemas import AddressSchema, OrderPageSchema, OrderSchema, PlacedOrderSchema
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.cart.ownership import anonymous_token
 from app.errors import AuthenticationFailed, ValidationFailed
@@ -28,6 +28,7 @@ BODY_FIELDS = {
     **{field: f"shipping_address.{field}" for field in checkout.ADDRESS_FIELDS},
     **{f"billing_{field}": f"billing_address.{field}" for field in checkout.ADDRESS_FIELDS},
     "payment_method": "payment.method",
+    "shipping_method": "shipping_method_id",
     "card_number": "payment.card_number",
 }
 
@@ -78,6 +79,14 @@ class CheckoutRequest(ma.Schema):
         strict=True,
         validate=ma.validate.Range(min=1, max=2**31 - 1),
         metadata={"description": "Customers: one of their saved addresses."},
+    )
+    shipping_method_id = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(min=1, max=2**31 - 1),
+        metadata={
+            "description": "One of the methods GET /cart/quote offers for the shipping "
+            "address's country; omitted: the first of them."
+        },
     )
     payment = ma.fields.Nested(PaymentRequest, required=True)
 
@@ -148,7 +157,7 @@ def _buyer(email) -> Buyer:
 @guest.checkout_limits
 @bp.arguments(IdempotencyHeaders, location="headers")
 @bp.arguments(CheckoutRequest)
-@bp.response(201, OrderSchema)
+@bp.response(201, PlacedOrderSchema)
 @bp.doc(
     security=ANYONE,
     parameters=[CSRF_HEADER, CART_TOKEN_HEADER],
@@ -209,6 +218,7 @@ def place_order(headers, body):
             body["payment"]["method"],
             {"card_number": body["payment"]["card_number"]},
             _address(buyer, body, "billing"),
+            body.get("shipping_method_id"),
         )
     except ValidationFailed as error:
         if error.fields:

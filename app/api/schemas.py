@@ -10,7 +10,7 @@ import marshmallow as ma
 from app.api.common import PageMeta
 from app.countries import country_codes
 from app.links import url_with
-from app.orders import guest
+from app.orders import guest, pricing
 from app.orders.checkout import ADDRESS_FIELDS
 from app.orders.models import OrderStatus
 
@@ -225,11 +225,24 @@ class CartItemSchema(ma.Schema):
 class CartSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(CartItemSchema), required=True)
     subtotal_cents = ma.fields.Integer(required=True)
+    tax_cents = ma.fields.Integer(
+        required=True,
+        metadata={
+            "description": "Estimated for the shop's country (SHOP_COUNTRY); GET /cart/quote "
+            "gives shipping and tax for the buyer's country."
+        },
+    )
+    total_cents = ma.fields.Integer(
+        required=True, metadata={"description": "Without shipping (GET /cart/quote has it)."}
+    )
+    prices_include_tax = ma.fields.Boolean(required=True)
     currency = ma.fields.String(required=True)
 
     @ma.pre_dump
     def from_summary(self, summary, **_kwargs):
-        """Flatten app.cart.services.CartSummary."""
+        """Flatten app.cart.services.CartSummary, with the tax estimate (app.orders.pricing)."""
+        lines = [(line.variant, line.quantity) for line in summary.lines]
+        estimate = pricing.quote(lines, None).totals
         return {
             "items": [
                 {
@@ -245,6 +258,9 @@ class CartSchema(ma.Schema):
                 for line in summary.lines
             ],
             "subtotal_cents": summary.subtotal_cents,
+            "tax_cents": estimate.tax_cents,
+            "total_cents": estimate.total_cents,
+            "prices_include_tax": estimate.prices_include_tax,
             "currency": summary.currency,
         }
 
@@ -284,6 +300,10 @@ class OrderLineSchema(ma.Schema):
     quantity = ma.fields.Integer(required=True)
     unit_price_cents = ma.fields.Integer(required=True)
     line_total_cents = ma.fields.Integer(required=True)
+    tax_rate = ma.fields.Decimal(
+        required=True, as_string=True, metadata={"description": "Percent.", "example": "19.000"}
+    )
+    tax_cents = ma.fields.Integer(required=True)
     currency = ma.fields.String(required=True)
 
 
@@ -305,6 +325,22 @@ class OrderSchema(ma.Schema):
     created_at = UtcDateTime(required=True)
     lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)
     subtotal_cents = ma.fields.Integer(required=True)
+    discount_cents = ma.fields.Integer(required=True)
+    shipping_cents = ma.fields.Integer(required=True)
+    shipping_method = ma.fields.String(
+        required=True, metadata={"description": "Its name when ordered; empty: none (free)."}
+    )
+    tax_cents = ma.fields.Integer(
+        required=True, metadata={"description": "All the tax, shipping's included."}
+    )
+    shipping_tax_cents = ma.fields.Integer(required=True)
+    prices_include_tax = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "true: subtotal and shipping include the tax; false: the total adds "
+            "it. total = subtotal - discount + shipping (+ tax when false)."
+        },
+    )
     total_cents = ma.fields.Integer(required=True)
     currency = ma.fields.String(required=True)
     payment_method = ma.fields.String(required=True)
@@ -319,6 +355,11 @@ class OrderSchema(ma.Schema):
     shipping_address = ma.fields.Nested(AddressSchema, required=True)
     billing_address = ma.fields.Nested(AddressSchema, required=True)
     events = ma.fields.List(ma.fields.Nested(OrderEventSchema), required=True)
+
+
+class PlacedOrderSchema(OrderSchema):
+    """A new order, with a guest's read link."""
+
     link = ma.fields.Method(
         "guest_link",
         required=True,

@@ -6,6 +6,7 @@ from app.cart import services
 from app.cart.ownership import current_owner, remember_cart
 from app.catalog import services as catalog_services
 from app.errors import DomainError
+from app.orders import pricing
 from app.security_utils import safe_next
 
 bp = Blueprint("cart", __name__)
@@ -32,8 +33,11 @@ def _line_key() -> dict:
 
 @bp.get("/cart")
 def show():
-    """Lines, quantities and subtotal, priced from the catalogue now."""
-    return render_template("cart/cart.html", cart=services.get_cart(current_owner()))
+    """Lines, quantities and subtotal, priced from the catalogue now; the tax estimated for
+    the shop's country (shipping and the buyer's country come at checkout)."""
+    cart = services.get_cart(current_owner())
+    estimate = pricing.quote([(line.variant, line.quantity) for line in cart.lines], None)
+    return render_template("cart/cart.html", cart=cart, estimate=estimate.totals)
 
 
 @bp.post("/cart/add")

@@ -70,6 +70,10 @@ class Product(Model):
         ForeignKey("category.id", ondelete="SET NULL"), index=True
     )
     category: Mapped[Category | None] = relationship()
+    # None: the standard rate of the buyer's country (app.taxes).
+    tax_class_id: Mapped[int | None] = mapped_column(
+        ForeignKey("tax_class.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     options: Mapped[list["OptionType"]] = relationship(

@@ -28,6 +28,7 @@ from app.catalog.models import Product, Variant
 from app.countries import countries
 from app.errors import Conflict, OutOfStock, ValidationFailed
 from app.extensions import db, security
+from app.orders import pricing
 from app.orders.models import (
     ADDRESS_FIELDS,
     Order,
@@ -134,10 +135,16 @@ def validate_address(data: dict, what: str = "the shipping address", prefix: str
 CHECKOUT_KEY_MAX = 100  # characters of a signed checkout key from the form
 
 
-def fingerprint(buyer: Buyer, shipping: Address, billing: Address, payment_method: str) -> str:
+def fingerprint(buyer: Buyer, reservation: "Reservation") -> str:
     """A keyed hash of what a checkout asks for (never card data), to tell a retry from a
     different request made with the same key."""
-    asked = [buyer.email, shipping.__dict__, billing.__dict__, payment_method]
+    asked = [
+        buyer.email,
+        reservation.shipping.__dict__,
+        reservation.billing.__dict__,
+        reservation.method,
+        str(reservation.shipping_method or ""),
+    ]
     if buyer.user_id is None:
         asked.append(buyer.cart_digest)  # a guest's key is theirs even if key_owner collides
     message = json.dumps(asked, sort_keys=True).encode()
@@ -179,10 +186,13 @@ def place_order(
     payment_method: str,
     payment_details: dict | None = None,
     billing_address: dict | None = None,
+    shipping_method=None,
 ) -> Order:
     """Turn the buyer's cart (a user id: a customer's) into an order, then charge it.
 
-    The billing address is the shipping one unless ``billing_address`` is given.
+    The billing address is the shipping one unless ``billing_address`` is given; the
+    shipping method is the first one offered for the address unless ``shipping_method`` (an
+    id) is given. The totals are app.orders.pricing's, worked out with the stock taken.
 
     1. One transaction takes the stock (conditional UPDATEs, never below zero), writes the
        order (pending payment) with a snapshot of its lines, empties the cart and commits.
@@ -202,7 +212,8 @@ def place_order(
         billing = validate_address(billing_address, "the billing address", prefix="billing_")
     provider = get_provider(payment_method)
     provider.validate(details)
-    order = _reserve(buyer, checkout_key, Reservation(shipping, billing, provider.name))
+    asked = Reservation(shipping, billing, provider.name, shipping_method)
+    order = _reserve(buyer, checkout_key, asked)
     payment = order.payments[-1]
     if payment.status != PaymentStatus.PROCESSING:
         return order  # a retry of a checkout that is settled already
@@ -222,12 +233,13 @@ class Reservation:
 
     shipping: Address
     billing: Address
-    method: str
+    method: str  # the payment method
+    shipping_method: int | str | None = None
 
 
 def _reserve(buyer: Buyer, checkout_key: str, asked: Reservation) -> Order:
     """Step 1 of checkout: stock, order and lines in one transaction (or the key's order)."""
-    request_fingerprint = fingerprint(buyer, asked.shipping, asked.billing, asked.method)
+    request_fingerprint = fingerprint(buyer, asked)
     try:
         return _reserve_unit(buyer, checkout_key, asked, request_fingerprint)
     except (IntegrityError, StaleDataError):
@@ -350,6 +362,12 @@ def _build_order(
             .execution_options(populate_existing=True)
         )
     }
+    quote = pricing.quote(
+        [(variants[item.variant_id], item.quantity) for item in items],
+        asked.shipping.country,
+        asked.shipping_method,
+    )
+    totals = quote.totals
     email = buyer.email
     if buyer.user_id is not None:
         email = db.session.scalars(select(User.email).where(User.id == buyer.user_id)).one()
@@ -361,11 +379,18 @@ def _build_order(
         currency=currency,
         payment_method=asked.method,
         checkout_key=checkout_key,
-        shipping_cents=0,
+        subtotal_cents=totals.subtotal_cents,
+        discount_cents=totals.discount_cents,
+        shipping_cents=totals.shipping_cents,
+        shipping_tax_cents=totals.shipping.tax_cents,
+        tax_cents=totals.tax_cents,
+        total_cents=totals.total_cents,
+        prices_include_tax=totals.prices_include_tax,
+        shipping_method=quote.shipping.name if quote.shipping else "",
         **{f"ship_{field}": getattr(asked.shipping, field) for field in ADDRESS_FIELDS},
         **{f"bill_{field}": getattr(asked.billing, field) for field in ADDRESS_FIELDS},
     )
-    for item in items:
+    for item, taxed in zip(items, totals.lines, strict=True):
         variant = variants[item.variant_id]
         order.lines.append(
             OrderLine(
@@ -377,10 +402,10 @@ def _build_order(
                 unit_price_cents=variant.unit_price_cents,
                 currency=variant.product.currency,
                 quantity=item.quantity,
+                tax_rate=taxed.rate,
+                tax_cents=taxed.tax_cents,
             )
         )
-    order.subtotal_cents = sum(line.line_total_cents for line in order.lines)
-    order.total_cents = order.subtotal_cents + order.shipping_cents
     order.events.append(
         OrderEvent(from_status=None, to_status=OrderStatus.PENDING_PAYMENT, actor_id=buyer.user_id)
     )

@@ -23,6 +23,10 @@ class CheckoutForm(AddressForm):
     save_address = BooleanField("Save this address in my address book")
     billing_other = BooleanField("Bill to another address")
     billing = FormField(AddressFields, "Billing address", separator="-")
+    # The methods for the address's country (offer_shipping); the service checks the choice.
+    shipping_method = RadioField(
+        "Shipping", choices=[], validate_choice=False, validators=[Optional()]
+    )
     payment_method = RadioField("Payment", validators=[DataRequired()])
     card_number = StringField("Card number", validators=[Optional(), Length(max=23)])
 
@@ -43,6 +47,11 @@ class CheckoutForm(AddressForm):
                 *((str(address.id), str(address)) for address in saved),
                 (NEW_ADDRESS, "A new address"),
             ]
+
+    def offer_shipping(self, methods: list[tuple[int, str]], chosen: int | None) -> None:
+        """Offer these (id, label) shipping methods, this one chosen."""
+        self.shipping_method.choices = [(str(method_id), label) for method_id, label in methods]
+        self.shipping_method.data = None if chosen is None else str(chosen)
 
     def validate(self, extra_validators=None) -> bool:
         """The billing fields count only when the billing address is not the shipping one."""

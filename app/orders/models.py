@@ -2,9 +2,19 @@
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -30,6 +40,8 @@ class Order(Model):
         CheckConstraint("subtotal_cents >= 0", name="subtotal_not_negative"),
         CheckConstraint("shipping_cents >= 0", name="shipping_not_negative"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
+        CheckConstraint("tax_cents >= 0", name="tax_not_negative"),
+        CheckConstraint("discount_cents >= 0", name="discount_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,8 +56,15 @@ class Order(Model):
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PENDING_PAYMENT, index=True)
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_cents: Mapped[int] = mapped_column(BigInteger)
+    # The parts of app.totals, as prices are stated (prices_include_tax): subtotal - discount
+    # + shipping (+ tax when prices exclude it) = total. tax_cents includes shipping's tax.
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     shipping_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    shipping_tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     total_cents: Mapped[int] = mapped_column(BigInteger)
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
+    shipping_method: Mapped[str] = mapped_column(String(100), default="")  # its name, as it was
     payment_method: Mapped[str] = mapped_column(String(20))
     ship_name: Mapped[str] = mapped_column(String(120))
     ship_line1: Mapped[str] = mapped_column(String(200))
@@ -134,6 +153,9 @@ class OrderLine(Model):
     name: Mapped[str] = mapped_column(String(160))
     options: Mapped[str] = mapped_column(String(255), default="")  # "Size M, Colour blue"
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    # The line's tax (rate in percent, amount by app.totals' rule) when the order was placed.
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal(0))
+    tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     quantity: Mapped[int] = mapped_column(Integer)
     order: Mapped[Order] = relationship(back_populates="lines")

@@ -7,9 +7,10 @@ from flask_security import auth_required, current_user, url_for_security
 from app.addresses import services as address_services
 from app.cart import services as cart_services
 from app.cart.ownership import anonymous_token
-from app.errors import DomainError
+from app.errors import DomainError, ValidationFailed
+from app.money import format_money
 from app.orders import checkout as checkout_service
-from app.orders import guest, queries, state
+from app.orders import guest, pricing, queries, state
 from app.orders.checkout import Buyer
 from app.orders.forms import NEW_ADDRESS, CheckoutForm
 from app.payments.providers import enabled_providers
@@ -86,6 +87,7 @@ def checkout():
                 form.payment_method.data,
                 {"card_number": form.card_number.data},
                 form.billing_address(),
+                form.shipping_method.data or None,
             )
         except DomainError as error:
             flash(error.message, "danger")
@@ -102,7 +104,42 @@ def checkout():
     elif request.method == "GET" and not cart.lines:
         flash("Your cart is empty.", "info")
         return redirect(url_for("pages.cart.show"))
-    return render_template("orders/checkout.html", form=form, cart=cart)
+    quote = _quote(cart, form)
+    return render_template("orders/checkout.html", form=form, cart=cart, quote=quote)
+
+
+def _quote(cart: cart_services.CartSummary, form: CheckoutForm) -> pricing.Quote:
+    """The summary's totals for the form's country (the shop's before one is chosen) and
+    shipping method, and the methods to offer; a country not shipped to is said on the form."""
+    lines = [(line.variant, line.quantity) for line in cart.lines]
+    country = form.country.data or _default_country()
+    chosen = form.shipping_method.data or None
+    try:
+        quote = pricing.quote(lines, country, chosen)
+    except ValidationFailed as error:
+        form.shipping_method.errors = (error.fields or {}).get("shipping_method", [])
+        try:
+            quote = pricing.quote(lines, country)  # the methods there, none chosen
+        except ValidationFailed:
+            return pricing.quote(lines, None)  # not shipped there: an estimate
+    form.offer_shipping(
+        [
+            (m.method_id, f"{m.name} ({format_money(m.price_cents, cart.currency)})")
+            for m in quote.methods
+        ],
+        quote.shipping.method_id if quote.shipping else None,
+    )
+    return quote
+
+
+def _default_country() -> str:
+    """Where the summary ships before the form names a country: the customer's default
+    shipping address, else the shop's own country."""
+    if current_user.is_authenticated:
+        saved = address_services.default_address(current_user.id)
+        if saved is not None:
+            return saved.country
+    return current_app.config["SHOP_COUNTRY"]
 
 
 @bp.get("/orders")

@@ -14,7 +14,20 @@ from tests.helpers import ROLES, TOKEN_HEADER, assert_error, cart_rows
 CALLERS = [("anonymous", "cookie")] + [
     (role, auth) for role in ROLES[1:] for auth in ("token", "session")
 ]
-EMPTY = {"items": [], "subtotal_cents": 0, "currency": "EUR"}
+
+
+def totals(subtotal: int) -> dict:
+    """A cart's totals with no tax rates set up: no tax, prices as stated (app.totals)."""
+    return {
+        "subtotal_cents": subtotal,
+        "tax_cents": 0,
+        "total_cents": subtotal,
+        "prices_include_tax": True,
+        "currency": "EUR",
+    }
+
+
+EMPTY = {"items": [], **totals(0)}
 TEA = "<tea id>"
 
 
@@ -90,8 +103,7 @@ def test_cart_round_trip(app, shop, caller, role, auth):
     assert added.status_code == 201
     assert added.get_json() == {
         "items": [line(tea, "Green Tea", 2, 450)],
-        "subtotal_cents": 900,
-        "currency": "EUR",
+        **totals(900),
     }
     assert added_more.status_code == 201
     assert added_more.get_json()["items"] == [
@@ -108,8 +120,7 @@ def test_cart_round_trip(app, shop, caller, role, auth):
     assert removed.status_code == 200
     assert removed.get_json() == {
         "items": [line(tea, "Green Tea", 5, 450)],
-        "subtotal_cents": 2250,
-        "currency": "EUR",
+        **totals(2250),
     }
     assert (shown.status_code, shown.get_json()) == (200, removed.get_json())
     assert len(cart_rows(app)) == 1
@@ -537,8 +548,7 @@ def test_cart_prices_follow_the_catalogue(app, shop, caller):
 
     assert response.get_json() == {
         "items": [line(shop["tea"], "Green Tea", 2, 500)],
-        "subtotal_cents": 1000,
-        "currency": "EUR",
+        **totals(1000),
     }
 
 

@@ -223,7 +223,7 @@ def test_guest_shops_registers_pays_and_admin_ships(
     # --- 4. Checkout: a declined card places nothing; the good card pays ---------------------
     page.click("#checkout-link")
     expect(page).to_have_url(f"{live_server}/checkout")
-    expect(page.locator("#summary-total")).to_have_text("€30.50")
+    expect(page.locator("#summary-totals #order-total")).to_have_text("€30.50")
     fill_checkout(page, DECLINED_CARD)
     screenshot("shop-10-checkout")
     page.click("#place-order")

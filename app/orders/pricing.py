@@ -1,0 +1,54 @@
+"""What a cart costs when shipped to a country by a method: app.totals' one calculation, fed
+with the catalogue's prices, the country's tax rates and the shipping method's price."""
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from app.catalog.models import Variant
+from app.shipping import services as shipping
+from app.shipping.services import ShippingQuote
+from app.taxes.services import CountryRates, rates_for
+from app.totals import Priced, Totals, calculate
+
+
+@dataclass(frozen=True)
+class Quote:
+    """The totals, the shipping method they include (None: not known yet), and the methods
+    offered for the country."""
+
+    totals: Totals
+    shipping: ShippingQuote | None = None
+    methods: list[ShippingQuote] = field(default_factory=list)
+    country: str = ""
+
+
+def _line(variant: Variant, quantity: int, rates: CountryRates) -> Priced:
+    return Priced(variant.unit_price_cents * quantity, rates.rate(variant.product.tax_class_id))
+
+
+def weight_of(lines: list[tuple[Variant, int]]) -> int:
+    """The parcel's weight in grams (variants without a weight count as nothing)."""
+    return sum((variant.weight_grams or 0) * quantity for variant, quantity in lines)
+
+
+def quote(lines: list[tuple[Variant, int]], country: str | None, method_id=None) -> Quote:
+    """The totals of ``(variant, quantity)`` lines shipped to ``country`` by the chosen method
+    (the first offered when none is chosen). 422 naming ``shipping_method`` when the country
+    is not shipped to, or the method cannot ship there. A shop with no shipping zone at all
+    ships anywhere, free.
+
+    With no country yet (the cart), the shop's SHOP_COUNTRY rates estimate the tax and
+    shipping is left out."""
+    include = current_app.config["SHOP_PRICES_INCLUDE_TAX"]
+    rates = rates_for(country or current_app.config["SHOP_COUNTRY"])
+    priced = [_line(variant, quantity, rates) for variant, quantity in lines]
+    if not country:
+        return Quote(calculate(priced, Priced(0), include))
+    if shipping.ships_anywhere():
+        return Quote(calculate(priced, Priced(0), include), country=country)
+    subtotal = calculate(priced, Priced(0), include).subtotal_cents
+    methods = shipping.quotes_for(country, subtotal, weight_of(lines))
+    chosen = shipping.choose(methods, method_id)
+    totals = calculate(priced, Priced(chosen.price_cents, rates.standard), include)
+    return Quote(totals, chosen, methods, country)
