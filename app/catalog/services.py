@@ -11,7 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.catalog.models import Category, OptionType, Product, Variant
+from app.catalog.models import (
+    Category,
+    OptionType,
+    Product,
+    Variant,
+    VariantOptionValue,
+    attach_values,
+)
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.transactions import atomic
@@ -21,11 +28,16 @@ PAGE_SIZE = 24
 # the products in one query (a page's LIMIT applies to the products, joined in a subquery).
 CARD_DETAILS = (
     joinedload(Product.category),
-    joinedload(Product.variants).joinedload(Variant.values),
+    joinedload(Product.variants),
 )
-# What a product page or the API shows: the card's, and the options with their values.
+# What a product page or the API shows: the card's, each variant's option values (joined
+# through Variant.value_links, by index; ``attach_values`` makes them its ``values``), and
+# the options with their values.
 PRODUCT_DETAILS = (
-    *CARD_DETAILS,
+    joinedload(Product.category),
+    joinedload(Product.variants)
+    .joinedload(Variant.value_links)
+    .joinedload(VariantOptionValue.value),
     selectinload(Product.options).joinedload(OptionType.values),
 )
 # A product with an active variant in stock.
@@ -140,12 +152,14 @@ def list_products(
     if category:
         _, ids = category_with_descendants(category)
         query = query.where(Product.category_id.in_(ids))
-    return db.paginate(
+    result = db.paginate(
         query.options(*details).order_by(*SORTS[sort]),
         page=page,
         per_page=per_page,
         error_out=False,  # a page past the end has no items; a page below 1 is the first
     )
+    attach_values(result.items)
+    return result
 
 
 def _escape_like(text: str) -> str:
@@ -173,6 +187,7 @@ def get_product(slug: str, include_inactive: bool = False) -> Product:
     product = db.session.scalars(query).unique().first()
     if product is None:
         raise NotFound("No such product.")
+    attach_values([product])
     return product
 
 
