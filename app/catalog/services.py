@@ -5,8 +5,8 @@ import unicodedata
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, and_, or_, select
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -138,12 +138,10 @@ def list_products(
     loaded with ``details`` (``CARD_DETAILS`` for cards)."""
     if sort not in SORTS:
         raise ValidationFailed("Unknown sort.", {"sort": [f"Use one of: {', '.join(SORTS)}."]})
-    query = select(Product)
-    if not include_inactive:
-        query = query.where(Product.is_active.is_(True))
+    conditions: list[ColumnElement[bool]] = []
     if q.strip():
         pattern = f"%{_escape_like(q.strip())}%"
-        query = query.where(
+        conditions.append(
             or_(
                 Product.name.ilike(pattern, escape="\\"),
                 Product.description.ilike(pattern, escape="\\"),
@@ -151,15 +149,46 @@ def list_products(
         )
     if category:
         _, ids = category_with_descendants(category)
-        query = query.where(Product.category_id.in_(ids))
-    result = db.paginate(
-        query.options(*details).order_by(*SORTS[sort]),
+        conditions.append(Product.category_id.in_(ids))
+    query = select(Product).where(*conditions)
+    if not include_inactive:
+        query = query.where(Product.is_active.is_(True))
+    result = _ListingPagination(
+        select=query.options(*details).order_by(*SORTS[sort]),
+        count_select=_listing_count(conditions, include_inactive, searching=bool(q.strip())),
+        session=db.session(),
         page=page,
         per_page=per_page,
+        max_per_page=None,
         error_out=False,  # a page past the end has no items; a page below 1 is the first
     )
     attach_values(result.items)
     return result
+
+
+def _listing_count(
+    conditions: list[ColumnElement[bool]], include_inactive: bool, searching: bool
+) -> Select[Any]:
+    """How many products a listing has, in one statement that reads no more of the catalogue
+    than it must. An unfiltered ``count(*)`` is cheap (SQLite counts an index's pages, not its
+    rows), a count of the active ones reads every active row: so the active products are all
+    of them less the inactive ones, which are few and found by index. A search reads every
+    row anyway and is counted as it is."""
+    everything = select(func.count()).select_from(Product).where(*conditions)
+    if include_inactive:
+        return everything
+    if searching:
+        return everything.where(Product.is_active.is_(True))
+    inactive = everything.where(Product.is_active.is_(False))
+    return select(everything.scalar_subquery() - inactive.scalar_subquery())
+
+
+class _ListingPagination(SelectPagination):
+    """Flask-SQLAlchemy's pagination of a select, counted by ``count_select``."""
+
+    def _query_count(self) -> int:
+        session = self._query_args["session"]
+        return session.execute(self._query_args["count_select"]).scalar_one()
 
 
 def _escape_like(text: str) -> str:
