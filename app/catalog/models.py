@@ -256,12 +256,16 @@ class VariantOptionValue(Model):
 
 
 def attach_values(products: Iterable[Product]) -> None:
-    """Each loaded variant's ``values`` from its ``value_links``, where those were loaded (as
-    ``services.PRODUCT_DETAILS`` loads them), so that reading ``values`` runs no query."""
+    """Each loaded variant's ``product``, and its ``values`` from its ``value_links`` where
+    those were loaded (as ``services.PRODUCT_DETAILS`` loads them), so that reading either
+    runs no query and no lazy loader (a card reads each variant's product for its price)."""
     for product in products:
         for variant in product.__dict__.get("variants", ()):
-            links = variant.__dict__.get("value_links")
-            if links is not None and "values" not in variant.__dict__:
+            state = variant.__dict__
+            if "product" not in state:
+                set_committed_value(variant, "product", product)
+            links = state.get("value_links")
+            if links is not None and "values" not in state:
                 set_committed_value(variant, "values", [link.value for link in links])
 
 

@@ -197,7 +197,7 @@ def _escape_like(text: str) -> str:
 
 def featured_products(limit: int = 8) -> list[Product]:
     """Featured, active, in-stock products for the home page."""
-    return list(
+    products = list(
         db.session.scalars(
             select(Product)
             .options(*CARD_DETAILS)
@@ -206,6 +206,8 @@ def featured_products(limit: int = 8) -> list[Product]:
             .limit(limit)
         ).unique()
     )
+    attach_values(products)
+    return products
 
 
 def get_product(slug: str, include_inactive: bool = False) -> Product:
