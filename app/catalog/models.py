@@ -5,6 +5,7 @@ each combination that is sold, each with its own SKU and stock, an optional pric
 product's) and weight. A product without options has exactly one variant.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import page_cache
 from app.extensions import Model, db
@@ -217,6 +219,11 @@ class Variant(Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     product: Mapped[Product] = relationship(back_populates="variants")
     values: Mapped[list[OptionValue]] = relationship(secondary=variant_option_value)
+    # The same rows, read through the association table mapped on its own: a joined eager
+    # load of ``values`` nests "LEFT JOIN (variant_option_value JOIN option_value)", which
+    # SQLite materialises whole on every query (it grows with the catalogue); a chain of
+    # these two relationships joins flat, by index. ``attach_values`` fills ``values``.
+    value_links: Mapped[list["VariantOptionValue"]] = relationship(viewonly=True)
 
     @property
     def unit_price_cents(self) -> int:
@@ -240,6 +247,30 @@ class Variant(Model):
     def __str__(self) -> str:
         label = self.options_label
         return f"{self.product.name} ({label})" if label else self.product.name
+
+
+class VariantOptionValue(Model):
+    """A row of ``variant_option_value``, read-only: see ``Variant.value_links``."""
+
+    __table__ = variant_option_value
+
+    variant_id: Mapped[int]
+    option_value_id: Mapped[int]
+    value: Mapped[OptionValue] = relationship(viewonly=True)
+
+
+def attach_values(products: Iterable[Product]) -> None:
+    """Each loaded variant's ``product``, and its ``values`` from its ``value_links`` where
+    those were loaded (as ``services.PRODUCT_DETAILS`` loads them), so that reading either
+    runs no query and no lazy loader (a card reads each variant's product for its price)."""
+    for product in products:
+        for variant in product.__dict__.get("variants", ()):
+            state = variant.__dict__
+            if "product" not in state:
+                set_committed_value(variant, "product", product)
+            links = state.get("value_links")
+            if links is not None and "values" not in state:
+                set_committed_value(variant, "values", [link.value for link in links])
 
 
 # What the shared catalogue pages show: a write to any of these starts the page cache afresh.

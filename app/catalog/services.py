@@ -5,13 +5,20 @@ import unicodedata
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, and_, or_, select
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.catalog.models import Category, OptionType, Product, Variant
+from app.catalog.models import (
+    Category,
+    OptionType,
+    Product,
+    Variant,
+    VariantOptionValue,
+    attach_values,
+)
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.transactions import atomic
@@ -21,11 +28,16 @@ PAGE_SIZE = 24
 # the products in one query (a page's LIMIT applies to the products, joined in a subquery).
 CARD_DETAILS = (
     joinedload(Product.category),
-    joinedload(Product.variants).joinedload(Variant.values),
+    joinedload(Product.variants),
 )
-# What a product page or the API shows: the card's, and the options with their values.
+# What a product page or the API shows: the card's, each variant's option values (joined
+# through Variant.value_links, by index; ``attach_values`` makes them its ``values``), and
+# the options with their values.
 PRODUCT_DETAILS = (
-    *CARD_DETAILS,
+    joinedload(Product.category),
+    joinedload(Product.variants)
+    .joinedload(Variant.value_links)
+    .joinedload(VariantOptionValue.value),
     selectinload(Product.options).joinedload(OptionType.values),
 )
 # A product with an active variant in stock.
@@ -126,12 +138,10 @@ def list_products(
     loaded with ``details`` (``CARD_DETAILS`` for cards)."""
     if sort not in SORTS:
         raise ValidationFailed("Unknown sort.", {"sort": [f"Use one of: {', '.join(SORTS)}."]})
-    query = select(Product)
-    if not include_inactive:
-        query = query.where(Product.is_active.is_(True))
+    conditions: list[ColumnElement[bool]] = []
     if q.strip():
         pattern = f"%{_escape_like(q.strip())}%"
-        query = query.where(
+        conditions.append(
             or_(
                 Product.name.ilike(pattern, escape="\\"),
                 Product.description.ilike(pattern, escape="\\"),
@@ -139,13 +149,46 @@ def list_products(
         )
     if category:
         _, ids = category_with_descendants(category)
-        query = query.where(Product.category_id.in_(ids))
-    return db.paginate(
-        query.options(*details).order_by(*SORTS[sort]),
+        conditions.append(Product.category_id.in_(ids))
+    query = select(Product).where(*conditions)
+    if not include_inactive:
+        query = query.where(Product.is_active.is_(True))
+    result = _ListingPagination(
+        select=query.options(*details).order_by(*SORTS[sort]),
+        count_select=_listing_count(conditions, include_inactive, searching=bool(q.strip())),
+        session=db.session(),
         page=page,
         per_page=per_page,
+        max_per_page=None,
         error_out=False,  # a page past the end has no items; a page below 1 is the first
     )
+    attach_values(result.items)
+    return result
+
+
+def _listing_count(
+    conditions: list[ColumnElement[bool]], include_inactive: bool, searching: bool
+) -> Select[Any]:
+    """How many products a listing has, in one statement that reads no more of the catalogue
+    than it must. An unfiltered ``count(*)`` is cheap (SQLite counts an index's pages, not its
+    rows), a count of the active ones reads every active row: so the active products are all
+    of them less the inactive ones, which are few and found by index. A search reads every
+    row anyway and is counted as it is."""
+    everything = select(func.count()).select_from(Product).where(*conditions)
+    if include_inactive:
+        return everything
+    if searching:
+        return everything.where(Product.is_active.is_(True))
+    inactive = everything.where(Product.is_active.is_(False))
+    return select(everything.scalar_subquery() - inactive.scalar_subquery())
+
+
+class _ListingPagination(SelectPagination):
+    """Flask-SQLAlchemy's pagination of a select, counted by ``count_select``."""
+
+    def _query_count(self) -> int:
+        session = self._query_args["session"]
+        return session.execute(self._query_args["count_select"]).scalar_one()
 
 
 def _escape_like(text: str) -> str:
@@ -154,7 +197,7 @@ def _escape_like(text: str) -> str:
 
 def featured_products(limit: int = 8) -> list[Product]:
     """Featured, active, in-stock products for the home page."""
-    return list(
+    products = list(
         db.session.scalars(
             select(Product)
             .options(*CARD_DETAILS)
@@ -163,6 +206,8 @@ def featured_products(limit: int = 8) -> list[Product]:
             .limit(limit)
         ).unique()
     )
+    attach_values(products)
+    return products
 
 
 def get_product(slug: str, include_inactive: bool = False) -> Product:
@@ -173,6 +218,7 @@ def get_product(slug: str, include_inactive: bool = False) -> Product:
     product = db.session.scalars(query).unique().first()
     if product is None:
         raise NotFound("No such product.")
+    attach_values([product])
     return product
 
 
