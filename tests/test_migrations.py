@@ -1,6 +1,8 @@
 """Migrations: upgrading an empty database gives exactly the models, and they reverse cleanly;
 the schema itself refuses negative money and stock and holds 64-bit amounts."""
 
+from decimal import Decimal
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -299,6 +301,54 @@ def test_guest_orders_migration_gives_each_order_its_email_and_billing_address(e
     columns = {c["name"] for c in inspect(db.engine).get_columns("orders")}
     assert not {"email", "bill_name"} & columns
     assert read("SELECT id, user_id, ship_name FROM orders") == [(1, 1, "A")]
+
+
+ADDRESS = ("name", "line1", "line2", "city", "postcode", "country")
+SHIPPING_REVISION = "7a228914a154"  # shipping and tax; an order's totals in parts
+
+
+def test_shipping_and_tax_migration_gives_existing_orders_zero_parts(empty_db_app):
+    """Existing orders keep their totals, with no discount, tax or shipping method; their
+    lines a 0 % rate. Downgrade drops the new columns and tables again."""
+    upgrade(revision=f"{SHIPPING_REVISION}-1")
+    user = db.engine.dialect.identifier_preparer.quote("user")
+    with db.engine.begin() as conn:
+        conn.execute(text(SHOP_ROWS[0].format(user=user)))
+        conn.execute(
+            text(
+                "INSERT INTO orders (id, number, user_id, email, status, currency, "
+                "subtotal_cents, shipping_cents, total_cents, payment_method, "
+                + ", ".join(f"{kind}_{field}" for kind in ("ship", "bill") for field in ADDRESS)
+                + ", checkout_key, checkout_fingerprint, created_at, updated_at) VALUES (1, "
+                "'N-1', 1, 'a@example.com', 'paid', 'EUR', 900, 495, 1395, 'test', "
+                + ", ".join(["'A', '1 Street', '', 'Berlin', '10115', 'DE'"] * 2)
+                + ", 'key-1', '', '2026-01-02 03:04:05', '2026-01-02 03:04:05')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO order_line (id, order_id, sku, name, options, unit_price_cents, "
+                "currency, quantity) VALUES (1, 1, 'SKU-1', 'Tea', '', 450, 'EUR', 2)"
+            )
+        )
+
+    def read(query):
+        with db.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+
+    upgrade(revision=SHIPPING_REVISION)
+    assert read(
+        "SELECT subtotal_cents, shipping_cents, total_cents, discount_cents, tax_cents, "
+        "shipping_tax_cents, prices_include_tax, shipping_method FROM orders"
+    ) == [(900, 495, 1395, 0, 0, 0, 1, "")]
+    assert read("SELECT tax_rate, tax_cents FROM order_line") in ([(0, 0)], [(Decimal(0), 0)])
+
+    downgrade(revision=f"{SHIPPING_REVISION}-1")
+    assert "shipping_zone" not in table_names()
+    assert "tax_cents" not in {c["name"] for c in inspect(db.engine).get_columns("orders")}
+    assert read("SELECT subtotal_cents, shipping_cents, total_cents FROM orders") == [
+        (900, 495, 1395)
+    ]
 
 
 def test_an_order_total_above_32_bits_is_stored_exactly(app):

@@ -9,6 +9,7 @@ from app.catalog.models import Product
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.orders import checkout as checkout_service
+from app.orders import pricing
 from app.orders.models import Order
 from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry, WeightBand
 from app.taxes.models import TaxClass, TaxRate
@@ -198,3 +199,22 @@ def test_the_api_quotes_the_cart_and_the_order_carries_each_part(app, client, sh
         ("7.000", 131),
         ("19.000", 144),
     ]
+
+
+@pytest.mark.app_config(SHOP_PRICES_INCLUDE_TAX=False)
+def test_a_rate_changed_after_the_quote_is_charged_as_the_order_records_it(app, shop):
+    fill_cart(app, shop["user_id"], (shop["tea"], 2))
+    with app.app_context():
+        tea = db.session.get(Product, shop["tea"]).variants[0]
+        before = pricing.quote([(tea, 2)], "US").totals.total_cents
+        rate = db.session.scalar(db.select(TaxRate).where(TaxRate.country == "US"))
+        rate.rate = Decimal("10")
+        db.session.commit()
+    with app.app_context():
+        order = checkout_service.place_order(
+            shop["user_id"], "rates", NEW_YORK, "test", {"card_number": GOOD_CARD}
+        )
+        assert before == 900 + 1500 + 80 + 133  # 8.875 % when quoted
+        assert order.tax_cents == 90 + 150  # 10 % when ordered
+        assert order.total_cents == 900 + 1500 + 240
+        assert order.payments[0].amount_cents == order.total_cents

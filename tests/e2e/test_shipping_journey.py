@@ -1,0 +1,62 @@
+"""A customer ships to Germany with VAT included: the checkout lists the EU's methods, the
+customer picks Express, and the order page and the e-mail show subtotal, shipping, tax and
+total. Headless Chromium against a live server."""
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry
+from app.taxes.models import TaxRate
+from tests.e2e.test_shop_journey import body, mails_with_subject
+from tests.factories import ProductFactory, UserFactory, create
+from tests.helpers import GOOD_CARD, PASSWORD, fill_checkout
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_a_customer_picks_a_shipping_method_and_sees_every_part(
+    live_app, page, live_server, outbox_dir, screenshot, browser_errors
+):
+    with live_app.app_context():
+        eu = ShippingZone(name="EU", countries=[ShippingZoneCountry(country="DE")])
+        eu.methods = [
+            ShippingMethod(name="Standard", price_cents=495),
+            ShippingMethod(name="Express", price_cents=1200, position=1),
+        ]
+        db.session.add_all([eu, TaxRate(country="DE", rate=Decimal("19"))])
+        db.session.commit()
+    create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
+    create(live_app, UserFactory, email="shipper@example.com")
+    page.goto("/login")
+    page.fill("#email", "shipper@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+
+    page.goto("/products/sencha-green-tea")
+    page.fill("#quantity", "2")
+    page.locator("#add-to-cart").get_by_role("button", name="Add to cart").click()
+    expect(page.locator("#cart-tax")).to_have_text("€1.44")  # 9.00 incl. 19 %
+    page.click("#checkout-link")
+    expect(page.locator("#shipping-methods")).to_contain_text("Standard (€4.95)")
+    expect(page.locator("#summary-totals #order-total")).to_have_text("€13.95")
+    fill_checkout(page, GOOD_CARD)
+    page.get_by_label("Express (€12.00)").check()
+    screenshot("shipping-01-checkout")
+    page.click("#place-order")
+
+    expect(page.locator("#totals-subtotal")).to_have_text("€9.00")
+    expect(page.locator("#order-totals")).to_contain_text("Shipping (Express)")
+    expect(page.locator("#totals-shipping")).to_have_text("€12.00")
+    expect(page.locator("#totals-tax")).to_have_text("€3.36")  # 1.44 + 1.92, included
+    expect(page.locator("#order-total")).to_have_text("€21.00")
+    screenshot("shipping-02-order")
+    number = page.locator("#order-number").inner_text()
+    [mail] = mails_with_subject(outbox_dir, f"Your order {number}")
+    text = body(mail)
+    for part in ("Subtotal: €9.00", "Shipping (Express): €12.00", "Included tax: €3.36"):
+        assert part in text
+    assert "Total: €21.00" in text
+    assert browser_errors == []
