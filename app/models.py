@@ -7,6 +7,7 @@ from app.catalog.models import Category, Product
 from app.orders.models import Order, OrderEvent, OrderLine, Payment
 from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry, WeightBand
 from app.taxes.models import TaxClass, TaxRate
+from app.vouchers.models import Voucher
 
 
 def all_models() -> dict:
@@ -15,5 +16,6 @@ def all_models() -> dict:
         *(User, Role, SavedAddress, Category, Product, Cart, CartItem),
         *(Order, OrderLine, OrderEvent, Payment),
         *(ShippingZone, ShippingZoneCountry, ShippingMethod, WeightBand, TaxClass, TaxRate),
+        Voucher,
     )
     return {model.__name__: model for model in models}

@@ -30,6 +30,8 @@ def version_of(endpoint: str, filename: str) -> str | None:
     if scaffold.static_folder is None:
         return None
     path = os.path.join(scaffold.static_folder, filename)
+    if not current_app.debug:
+        return _deployed_digest(path)  # files change with a deployment, which restarts
     try:
         modified = os.stat(path).st_mtime_ns
     except OSError:
@@ -42,6 +44,15 @@ def _digest(path: str, _modified: int) -> str:
     """The first 12 hex digits of the file's SHA-256: a new one whenever it changes."""
     with open(path, "rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()[:12]
+
+
+@lru_cache(maxsize=1024)
+def _deployed_digest(path: str) -> str | None:
+    """The digest read once per process (no stat per URL: a listing builds dozens)."""
+    try:
+        return _digest(path, os.stat(path).st_mtime_ns)
+    except OSError:
+        return None
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,9 @@ from flask import url_for
 
 
 def test_static_urls_change_with_the_files_content(app, tmp_path):
+    """In development (debug) at once; otherwise a deployment's restart reads files anew."""
     app.static_folder = str(tmp_path)
+    app.debug = True
     (tmp_path / "site.css").write_text("body { color: red }")
     with app.test_request_context():
         first = url_for("static", filename="site.css")
@@ -20,6 +22,18 @@ def test_static_urls_change_with_the_files_content(app, tmp_path):
     assert re.fullmatch(r"/static/site\.css\?v=[0-9a-f]{12}", first)
     assert second != first
     assert missing == "/static/missing.css"
+
+
+def test_outside_development_a_file_is_read_once_per_process(app, tmp_path):
+    app.static_folder = str(tmp_path)
+    (tmp_path / "once.css").write_text("body { color: red }")
+    with app.test_request_context():
+        first = url_for("static", filename="once.css")
+        (tmp_path / "once.css").write_text("body { color: blue }")
+        again = url_for("static", filename="once.css")
+
+    assert re.fullmatch(r"/static/once\.css\?v=[0-9a-f]{12}", first)
+    assert again == first
 
 
 def test_pages_link_versioned_static_files_bootstraps_included(client):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.totals import Priced, calculate, tax_line
+from app.totals import Priced, calculate, share_out, tax_line
 
 RATES = st.decimals(min_value=0, max_value=30, places=3, allow_nan=False, allow_infinity=False)
 AMOUNTS = st.integers(min_value=0, max_value=10**12)
@@ -15,9 +15,14 @@ LINES = st.lists(st.builds(Priced, AMOUNTS, RATES), max_size=30)
 
 
 @settings(max_examples=300, derandomize=True, deadline=None)
-@given(lines=LINES, shipping=st.builds(Priced, AMOUNTS, RATES), include=st.booleans())
-def test_the_parts_always_add_up_to_the_total(lines, shipping, include):
-    totals = calculate(lines, shipping, include)
+@given(
+    lines=LINES,
+    shipping=st.builds(Priced, AMOUNTS, RATES),
+    include=st.booleans(),
+    discount=st.integers(min_value=0, max_value=10**13),
+)
+def test_the_parts_always_add_up_to_the_total(lines, shipping, include, discount):
+    totals = calculate(lines, shipping, include, discount)
 
     parts = [totals.subtotal_cents, totals.shipping_cents, totals.tax_cents, totals.total_cents]
     assert all(isinstance(part, int) for part in parts)
@@ -28,15 +33,18 @@ def test_the_parts_always_add_up_to_the_total(lines, shipping, include):
     every_line = [*totals.lines, totals.shipping]
     assert totals.total_cents == sum(line.gross_cents for line in every_line)
     assert totals.tax_cents == sum(line.tax_cents for line in every_line)
+    assert totals.discount_cents == min(discount, sum(line.amount_cents for line in lines))
     for priced, taxed in zip([*lines, shipping], every_line, strict=True):
         assert taxed.net_cents >= 0
         assert taxed.tax_cents >= 0
+        assert 0 <= taxed.discount_cents <= priced.amount_cents
         stated = taxed.gross_cents if include else taxed.net_cents
-        assert stated == priced.amount_cents  # the price as stated is never changed
+        amount = priced.amount_cents - taxed.discount_cents  # tax after discount
+        assert stated == amount
         exact = (
-            Decimal(priced.amount_cents) * priced.rate / (100 + priced.rate)
+            Decimal(amount) * priced.rate / (100 + priced.rate)
             if include
-            else Decimal(priced.amount_cents) * priced.rate / 100
+            else Decimal(amount) * priced.rate / 100
         )
         assert abs(taxed.tax_cents - exact) <= Decimal("0.5")
 
@@ -76,3 +84,28 @@ def test_germany_with_vat_included_and_the_us_with_tax_added():
     us = calculate([Priced(2899, Decimal("8.875"))], Priced(1500), prices_include_tax=False)
     assert (us.subtotal_cents, us.shipping_cents, us.tax_cents) == (2899, 1500, 257)
     assert us.total_cents == 4656
+
+
+@pytest.mark.parametrize(
+    ("discount", "amounts", "shares"),
+    [
+        (100, [1999, 900], [69, 31]),  # 68.96 and 31.04
+        (1, [1, 1, 1], [1, 0, 0]),  # equal remainders: the first
+        (7, [3, 3, 3], [3, 2, 2]),
+        (5000, [1999, 900], [1999, 900]),  # capped at the lines
+        (0, [450], [0]),
+    ],
+)
+def test_a_discount_is_shared_out_in_proportion_to_whole_cents(discount, amounts, shares):
+    assert share_out(discount, amounts) == shares
+    assert sum(shares) == min(discount, sum(amounts))
+
+
+def test_tax_is_computed_after_the_discount():
+    # 10.00 off 28.99 of books (7 %) and tea (19 %), prices with tax: 6.90 and 3.10 off.
+    totals = calculate(
+        [Priced(1999, Decimal("7")), Priced(900, Decimal("19"))], Priced(0), True, 1000
+    )
+    assert [line.discount_cents for line in totals.lines] == [690, 310]
+    assert [line.tax_cents for line in totals.lines] == [86, 94]  # 13.09 x 7/107, 5.90 x 19/119
+    assert (totals.subtotal_cents, totals.discount_cents, totals.total_cents) == (2899, 1000, 1899)

@@ -88,6 +88,16 @@ class CheckoutRequest(ma.Schema):
             "address's country; omitted: the first of them."
         },
     )
+    voucher_code = ma.fields.String(
+        load_default="",
+        validate=ma.validate.Length(max=32),
+        metadata={
+            "description": "A voucher's code (any case): its discount comes off before tax. "
+            "422 says why a code does not apply; 409 voucher_used_up when its last use has "
+            "just gone to another order (check out without it).",
+            "example": "WELCOME10",
+        },
+    )
     payment = ma.fields.Nested(PaymentRequest, required=True)
 
     @ma.validates_schema
@@ -186,6 +196,8 @@ def _buyer(email) -> Buyer:
         404: "shipping_address_id or billing_address_id is not one of the caller's addresses.",
         401: "A token that does not authenticate, or a guest when SHOP_GUEST_CHECKOUT is off.",
         402: "The card was declined: no order, the stock and the cart are as they were.",
+        409: "out_of_stock (the cart is kept), or voucher_used_up: the voucher's last use "
+        "went to another order a moment ago.",
         422: "Also for a valid body when the cart is empty or mixes currencies, the test "
         "card method has no 12-19 digit card_number, a guest gives no valid email, or the "
         "Idempotency-Key was used with a different body.",
@@ -219,6 +231,7 @@ def place_order(headers, body):
             {"card_number": body["payment"]["card_number"]},
             _address(buyer, body, "billing"),
             body.get("shipping_method_id"),
+            body["voucher_code"],
         )
     except ValidationFailed as error:
         if error.fields:

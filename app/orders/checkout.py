@@ -41,7 +41,9 @@ from app.orders.queries import order_query
 from app.orders.state import locked_order, record_charge
 from app.payments.providers import PaymentDeclined, get_provider
 from app.payments.statuses import PaymentStatus
+from app.timestamps import utcnow
 from app.transactions import atomic
+from app.vouchers import services as vouchers
 
 OPTIONAL_ADDRESS_FIELDS = frozenset({"line2"})
 
@@ -144,6 +146,7 @@ def fingerprint(buyer: Buyer, reservation: "Reservation") -> str:
         reservation.billing.__dict__,
         reservation.method,
         str(reservation.shipping_method or ""),
+        reservation.voucher_code,
     ]
     if buyer.user_id is None:
         asked.append(buyer.cart_digest)  # a guest's key is theirs even if key_owner collides
@@ -187,12 +190,15 @@ def place_order(
     payment_details: dict | None = None,
     billing_address: dict | None = None,
     shipping_method=None,
+    voucher_code: str = "",
 ) -> Order:
     """Turn the buyer's cart (a user id: a customer's) into an order, then charge it.
 
     The billing address is the shipping one unless ``billing_address`` is given; the
     shipping method is the first one offered for the address unless ``shipping_method`` (an
-    id) is given. The totals are app.orders.pricing's, worked out with the stock taken.
+    id) is given. A ``voucher_code`` takes its discount, or the order is refused (422 saying
+    why, 409 when its last use went to another order meanwhile). The totals are
+    app.orders.pricing's, worked out with the stock taken.
 
     1. One transaction takes the stock (conditional UPDATEs, never below zero), writes the
        order (pending payment) with a snapshot of its lines, empties the cart and commits.
@@ -212,7 +218,9 @@ def place_order(
         billing = validate_address(billing_address, "the billing address", prefix="billing_")
     provider = get_provider(payment_method)
     provider.validate(details)
-    asked = Reservation(shipping, billing, provider.name, shipping_method)
+    asked = Reservation(
+        shipping, billing, provider.name, shipping_method, vouchers.normalize(voucher_code)
+    )
     order = _reserve(buyer, checkout_key, asked)
     payment = order.payments[-1]
     if payment.status != PaymentStatus.PROCESSING:
@@ -235,6 +243,7 @@ class Reservation:
     billing: Address
     method: str  # the payment method
     shipping_method: int | str | None = None
+    voucher_code: str = ""
 
 
 def _reserve(buyer: Buyer, checkout_key: str, asked: Reservation) -> Order:
@@ -316,6 +325,7 @@ def _discard_declined(order_id: int, cart: CartOwner) -> None:
         quantities = order.quantities()
         cart_services.restore_to_cart(cart, quantities)
         stock.give_back(quantities)
+        vouchers.give_back(order.voucher_id)
     db.session.expunge(order)  # its rows are gone (with its lines and payment, by cascade)
 
 
@@ -362,15 +372,22 @@ def _build_order(
             .execution_options(populate_existing=True)
         )
     }
-    quote = pricing.quote(
-        [(variants[item.variant_id], item.quantity) for item in items],
-        asked.shipping.country,
-        asked.shipping_method,
-    )
-    totals = quote.totals
     email = buyer.email
     if buyer.user_id is not None:
         email = db.session.scalars(select(User.email).where(User.id == buyer.user_id)).one()
+    lines = [(variants[item.variant_id], item.quantity) for item in items]
+    applied = None
+    if asked.voucher_code:
+        subtotal = pricing.quote(lines, None).totals.subtotal_cents
+        applied = vouchers.check(vouchers.find(asked.voucher_code), subtotal, email, utcnow())
+        vouchers.take_use(applied.voucher_id)  # lock order: after the variants
+    quote = pricing.quote(
+        lines,
+        asked.shipping.country,
+        asked.shipping_method,
+        discount_cents=applied.discount_cents if applied else 0,
+    )
+    totals = quote.totals
     order = Order(
         number=_new_number(),
         user_id=buyer.user_id,
@@ -387,6 +404,8 @@ def _build_order(
         total_cents=totals.total_cents,
         prices_include_tax=totals.prices_include_tax,
         shipping_method=quote.shipping.name if quote.shipping else "",
+        voucher_id=applied.voucher_id if applied else None,
+        voucher_code=applied.code if applied else "",
         **{f"ship_{field}": getattr(asked.shipping, field) for field in ADDRESS_FIELDS},
         **{f"bill_{field}": getattr(asked.billing, field) for field in ADDRESS_FIELDS},
     )

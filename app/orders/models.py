@@ -65,6 +65,12 @@ class Order(Model):
     total_cents: Mapped[int] = mapped_column(BigInteger)
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
     shipping_method: Mapped[str] = mapped_column(String(100), default="")  # its name, as it was
+    # The voucher the discount came from (its code as applied); its use is given back once,
+    # when the order is cancelled.
+    voucher_id: Mapped[int | None] = mapped_column(
+        ForeignKey("voucher.id", ondelete="SET NULL"), index=True
+    )
+    voucher_code: Mapped[str] = mapped_column(String(32), default="")
     payment_method: Mapped[str] = mapped_column(String(20))
     ship_name: Mapped[str] = mapped_column(String(120))
     ship_line1: Mapped[str] = mapped_column(String(200))

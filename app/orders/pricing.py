@@ -32,23 +32,26 @@ def weight_of(lines: list[tuple[Variant, int]]) -> int:
     return sum((variant.weight_grams or 0) * quantity for variant, quantity in lines)
 
 
-def quote(lines: list[tuple[Variant, int]], country: str | None, method_id=None) -> Quote:
+def quote(
+    lines: list[tuple[Variant, int]], country: str | None, method_id=None, discount_cents: int = 0
+) -> Quote:
     """The totals of ``(variant, quantity)`` lines shipped to ``country`` by the chosen method
     (the first offered when none is chosen). 422 naming ``shipping_method`` when the country
     is not shipped to, or the method cannot ship there. A shop with no shipping zone at all
     ships anywhere, free.
 
     With no country yet (the cart), the shop's SHOP_COUNTRY rates estimate the tax and
-    shipping is left out."""
+    shipping is left out. ``discount_cents`` (a voucher's) comes off the lines before tax;
+    free shipping from a subtotal counts the subtotal before the discount."""
     include = current_app.config["SHOP_PRICES_INCLUDE_TAX"]
     rates = rates_for(country or current_app.config["SHOP_COUNTRY"])
     priced = [_line(variant, quantity, rates) for variant, quantity in lines]
     if not country:
-        return Quote(calculate(priced, Priced(0), include))
+        return Quote(calculate(priced, Priced(0), include, discount_cents))
     if shipping.ships_anywhere():
-        return Quote(calculate(priced, Priced(0), include), country=country)
+        return Quote(calculate(priced, Priced(0), include, discount_cents), country=country)
     subtotal = calculate(priced, Priced(0), include).subtotal_cents
     methods = shipping.quotes_for(country, subtotal, weight_of(lines))
     chosen = shipping.choose(methods, method_id)
-    totals = calculate(priced, Priced(chosen.price_cents, rates.standard), include)
+    totals = calculate(priced, Priced(chosen.price_cents, rates.standard), include, discount_cents)
     return Quote(totals, chosen, methods, country)

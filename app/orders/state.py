@@ -26,6 +26,7 @@ from app.payments.providers import PaymentResult, RefundResult, provider_for
 from app.payments.statuses import PaymentStatus, RefundStatus
 from app.timestamps import utcnow
 from app.transactions import atomic, on_commit
+from app.vouchers import services as vouchers
 
 log = logging.getLogger(__name__)
 
@@ -159,7 +160,8 @@ def transition(
 def _transition(
     order_number: str, to_status: str, actor_id: int | None, note: str, only_from
 ) -> Order:
-    """Lock order: the order's row, then its variants by ascending id (app.catalog.stock)."""
+    """Lock order: the order's row, then its variants by ascending id (app.catalog.stock),
+    then its voucher's row."""
     _change_status(locked_order(number=order_number), to_status, actor_id, note, only_from)
     order = locked_order(number=order_number)  # payments as they are now, after our write
     refunds = []
@@ -169,6 +171,7 @@ def _transition(
                 payment.status = PaymentStatus.SUCCEEDED
     elif to_status == OrderStatus.CANCELLED:
         stock.give_back(order.quantities())
+        vouchers.give_back(order.voucher_id)  # once: only one change can cancel the order
         for payment in order.payments:
             if payment.status == PaymentStatus.SUCCEEDED:
                 refunds.append(_request_refund(payment, payment.amount_cents))

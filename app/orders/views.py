@@ -88,6 +88,7 @@ def checkout():
                 {"card_number": form.card_number.data},
                 form.billing_address(),
                 form.shipping_method.data or None,
+                form.voucher_code.data or "",
             )
         except DomainError as error:
             flash(error.message, "danger")

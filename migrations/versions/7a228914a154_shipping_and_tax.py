@@ -144,22 +144,10 @@ def downgrade():
         batch_op.drop_column('tax_cents')
         batch_op.drop_column('tax_rate')
 
-    with op.batch_alter_table('shipping_weight_band', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_shipping_weight_band_method_id'))
-
+    # Dropping a table drops its indexes (MariaDB refuses to drop a foreign key's index first).
     op.drop_table('shipping_weight_band')
-    with op.batch_alter_table('tax_rate', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_tax_rate_tax_class_id'))
-        batch_op.drop_index(batch_op.f('ix_tax_rate_country'))
-
     op.drop_table('tax_rate')
-    with op.batch_alter_table('shipping_zone_country', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_shipping_zone_country_zone_id'))
-
     op.drop_table('shipping_zone_country')
-    with op.batch_alter_table('shipping_method', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_shipping_method_zone_id'))
-
     op.drop_table('shipping_method')
     op.drop_table('tax_class')
     op.drop_table('shipping_zone')

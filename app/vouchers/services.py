@@ -1,0 +1,125 @@
+"""Vouchers at checkout: whether a code applies (and why not), what it takes off, taking a use
+at the moment of the order, and giving it back when the order is cancelled.
+
+A use is taken by one conditional UPDATE (``uses < max_uses``) inside the checkout's
+transaction, after the variants' stock: of any number of racing checkouts exactly as many as
+there are uses left get the discount; the others are 409 ``voucher_used_up`` and may check out
+without it. The per-customer limit counts the customer's (or the guest e-mail's) orders with
+the voucher that are not cancelled.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select, update
+
+from app.errors import Conflict, ValidationFailed
+from app.extensions import db
+from app.orders.models import Order, OrderStatus
+from app.totals import round_half_up
+from app.vouchers.models import Voucher, VoucherKind
+
+CODE_MAX = 32
+FIELD = "voucher_code"
+
+
+class VoucherUsedUp(Conflict):
+    code = "voucher_used_up"
+
+
+def _used_up() -> VoucherUsedUp:
+    message = "Sorry, this code has been used up. Remove it to check out without it."
+    return VoucherUsedUp(message, {FIELD: [message]})
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A voucher that applies, and the discount it gives on this subtotal."""
+
+    voucher_id: int
+    code: str
+    discount_cents: int
+
+
+def normalize(code) -> str:
+    """Codes are case-insensitive: stored and compared upper case, without spaces around."""
+    return code.strip().upper() if isinstance(code, str) else ""
+
+
+def _refused(message: str) -> ValidationFailed:
+    return ValidationFailed(message, {FIELD: [message]})
+
+
+def find(code) -> Voucher:
+    """The active voucher with this code; 422 naming ``voucher_code`` otherwise."""
+    wanted = normalize(code)
+    voucher = None
+    if wanted and len(wanted) <= CODE_MAX:
+        voucher = db.session.scalar(select(Voucher).where(Voucher.code == wanted))
+    if voucher is None or not voucher.is_active:
+        raise _refused("This code is not valid. Check it, or check out without it.")
+    return voucher
+
+
+def discount_of(voucher: Voucher, subtotal_cents: int) -> int:
+    """What the voucher takes off this subtotal: a percentage (rounded half up), or a fixed
+    amount, never more than the subtotal."""
+    if voucher.kind == VoucherKind.PERCENT:
+        return round_half_up(Decimal(subtotal_cents) * voucher.value / 100)
+    return min(voucher.value, subtotal_cents)
+
+
+def check(voucher: Voucher, subtotal_cents: int, email: str, now: datetime) -> Applied:
+    """The voucher applied to this subtotal for this buyer now; 422 saying why not (not yet
+    valid, expired, minimum not met, used as often as one customer may), 409
+    ``voucher_used_up`` when no use is left."""
+    if voucher.starts_at is not None and now < voucher.starts_at:
+        raise _refused("This code is not valid yet.")
+    if voucher.ends_at is not None and now >= voucher.ends_at:
+        raise _refused("This code has expired.")
+    if voucher.min_subtotal_cents is not None and subtotal_cents < voucher.min_subtotal_cents:
+        raise _refused("Your order does not reach this code's minimum yet.")
+    if voucher.max_uses is not None and voucher.uses >= voucher.max_uses:
+        raise _used_up()
+    if voucher.max_uses_per_customer is not None:
+        used = db.session.scalar(
+            select(func.count(Order.id)).where(
+                Order.voucher_id == voucher.id,
+                Order.email == email.lower(),
+                Order.status != OrderStatus.CANCELLED,
+            )
+        )
+        if (used or 0) >= voucher.max_uses_per_customer:
+            raise _refused("You have used this code as often as it allows.")
+    return Applied(voucher.id, voucher.code, discount_of(voucher, subtotal_cents))
+
+
+def take_use(voucher_id: int) -> None:
+    """Count one use, decided in the database at this moment (within the caller's unit of
+    work); 409 ``voucher_used_up`` when none is left."""
+    taken = db.session.execute(
+        update(Voucher)
+        .where(
+            Voucher.id == voucher_id,
+            Voucher.is_active.is_(True),
+            (Voucher.max_uses.is_(None)) | (Voucher.uses < Voucher.max_uses),
+        )
+        .values(uses=Voucher.uses + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if not taken.rowcount:  # type: ignore[attr-defined]  # DML: a CursorResult
+        raise _used_up()
+
+
+def give_back(voucher_id: int | None) -> None:
+    """An order that took a use is cancelled or discarded: the use is free again (the
+    caller's status change is itself decided once, so this runs once per order)."""
+    if voucher_id is None:
+        return
+    db.session.execute(
+        update(Voucher)
+        .where(Voucher.id == voucher_id, Voucher.uses > 0)
+        .values(uses=Voucher.uses - 1)
+        .execution_options(synchronize_session=False)
+    )
