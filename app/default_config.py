@@ -103,6 +103,7 @@ RATELIMIT_LOGIN_FAILURES = "10 per minute"  # failed logins / token requests per
 RATELIMIT_ACCOUNT_EMAILS = "60 per hour"  # register, reset, confirmation resend per client
 # Guest checkouts (web and API, every attempt): per client address and per e-mail address.
 RATELIMIT_GUEST_CHECKOUT = "20 per hour"
+RATELIMIT_VOUCHER_GUESSES = "10 per minute"  # refused voucher codes per client
 
 # The page cache (app/page_cache.py): whole catalogue responses for anonymous visitors, served
 # without running the app, and started afresh by every catalogue write. The store is

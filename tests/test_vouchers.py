@@ -2,6 +2,7 @@
 why a code does not apply, the limits decided in the database (threads on MariaDB), and a
 cancelled order giving its use back once."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,7 +19,16 @@ from app.timestamps import utcnow
 from app.vouchers.models import Voucher
 from app.vouchers.services import VoucherUsedUp
 from tests.factories import ProductFactory, UserFactory, create, fill_cart
-from tests.helpers import ADDRESS, BODY, GOOD_CARD, assert_error, run_together, token_headers
+from tests.helpers import (
+    ADDRESS,
+    BODY,
+    GOOD_CARD,
+    assert_error,
+    csrf_token,
+    login,
+    run_together,
+    token_headers,
+)
 
 BERLIN = {**ADDRESS, "city": "Berlin", "postcode": "10117", "country": "DE"}
 
@@ -179,3 +189,90 @@ def test_three_uses_left_and_twenty_racing_checkouts_give_three_discounted_order
 
 def test_voucher_used_up_is_a_conflict():
     assert VoucherUsedUp("x").status == 409
+
+
+# A code applied to the cart (pages and API), which checkout takes
+
+
+def test_a_customer_applies_a_code_to_the_cart_and_pays_the_discounted_total(app, client, shopper):
+    make_voucher(app)
+    login(client)
+    token = csrf_token(client, "/cart")
+
+    client.post("/cart/voucher", data={"voucher_code": "welcome10", "csrf_token": token})
+    cart = client.get("/cart").get_data(as_text=True)
+    assert "The code is applied." in cart
+    assert re.search(r'id="cart-discount">−€2\.90<', cart)
+
+    checkout_page = client.get("/checkout").get_data(as_text=True)
+    assert re.search(r'id="totals-discount">−€2\.90<', checkout_page)
+    key = re.search(r'name="checkout_key" type="hidden" value="([^"]+)"', checkout_page).group(1)
+    placed = client.post(
+        "/checkout",
+        data={
+            **BERLIN,
+            "payment_method": "test",
+            "card_number": GOOD_CARD,
+            "checkout_key": key,
+            "csrf_token": csrf_token(client, "/checkout"),
+        },
+    )
+
+    assert placed.status_code == 302
+    with app.app_context():
+        order = db.session.scalar(select(Order))
+        assert (order.voucher_code, order.discount_cents, order.total_cents) == (
+            "WELCOME10",
+            290,
+            2609,
+        )
+        assert order.payments[0].amount_cents == 2609
+    assert "WELCOME10" not in client.get("/cart").get_data(as_text=True)  # used
+
+
+def test_a_code_that_does_not_apply_to_the_cart_says_why(app, client, shopper):
+    make_voucher(app, min_subtotal_cents=5000)
+    login(client)
+    token = csrf_token(client, "/cart")
+
+    client.post("/cart/voucher", data={"voucher_code": "WELCOME10", "csrf_token": token})
+
+    page = client.get("/cart").get_data(as_text=True)
+    assert "does not reach this code&#39;s minimum" in page
+    assert 'id="voucher-form"' in page  # nothing applied
+
+
+def test_the_api_applies_and_removes_a_code_and_the_order_takes_it(app, client, shopper):
+    make_voucher(app)
+    headers = token_headers(client)
+
+    applied = client.post("/api/v1/cart/voucher", json={"code": "welcome10"}, headers=headers)
+    quoted = client.get("/api/v1/cart/quote?country=DE", headers=headers).get_json()
+    removed = client.delete("/api/v1/cart/voucher", headers=headers).get_json()
+    client.post("/api/v1/cart/voucher", json={"code": "WELCOME10"}, headers=headers)
+    placed = client.post("/api/v1/orders", json=BODY, headers=headers).get_json()
+
+    assert applied.status_code == 200
+    assert (applied.get_json()["voucher_code"], applied.get_json()["discount_cents"]) == (
+        "WELCOME10",
+        290,
+    )
+    assert (quoted["voucher_code"], quoted["discount_cents"], quoted["total_cents"]) == (
+        "WELCOME10",
+        290,
+        2609,
+    )
+    assert (removed["voucher_code"], removed["discount_cents"]) == (None, 0)
+    assert (placed["voucher_code"], placed["discount_cents"]) == ("WELCOME10", 290)
+
+
+@pytest.mark.app_config(RATELIMIT_VOUCHER_GUESSES="3 per minute")
+def test_guessing_codes_is_limited_and_applied_codes_do_not_count(app, client, shopper):
+    make_voucher(app)
+    headers = token_headers(client)
+
+    def apply(code):
+        return client.post("/api/v1/cart/voucher", json={"code": code}, headers=headers)
+
+    assert [apply("WELCOME10").status_code for _ in range(4)] == [200] * 4
+    assert [apply(f"GUESS{n}").status_code for n in range(4)] == [422, 422, 422, 429]

@@ -12,6 +12,7 @@ from app.cart import services
 from app.cart.ownership import current_owner, remember_cart
 from app.countries import country_codes
 from app.orders import pricing
+from app.vouchers.limits import voucher_guesses
 
 bp = Blueprint("cart", __name__, description="Cart")
 
@@ -226,6 +227,9 @@ class QuoteSchema(ma.Schema):
         ShippingMethodSchema, required=True, allow_none=True, attribute="shipping"
     )
     subtotal_cents = ma.fields.Integer(required=True, attribute="totals.subtotal_cents")
+    voucher_code = ma.fields.String(
+        required=True, metadata={"description": "The cart's code when it applies, else empty."}
+    )
     discount_cents = ma.fields.Integer(required=True, attribute="totals.discount_cents")
     shipping_cents = ma.fields.Integer(required=True, attribute="totals.shipping_cents")
     tax_cents = ma.fields.Integer(required=True, attribute="totals.tax_cents")
@@ -251,5 +255,43 @@ def quote(args):
     the chosen one (the first by default), and subtotal, discount, shipping, tax and total, as
     POST /orders would charge them now."""
     cart = services.get_cart(current_owner())
-    lines = [(line.variant, line.quantity) for line in cart.lines]
-    return pricing.quote(lines, args["country"], args.get("shipping_method_id"))
+    return pricing.cart_quote(cart, args["country"], args.get("shipping_method_id"))
+
+
+class VoucherRequest(ma.Schema):
+    code = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=1, max=32), metadata={"example": "WELCOME10"}
+    )
+
+
+@bp.post("/cart/voucher")
+@anyone_or_token_user
+@voucher_guesses
+@bp.arguments(VoucherRequest)
+@bp.response(200, CartSchema)
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER, CART_TOKEN_HEADER])
+@error_responses(
+    bp,
+    400,
+    401,
+    429,
+    rules={
+        409: "voucher_used_up: no use of the code is left.",
+        422: "The code does not exist or does not apply to this cart (expired, not yet valid, "
+        "minimum not met); fields.voucher_code says why. Refused codes count against "
+        "RATELIMIT_VOUCHER_GUESSES.",
+    },
+)
+def apply_voucher(body):
+    """Apply a voucher code to the caller's cart: checkout takes its discount."""
+    return services.apply_voucher(current_owner(), body["code"])
+
+
+@bp.delete("/cart/voucher")
+@anyone_or_token_user
+@bp.response(200, CartSchema)
+@bp.doc(security=ANYONE, parameters=[CSRF_HEADER, CART_TOKEN_HEADER])
+@error_responses(bp, 400, 401)
+def remove_voucher():
+    """Take the voucher code off the caller's cart."""
+    return services.remove_voucher(current_owner())

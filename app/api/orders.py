@@ -11,6 +11,7 @@ from app.api.cart import ANYONE, CART_TOKEN_HEADER, CSRF_HEADER
 from app.api.common import FullMatch, PageArgs, anyone_or_token_user, api_auth_required
 from app.api.schemas import AddressSchema, OrderPageSchema, OrderSchema, PlacedOrderSchema
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
+from app.cart import services as cart_services
 from app.cart.ownership import anonymous_token
 from app.errors import AuthenticationFailed, ValidationFailed
 from app.orders import checkout, guest, queries, state
@@ -89,10 +90,11 @@ class CheckoutRequest(ma.Schema):
         },
     )
     voucher_code = ma.fields.String(
-        load_default="",
+        load_default=None,
         validate=ma.validate.Length(max=32),
         metadata={
-            "description": "A voucher's code (any case): its discount comes off before tax. "
+            "description": "A voucher's code (any case); omitted: the code applied to the "
+            "cart (POST /cart/voucher), empty: none. Its discount comes off before tax. "
             "422 says why a code does not apply; 409 voucher_used_up when its last use has "
             "just gone to another order (check out without it).",
             "example": "WELCOME10",
@@ -151,6 +153,13 @@ def _address(buyer: Buyer, body: dict, kind: str) -> dict | None:
         message = "Guests have no saved addresses: send the address itself."
         raise ValidationFailed(message, {f"{kind}_address_id": [message]})
     return address_services.get_address(buyer.user_id, saved_id).fields()
+
+
+def _voucher_code(buyer: Buyer, code: str | None) -> str:
+    """The request's code, or (none given) the one applied to the buyer's cart."""
+    if code is not None:
+        return code
+    return cart_services.get_cart(buyer.cart).voucher_code or ""
 
 
 def _buyer(email) -> Buyer:
@@ -231,7 +240,7 @@ def place_order(headers, body):
             {"card_number": body["payment"]["card_number"]},
             _address(buyer, body, "billing"),
             body.get("shipping_method_id"),
-            body["voucher_code"],
+            _voucher_code(buyer, body["voucher_code"]),
         )
     except ValidationFailed as error:
         if error.fields:

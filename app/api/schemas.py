@@ -225,6 +225,15 @@ class CartItemSchema(ma.Schema):
 class CartSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(CartItemSchema), required=True)
     subtotal_cents = ma.fields.Integer(required=True)
+    voucher_code = ma.fields.String(
+        required=True, allow_none=True, metadata={"description": "POST /cart/voucher applies one."}
+    )
+    voucher_problem = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Why the applied code gives no discount now (expired...)."},
+    )
+    discount_cents = ma.fields.Integer(required=True)
     tax_cents = ma.fields.Integer(
         required=True,
         metadata={
@@ -241,8 +250,8 @@ class CartSchema(ma.Schema):
     @ma.pre_dump
     def from_summary(self, summary, **_kwargs):
         """Flatten app.cart.services.CartSummary, with the tax estimate (app.orders.pricing)."""
-        lines = [(line.variant, line.quantity) for line in summary.lines]
-        estimate = pricing.quote(lines, None).totals
+        quote = pricing.cart_quote(summary)
+        estimate = quote.totals
         return {
             "items": [
                 {
@@ -258,6 +267,9 @@ class CartSchema(ma.Schema):
                 for line in summary.lines
             ],
             "subtotal_cents": summary.subtotal_cents,
+            "voucher_code": summary.voucher_code,
+            "voucher_problem": quote.voucher_problem or None,
+            "discount_cents": estimate.discount_cents,
             "tax_cents": estimate.tax_cents,
             "total_cents": estimate.total_cents,
             "prices_include_tax": estimate.prices_include_tax,
@@ -326,6 +338,9 @@ class OrderSchema(ma.Schema):
     lines = ma.fields.List(ma.fields.Nested(OrderLineSchema), required=True)
     subtotal_cents = ma.fields.Integer(required=True)
     discount_cents = ma.fields.Integer(required=True)
+    voucher_code = ma.fields.String(
+        required=True, metadata={"description": "The voucher the discount came from, or empty."}
+    )
     shipping_cents = ma.fields.Integer(required=True)
     shipping_method = ma.fields.String(
         required=True, metadata={"description": "Its name when ordered; empty: none (free)."}

@@ -21,6 +21,8 @@ class Cart(Model):
     )
     # Anonymous carts: a random token, sent to the browser signed in the cart cookie.
     token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A voucher code applied to the cart (app.vouchers); checkout takes it, or says why not.
+    voucher_code: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     items: Mapped[list["CartItem"]] = relationship(

@@ -26,6 +26,7 @@ from app.errors import Conflict, NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
 from app.timestamps import utcnow
 from app.transactions import atomic
+from app.vouchers import services as vouchers
 
 MAX_ROW_ID = 2**63 - 1  # larger ids cannot exist, and SQLite cannot even bind them
 TOKEN_ATTEMPTS = 5
@@ -75,6 +76,7 @@ class CartSummary:
     lines: list[CartLine]
     currency: str
     token: str | None = None  # the anonymous cart's token, for the cookie
+    voucher_code: str | None = None
 
     @property
     def subtotal_cents(self) -> int:
@@ -104,7 +106,7 @@ def summarize(cart: Cart | None) -> CartSummary:
     if cart is None:
         return CartSummary([], currency)
     lines = [CartLine(item.variant, item.quantity) for item in cart.items]
-    return CartSummary(lines, currency, cart.token)
+    return CartSummary(lines, currency, cart.token, cart.voucher_code)
 
 
 def get_cart(owner: CartOwner) -> CartSummary:
@@ -381,6 +383,28 @@ def restore_to_cart(owner: CartOwner, quantities: Mapping[int, int]) -> None:
             item.quantity = min(item.quantity + quantity, max_quantity)
         elif len(cart.items) < max_lines:
             cart.items.append(CartItem(variant=variant, quantity=min(quantity, max_quantity)))
+
+
+@atomic
+def apply_voucher(owner: CartOwner, code) -> CartSummary:
+    """Keep a voucher code on the cart when it applies to the cart as it is now; 422 (409
+    when used up) saying why not, and the cart unchanged. Checkout checks it again."""
+    cart = _lock_existing_cart(owner)
+    if cart is None or not cart.items:
+        raise ValidationFailed("Add something to your cart first.", {"voucher_code": ["Empty."]})
+    voucher = vouchers.find(code)
+    subtotal = summarize(cart).subtotal_cents
+    vouchers.check(voucher, subtotal, "", utcnow())
+    cart.voucher_code = voucher.code
+    return summarize(cart)
+
+
+@atomic
+def remove_voucher(owner: CartOwner) -> CartSummary:
+    cart = _lock_existing_cart(owner)
+    if cart is not None:
+        cart.voucher_code = None
+    return summarize(cart)
 
 
 def purge_anonymous_carts(older_than: timedelta, batch_size: int = PURGE_BATCH_SIZE) -> int:

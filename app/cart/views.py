@@ -1,6 +1,6 @@
 """Cart pages: view the cart, add, change quantities, remove. Every change is a POST form."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from app.cart import services
 from app.cart.ownership import current_owner, remember_cart
@@ -8,6 +8,7 @@ from app.catalog import services as catalog_services
 from app.errors import DomainError
 from app.orders import pricing
 from app.security_utils import safe_next
+from app.vouchers.limits import voucher_guesses
 
 bp = Blueprint("cart", __name__)
 
@@ -36,8 +37,7 @@ def show():
     """Lines, quantities and subtotal, priced from the catalogue now; the tax estimated for
     the shop's country (shipping and the buyer's country come at checkout)."""
     cart = services.get_cart(current_owner())
-    estimate = pricing.quote([(line.variant, line.quantity) for line in cart.lines], None)
-    return render_template("cart/cart.html", cart=cart, estimate=estimate.totals)
+    return render_template("cart/cart.html", cart=cart, estimate=pricing.cart_quote(cart))
 
 
 @bp.post("/cart/add")
@@ -54,6 +54,26 @@ def add():
         return redirect(safe_next(request.form.get("next"), url_for("pages.cart.show")))
     flash("Added to your cart.", "success")
     return remember_cart(redirect(url_for("pages.cart.show")), summary)
+
+
+@bp.post("/cart/voucher")
+@voucher_guesses
+def apply_voucher():
+    """Apply a voucher code to the cart, or say why it does not apply."""
+    try:
+        services.apply_voucher(current_owner(), request.form.get("voucher_code"))
+        flash("The code is applied.", "success")
+    except DomainError as error:
+        g.voucher_refused = True
+        flash(error.message, "danger")
+    return redirect(url_for("pages.cart.show"))
+
+
+@bp.post("/cart/voucher/remove")
+def remove_voucher():
+    services.remove_voucher(current_owner())
+    flash("The code is removed.", "success")
+    return redirect(url_for("pages.cart.show"))
 
 
 @bp.post("/cart/update")

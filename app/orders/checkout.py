@@ -302,6 +302,8 @@ def _reserve_unit(
     )
     for item in items:
         db.session.delete(item)
+    if cart is not None:
+        cart.voucher_code = None  # used (the order keeps it)
     return order
 
 

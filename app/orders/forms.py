@@ -27,7 +27,6 @@ class CheckoutForm(AddressForm):
     shipping_method = RadioField(
         "Shipping", choices=[], validate_choice=False, validators=[Optional()]
     )
-    voucher_code = StringField("Voucher code", validators=[Optional(), Length(max=32)])
     payment_method = RadioField("Payment", validators=[DataRequired()])
     card_number = StringField("Card number", validators=[Optional(), Length(max=23)])
 

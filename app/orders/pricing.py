@@ -1,15 +1,18 @@
 """What a cart costs when shipped to a country by a method: app.totals' one calculation, fed
 with the catalogue's prices, the country's tax rates and the shipping method's price."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import current_app
 
 from app.catalog.models import Variant
+from app.errors import DomainError
 from app.shipping import services as shipping
 from app.shipping.services import ShippingQuote
 from app.taxes.services import CountryRates, rates_for
+from app.timestamps import utcnow
 from app.totals import Priced, Totals, calculate
+from app.vouchers import services as vouchers
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,8 @@ class Quote:
     shipping: ShippingQuote | None = None
     methods: list[ShippingQuote] = field(default_factory=list)
     country: str = ""
+    voucher_code: str = ""  # the cart's voucher, when it applies (its discount is in totals)
+    voucher_problem: str = ""  # why the cart's voucher does not apply now
 
 
 def _line(variant: Variant, quantity: int, rates: CountryRates) -> Priced:
@@ -55,3 +60,19 @@ def quote(
     chosen = shipping.choose(methods, method_id)
     totals = calculate(priced, Priced(chosen.price_cents, rates.standard), include, discount_cents)
     return Quote(totals, chosen, methods, country)
+
+
+def cart_quote(summary, country: str | None = None, method_id=None) -> Quote:
+    """A cart's quote (app.cart.services.CartSummary) with its voucher's discount while the
+    voucher applies; otherwise none, and ``voucher_problem`` says why."""
+    lines = [(line.variant, line.quantity) for line in summary.lines]
+    code = summary.voucher_code
+    if not code:
+        return quote(lines, country, method_id)
+    subtotal = quote(lines, None).totals.subtotal_cents
+    try:
+        applied = vouchers.check(vouchers.find(code), subtotal, "", utcnow())
+    except DomainError as error:
+        return replace(quote(lines, country, method_id), voucher_problem=error.message)
+    priced = quote(lines, country, method_id, applied.discount_cents)
+    return replace(priced, voucher_code=applied.code)

@@ -88,7 +88,7 @@ def checkout():
                 {"card_number": form.card_number.data},
                 form.billing_address(),
                 form.shipping_method.data or None,
-                form.voucher_code.data or "",
+                cart.voucher_code or "",
             )
         except DomainError as error:
             flash(error.message, "danger")
@@ -112,17 +112,16 @@ def checkout():
 def _quote(cart: cart_services.CartSummary, form: CheckoutForm) -> pricing.Quote:
     """The summary's totals for the form's country (the shop's before one is chosen) and
     shipping method, and the methods to offer; a country not shipped to is said on the form."""
-    lines = [(line.variant, line.quantity) for line in cart.lines]
     country = form.country.data or _default_country()
     chosen = form.shipping_method.data or None
     try:
-        quote = pricing.quote(lines, country, chosen)
+        quote = pricing.cart_quote(cart, country, chosen)
     except ValidationFailed as error:
         form.shipping_method.errors = (error.fields or {}).get("shipping_method", [])
         try:
-            quote = pricing.quote(lines, country)  # the methods there, none chosen
+            quote = pricing.cart_quote(cart, country)  # the methods there, none chosen
         except ValidationFailed:
-            return pricing.quote(lines, None)  # not shipped there: an estimate
+            return pricing.cart_quote(cart)  # not shipped there: an estimate
     form.offer_shipping(
         [
             (m.method_id, f"{m.name} ({format_money(m.price_cents, cart.currency)})")

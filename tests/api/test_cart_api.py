@@ -20,6 +20,9 @@ def totals(subtotal: int) -> dict:
     """A cart's totals with no tax rates set up: no tax, prices as stated (app.totals)."""
     return {
         "subtotal_cents": subtotal,
+        "voucher_code": None,
+        "voucher_problem": None,
+        "discount_cents": 0,
         "tax_cents": 0,
         "total_cents": subtotal,
         "prices_include_tax": True,

@@ -296,7 +296,7 @@ def test_every_json_body_is_required(spec):
         if "requestBody" in operation
     ]
 
-    assert len(bodies) == 13
+    assert len(bodies) == 14
     assert all(body["required"] is True for _method, _path, body in bodies)
 
 
