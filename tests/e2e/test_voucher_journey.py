@@ -1,0 +1,56 @@
+"""A customer applies a voucher code in the cart and pays the discounted total: the cart, the
+checkout, the order page and the e-mail show the discount. Headless Chromium, live server."""
+
+import pytest
+from playwright.sync_api import expect
+
+from app.extensions import db
+from app.vouchers.models import Voucher
+from tests.e2e.test_shop_journey import body, mails_with_subject
+from tests.factories import ProductFactory, UserFactory, create
+from tests.helpers import GOOD_CARD, PASSWORD, fill_checkout
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_a_customer_applies_a_code_and_pays_the_discounted_total(
+    live_app, page, live_server, outbox_dir, screenshot, browser_errors
+):
+    with live_app.app_context():
+        db.session.add(Voucher(code="SPRING5", kind="fixed", value=500, min_subtotal_cents=2000))
+        db.session.commit()
+    create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
+    create(live_app, UserFactory, email="saver@example.com")
+    page.goto("/login")
+    page.fill("#email", "saver@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+
+    page.goto("/products/sencha-green-tea")
+    page.fill("#quantity", "2")
+    page.locator("#add-to-cart").get_by_role("button", name="Add to cart").click()
+    page.fill("#voucher_code", "spring5")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator(".alert-danger")).to_contain_text("does not reach this code's minimum")
+
+    page.locator("#cart-lines tbody tr input.qty").fill("5")
+    page.locator("#cart-lines tbody tr").get_by_role("button", name="Update").click()
+    page.fill("#voucher_code", "spring5")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator(".alert-success")).to_have_text("The code is applied.")
+    expect(page.locator("#cart-discount")).to_have_text("−€5.00")
+    screenshot("voucher-01-cart")
+
+    page.click("#checkout-link")
+    expect(page.locator("#voucher")).to_contain_text("SPRING5")
+    expect(page.locator("#summary-totals #order-total")).to_have_text("€17.50")
+    fill_checkout(page, GOOD_CARD)
+    page.click("#place-order")
+
+    expect(page.locator("#totals-discount")).to_have_text("−€5.00")
+    expect(page.locator("#order-total")).to_have_text("€17.50")
+    number = page.locator("#order-number").inner_text()
+    [mail] = mails_with_subject(outbox_dir, f"Your order {number}")
+    assert "Discount (SPRING5): -€5.00" in body(mail)
+    screenshot("voucher-02-order")
+    assert browser_errors == []
