@@ -16,6 +16,7 @@ from app.extensions import db
 from app.orders import state as state_machine
 from app.orders.models import Order
 from app.timestamps import utcnow
+from app.vouchers.models import Voucher
 from tests.factories import CategoryFactory, ProductFactory, create, place
 from tests.helpers import ADDRESS, ADMIN_EMAIL, count, login
 
@@ -84,6 +85,17 @@ ADMIN_URLS = [
     ("POST", "/admin/orders/ajax/update/", 404),
     ("GET", "/admin/orders/ajax/lookup/?name=user", 404),
     ("GET", "/admin/orders/export/<export_type>/", 302),
+    ("GET", "/admin/vouchers/", 200),
+    ("GET", "/admin/vouchers/new/", 200),
+    ("POST", "/admin/vouchers/new/", 200),
+    ("GET", "/admin/vouchers/edit/?id={voucher}", 200),
+    ("POST", "/admin/vouchers/edit/?id={voucher}", 200),
+    ("GET", "/admin/vouchers/details/?id={voucher}", 302),
+    ("POST", "/admin/vouchers/delete/", 302),
+    ("POST", "/admin/vouchers/action/", 302),
+    ("POST", "/admin/vouchers/ajax/update/", 404),
+    ("GET", "/admin/vouchers/ajax/lookup/?name=code", 404),
+    ("GET", "/admin/vouchers/export/<export_type>/", 302),
     ("GET", "/admin/users/", 200),
     ("GET", "/admin/users/new/", 302),
     ("POST", "/admin/users/new/", 302),
@@ -171,9 +183,12 @@ def rows(app, admin_id, customer_id):
         tote.options = [colour]
         tote.variants = [Variant(sku="TOTE-RED", stock=3, values=colour.values)]
         db.session.add(tote)
+        voucher = Voucher(code="TEN", kind="percent", value=10)
+        db.session.add(voucher)
         db.session.commit()
-        option, variant = colour.id, tote.variants[0].id
+        option, variant, voucher_id = colour.id, tote.variants[0].id, voucher.id
     return {
+        "voucher": voucher_id,
         "product": product,
         "category": category,
         "order": order,
@@ -817,3 +832,31 @@ def test_the_dashboard_without_orders(as_admin):
     assert '<strong id="today-orders">0</strong>' in html
     assert '<strong id="week-revenue">€0.00</strong>' in html
     assert '<p id="low-stock">Nothing is running low.</p>' in html
+
+
+def test_admin_creates_vouchers_and_sees_refusals_on_the_form(app, as_admin):
+    def submit(**fields):
+        html = as_admin.get("/admin/vouchers/new/").get_data(as_text=True)
+        data = {"csrf_token": form_token(html), "kind": "percent", "value": "10", **fields}
+        data.setdefault("is_active", "y")
+        return as_admin.post("/admin/vouchers/new/", data=data)
+
+    created = submit(code="spring-10", max_uses="100", starts_at="2026-03-01T00:00")
+    taken = submit(code="SPRING-10")
+    too_much = submit(code="HALF", value="150")
+    backwards = submit(code="LATE", starts_at="2026-03-01T00:00", ends_at="2026-02-01T00:00")
+
+    assert created.status_code == 302
+    with app.app_context():
+        [voucher] = db.session.scalars(select(Voucher)).all()
+        assert (voucher.code, voucher.value, voucher.max_uses, voucher.uses) == (
+            "SPRING-10",
+            10,
+            100,
+            0,
+        )
+    assert "Another voucher has this code." in taken.get_data(as_text=True)
+    assert "1 to 100 (percent)." in too_much.get_data(as_text=True)
+    assert "After the start." in backwards.get_data(as_text=True)
+    listed = as_admin.get("/admin/vouchers/").get_data(as_text=True)
+    assert "SPRING-10" in listed

@@ -15,9 +15,11 @@ from app.admin.views import (
     UserView,
     VariantView,
 )
+from app.admin.vouchers import VoucherView
 from app.catalog.models import Category, OptionType, Product, Variant
 from app.extensions import db
 from app.orders.models import Order
+from app.vouchers.models import Voucher
 
 
 def init_app(app: Flask) -> None:
@@ -40,6 +42,7 @@ def init_app(app: Flask) -> None:
             Category, db, name="Categories", endpoint="admin_categories", url="categories"
         ),
         OrderView(Order, db, name="Orders", endpoint="admin_orders", url="orders"),
+        VoucherView(Voucher, db, name="Vouchers", endpoint="admin_vouchers", url="vouchers"),
         UserView(User, db, name="Users", endpoint="admin_users", url="users"),
     )
     admin.add_link(MenuLink(name="Back to the shop", endpoint="pages.home"))

@@ -18,6 +18,7 @@ from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.orders.models import Order, OrderStatus
 from app.totals import round_half_up
+from app.transactions import atomic
 from app.vouchers.models import Voucher, VoucherKind
 
 CODE_MAX = 32
@@ -123,3 +124,57 @@ def give_back(voucher_id: int | None) -> None:
         .values(uses=Voucher.uses - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+VOUCHER_FIELDS = (
+    "code",
+    "kind",
+    "value",
+    "min_subtotal_cents",
+    "starts_at",
+    "ends_at",
+    "max_uses",
+    "max_uses_per_customer",
+    "is_active",
+)
+
+
+@atomic
+def save_voucher(voucher: Voucher | None, data: dict) -> Voucher:
+    """Create (``voucher`` None) or change a voucher; 422 with per-field messages for a code
+    that is empty, too long or taken (in any case), a percentage outside 1-100, an amount or
+    limit below 1, or a window that ends before it starts. ``uses`` is the orders' own."""
+    errors: dict[str, list[str]] = {}
+    code = normalize(data.get("code"))
+    if not code or len(code) > CODE_MAX or not code.replace("-", "").replace("_", "").isalnum():
+        errors["code"] = [f"Letters, digits, - and _, at most {CODE_MAX}."]
+    else:
+        taken = db.session.scalar(select(Voucher.id).where(Voucher.code == code))
+        if taken is not None and (voucher is None or taken != voucher.id):
+            errors["code"] = ["Another voucher has this code."]
+    kind = data.get("kind")
+    value = data.get("value")
+    if kind not in set(VoucherKind):
+        errors["kind"] = ["Percent or fixed."]
+    elif not isinstance(value, int) or value < 1 or (kind == VoucherKind.PERCENT and value > 100):
+        errors["value"] = ["1 to 100 (percent)." if kind == VoucherKind.PERCENT else "At least 1."]
+    for field in ("min_subtotal_cents", "max_uses", "max_uses_per_customer"):
+        number = data.get(field)
+        if number is not None and (not isinstance(number, int) or number < 1):
+            errors[field] = ["Empty, or at least 1."]
+    starts, ends = data.get("starts_at"), data.get("ends_at")
+    if starts is not None and ends is not None and ends <= starts:
+        errors["ends_at"] = ["After the start."]
+    if errors:
+        raise ValidationFailed("Check the voucher.", errors)
+    if voucher is None:
+        voucher = Voucher(uses=0)
+        db.session.add(voucher)
+    for field in VOUCHER_FIELDS:
+        if field in data:
+            setattr(voucher, field, code if field == "code" else data[field])
+    if voucher.max_uses is not None and (voucher.uses or 0) > voucher.max_uses:
+        raise ValidationFailed(
+            "Check the voucher.", {"max_uses": [f"It has been used {voucher.uses} times."]}
+        )
+    return voucher
