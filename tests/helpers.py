@@ -202,6 +202,14 @@ def post_chunked(address: str, path: str, body: bytes, chunk=65536) -> tuple[int
         connection.close()
 
 
+def sign_in(page, email: str, password: str = PASSWORD) -> None:
+    """Log in through the login page in a browser (Playwright page)."""
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#submit")
+
+
 def fill_checkout(page, card: str) -> None:
     """Fill the checkout form in a browser (Playwright page): an address in Berlin, the test
     card ``card``."""

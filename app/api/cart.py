@@ -18,13 +18,16 @@ bp = Blueprint("cart", __name__, description="Cart")
 
 # Anonymous visitors may use the cart too (with the cart cookie).
 ANYONE = [*AUTHENTICATED, {}]
+CART_TOKEN_HELP = (
+    "An anonymous cart's key, from the X-Cart-Token answer of its first add: for clients "
+    "without cookies (no CSRF header then)."
+)
 CART_TOKEN_HEADER = {
     "name": "X-Cart-Token",
     "in": "header",
     "required": False,
     "schema": {"type": "string"},
-    "description": "An anonymous cart's key, from the X-Cart-Token answer of its first add: "
-    "for clients without cookies (no CSRF header then).",
+    "description": CART_TOKEN_HELP,
 }
 CSRF_HEADER = {
     "name": "X-CSRF-Token",
@@ -237,20 +240,33 @@ class QuoteSchema(ma.Schema):
     total_cents = ma.fields.Integer(required=True, attribute="totals.total_cents")
 
 
+class CartTokenHeaders(ma.Schema):
+    """X-Cart-Token documented beside an operation's other parameters (``bp.doc(parameters=)``
+    would replace them)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE  # every other request header
+
+    cart_token = ma.fields.String(
+        data_key="X-Cart-Token", load_default=None, metadata={"description": CART_TOKEN_HELP}
+    )
+
+
 @bp.get("/cart/quote")
 @anyone_or_token_user
+@bp.arguments(CartTokenHeaders, location="headers")
 @bp.arguments(QuoteArgs, location="query")
 @bp.response(200, QuoteSchema)
-@bp.doc(security=ANYONE, parameters=[CART_TOKEN_HEADER])
+@bp.doc(security=ANYONE)
 @error_responses(
     bp,
     401,
     rules={
-        422: "Also when the country is not shipped to, or the method does not ship this cart "
-        "there (fields: shipping_method)."
+        422: "Also for a valid body: the country is not shipped to, or the method does not "
+        "ship this cart there (fields: shipping_method)."
     },
 )
-def quote(args):
+def quote(_headers, args):
     """What the caller's cart costs shipped to a country: the shipping methods offered there,
     the chosen one (the first by default), and subtotal, discount, shipping, tax and total, as
     POST /orders would charge them now."""
@@ -277,8 +293,9 @@ class VoucherRequest(ma.Schema):
     429,
     rules={
         409: "voucher_used_up: no use of the code is left.",
-        422: "The code does not exist or does not apply to this cart (expired, not yet valid, "
-        "minimum not met); fields.voucher_code says why. Refused codes count against "
+        422: "Also for a valid body: the code does not exist or does not apply to this cart "
+        "(expired, not yet valid, minimum not met); fields.voucher_code says why. Refused "
+        "codes count against "
         "RATELIMIT_VOUCHER_GUESSES.",
     },
 )

@@ -7,7 +7,7 @@ from flask import current_app
 from flask_security import current_user
 
 from app.addresses import services as address_services
-from app.api.cart import ANYONE, CART_TOKEN_HEADER, CSRF_HEADER
+from app.api.cart import ANYONE, CartTokenHeaders
 from app.api.common import FullMatch, PageArgs, anyone_or_token_user, api_auth_required
 from app.api.schemas import AddressSchema, OrderPageSchema, OrderSchema, PlacedOrderSchema
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
@@ -20,6 +20,7 @@ from app.payments.providers import CARD_NUMBER, PROVIDERS
 
 bp = Blueprint("orders", __name__, description="Orders")
 
+CSRF_HELP = "A browser guest (cart cookie) or a session must send the page's csrf-token."
 # Idempotency keys are the caller's own: namespaced by user (or guest cart), so two clients
 # that both send "1" do not collide. "api:" + user id (up to 10 digits, or a guest cart's
 # 10-character Buyer.key_owner) + ":" + 48 fits checkout_key's 64.
@@ -123,9 +124,10 @@ def document_body_rules(spec) -> None:
     schema["not"] = {"required": ["billing_address", "billing_address_id"]}
 
 
-class IdempotencyHeaders(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE  # every other request header
+class IdempotencyHeaders(CartTokenHeaders):
+    csrf_token = ma.fields.String(
+        data_key="X-CSRF-Token", load_default=None, metadata={"description": CSRF_HELP}
+    )
 
     idempotency_key = ma.fields.String(
         data_key="Idempotency-Key",
@@ -179,7 +181,6 @@ def _buyer(email) -> Buyer:
 @bp.response(201, PlacedOrderSchema)
 @bp.doc(
     security=ANYONE,
-    parameters=[CSRF_HEADER, CART_TOKEN_HEADER],
     **links(
         201,
         GetOrder=link("GET", "/orders/{number}", "Read the new order.", number=NEW_ORDER),
@@ -205,8 +206,8 @@ def _buyer(email) -> Buyer:
         404: "shipping_address_id or billing_address_id is not one of the caller's addresses.",
         401: "A token that does not authenticate, or a guest when SHOP_GUEST_CHECKOUT is off.",
         402: "The card was declined: no order, the stock and the cart are as they were.",
-        409: "out_of_stock (the cart is kept), or voucher_used_up: the voucher's last use "
-        "went to another order a moment ago.",
+        409: "Also for a valid body: out_of_stock (the cart is kept), or voucher_used_up (the "
+        "voucher's last use went to another order a moment ago).",
         422: "Also for a valid body when the cart is empty or mixes currencies, the test "
         "card method has no 12-19 digit card_number, a guest gives no valid email, or the "
         "Idempotency-Key was used with a different body.",

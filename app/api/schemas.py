@@ -313,7 +313,14 @@ class OrderLineSchema(ma.Schema):
     unit_price_cents = ma.fields.Integer(required=True)
     line_total_cents = ma.fields.Integer(required=True)
     tax_rate = ma.fields.Decimal(
-        required=True, as_string=True, metadata={"description": "Percent.", "example": "19.000"}
+        required=True,
+        as_string=True,
+        metadata={
+            "type": "string",
+            "pattern": r"^\d{1,3}\.\d{3}$",
+            "description": "Percent, as a decimal string.",
+            "example": "19.000",
+        },
     )
     tax_cents = ma.fields.Integer(required=True)
     currency = ma.fields.String(required=True)

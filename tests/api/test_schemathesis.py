@@ -38,9 +38,24 @@ from tests.helpers import ADDRESS, BODY, TEST_CONFIG, TOKEN_HEADER, get_token, o
 STATE_RULES = {
     ("POST", "/api/v1/orders"): {
         402: None,  # the card was declined
-        # An empty cart (no fields), no card number for the test card, a reused key.
-        422: {"payment.card_number", "Idempotency-Key"},
+        # An empty cart (no fields), no card number for the test card, a reused key, a
+        # voucher code that does not apply, a guest without an email (or cart), a saved
+        # address of a guest, a country no shipping zone covers (none are set up here).
+        422: {
+            "payment.card_number",
+            "Idempotency-Key",
+            "voucher_code",
+            "email",
+            "shipping_address_id",
+            "billing_address_id",
+            "shipping_method_id",
+        },
+        409: None,  # out of stock, or the voucher used up
     },
+    # A code that does not exist or does not apply (none are set up here); an empty cart.
+    ("POST", "/api/v1/cart/voucher"): {422: {"voucher_code"}},
+    # A shipping method of another zone (or none offered there).
+    ("GET", "/api/v1/cart/quote"): {422: {"shipping_method"}},
     # The cart's bounds; variant_id and product_id together, or neither, or a product_id whose
     # product has several variants.
     ("POST", "/api/v1/cart/items"): {422: {"quantity", "product_id", "variant_id"}},
@@ -295,8 +310,8 @@ WORKFLOWS = {
 # A new resource's parameter, from the answer that made it (others: from the request's body).
 FROM_ANSWER = {"number": "number", "address_id": "id"}
 STATEFUL_SETTINGS = settings(
-    max_examples=12,  # scenarios
-    stateful_step_count=4,
+    max_examples=30,  # scenarios
+    stateful_step_count=5,
     derandomize=True,
     database=None,
     deadline=None,

@@ -12,7 +12,7 @@ from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountr
 from app.taxes.models import TaxRate
 from tests.e2e.test_shop_journey import body, mails_with_subject
 from tests.factories import ProductFactory, UserFactory, create
-from tests.helpers import GOOD_CARD, PASSWORD, fill_checkout
+from tests.helpers import GOOD_CARD, fill_checkout, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -30,10 +30,7 @@ def test_a_customer_picks_a_shipping_method_and_sees_every_part(
         db.session.commit()
     create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
     create(live_app, UserFactory, email="shipper@example.com")
-    page.goto("/login")
-    page.fill("#email", "shipper@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
+    sign_in(page, "shipper@example.com")
 
     page.goto("/products/sencha-green-tea")
     page.fill("#quantity", "2")

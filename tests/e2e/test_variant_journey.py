@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.catalog.models import Variant
 from app.extensions import db
 from tests.factories import UserFactory, create, make_tshirt
-from tests.helpers import GOOD_CARD, PASSWORD, fill_checkout
+from tests.helpers import GOOD_CARD, fill_checkout, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -18,10 +18,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 def test_a_customer_buys_the_size_and_colour_they_pick(live_app, page, live_server, screenshot):
     make_tshirt(live_app)
     create(live_app, UserFactory, email="picker@example.com")
-    page.goto("/login")
-    page.fill("#email", "picker@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
+    sign_in(page, "picker@example.com")
 
     page.goto("/products")
     expect(page.locator("#products .product-card .price")).to_have_text(["from €15.00"])

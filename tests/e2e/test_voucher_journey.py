@@ -8,7 +8,7 @@ from app.extensions import db
 from app.vouchers.models import Voucher
 from tests.e2e.test_shop_journey import body, mails_with_subject
 from tests.factories import ProductFactory, UserFactory, create
-from tests.helpers import GOOD_CARD, PASSWORD, fill_checkout
+from tests.helpers import GOOD_CARD, fill_checkout, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -21,10 +21,7 @@ def test_a_customer_applies_a_code_and_pays_the_discounted_total(
         db.session.commit()
     create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
     create(live_app, UserFactory, email="saver@example.com")
-    page.goto("/login")
-    page.fill("#email", "saver@example.com")
-    page.fill("#password", PASSWORD)
-    page.click("#submit")
+    sign_in(page, "saver@example.com")
 
     page.goto("/products/sencha-green-tea")
     page.fill("#quantity", "2")
