@@ -126,6 +126,9 @@ def test_bad_zones_are_form_errors(app, as_admin, eu, fields, message):
 
 
 def test_admin_moves_a_country_by_taking_it_out_of_its_zone_first(app, as_admin, eu):
+    form = as_admin.get(f"/admin/shipping-zones/edit/?id={eu['zone']}").get_data(as_text=True)
+    assert re.search(r'<textarea[^>]*name="countries"[^>]*>\s*DE, FR</textarea>', form)
+
     edit = post_form(
         as_admin, f"/admin/shipping-zones/edit/?id={eu['zone']}", {"name": "EU", "countries": "DE"}
     )
