@@ -366,6 +366,8 @@ def test_the_product_form_sets_and_clears_the_tax_class(app, as_admin, reduced):
     assert "Reduced" in as_admin.get(url).get_data(as_text=True)
     assert post_form(as_admin, url, {**form, "tax_class_id": reduced}).status_code == 302
     assert tax_class_id() == reduced
+    details = as_admin.get(f"/admin/products/details/?id={product_id}").get_data(as_text=True)
+    assert re.search(r"Tax class</b>\s*</td>\s*<td>\s*Reduced\s*</td>", details), details
     refused(post_form(as_admin, url, {**form, "tax_class_id": "999999"}), "Not a valid choice")
     assert tax_class_id() == reduced
     assert post_form(as_admin, url, {**form, "tax_class_id": ""}).status_code == 302

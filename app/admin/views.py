@@ -45,6 +45,7 @@ from app.orders import state as order_state
 from app.orders.models import Order, OrderStatus
 from app.shipping import admin_rules as shipping_rules
 from app.taxes import admin_rules as tax_rules
+from app.taxes.models import TaxClass
 
 
 class AdminOnly:
@@ -108,6 +109,11 @@ def _status_label(status: str | None) -> str:
     return OrderStatus(status).label if status else ""
 
 
+def _tax_class_name(class_id: int | None) -> str:
+    tax_class = db.session.get(TaxClass, class_id) if class_id is not None else None
+    return tax_class.name if tax_class else "(standard rate)"
+
+
 class DashboardView(AdminOnly, AdminIndexView):
     @expose("/")
     def index(self):
@@ -149,7 +155,7 @@ class ProductView(AdminModelView):
         "category",
         "description",
         "price_cents",
-        "tax_class",
+        "tax_class_id",
         "stock",
         "is_active",
         "is_featured",
@@ -157,8 +163,16 @@ class ProductView(AdminModelView):
         "created_at",
         "updated_at",
     )
-    column_labels = {"sku": "SKU", "price_cents": "Price", "is_active": "Active"}
-    column_formatters = {"price_cents": _money("price_cents")}
+    column_labels = {
+        "sku": "SKU",
+        "price_cents": "Price",
+        "is_active": "Active",
+        "tax_class_id": "Tax class",
+    }
+    column_formatters = {
+        "price_cents": _money("price_cents"),
+        "tax_class_id": lambda _v, _c, product, _n: _tax_class_name(product.tax_class_id),
+    }
     # SKU and stock are the variants' (a product's own for a product without options).
     column_sortable_list = ("name", ("category", "category.name"), "price_cents")
     column_default_sort = "name"
