@@ -15,6 +15,7 @@ from app.catalog.seed import (
 )
 from app.errors import DomainError, NotFound
 from app.orders.commands import orders
+from app.shipping.demo import load_demo_shipping_and_tax
 
 # What `make run` (through `seed`) prints while the shop has no admin; the README shows it too.
 CREATE_ADMIN_HINT = (
@@ -50,7 +51,8 @@ def _at_least_one(ctx, param, value: int | None) -> int | None:
 )
 @with_appcontext
 def seed(count):
-    """Load what is missing (idempotent): the built-in roles, a demo catalogue if no products."""
+    """Load what is missing (idempotent): the built-in roles, a demo catalogue if no products,
+    demo shipping zones if none and demo tax rates if none."""
     if count is not None:
         _add_synthetic(count)
         return
@@ -61,6 +63,7 @@ def seed(count):
         click.echo(f"Loaded {summary.products} products in {summary.categories} categories.")
     else:
         click.echo(f"Catalogue already has {summary.products} products: left as it is.")
+    click.echo(load_demo_shipping_and_tax().message)
     if not admin_exists():
         click.echo(CREATE_ADMIN_HINT)
 

@@ -3,6 +3,7 @@ writes through the shop's services (save_product, transition, the user datastore
 
 import re
 from datetime import datetime, timedelta
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -15,6 +16,8 @@ from app.catalog.models import Category, OptionType, OptionValue, Product, Varia
 from app.extensions import db
 from app.orders import state as state_machine
 from app.orders.models import Order
+from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry, WeightBand
+from app.taxes.models import TaxClass, TaxRate
 from app.timestamps import utcnow
 from app.vouchers.models import Voucher
 from tests.factories import CategoryFactory, ProductFactory, create, place
@@ -70,6 +73,29 @@ ADMIN_URLS = [
             ("POST", "action/", 302),
             ("POST", "ajax/update/", 404),
             ("GET", "ajax/lookup/?name=product", 404),
+            ("GET", "export/<export_type>/", 302),
+        )
+    ],
+    *[
+        (method, f"/admin/{view}/{path}", status)
+        for view, row, lookup in (
+            ("shipping-zones", "zone", "methods"),
+            ("shipping-methods", "method", "zone"),
+            ("weight-bands", "band", "method"),
+            ("tax-rates", "rate", "tax_class"),
+            ("tax-classes", "tax_class", "name"),
+        )
+        for method, path, status in (
+            ("GET", "", 200),
+            ("GET", "new/", 200),
+            ("POST", "new/", 200),
+            ("GET", f"edit/?id={{{row}}}", 200),
+            ("POST", f"edit/?id={{{row}}}", 200),
+            ("GET", f"details/?id={{{row}}}", 302),
+            ("POST", "delete/", 302),
+            ("POST", "action/", 302),
+            ("POST", "ajax/update/", 404),
+            ("GET", f"ajax/lookup/?name={lookup}", 404),
             ("GET", "export/<export_type>/", 302),
         )
     ],
@@ -184,11 +210,27 @@ def rows(app, admin_id, customer_id):
         tote.variants = [Variant(sku="TOTE-RED", stock=3, values=colour.values)]
         db.session.add(tote)
         voucher = Voucher(code="TEN", kind="percent", value=10)
-        db.session.add(voucher)
+        reduced = TaxClass(name="Reduced")
+        band = WeightBand(max_grams=1000, price_cents=495)
+        zone = ShippingZone(
+            name="EU",
+            countries=[ShippingZoneCountry(country="DE")],
+            methods=[ShippingMethod(name="Standard", price_cents=495, bands=[band])],
+        )
+        rate = TaxRate(country="DE", rate=Decimal("19"))
+        db.session.add_all([voucher, reduced, zone, rate])
         db.session.commit()
-        option, variant, voucher_id = colour.id, tote.variants[0].id, voucher.id
+        option, variant = colour.id, tote.variants[0].id
+        shipping_and_tax = {
+            "voucher": voucher.id,
+            "zone": zone.id,
+            "method": zone.methods[0].id,
+            "band": band.id,
+            "tax_class": reduced.id,
+            "rate": rate.id,
+        }
     return {
-        "voucher": voucher_id,
+        **shipping_and_tax,
         "product": product,
         "category": category,
         "order": order,
@@ -348,6 +390,7 @@ def test_admin_creates_a_product_through_the_form(app, as_admin):
         "is_featured": False,
         "image": None,
         "category_id": tea,
+        "tax_class_id": None,
     }
     listing = as_admin.get("/admin/products/").get_data(as_text=True)
     assert "Record was successfully created." in alerts(listing)

@@ -210,11 +210,13 @@ def test_db_upgrade_creates_the_tables_and_seed_is_idempotent(env):
     assert products > 0
     assert first == (
         f"Roles created: admin, customer\nLoaded {products} products in {categories} categories.\n"
+        "Loaded 3 shipping zones and 32 tax rates.\n"
         f"{CREATE_ADMIN_HINT}\n"
     )
     second = run_ok(env, "dbmanager.py", "seed")
     assert second == (
         f"Roles already present.\nCatalogue already has {products} products: left as it is.\n"
+        "Shipping zones and tax rates already present: left as they are.\n"
         f"{CREATE_ADMIN_HINT}\n"
     )
     assert query(url, "SELECT name FROM role ORDER BY name") == [("admin",), ("customer",)]

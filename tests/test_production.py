@@ -414,6 +414,7 @@ HUGE_INT_CASES = [
     ("GET", "/api/v1/products?per_page={n}", 422),
     ("GET", "/api/v1/orders?page={n}", 422),
     ("GET", "/api/v1/orders?per_page={n}", 422),
+    ("GET", "/api/v1/cart/quote?shipping_method_id={n}", 422),
     ("GET", "/products?page={n}", 404),
     ("GET", "/products?page=-{n}", 404),
     ("GET", "/orders?page={n}", 404),

@@ -218,3 +218,13 @@ def test_a_rate_changed_after_the_quote_is_charged_as_the_order_records_it(app, 
         assert order.tax_cents == 90 + 150  # 10 % when ordered
         assert order.total_cents == 900 + 1500 + 240
         assert order.payments[0].amount_cents == order.total_cents
+
+
+def test_a_parcel_heavier_than_every_band_is_not_offered_even_above_free_shipping(app, shop):
+    with app.app_context():
+        tea = db.session.get(Product, shop["tea"]).variants[0]
+        tea.weight_grams = 3000
+        db.session.commit()
+    fill_cart(app, shop["user_id"], (shop["tea"], 6))  # 8 teas and a book: 55.99, 24.4 kg
+    order = place(app, shop, BERLIN)
+    assert (order.shipping_method, order.shipping_cents) == ("Express", 1200)

@@ -12,13 +12,20 @@ from app.admin.views import (
     OptionTypeView,
     OrderView,
     ProductView,
+    ShippingMethodView,
+    ShippingZoneView,
+    TaxClassView,
+    TaxRateView,
     UserView,
     VariantView,
+    WeightBandView,
 )
 from app.admin.vouchers import VoucherView
 from app.catalog.models import Category, OptionType, Product, Variant
 from app.extensions import db
 from app.orders.models import Order
+from app.shipping.models import ShippingMethod, ShippingZone, WeightBand
+from app.taxes.models import TaxClass, TaxRate
 from app.vouchers.models import Voucher
 
 
@@ -43,6 +50,41 @@ def init_app(app: Flask) -> None:
         ),
         OrderView(Order, db, name="Orders", endpoint="admin_orders", url="orders"),
         VoucherView(Voucher, db, name="Vouchers", endpoint="admin_vouchers", url="vouchers"),
+        ShippingZoneView(
+            ShippingZone,
+            db,
+            name="Zones",
+            category="Shipping",
+            endpoint="admin_shipping_zones",
+            url="shipping-zones",
+        ),
+        ShippingMethodView(
+            ShippingMethod,
+            db,
+            name="Methods",
+            category="Shipping",
+            endpoint="admin_shipping_methods",
+            url="shipping-methods",
+        ),
+        WeightBandView(
+            WeightBand,
+            db,
+            name="Weight bands",
+            category="Shipping",
+            endpoint="admin_weight_bands",
+            url="weight-bands",
+        ),
+        TaxRateView(
+            TaxRate, db, name="Rates", category="Tax", endpoint="admin_tax_rates", url="tax-rates"
+        ),
+        TaxClassView(
+            TaxClass,
+            db,
+            name="Classes",
+            category="Tax",
+            endpoint="admin_tax_classes",
+            url="tax-classes",
+        ),
         UserView(User, db, name="Users", endpoint="admin_users", url="users"),
     )
     admin.add_link(MenuLink(name="Back to the shop", endpoint="pages.home"))

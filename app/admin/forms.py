@@ -5,6 +5,7 @@ from flask_admin.form import SecureForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
+    DecimalField,
     HiddenField,
     IntegerField,
     SelectField,
@@ -16,7 +17,10 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.catalog.models import Category, OptionType, OptionValue, Product
+from app.countries import countries
 from app.extensions import db
+from app.shipping.models import ShippingMethod, ShippingZone
+from app.taxes.models import TaxClass
 
 
 def _strip(value):
@@ -41,6 +45,11 @@ def _shop_currency() -> str:
     return current_app.config["SHOP_CURRENCY"]
 
 
+def _tax_class_choices() -> list[SelectChoice]:
+    classes = db.session.scalars(select(TaxClass).order_by(TaxClass.name))
+    return [SelectChoice("", "(standard rate)"), *(SelectChoice(c.id, c.name) for c in classes)]
+
+
 class ProductForm(SecureForm):
     """Product fields; ``save_product`` checks the numbers and the unique SKU and slug."""
 
@@ -63,6 +72,12 @@ class ProductForm(SecureForm):
     stock = IntegerField("Stock", [InputRequired()], default=0)
     is_active = BooleanField("Active (shown in the shop)", default=True)
     is_featured = BooleanField("Featured on the home page")
+    tax_class_id = SelectField(
+        "Tax class",
+        choices=_tax_class_choices,
+        coerce=_optional_id,
+        description="Its country's rate for this class; none: the standard rate.",
+    )
     image = StringField(
         "Image",
         [Optional(), Length(max=255)],
@@ -131,3 +146,84 @@ class VariantForm(SecureForm):
     stock = IntegerField("Stock", [InputRequired()], default=0)
     weight_grams = IntegerField("Weight (grams)", [Optional()])
     is_active = BooleanField("Active (sold in the shop)", default=True)
+
+
+# Shipping and tax: the rules are app.shipping.admin_rules' and app.taxes.admin_rules'.
+
+
+def _zone_choices() -> list[SelectChoice]:
+    zones = db.session.scalars(select(ShippingZone).order_by(ShippingZone.name))
+    return [SelectChoice("", "(choose)"), *(SelectChoice(z.id, z.name) for z in zones)]
+
+
+def _method_choices() -> list[SelectChoice]:
+    methods = db.session.execute(
+        select(ShippingMethod.id, ShippingZone.name, ShippingMethod.name)
+        .join(ShippingMethod.zone)
+        .order_by(ShippingZone.name, ShippingMethod.position, ShippingMethod.id)
+    )
+    return [
+        SelectChoice("", "(choose)"),
+        *(SelectChoice(i, f"{zone}: {method}") for i, zone, method in methods),
+    ]
+
+
+def _country_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "(choose)"), *(SelectChoice(c, f"{n} ({c})") for c, n in countries())]
+
+
+class ShippingZoneForm(SecureForm):
+    name = StringField("Name", [InputRequired(), Length(max=100)], filters=[_strip])
+    countries = TextAreaField(
+        "Countries",
+        description=(
+            "ISO country codes separated by commas: DE, FR, AT. A country can be in one zone only."
+        ),
+    )
+    is_default = BooleanField(
+        "Default zone",
+        description="Ships to every country no other zone lists (the rest of the world).",
+    )
+
+
+class ShippingMethodForm(SecureForm):
+    zone_id = SelectField("Zone", choices=_zone_choices, coerce=_optional_id)
+    name = StringField("Name", [InputRequired(), Length(max=100)], filters=[_strip])
+    price_cents = IntegerField(
+        "Price (minor units)",
+        [InputRequired()],
+        default=0,
+        description="In cents: 495 is 4.95. With weight bands, the bands' prices apply instead.",
+    )
+    free_above_cents = IntegerField(
+        "Free from (minor units)",
+        [Optional()],
+        description="Free when the order's subtotal reaches this, in cents. Empty: never free.",
+    )
+    is_active = BooleanField("Active (offered at checkout)", default=True)
+    position = IntegerField("Position", [Optional()], default=0, description="Lower comes first.")
+
+
+class WeightBandForm(SecureForm):
+    method_id = SelectField("Method", choices=_method_choices, coerce=_optional_id)
+    max_grams = IntegerField(
+        "Up to (grams)", [InputRequired()], description="Parcels up to this weight."
+    )
+    price_cents = IntegerField(
+        "Price (minor units)", [InputRequired()], description="In cents: 895 is 8.95."
+    )
+
+
+class TaxClassForm(SecureForm):
+    name = StringField("Name", [InputRequired(), Length(max=60)], filters=[_strip])
+
+
+class TaxRateForm(SecureForm):
+    country = SelectField("Country", choices=_country_choices)
+    tax_class_id = SelectField(
+        "Tax class",
+        choices=_tax_class_choices,
+        coerce=_optional_id,
+        description="None: the country's standard rate, for products without a class.",
+    )
+    rate = DecimalField("Rate (%)", [InputRequired()], places=None, description="19 or 5.5.")

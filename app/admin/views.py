@@ -4,7 +4,7 @@ Writes go through the shop's services (``save_product``, ``transition``) or the 
 datastore, so the back office obeys the same rules as the shop and the API.
 """
 
-from flask import abort, flash, redirect, request
+from flask import abort, current_app, flash, redirect, request
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -26,17 +26,26 @@ from app.admin.forms import (
     CategoryForm,
     OptionTypeForm,
     ProductForm,
+    ShippingMethodForm,
+    ShippingZoneForm,
+    TaxClassForm,
+    TaxRateForm,
     TransitionForm,
     VariantForm,
+    WeightBandForm,
 )
 from app.catalog import services as catalog_services
 from app.catalog import variants as variant_services
 from app.catalog.models import Category, Product
+from app.countries import country_name
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
 from app.orders import queries as order_queries
 from app.orders import state as order_state
 from app.orders.models import Order, OrderStatus
+from app.shipping import admin_rules as shipping_rules
+from app.taxes import admin_rules as tax_rules
+from app.taxes.models import TaxClass
 
 
 class AdminOnly:
@@ -63,7 +72,10 @@ def _money(attribute: str):
         amount = getattr(model, attribute)
         if amount is None:
             return ""
-        currency = getattr(model, "currency", None) or model.product.currency
+        currency = getattr(model, "currency", None)
+        if currency is None:
+            product = getattr(model, "product", None)
+            currency = product.currency if product else current_app.config["SHOP_CURRENCY"]
         return context.environment.filters["money"](amount, currency)
 
     return format_money
@@ -95,6 +107,11 @@ def _show_error(error: DomainError, form=None) -> None:
 def _status_label(status: str | None) -> str:
     """``pending_payment`` -> ``Pending payment``; no status (an order's first event) -> ``""``."""
     return OrderStatus(status).label if status else ""
+
+
+def _tax_class_name(class_id: int | None) -> str:
+    tax_class = db.session.get(TaxClass, class_id) if class_id is not None else None
+    return tax_class.name if tax_class else "(standard rate)"
 
 
 class DashboardView(AdminOnly, AdminIndexView):
@@ -138,6 +155,7 @@ class ProductView(AdminModelView):
         "category",
         "description",
         "price_cents",
+        "tax_class_id",
         "stock",
         "is_active",
         "is_featured",
@@ -145,8 +163,16 @@ class ProductView(AdminModelView):
         "created_at",
         "updated_at",
     )
-    column_labels = {"sku": "SKU", "price_cents": "Price", "is_active": "Active"}
-    column_formatters = {"price_cents": _money("price_cents")}
+    column_labels = {
+        "sku": "SKU",
+        "price_cents": "Price",
+        "is_active": "Active",
+        "tax_class_id": "Tax class",
+    }
+    column_formatters = {
+        "price_cents": _money("price_cents"),
+        "tax_class_id": lambda _v, _c, product, _n: _tax_class_name(product.tax_class_id),
+    }
     # SKU and stock are the variants' (a product's own for a product without options).
     column_sortable_list = ("name", ("category", "category.name"), "price_cents")
     column_default_sort = "name"
@@ -250,6 +276,139 @@ class VariantView(AdminModelView):
         except DomainError as error:
             _show_error(error, form)
             return None
+
+
+class ServiceFormView(AdminModelView):
+    """A view whose writes go through one service, ``save(model or None, data)``, with the
+    form's fields as ``data``; a refusal comes back as form errors and a flash."""
+
+    def save(self, model, data: dict):
+        raise NotImplementedError
+
+    def form_data(self, form) -> dict:
+        return {f.name: f.data for f in form if f.name != "csrf_token"}
+
+    def create_model(self, form):
+        return self._save(None, form) or False
+
+    def update_model(self, form, model):
+        return self._save(model, form) is not None
+
+    def _save(self, model, form):
+        try:
+            return self.save(model, self.form_data(form))
+        except DomainError as error:
+            _show_error(error, form)
+            return None
+
+
+class ShippingZoneView(ServiceFormView):
+    """Zones and their countries, through ``save_zone``: a country in one zone only, one
+    default zone."""
+
+    form = ShippingZoneForm
+    column_list = ("name", "is_default", "countries", "methods")
+    column_labels = {"is_default": "Default (rest of the world)"}
+    column_formatters = {
+        "countries": lambda _v, _c, zone, _n: ", ".join(c.country for c in zone.countries),
+        "methods": lambda _v, _c, zone, _n: ", ".join(m.name for m in zone.methods),
+    }
+    column_sortable_list = ("name", "is_default")
+    column_default_sort = "name"
+    column_searchable_list = ("name",)
+
+    def on_form_prefill(self, form, id):
+        zone = self.get_one(id)
+        form.countries.data = ", ".join(c.country for c in zone.countries)
+
+    def save(self, model, data):
+        return shipping_rules.save_zone(model, data)
+
+
+class ShippingMethodView(ServiceFormView):
+    """A zone's ways to ship, through ``save_method``; their weight bands have their own view."""
+
+    form = ShippingMethodForm
+    column_list = ("zone", "name", "price_cents", "free_above_cents", "bands", "is_active")
+    column_labels = {
+        "price_cents": "Price",
+        "free_above_cents": "Free from",
+        "bands": "Weight bands",
+        "is_active": "Active",
+    }
+    column_formatters = {
+        "price_cents": _money("price_cents"),
+        "free_above_cents": _money("free_above_cents"),
+        "bands": lambda _v, context, method, _n: ", ".join(
+            f"≤ {band.max_grams:,} g "
+            + context.environment.filters["money"](
+                band.price_cents, current_app.config["SHOP_CURRENCY"]
+            )
+            for band in method.bands
+        ),
+    }
+    column_sortable_list = (("zone", "zone.name"), "name", "price_cents", "is_active")
+    column_default_sort = [("zone_id", False), ("position", False)]
+
+    def on_form_prefill(self, form, id):
+        form.zone_id.data = self.get_one(id).zone_id
+
+    def save(self, model, data):
+        return shipping_rules.save_method(model, data)
+
+
+class WeightBandView(ServiceFormView):
+    """A method priced by weight: a parcel pays the first band it fits, through ``save_band``."""
+
+    form = WeightBandForm
+    column_list = ("method.zone", "method", "max_grams", "price_cents")
+    column_labels = {
+        "method.zone": "Zone",
+        "max_grams": "Up to (grams)",
+        "price_cents": "Price",
+    }
+    column_formatters = {"price_cents": _money("price_cents")}
+    column_sortable_list = ("max_grams", "price_cents")
+    column_default_sort = [("method_id", False), ("max_grams", False)]
+
+    def on_form_prefill(self, form, id):
+        form.method_id.data = self.get_one(id).method_id
+
+    def save(self, model, data):
+        return shipping_rules.save_band(model, data)
+
+
+class TaxClassView(ServiceFormView):
+    form = TaxClassForm
+    column_list = ("name",)
+    column_default_sort = "name"
+
+    def save(self, model, data):
+        return tax_rules.save_tax_class(model, data)
+
+
+class TaxRateView(ServiceFormView):
+    """Each country's rates, through ``save_rate``: one standard rate and one per class."""
+
+    form = TaxRateForm
+    column_list = ("country", "tax_class", "rate")
+    column_labels = {"tax_class": "Tax class", "rate": "Rate (%)"}
+    column_formatters = {
+        "country": lambda _v, _c, rate, _n: f"{country_name(rate.country)} ({rate.country})",
+        "tax_class": lambda _v, _c, rate, _n: (
+            rate.tax_class.name if rate.tax_class else "(standard)"
+        ),
+        "rate": lambda _v, _c, rate, _n: tax_rules.percent(rate.rate),
+    }
+    column_sortable_list = ("country", "rate")
+    column_default_sort = [("country", False), ("tax_class_id", False)]
+    column_searchable_list = ("country",)
+
+    def on_form_prefill(self, form, id):
+        form.tax_class_id.data = self.get_one(id).tax_class_id
+
+    def save(self, model, data):
+        return tax_rules.save_rate(model, data)
 
 
 class CategoryView(AdminModelView):

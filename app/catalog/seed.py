@@ -446,6 +446,61 @@ DEMO_PRODUCTS: dict[str, tuple[DemoProduct | DemoProductWithOptions, ...]] = {
     ),
 }
 
+# Each simple demo product's weight in grams, as shipped (packed): what weight-banded shipping
+# weighs. The products with options give theirs in DemoProductWithOptions.
+DEMO_WEIGHTS = {
+    "Ethiopia Yirgacheffe Beans 250 g": 270,
+    "Colombia Huila Beans 250 g": 270,
+    "House Espresso Blend 1 kg": 1050,
+    "Decaf Mexico Chiapas 250 g": 270,
+    "Guatemala Antigua Ground 250 g": 270,
+    "Ceramic Pour-Over Dripper": 450,
+    "Hand Coffee Grinder": 650,
+    "Paper Filters, 100 Pack": 120,
+    "Darjeeling First Flush 100 g": 130,
+    "Assam Breakfast Tea 250 g": 280,
+    "Japanese Sencha 100 g": 130,
+    "Earl Grey Loose Leaf 150 g": 180,
+    "Chamomile Flowers 80 g": 110,
+    "Jasmine Pearls 100 g": 130,
+    "Cast Iron Teapot 0.8 l": 1400,
+    "Bamboo Tea Scoop": 20,
+    "Cast Iron Skillet 26 cm": 2700,
+    "Stainless Steel Saucepan 2 l": 1300,
+    "Enamelled Dutch Oven 4.5 l": 5200,
+    "Non-Stick Frying Pan 28 cm": 1100,
+    "Carbon Steel Wok 32 cm": 1500,
+    "Stockpot 8 l": 2200,
+    "Silicone Spatula Set": 250,
+    "Stoneware Dinner Plates, Set of 4": 3200,
+    "Porcelain Espresso Cups, Set of 2": 450,
+    "Linen Napkins, Set of 4": 300,
+    "Glass Water Carafe 1 l": 700,
+    "Olive Wood Serving Board": 900,
+    "Cutlery Set for 6, 24 Pieces": 1600,
+    "Ceramic Salad Bowl": 1200,
+    "The Home Barista": 650,
+    "A Year of Tea": 600,
+    "Simple Suppers": 900,
+    "The Bread Book": 850,
+    "Pride and Prejudice": 300,
+    "Moby-Dick": 450,
+    "Walking the Coast": 400,
+    "A5 Dotted Notebook": 350,
+    "Fountain Pen, Medium Nib": 60,
+    "Bottled Ink, Blue-Black 50 ml": 150,
+    "Graphite Pencils, Set of 12": 120,
+    "Weekly Planner 2026": 400,
+    "Letterpress Greeting Cards, 6 Pack": 200,
+    "Brass Desk Ruler 30 cm": 250,
+    "Soy Wax Candle, Fig & Cedar": 550,
+    "Wool Throw Blanket": 1100,
+    "Linen Cushion Cover": 200,
+    "Ceramic Bud Vase": 350,
+    "Beeswax Food Wraps, Set of 3": 100,
+    "Doormat, Natural Coir": 1800,
+}
+
 
 @dataclass(frozen=True)
 class DemoSummary:
@@ -479,7 +534,9 @@ def load_demo_catalogue() -> DemoSummary:
             )
             sku = f"SF-{spec.sku_code}-{number:03d}"
             if isinstance(item, DemoProduct):
-                product.variants = [Variant(sku=sku, stock=item.stock)]
+                product.variants = [
+                    Variant(sku=sku, stock=item.stock, weight_grams=DEMO_WEIGHTS[item.name])
+                ]
             else:
                 _add_demo_variants(product, item, sku)
             db.session.add(product)

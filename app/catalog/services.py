@@ -21,6 +21,7 @@ from app.catalog.models import (
 )
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.taxes.models import TaxClass
 from app.transactions import atomic
 
 PAGE_SIZE = 24
@@ -280,6 +281,7 @@ PRODUCT_FIELDS = (
     "is_featured",
     "image",
     "category_id",
+    "tax_class_id",
 )
 
 
@@ -288,6 +290,16 @@ def _currency_errors(data: dict) -> dict[str, list[str]]:
     if data.get("currency", shop_currency) != shop_currency:
         return {"currency": [f"The shop sells in {shop_currency} only."]}
     return {}
+
+
+def _tax_class_errors(data: dict) -> dict[str, list[str]]:
+    """A product pays its class's rate; no class (None) is the standard rate."""
+    class_id = data.get("tax_class_id")
+    if class_id is None:
+        return {}
+    if type(class_id) is int and db.session.get(TaxClass, class_id) is not None:
+        return {}
+    return {"tax_class_id": ["No such tax class."]}
 
 
 @atomic
@@ -303,7 +315,7 @@ def save_product(product: Product | None, data: dict) -> Product:
     if creating or "currency" in data:
         currency = data.get("currency") or current_app.config["SHOP_CURRENCY"]
         data = {**data, "currency": currency.upper()}
-    errors = _number_errors(data, product) | _currency_errors(data)
+    errors = _number_errors(data, product) | _currency_errors(data) | _tax_class_errors(data)
     if errors:
         raise ValidationFailed("Some fields are invalid.", errors)
     variant_data = {field: data[field] for field in VARIANT_FIELDS if field in data}

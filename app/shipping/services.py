@@ -41,12 +41,15 @@ def zone_for(country: str) -> ShippingZone | None:
 
 def price_of(method: ShippingMethod, subtotal_cents: int, weight_grams: int) -> int | None:
     """The method's price for this parcel; None when the parcel is heavier than its bands."""
+    price = method.price_cents
+    if method.bands:
+        band = next((b for b in method.bands if weight_grams <= b.max_grams), None)
+        if band is None:
+            return None  # heavier than every band: not offered, free or not
+        price = band.price_cents
     if method.free_above_cents is not None and subtotal_cents >= method.free_above_cents:
         return 0
-    if not method.bands:
-        return method.price_cents
-    band = next((b for b in method.bands if weight_grams <= b.max_grams), None)
-    return None if band is None else band.price_cents
+    return price
 
 
 def quotes_for(country: str, subtotal_cents: int, weight_grams: int) -> list[ShippingQuote]:
