@@ -18,7 +18,7 @@ bp = Blueprint("cart", __name__, description="Cart")
 
 # Anonymous visitors may use the cart too (with the cart cookie).
 ANYONE = [*AUTHENTICATED, {}]
-CART_TOKEN_HELP = (
+CART_TOKEN_HELP = (  # nosec B105  # documentation, not a secret
     "An anonymous cart's key, from the X-Cart-Token answer of its first add: for clients "
     "without cookies (no CSRF header then)."
 )
