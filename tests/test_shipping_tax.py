@@ -4,17 +4,21 @@ over app.totals), with prices that include tax and prices that do not."""
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.catalog.models import Product
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.orders import checkout as checkout_service
 from app.orders import pricing
 from app.orders.models import Order
+from app.shipping import admin_rules as shipping_rules
 from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry, WeightBand
+from app.taxes import admin_rules as tax_rules
 from app.taxes.models import TaxClass, TaxRate
 from tests.factories import ProductFactory, UserFactory, create, fill_cart
-from tests.helpers import ADDRESS, GOOD_CARD
+from tests.helpers import ADDRESS, GOOD_CARD, run_together
 
 BERLIN = {**ADDRESS, "city": "Berlin", "postcode": "10117", "country": "DE"}
 NEW_YORK = {**ADDRESS, "city": "New York", "postcode": "10001", "country": "US"}
@@ -228,3 +232,62 @@ def test_a_parcel_heavier_than_every_band_is_not_offered_even_above_free_shippin
     fill_cart(app, shop["user_id"], (shop["tea"], 6))  # 8 teas and a book: 55.99, 24.4 kg
     order = place(app, shop, BERLIN)
     assert (order.shipping_method, order.shipping_cents) == ("Express", 1200)
+
+
+# One default zone and one standard rate per country: decided by the database
+
+
+def test_the_database_refuses_a_second_default_zone_and_a_second_standard_rate(app):
+    """Written past the rules (as a script or a racing admin would), the unique indexes on the
+    generated columns still refuse; zones that are not the default, and rates of classes, are
+    as many as one likes."""
+    with app.app_context():
+        books = TaxClass(name="Books")
+        db.session.add_all(
+            [
+                ShippingZone(name="World", is_default=True),
+                ShippingZone(name="EU"),
+                ShippingZone(name="UK"),
+                TaxRate(country="DE", rate=Decimal(19)),
+                TaxRate(country="DE", rate=Decimal(7), tax_class=books),
+                TaxRate(country="FR", rate=Decimal(20)),
+            ]
+        )
+        db.session.commit()
+        for row in (
+            ShippingZone(name="Elsewhere", is_default=True),
+            TaxRate(country="DE", rate=Decimal(16)),
+            TaxRate(country="DE", rate=Decimal(5), tax_class=books),
+        ):
+            db.session.add(row)
+            with pytest.raises(IntegrityError):
+                db.session.flush()
+            db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(ShippingZone)) == 3
+        assert db.session.scalar(select(func.count()).select_from(TaxRate)) == 3
+
+
+def _refused(result) -> bool:
+    return isinstance(result, ValidationFailed | Conflict)
+
+
+@pytest.mark.mariadb
+@pytest.mark.concurrency
+def test_racing_admins_make_one_default_zone_and_one_standard_rate(pooled_app):
+    """8 admins save a default zone, and 8 a standard rate for Germany, at once: one of each
+    is saved, and the others get a form error (a 422 or 409), none a 500."""
+
+    def save(i):
+        with pooled_app.app_context():
+            if i % 2:
+                return shipping_rules.save_zone(None, {"name": f"World {i}", "is_default": True}).id
+            return tax_rules.save_rate(None, {"country": "DE", "rate": f"{10 + i}"}).id
+
+    results = run_together(16, save)
+
+    assert sum(isinstance(result, int) for result in results[1::2]) == 1, results
+    assert sum(isinstance(result, int) for result in results[0::2]) == 1, results
+    assert all(isinstance(result, int) or _refused(result) for result in results), results
+    with pooled_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ShippingZone)) == 1
+        assert db.session.scalar(select(func.count()).select_from(TaxRate)) == 1

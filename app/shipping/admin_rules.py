@@ -2,7 +2,8 @@
 in one place, so that a refused write is a form error and never half done.
 
 - A zone lists ISO 3166-1 countries (``app.countries``), none of which another zone lists.
-- One zone at most is the default (it covers every country no zone lists).
+- One zone at most is the default (it covers every country no zone lists): checked here for
+  the form's message, and decided by a unique index when two admins save at once.
 - A zone's methods have different names (the checkout shows them by name).
 - Prices and weights are whole numbers within their columns; a band weighs more than 0 g.
 """
@@ -133,8 +134,8 @@ def save_zone(zone: ShippingZone | None, data: dict) -> ShippingZone:
         db.session.flush()
     except IntegrityError as error:  # the unit rolls back
         raise Conflict(
-            "A zone with this name exists already, or another zone took one of these "
-            "countries meanwhile."
+            "Another zone took this name, one of these countries, or the default meanwhile: "
+            "reload and try again."
         ) from error
     return zone
 

@@ -5,6 +5,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Computed,
     ForeignKey,
     Integer,
     String,
@@ -24,6 +25,11 @@ class ShippingZone(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 1 for the default zone, NULL for the others: its unique index lets one zone at most be
+    # the default, decided by the database when two admins save at once.
+    default_key: Mapped[int | None] = mapped_column(
+        Integer, Computed("CASE WHEN is_default THEN 1 END", persisted=True), unique=True
+    )
     countries: Mapped[list["ShippingZoneCountry"]] = relationship(
         back_populates="zone", cascade="all, delete-orphan", order_by="ShippingZoneCountry.country"
     )

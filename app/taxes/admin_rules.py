@@ -3,8 +3,9 @@
 - A class has a name of its own.
 - A rate is for an ISO 3166-1 country (``app.countries``), optionally a class, and is a
   percentage from 0 to 100 with at most 3 decimals (the column's ``Numeric(6, 3)``).
-- A country has one rate per class and one standard rate (no class). The database's unique
-  constraint on (country, class) cannot see the second: NULLs are all different to it.
+- A country has one rate per class and one standard rate (no class): checked here for the
+  form's message, and decided by the database's unique index on (country, class or 0) when
+  two admins save at once.
 """
 
 from decimal import Decimal, InvalidOperation

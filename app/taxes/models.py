@@ -3,7 +3,15 @@
 
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import Model
@@ -27,7 +35,7 @@ class TaxRate(Model):
 
     __tablename__ = "tax_rate"
     __table_args__ = (
-        UniqueConstraint("country", "tax_class_id", name="uq_tax_rate_country_class"),
+        UniqueConstraint("country", "class_key", name="uq_tax_rate_country_class"),
         CheckConstraint("rate >= 0 AND rate <= 100", name="rate_is_a_percentage"),
     )
 
@@ -37,6 +45,12 @@ class TaxRate(Model):
         ForeignKey("tax_class.id", ondelete="CASCADE"), index=True
     )
     rate: Mapped[Decimal] = mapped_column(RATE)
+    # The class, or 0 for the standard rate: a unique index on (country, tax_class_id) would
+    # let a country have two standard rates, since NULLs all differ to it.
+    # (MariaDB takes no NOT NULL on a generated column; it is never NULL.)
+    class_key: Mapped[int | None] = mapped_column(
+        Integer, Computed("COALESCE(tax_class_id, 0)", persisted=True)
+    )
     tax_class: Mapped[TaxClass | None] = relationship()
 
     def __str__(self) -> str:
