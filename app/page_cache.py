@@ -14,6 +14,8 @@ a hit costs a cache look-up and no Flask request at all.
   ``static/visitor.js``) or sets a cookie.
 - **The key.** Method-free (HEAD uses GET's entry): Host, path, query string, Accept,
   Accept-Encoding (a compressed response is stored as sent), the locale and the currency.
+- **Time.** An entry lives ``CACHE_DEFAULT_TIMEOUT`` seconds at most, and no later than the
+  moment its page changes by itself (``fresh_until``: a sale starts or ends).
 - **Invalidation.** Every entry records the catalogue's generation, a random value replaced
   after each commit that wrote a watched model (``watch``), through the ORM's objects or an
   INSERT, UPDATE or DELETE statement.
@@ -26,10 +28,11 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Flask, g, make_response, request
+from flask import Flask, current_app, g, has_request_context, make_response, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_security import current_user
 from itsdangerous import BadSignature
@@ -38,6 +41,7 @@ from sqlalchemy.orm import Session
 from werkzeug.http import http_date, is_resource_modified, parse_cookie
 
 from app.extensions import cache
+from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,9 @@ ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "_permanent"})
 MAX_BODY = 1024 * 1024  # bytes; bigger responses are not stored
 NONCE = re.compile(r" ?'nonce-[^']*'")
 STALE = "page_cache_stale"  # Session.info flag: a watched model was written
+FRESH_UNTIL = "storefront.page_fresh_until"  # WSGI environ: a datetime (UTC) the page changes
+SHARED_STORE = "page_cache_shared_store"  # app.extensions: every process sees one store
+T = TypeVar("T")
 
 
 def shared(view: Callable) -> Callable:
@@ -168,12 +175,13 @@ class PageCacheMiddleware:
             if hasattr(body_iter, "close"):
                 body_iter.close()
         etag = next((v for k, v in headers if k.lower() == "etag"), None)
-        if len(body) <= MAX_BODY and etag:
+        timeout = self.timeout
+        if environ.get(FRESH_UNTIL) is not None:
+            timeout = min(timeout, int((environ[FRESH_UNTIL] - utcnow()).total_seconds()))
+        if len(body) <= MAX_BODY and etag and timeout > 0:
             stored = [(k, _without_nonce(k, v)) for k, v in headers if k.lower() != "date"]
             try:
-                self.store.set(
-                    key, (generation, answer["status"], stored, body, etag), self.timeout
-                )
+                self.store.set(key, (generation, answer["status"], stored, body, etag), timeout)
             except Exception:
                 log.warning("page cache unavailable", exc_info=True)
         return [body]
@@ -252,13 +260,47 @@ def invalidate() -> None:
         log.error("page cache: could not start a new generation", exc_info=True)
 
 
+def fresh_until(moment: datetime) -> None:
+    """The page being made changes by itself at ``moment`` (UTC; a sale starts or ends): the
+    cache keeps it until then at most."""
+    if has_request_context():
+        known = request.environ.get(FRESH_UNTIL)
+        if known is None or moment < known:
+            request.environ[FRESH_UNTIL] = moment
+
+
+def catalog_read(key: str, load: Callable[[], T]) -> T:
+    """``load()``'s answer, kept in the store until the next commit that writes a watched
+    model (the same generation as the pages). Loaded afresh each time when the store is
+    in-process and several processes serve the app (they would not see each other's
+    generations), or when the store is down."""
+    if not current_app.extensions.get(SHARED_STORE):
+        return load()
+    try:
+        generation, entry = cache.cache.get_many(GENERATION_KEY, key)
+    except Exception:
+        log.warning("page cache unavailable", exc_info=True)
+        return load()
+    if generation is not None and entry is not None and entry[0] == generation:
+        return entry[1]
+    value = load()
+    try:
+        if generation is None:
+            generation = new_generation(cache.cache)
+        cache.cache.set(key, (generation, value), 0)
+    except Exception:
+        log.warning("page cache unavailable", exc_info=True)
+    return value
+
+
 def init_app(app: Flask, processes: int) -> None:
     """Put the middleware in front of the app when PAGE_CACHE is on. An in-process store
     serves one process only: the others would never see its new generations."""
     cache.init_app(app)
+    app.extensions[SHARED_STORE] = not (app.config["CACHE_TYPE"] == "SimpleCache" and processes > 1)
     if not app.config["PAGE_CACHE"]:
         return
-    if app.config["CACHE_TYPE"] == "SimpleCache" and processes > 1:  # uwsgi without cache2
+    if not app.extensions[SHARED_STORE]:  # uwsgi without cache2
         app.logger.warning(
             "The page cache is off: %d worker processes cannot share an in-process cache. "
             "Set CACHE_REDIS_URL (redis://...) to turn it on.",

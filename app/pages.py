@@ -12,6 +12,7 @@ from app.extensions import csrf
 from app.links import bootstrap_tags, url_with
 from app.orders import views as orders_views
 from app.page_cache import shared
+from app.sales import services as sales
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_global(url_with)
@@ -31,7 +32,8 @@ def check_csrf():
 @shared
 def home():
     """Home: featured products; sign-up links for visitors, the account for members."""
-    return render_template("pages/home.html", featured=catalog_services.featured_products())
+    featured = catalog_services.featured_products()
+    return render_template("pages/home.html", featured=featured, offers=sales.offers_for(featured))
 
 
 @bp.get("/about")

@@ -8,7 +8,7 @@ up to a whole minor unit:
 - prices without tax: ``tax = round_half_up(net x rate / 100)``, ``gross = net + tax``;
 - prices with tax: ``tax = round_half_up(gross x rate / (100 + rate))``, ``net = gross - tax``.
 
-A discount (a voucher) is shared out over the lines in proportion to their amounts, whole
+A discount (a voucher) is shared out over the lines it covers in proportion to their amounts, whole
 cents by the largest remainders (so the shares add up to it exactly), and each line is taxed
 on its amount less its share: tax after discount. Shipping is not discounted.
 
@@ -29,6 +29,7 @@ class Priced:
 
     amount_cents: int
     rate: Decimal = ZERO
+    discountable: bool = True  # False: a voucher for other products (no share of it)
 
 
 @dataclass(frozen=True)
@@ -110,8 +111,10 @@ def calculate(
     lines: list[Priced], shipping: Priced, prices_include_tax: bool, discount_cents: int = 0
 ) -> Totals:
     """The totals of these lines (unit price x quantity each), less a discount (capped at
-    the lines' sum), and this shipping."""
-    shares = share_out(discount_cents, [line.amount_cents for line in lines])
+    the discountable lines' sum), and this shipping."""
+    shares = share_out(
+        discount_cents, [line.amount_cents if line.discountable else 0 for line in lines]
+    )
     return Totals(
         lines=tuple(
             tax_line(line, prices_include_tax, share)

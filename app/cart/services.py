@@ -24,9 +24,10 @@ from app.cart.models import Cart, CartItem
 from app.catalog.models import Product, Variant
 from app.errors import Conflict, NotFound, OutOfStock, ValidationFailed
 from app.extensions import db
+from app.orders import pricing
+from app.sales import services as sales
 from app.timestamps import utcnow
 from app.transactions import atomic
-from app.vouchers import services as vouchers
 
 MAX_ROW_ID = 2**63 - 1  # larger ids cannot exist, and SQLite cannot even bind them
 TOKEN_ATTEMPTS = 5
@@ -57,14 +58,20 @@ class CartOwner:
 class CartLine:
     variant: Variant
     quantity: int
+    offer: sales.Offer | None = None  # the sale running on the product
 
     @property
     def product(self) -> Product:
         return self.variant.product
 
     @property
-    def unit_price_cents(self) -> int:
+    def regular_price_cents(self) -> int:
         return self.variant.unit_price_cents
+
+    @property
+    def unit_price_cents(self) -> int:
+        """The price now: the sale's, or the regular one."""
+        return sales.price(self.variant.unit_price_cents, self.offer)
 
     @property
     def line_total_cents(self) -> int:
@@ -105,7 +112,11 @@ def summarize(cart: Cart | None) -> CartSummary:
     currency = current_app.config["SHOP_CURRENCY"]
     if cart is None:
         return CartSummary([], currency)
-    lines = [CartLine(item.variant, item.quantity) for item in cart.items]
+    offers = sales.offers_for({item.variant.product for item in cart.items})
+    lines = [
+        CartLine(item.variant, item.quantity, offers.get(item.variant.product_id))
+        for item in cart.items
+    ]
     return CartSummary(lines, currency, cart.token, cart.voucher_code)
 
 
@@ -392,10 +403,8 @@ def apply_voucher(owner: CartOwner, code) -> CartSummary:
     cart = _lock_existing_cart(owner)
     if cart is None or not cart.items:
         raise ValidationFailed("Add something to your cart first.", {"voucher_code": ["Empty."]})
-    voucher = vouchers.find(code)
-    subtotal = summarize(cart).subtotal_cents
-    vouchers.check(voucher, subtotal, "", utcnow())
-    cart.voucher_code = voucher.code
+    lines = [(item.variant, item.quantity) for item in cart.items]
+    cart.voucher_code = pricing.applied_voucher(code, lines, "").code
     return summarize(cart)
 
 

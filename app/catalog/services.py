@@ -2,6 +2,8 @@
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, g, has_request_context
@@ -84,20 +86,44 @@ def category_tree() -> list[Category]:
 
 def category_with_descendants(slug: str) -> tuple[Category, list[int]]:
     """The category and the ids of it and every sub-category below it."""
-    categories = all_categories()
-    by_slug = {c.slug: c for c in categories}
+    by_slug = {c.slug: c for c in all_categories()}
     if slug not in by_slug:
         raise NotFound(f"No category {slug!r}.")
+    return by_slug[slug], descendant_ids([by_slug[slug].id])
+
+
+def descendant_ids(category_ids: Iterable[int]) -> list[int]:
+    """These categories' ids and those of every sub-category below them, each once."""
     children: dict[int | None, list[int]] = {}
-    for c in categories:
+    for c in all_categories():
         children.setdefault(c.parent_id, []).append(c.id)
-    ids, todo = [], [by_slug[slug].id]
+    ids: list[int] = []
+    todo = list(category_ids)
     while todo:
         current = todo.pop()
         if current not in ids:
             ids.append(current)
             todo.extend(children.get(current, []))
-    return by_slug[slug], ids
+    return ids
+
+
+@dataclass(frozen=True)
+class ProductSet:
+    """What a voucher or a sale is for: products by id, and every product of some categories
+    and their sub-categories."""
+
+    product_ids: frozenset[int]
+    category_ids: frozenset[int]
+
+    @classmethod
+    def of(cls, product_ids: Iterable[int], category_ids: Iterable[int]) -> "ProductSet":
+        """The set of these products and categories (the sub-categories found here)."""
+        return cls(frozenset(product_ids), frozenset(descendant_ids(category_ids)))
+
+    def __contains__(self, product: object) -> bool:
+        return isinstance(product, Product) and (
+            product.id in self.product_ids or product.category_id in self.category_ids
+        )
 
 
 def check_category_parent(category_id: int | None, parent_id: int | None) -> None:

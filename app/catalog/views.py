@@ -4,6 +4,7 @@ from flask import Blueprint, render_template, request
 
 from app.catalog import services
 from app.page_cache import shared
+from app.sales import services as sales
 
 bp = Blueprint("catalog", __name__)
 
@@ -30,6 +31,7 @@ def index():
         category=request.args.get("category", ""),
         sort=sort,
         sorts=services.SORTS,
+        offers=sales.offers_for(result.items),
     )
 
 
@@ -37,4 +39,6 @@ def index():
 @shared
 def detail(slug):
     """One product with add-to-cart; inactive products are 404."""
-    return render_template("catalog/detail.html", product=services.get_product(slug))
+    product = services.get_product(slug)
+    offer = sales.offers_for([product]).get(product.id)
+    return render_template("catalog/detail.html", product=product, offer=offer)

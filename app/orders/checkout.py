@@ -41,7 +41,6 @@ from app.orders.queries import order_query
 from app.orders.state import locked_order, record_charge
 from app.payments.providers import PaymentDeclined, get_provider
 from app.payments.statuses import PaymentStatus
-from app.timestamps import utcnow
 from app.transactions import atomic
 from app.vouchers import services as vouchers
 
@@ -380,15 +379,9 @@ def _build_order(
     lines = [(variants[item.variant_id], item.quantity) for item in items]
     applied = None
     if asked.voucher_code:
-        subtotal = pricing.quote(lines, None).totals.subtotal_cents
-        applied = vouchers.check(vouchers.find(asked.voucher_code), subtotal, email, utcnow())
+        applied = pricing.applied_voucher(asked.voucher_code, lines, email)
         vouchers.take_use(applied.voucher_id)  # lock order: after the variants
-    quote = pricing.quote(
-        lines,
-        asked.shipping.country,
-        asked.shipping_method,
-        discount_cents=applied.discount_cents if applied else 0,
-    )
+    quote = pricing.quote(lines, asked.shipping.country, asked.shipping_method, applied)
     totals = quote.totals
     order = Order(
         number=_new_number(),
@@ -411,7 +404,7 @@ def _build_order(
         **{f"ship_{field}": getattr(asked.shipping, field) for field in ADDRESS_FIELDS},
         **{f"bill_{field}": getattr(asked.billing, field) for field in ADDRESS_FIELDS},
     )
-    for item, taxed in zip(items, totals.lines, strict=True):
+    for item, taxed, unit_price in zip(items, totals.lines, quote.unit_prices, strict=True):
         variant = variants[item.variant_id]
         order.lines.append(
             OrderLine(
@@ -420,7 +413,10 @@ def _build_order(
                 sku=variant.sku,
                 name=variant.product.name,
                 options=variant.options_label,
-                unit_price_cents=variant.unit_price_cents,
+                unit_price_cents=unit_price,
+                regular_price_cents=(
+                    variant.unit_price_cents if unit_price != variant.unit_price_cents else None
+                ),
                 currency=variant.product.currency,
                 quantity=item.quantity,
                 tax_rate=taxed.rate,

@@ -159,6 +159,7 @@ class OrderLine(Model):
     name: Mapped[str] = mapped_column(String(160))
     options: Mapped[str] = mapped_column(String(255), default="")  # "Size M, Colour blue"
     unit_price_cents: Mapped[int] = mapped_column(BigInteger)
+    regular_price_cents: Mapped[int | None] = mapped_column(BigInteger)  # before a sale; else NULL
     # The line's tax (rate in percent, amount by app.totals' rule) when the order was placed.
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal(0))
     tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)

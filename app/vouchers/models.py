@@ -3,16 +3,45 @@
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import Model
+from app.catalog.models import Category, Product
+from app.extensions import Model, db
 from app.timestamps import utcnow
 
 
 class VoucherKind(enum.StrEnum):
     PERCENT = "percent"  # value: percent off the subtotal (1 to 100)
     FIXED = "fixed"  # value: an amount off in the shop's currency (minor units)
+
+
+voucher_product = Table(
+    "voucher_product",
+    db.metadata,
+    Column("voucher_id", ForeignKey("voucher.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "product_id", ForeignKey("product.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
+
+voucher_category = Table(
+    "voucher_category",
+    db.metadata,
+    Column("voucher_id", ForeignKey("voucher.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "category_id", ForeignKey("category.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
+)
 
 
 class Voucher(Model):
@@ -41,6 +70,12 @@ class Voucher(Model):
     uses: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Neither: the voucher is for the whole cart. Else only for these products and those of
+    # these categories (and their sub-categories).
+    products: Mapped[list[Product]] = relationship(secondary=voucher_product, order_by=Product.name)
+    categories: Mapped[list[Category]] = relationship(
+        secondary=voucher_category, order_by=Category.name
+    )
 
     def __str__(self) -> str:
         return self.code

@@ -6,14 +6,21 @@ transaction, after the variants' stock: of any number of racing checkouts exactl
 there are uses left get the discount; the others are 409 ``voucher_used_up`` and may check out
 without it. The per-customer limit counts the customer's (or the guest e-mail's) orders with
 the voucher that are not cancelled.
+
+A voucher for some products or categories takes its discount off those lines only: a
+percentage of their amount, or its fixed amount up to their amount. It applies on top of a
+sale, to the sale prices (both stack); the minimum counts the whole cart at those prices.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
 
+from app.catalog.models import Category, Product
+from app.catalog.services import ProductSet
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.orders.models import Order, OrderStatus
@@ -36,11 +43,16 @@ def _used_up() -> VoucherUsedUp:
 
 @dataclass(frozen=True)
 class Applied:
-    """A voucher that applies, and the discount it gives on this subtotal."""
+    """A voucher that applies, the discount it gives, and the products it is for (None:
+    every line)."""
 
     voucher_id: int
     code: str
     discount_cents: int
+    scope: ProductSet | None = None
+
+    def covers(self, product: Product) -> bool:
+        return self.scope is None or product in self.scope
 
 
 def normalize(code) -> str:
@@ -71,16 +83,31 @@ def discount_of(voucher: Voucher, subtotal_cents: int) -> int:
     return min(voucher.value, subtotal_cents)
 
 
-def check(voucher: Voucher, subtotal_cents: int, email: str, now: datetime) -> Applied:
-    """The voucher applied to this subtotal for this buyer now; 422 saying why not (not yet
-    valid, expired, minimum not met, used as often as one customer may), 409
+def scope_of(voucher: Voucher) -> ProductSet | None:
+    """The products a voucher is for; None: the whole cart."""
+    if not voucher.products and not voucher.categories:
+        return None
+    return ProductSet.of((p.id for p in voucher.products), (c.id for c in voucher.categories))
+
+
+def check(
+    voucher: Voucher, lines: Sequence[tuple[Product, int]], email: str, now: datetime
+) -> Applied:
+    """The voucher applied to these lines (each line's product and amount: unit price now x
+    quantity) for this buyer now; 422 saying why not (not yet valid, expired, minimum not
+    met, not for these products, used as often as one customer may), 409
     ``voucher_used_up`` when no use is left."""
+    subtotal_cents = sum(amount for _product, amount in lines)
     if voucher.starts_at is not None and now < voucher.starts_at:
         raise _refused("This code is not valid yet.")
     if voucher.ends_at is not None and now >= voucher.ends_at:
         raise _refused("This code has expired.")
     if voucher.min_subtotal_cents is not None and subtotal_cents < voucher.min_subtotal_cents:
         raise _refused("Your order does not reach this code's minimum yet.")
+    scope = scope_of(voucher)
+    base = sum(amount for product, amount in lines if scope is None or product in scope)
+    if scope is not None and not base:
+        raise _refused("This code is not for the products in your cart.")
     if voucher.max_uses is not None and voucher.uses >= voucher.max_uses:
         raise _used_up()
     if voucher.max_uses_per_customer is not None:
@@ -93,7 +120,7 @@ def check(voucher: Voucher, subtotal_cents: int, email: str, now: datetime) -> A
         )
         if (used or 0) >= voucher.max_uses_per_customer:
             raise _refused("You have used this code as often as it allows.")
-    return Applied(voucher.id, voucher.code, discount_of(voucher, subtotal_cents))
+    return Applied(voucher.id, voucher.code, discount_of(voucher, base), scope)
 
 
 def take_use(voucher_id: int) -> None:
@@ -136,6 +163,8 @@ VOUCHER_FIELDS = (
     "max_uses",
     "max_uses_per_customer",
     "is_active",
+    "products",
+    "categories",
 )
 
 
@@ -171,10 +200,19 @@ def save_voucher(voucher: Voucher | None, data: dict) -> Voucher:
         voucher = Voucher(uses=0)
         db.session.add(voucher)
     for field in VOUCHER_FIELDS:
-        if field in data:
+        if field in ("products", "categories") and field in data:
+            model = Product if field == "products" else Category
+            setattr(voucher, field, _rows(model, data[field]))
+        elif field in data:
             setattr(voucher, field, code if field == "code" else data[field])
     if voucher.max_uses is not None and (voucher.uses or 0) > voucher.max_uses:
         raise ValidationFailed(
             "Check the voucher.", {"max_uses": [f"It has been used {voucher.uses} times."]}
         )
     return voucher
+
+
+def _rows(model, items) -> list:
+    """Models given as models or ids (unknown ids dropped)."""
+    ids = [item if isinstance(item, int) else item.id for item in items or ()]
+    return list(db.session.scalars(select(model).where(model.id.in_(ids)))) if ids else []
