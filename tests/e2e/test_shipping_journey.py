@@ -1,19 +1,20 @@
 """A customer ships to Germany with VAT included: the checkout lists the EU's methods, the
 customer picks Express, and the order page and the e-mail show subtotal, shipping, tax and
-total. A US-style shop (prices without tax) adds the tax instead. Headless Chromium against a
-live server."""
+total. A US-style shop (prices without tax) adds the tax instead. An admin deletes a zone and
+cannot delete a tax class in use. Headless Chromium against a live server."""
 
 from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
 
+from app.accounts.datastore import user_datastore
 from app.extensions import db
 from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry
-from app.taxes.models import TaxRate
+from app.taxes.models import TaxClass, TaxRate
 from tests.e2e.test_shop_journey import body, mails_with_subject
 from tests.factories import ProductFactory, UserFactory, create
-from tests.helpers import GOOD_CARD, fill_checkout, sign_in
+from tests.helpers import ADMIN_EMAIL, GOOD_CARD, fill_checkout, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -117,4 +118,43 @@ def test_a_us_customer_sees_the_tax_added_to_subtotal_and_shipping(
     ):
         assert part in text
     assert "Included tax" not in text
+    assert browser_errors == []
+
+
+def test_an_admin_deletes_a_zone_after_confirming_and_not_a_tax_class_in_use(
+    live_app, page, live_server, screenshot, browser_errors
+):
+    with live_app.app_context():
+        user_datastore.find_or_create_role("admin")
+        books = TaxClass(name="Books")
+        zone = ShippingZone(name="EU", countries=[ShippingZoneCountry(country="DE")])
+        zone.methods = [ShippingMethod(name="Standard", price_cents=495)]
+        db.session.add_all([books, zone])
+        db.session.commit()
+        books_id = books.id
+    create(live_app, ProductFactory, name="Novel", tax_class_id=books_id)
+    create(live_app, UserFactory, email=ADMIN_EMAIL, roles=["admin"])
+    sign_in(page, ADMIN_EMAIL)
+    page.goto("/admin/shipping-zones/")
+    delete = page.locator("table.model-list").get_by_title("Delete Record")
+
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    delete.click()
+    page.wait_for_load_state("networkidle")
+    assert asked == ["Are you sure you want to delete this record?"]
+    expect(page.locator("table.model-list")).to_contain_text("EU")
+    page.once("dialog", lambda dialog: dialog.accept())
+    delete.click()
+
+    expect(page.locator(".alert-success")).to_contain_text("Record was successfully deleted.")
+    expect(page.locator("table.model-list")).not_to_contain_text("Standard")
+    screenshot("shipping-admin-01-zone-deleted")
+    page.goto("/admin/tax-classes/")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("table.model-list").get_by_title("Delete Record").click()
+    expect(page.locator(".alert-danger")).to_contain_text(
+        "1 product uses this class: move it to another class first."
+    )
+    expect(page.locator("table.model-list")).to_contain_text("Books")
     assert browser_errors == []
