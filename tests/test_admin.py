@@ -479,7 +479,7 @@ def test_a_product_form_without_the_csrf_token_saves_nothing(app, as_admin):
     assert count(app, Product) == 0
 
 
-def test_nothing_is_deleted_from_the_back_office(app, as_admin, customer_id):
+def test_products_and_users_are_not_deleted_from_the_back_office(app, as_admin, customer_id):
     product_id = create(app, ProductFactory, name="Green Tea")
     token = form_token(as_admin.get("/admin/products/new/").get_data(as_text=True))
 

@@ -1,18 +1,24 @@
-"""The back office writes shipping zones, methods, weight bands, tax classes and rates through
-app.shipping.admin_rules and app.taxes.admin_rules: refusals are form errors, nothing written."""
+"""The back office writes and deletes shipping zones, methods, weight bands, tax classes and
+rates through app.shipping.admin_rules and app.taxes.admin_rules: refusals are form errors or
+flashes, nothing written."""
 
 import re
 from decimal import Decimal
+from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from app.catalog.models import Product
+from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.orders.models import Order
+from app.shipping import admin_rules as shipping_rules
 from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry, WeightBand
+from app.taxes import admin_rules as tax_rules
 from app.taxes.models import TaxClass, TaxRate
-from tests.factories import ProductFactory, create
-from tests.helpers import count
+from tests.factories import ProductFactory, create, place
+from tests.helpers import ADDRESS, count, login
 
 
 def form_token(html: str) -> str:
@@ -372,3 +378,207 @@ def test_the_product_form_sets_and_clears_the_tax_class(app, as_admin, reduced):
     assert tax_class_id() == reduced
     assert post_form(as_admin, url, {**form, "tax_class_id": ""}).status_code == 302
     assert tax_class_id() is None
+
+
+# Deleting
+
+BERLIN = {**ADDRESS, "line1": "Unter den Linden 1", "city": "Berlin", "postcode": "10117"}
+
+
+def delete_row(client, listing: str, row_id) -> str:
+    """Press a row's delete button on ``listing``; the list page it goes back to."""
+    page = client.get(listing).get_data(as_text=True)
+    response = client.post(
+        f"{listing}delete/", data={"id": row_id, "url": listing, "csrf_token": form_token(page)}
+    )
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == listing
+    return client.get(listing).get_data(as_text=True)
+
+
+def deleted(page: str) -> None:
+    assert "Record was successfully deleted." in page, page
+
+
+@pytest.fixture
+def band(app, eu):
+    with app.app_context():
+        band = WeightBand(method_id=eu["method"], max_grams=1000, price_cents=395)
+        db.session.add(band)
+        db.session.commit()
+        return band.id
+
+
+def test_admin_deletes_a_zone_with_its_countries_methods_and_bands_and_orders_keep_theirs(
+    app, as_admin, eu, band, user_factory
+):
+    product = create(app, ProductFactory, name="Tea")
+    number = place(app, user_factory(), (product, 1), address={**BERLIN, "country": "DE"})
+    with app.app_context():
+        before = db.session.scalar(select(Order).where(Order.number == number))
+        snapshot = (before.shipping_method, before.shipping_cents, before.total_cents)
+    assert snapshot == ("Standard", 395, 845)
+
+    deleted(delete_row(as_admin, "/admin/shipping-zones/", eu["zone"]))
+
+    assert zones(app) == {"Rest of the world": (True, [])}
+    assert [count(app, m) for m in (ShippingZoneCountry, ShippingMethod, WeightBand)] == [0, 0, 0]
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        assert (order.shipping_method, order.shipping_cents, order.total_cents) == snapshot
+    assert as_admin.get(f"/admin/orders/details/?id={number}").status_code == 200
+
+
+def test_admin_deletes_a_method_with_its_bands(app, as_admin, eu, band):
+    with app.app_context():
+        db.session.add(ShippingMethod(zone_id=eu["zone"], name="Express", price_cents=1200))
+        db.session.commit()
+
+    deleted(delete_row(as_admin, "/admin/shipping-methods/", eu["method"]))
+
+    with app.app_context():
+        zone = db.session.get(ShippingZone, eu["zone"])
+        assert [method.name for method in zone.methods] == ["Express"]
+    assert count(app, WeightBand) == 0
+    assert zones(app)["EU"] == (False, ["DE", "FR"])
+
+
+def test_admin_deletes_a_weight_band(app, as_admin, eu, band):
+    deleted(delete_row(as_admin, "/admin/weight-bands/", band))
+
+    assert count(app, WeightBand) == 0
+    assert count(app, ShippingMethod) == 1
+
+
+def test_admin_deletes_a_rate(app, as_admin, reduced):
+    with app.app_context():
+        db.session.add(TaxRate(country="DE", tax_class_id=reduced, rate=Decimal("7")))
+        db.session.commit()
+        rate_id = db.session.scalar(select(TaxRate.id).where(TaxRate.tax_class_id == reduced))
+
+    deleted(delete_row(as_admin, "/admin/tax-rates/", rate_id))
+
+    assert rates(app) == [("DE", None, Decimal("19"))]
+
+
+def test_admin_deletes_an_unused_tax_class_with_its_rates(app, as_admin, reduced):
+    with app.app_context():
+        db.session.add(TaxRate(country="DE", tax_class_id=reduced, rate=Decimal("7")))
+        db.session.commit()
+
+    deleted(delete_row(as_admin, "/admin/tax-classes/", reduced))
+
+    assert count(app, TaxClass) == 0
+    assert rates(app) == [("DE", None, Decimal("19"))]
+
+
+@pytest.mark.parametrize(
+    ("products", "message"),
+    [
+        (1, "1 product uses this class: move it to another class first."),
+        (3, "3 products use this class: move them to another class first."),
+    ],
+)
+def test_a_tax_class_that_products_use_is_not_deleted(app, as_admin, reduced, products, message):
+    with app.app_context():
+        db.session.add(TaxRate(country="DE", tax_class_id=reduced, rate=Decimal("7")))
+        db.session.commit()
+    ids = [
+        create(app, ProductFactory, name=f"Book {n}", tax_class_id=reduced) for n in range(products)
+    ]
+    create(app, ProductFactory, name="Tea")  # the standard rate: not counted
+    before = rates(app)
+
+    page = delete_row(as_admin, "/admin/tax-classes/", reduced)
+
+    assert message in page
+    assert "Record was successfully deleted." not in page
+    assert count(app, TaxClass) == 1
+    assert rates(app) == before
+    with app.app_context():
+        used = db.session.scalars(select(Product.id).where(Product.tax_class_id == reduced))
+        assert sorted(used) == sorted(ids)
+
+
+def test_deleting_selected_tax_classes_deletes_the_unused_ones_only(app, as_admin, reduced):
+    with app.app_context():
+        unused = TaxClass(name="Zero")
+        db.session.add(unused)
+        db.session.commit()
+        unused_id = unused.id
+    create(app, ProductFactory, name="Book", tax_class_id=reduced)
+    token = form_token(as_admin.get("/admin/tax-classes/").get_data(as_text=True))
+
+    response = as_admin.post(
+        "/admin/tax-classes/action/",
+        data={"action": "delete", "rowid": [reduced, unused_id], "csrf_token": token},
+        follow_redirects=True,
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "1 product uses this class: move it to another class first." in page
+    assert "Record was successfully deleted." in page
+    with app.app_context():
+        assert list(db.session.scalars(select(TaxClass.id))) == [reduced]
+
+
+def test_a_row_deleted_meanwhile_is_not_found(app, eu):
+    with app.app_context():
+        zone = db.session.get(ShippingZone, eu["zone"])
+        db.session.execute(delete(ShippingZone).where(ShippingZone.id == eu["zone"]))
+        db.session.commit()
+
+        with pytest.raises(NotFound, match="This zone was deleted already."):
+            shipping_rules.delete_zone(zone)
+
+
+def test_a_product_moved_into_the_class_meanwhile_is_counted(app, reduced):
+    product = create(app, ProductFactory, name="Book")
+    with app.app_context():
+        tax_class = db.session.get(TaxClass, reduced)
+        db.session.execute(update(Product).values(tax_class_id=reduced))
+        db.session.commit()
+
+        with pytest.raises(Conflict, match="1 product uses this class"):
+            tax_rules.delete_tax_class(tax_class)
+    with app.app_context():
+        assert db.session.get(Product, product).tax_class_id == reduced
+
+
+def test_the_delete_buttons_ask_through_admin_js(as_admin, eu):
+    page = as_admin.get("/admin/shipping-zones/").get_data(as_text=True)
+
+    assert re.search(r'<form[^>]*action="/admin/shipping-zones/delete/"[^>]*data-confirm=', page)
+    assert "onclick" not in page
+
+
+LISTS = [
+    ("/admin/shipping-zones/", "zone", ShippingZone),
+    ("/admin/shipping-methods/", "method", ShippingMethod),
+    ("/admin/weight-bands/", "band", WeightBand),
+    ("/admin/tax-classes/", "tax_class", TaxClass),
+    ("/admin/tax-rates/", "rate", TaxRate),
+]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "customer"])
+@pytest.mark.parametrize(("listing", "row", "model"), LISTS)
+def test_only_admins_delete(app, client, user_factory, eu, band, reduced, who, listing, row, model):
+    with app.app_context():
+        rate_id = db.session.scalar(select(TaxRate.id))
+    row_ids = {**eu, "band": band, "tax_class": reduced, "rate": rate_id}
+    if who == "customer":
+        user_factory(email="shopper@example.com")
+        login(client, "shopper@example.com")
+    before = count(app, model)
+
+    response = client.post(f"{listing}delete/", data={"id": row_ids[row], "url": listing})
+    action = client.post(f"{listing}action/", data={"action": "delete", "rowid": row_ids[row]})
+
+    if who == "anonymous":
+        assert [r.status_code for r in (response, action)] == [302, 302]
+        assert urlsplit(response.headers["Location"]).path == "/login"
+    else:
+        assert [r.status_code for r in (response, action)] == [403, 403]
+    assert count(app, model) == before

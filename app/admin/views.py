@@ -12,6 +12,7 @@ from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.form import SecureForm
 from flask_admin.helpers import flash_errors
 from flask_admin.model.form import create_editable_list_form
+from flask_admin.model.template import DeleteRowAction, TemplateLinkRowAction
 from flask_security import current_user
 from flask_security.decorators import default_unauthn_handler
 from sqlalchemy import select
@@ -134,7 +135,8 @@ class IdEqualFilter(IntEqualFilter):
 
 class AdminModelView(AdminOnly, ModelView):
     form_base_class = SecureForm  # the CSRF token on every form, delete and action
-    can_delete = False  # nothing in the shop is deleted: products are deactivated instead
+    # Products are deactivated instead; shipping and tax delete through their rules.
+    can_delete = False
     named_filter_urls = True
     page_size = 50
     # Flask-Admin's pages without javascript: URLs or inline handlers, which the CSP blocks.
@@ -142,6 +144,16 @@ class AdminModelView(AdminOnly, ModelView):
     create_template = "admin/storefront_create.html"
     edit_template = "admin/storefront_edit.html"
     details_template = "admin/storefront_details.html"
+
+    def get_list_row_actions(self):
+        """Flask-Admin's delete button confirms in an inline onclick, which the CSP blocks: ours
+        asks in static/admin.js."""
+        return [
+            TemplateLinkRowAction("storefront.delete_row", "Delete record")
+            if isinstance(row_action, DeleteRowAction)
+            else row_action
+            for row_action in super().get_list_row_actions()
+        ]
 
 
 class ProductView(AdminModelView):
@@ -280,10 +292,26 @@ class VariantView(AdminModelView):
 
 class ServiceFormView(AdminModelView):
     """A view whose writes go through one service, ``save(model or None, data)``, with the
-    form's fields as ``data``; a refusal comes back as form errors and a flash."""
+    form's fields as ``data``, and deletes through another, ``delete(model)``; a refusal comes
+    back as form errors and a flash."""
+
+    can_delete = True
 
     def save(self, model, data: dict):
         raise NotImplementedError
+
+    def delete(self, model) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, model) -> bool:
+        """Delete (one row, or each of the rows selected) through ``delete``; a refusal is a
+        flash, not an error page."""
+        try:
+            self.delete(model)
+        except DomainError as error:
+            _show_error(error)
+            return False
+        return True
 
     def form_data(self, form) -> dict:
         return {f.name: f.data for f in form if f.name != "csrf_token"}
@@ -324,6 +352,9 @@ class ShippingZoneView(ServiceFormView):
     def save(self, model, data):
         return shipping_rules.save_zone(model, data)
 
+    def delete(self, model):
+        shipping_rules.delete_zone(model)
+
 
 class ShippingMethodView(ServiceFormView):
     """A zone's ways to ship, through ``save_method``; their weight bands have their own view."""
@@ -356,6 +387,9 @@ class ShippingMethodView(ServiceFormView):
     def save(self, model, data):
         return shipping_rules.save_method(model, data)
 
+    def delete(self, model):
+        shipping_rules.delete_method(model)
+
 
 class WeightBandView(ServiceFormView):
     """A method priced by weight: a parcel pays the first band it fits, through ``save_band``."""
@@ -377,6 +411,9 @@ class WeightBandView(ServiceFormView):
     def save(self, model, data):
         return shipping_rules.save_band(model, data)
 
+    def delete(self, model):
+        shipping_rules.delete_band(model)
+
 
 class TaxClassView(ServiceFormView):
     form = TaxClassForm
@@ -385,6 +422,9 @@ class TaxClassView(ServiceFormView):
 
     def save(self, model, data):
         return tax_rules.save_tax_class(model, data)
+
+    def delete(self, model):
+        tax_rules.delete_tax_class(model)
 
 
 class TaxRateView(ServiceFormView):
@@ -409,6 +449,9 @@ class TaxRateView(ServiceFormView):
 
     def save(self, model, data):
         return tax_rules.save_rate(model, data)
+
+    def delete(self, model):
+        tax_rules.delete_rate(model)
 
 
 class CategoryView(AdminModelView):

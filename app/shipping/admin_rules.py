@@ -6,15 +6,19 @@ in one place, so that a refused write is a form error and never half done.
   the form's message, and decided by a unique index when two admins save at once.
 - A zone's methods have different names (the checkout shows them by name).
 - Prices and weights are whole numbers within their columns; a band weighs more than 0 g.
+- Deleting a zone deletes its countries, methods and their bands; deleting a method, its bands.
+  Orders keep the method's name and price they were placed with (no key to it).
 """
 
-from sqlalchemy import select
+from typing import TypeVar
+
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.services import MAX_PRICE_CENTS
 from app.catalog.variants import MAX_WEIGHT_GRAMS
 from app.countries import country_codes, country_name
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry, WeightBand
 from app.transactions import atomic
@@ -22,6 +26,8 @@ from app.transactions import atomic
 NAME_LENGTH = 100  # a zone's and a method's
 MAX_POSITION = 2**31 - 1
 INVALID = "Some fields are invalid."
+
+Row = TypeVar("Row", ShippingZone, ShippingMethod, WeightBand)
 
 
 def parse_countries(text: str | None) -> list[str]:
@@ -219,3 +225,50 @@ def save_band(band: WeightBand | None, data: dict) -> WeightBand:
     except IntegrityError as error:
         raise Conflict(f"{method.name} has a band up to {max_grams:,} g already.") from error
     return band
+
+
+def _locked(row: Row, what: str) -> Row:
+    """``row`` read again inside the unit and locked until it ends (by its id: another admin
+    may have deleted it since the page was loaded).
+
+    :raises NotFound: it is gone.
+    """
+    identity = inspect(row).identity
+    found = (
+        db.session.get(type(row), identity[0], with_for_update=True, populate_existing=True)
+        if identity
+        else None
+    )
+    if found is None:
+        raise NotFound(f"This {what} was deleted already.")
+    return found
+
+
+@atomic
+def delete_zone(zone: ShippingZone) -> None:
+    """Delete a zone with its countries, its methods and their weight bands.
+
+    :raises NotFound: the zone was deleted already.
+    """
+    db.session.delete(_locked(zone, "zone"))
+    db.session.flush()
+
+
+@atomic
+def delete_method(method: ShippingMethod) -> None:
+    """Delete a method with its weight bands.
+
+    :raises NotFound: the method was deleted already.
+    """
+    db.session.delete(_locked(method, "shipping method"))
+    db.session.flush()
+
+
+@atomic
+def delete_band(band: WeightBand) -> None:
+    """Delete a weight band.
+
+    :raises NotFound: the band was deleted already.
+    """
+    db.session.delete(_locked(band, "weight band"))
+    db.session.flush()

@@ -6,15 +6,19 @@
 - A country has one rate per class and one standard rate (no class): checked here for the
   form's message, and decided by the database's unique index on (country, class or 0) when
   two admins save at once.
+- A class that products use is not deleted (they would pay the standard rate unseen); a class
+  deleted takes its rates with it.
 """
 
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 
+from app.catalog.models import Product
 from app.countries import country_codes, country_name
-from app.errors import Conflict, ValidationFailed
+from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
 from app.taxes.models import TaxClass, TaxRate
 from app.transactions import atomic
@@ -22,6 +26,8 @@ from app.transactions import atomic
 CLASS_NAME_LENGTH = 60
 RATE_PLACES = 3
 INVALID = "Some fields are invalid."
+
+Row = TypeVar("Row", TaxClass, TaxRate)
 
 
 @atomic
@@ -122,3 +128,51 @@ def _duplicate(rate: TaxRate | None, country: str, tax_class: TaxClass | None) -
         f"{country_name(country)} ({country}) has {kind} already ({percent(existing)} %): "
         "edit that one."
     ]
+
+
+def _locked(row: Row, what: str) -> Row:
+    """``row`` read again inside the unit and locked until it ends (by its id: another admin
+    may have deleted it since the page was loaded).
+
+    :raises NotFound: it is gone.
+    """
+    identity = inspect(row).identity
+    found = (
+        db.session.get(type(row), identity[0], with_for_update=True, populate_existing=True)
+        if identity
+        else None
+    )
+    if found is None:
+        raise NotFound(f"This {what} was deleted already.")
+    return found
+
+
+@atomic
+def delete_tax_class(tax_class: TaxClass) -> None:
+    """Delete a tax class that no product uses, and its rates (their key cascades).
+
+    :raises NotFound: the class was deleted already.
+    :raises Conflict: products use the class.
+    """
+    tax_class = _locked(tax_class, "tax class")
+    # Locked as well: a product moved into the class meanwhile waits, then is counted.
+    used = db.session.scalars(
+        select(Product.id).where(Product.tax_class_id == tax_class.id).with_for_update()
+    ).all()
+    if len(used) == 1:
+        raise Conflict("1 product uses this class: move it to another class first.")
+    if used:
+        raise Conflict(f"{len(used)} products use this class: move them to another class first.")
+    db.session.delete(tax_class)
+    db.session.flush()
+
+
+@atomic
+def delete_rate(rate: TaxRate) -> None:
+    """Delete a rate: the country then charges its standard rate for that class (no standard
+    rate: no tax).
+
+    :raises NotFound: the rate was deleted already.
+    """
+    db.session.delete(_locked(rate, "tax rate"))
+    db.session.flush()

@@ -41,14 +41,17 @@ def live_port() -> int:
 
 
 @pytest.fixture
-def live_app(app, outbox_dir, live_port):
-    """An app on the test's database (a new one for SQLite in memory) that writes mail to files.
+def live_app(app, outbox_dir, live_port, request):
+    """An app on the test's database (a new one for SQLite in memory) that writes mail to files;
+    ``@pytest.mark.app_config(NAME=value)`` adds settings, as for ``app``.
 
     It depends on ``app`` so that conftest empties the MariaDB tables after the test.
     """
+    marker = request.node.get_closest_marker("app_config")
     live = create_app(
         {
             **TEST_CONFIG,
+            **(marker.kwargs if marker else {}),
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "MAIL_BACKEND": "app.mail.EmailBackend",
             "MAIL_FILE_PATH": str(outbox_dir),
