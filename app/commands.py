@@ -15,6 +15,7 @@ from app.catalog.seed import (
 )
 from app.errors import DomainError, NotFound
 from app.orders.commands import orders
+from app.sales.demo import load_demo_offers
 from app.shipping.demo import load_demo_shipping_and_tax
 
 # What `make run` (through `seed`) prints while the shop has no admin; the README shows it too.
@@ -52,7 +53,8 @@ def _at_least_one(ctx, param, value: int | None) -> int | None:
 @with_appcontext
 def seed(count):
     """Load what is missing (idempotent): the built-in roles, a demo catalogue if no products,
-    demo shipping zones if none and demo tax rates if none."""
+    demo shipping zones if none and demo tax rates if none; with a new demo catalogue, a demo
+    sale and voucher."""
     if count is not None:
         _add_synthetic(count)
         return
@@ -64,6 +66,8 @@ def seed(count):
     else:
         click.echo(f"Catalogue already has {summary.products} products: left as it is.")
     click.echo(load_demo_shipping_and_tax().message)
+    if summary.loaded:
+        click.echo(load_demo_offers())
     if not admin_exists():
         click.echo(CREATE_ADMIN_HINT)
 

@@ -270,10 +270,12 @@ def fresh_until(moment: datetime) -> None:
 
 
 def catalog_read(key: str, load: Callable[[], T]) -> T:
-    """``load()``'s answer, kept in the store until the next commit that writes a watched
-    model (the same generation as the pages). Loaded afresh each time when the store is
-    in-process and several processes serve the app (they would not see each other's
-    generations), or when the store is down."""
+    """``load()``'s answer (a listing's HTML, the running sales), kept in the store until the
+    next commit that writes a watched model (the same generation as the pages), until a
+    moment ``load`` named with ``fresh_until`` (a sale starts or ends), and
+    ``CACHE_DEFAULT_TIMEOUT`` at most. Loaded afresh each time when the store is in-process
+    and several processes serve the app (they would not see each other's generations), or
+    when the store is down."""
     if not current_app.extensions.get(SHARED_STORE):
         return load()
     try:
@@ -281,15 +283,30 @@ def catalog_read(key: str, load: Callable[[], T]) -> T:
     except Exception:
         log.warning("page cache unavailable", exc_info=True)
         return load()
+    now = utcnow()
     if generation is not None and entry is not None and entry[0] == generation:
-        return entry[1]
-    value = load()
+        _generation, value, until = entry
+        if until is None or now < until:
+            if until is not None:
+                fresh_until(until)
+            return value
+    outer = request.environ.pop(FRESH_UNTIL, None) if has_request_context() else None
     try:
-        if generation is None:
-            generation = new_generation(cache.cache)
-        cache.cache.set(key, (generation, value), 0)
-    except Exception:
-        log.warning("page cache unavailable", exc_info=True)
+        value = load()
+    finally:
+        until = request.environ.get(FRESH_UNTIL) if has_request_context() else None
+        if outer is not None:
+            fresh_until(outer)
+    timeout = current_app.config["CACHE_DEFAULT_TIMEOUT"]
+    if until is not None:
+        timeout = min(timeout, int((until - now).total_seconds()))
+    if timeout > 0:
+        try:
+            if generation is None:
+                generation = new_generation(cache.cache)
+            cache.cache.set(key, (generation, value, until), timeout)
+        except Exception:
+            log.warning("page cache unavailable", exc_info=True)
     return value
 
 

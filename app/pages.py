@@ -2,7 +2,9 @@
 
 from flask import Blueprint, jsonify, render_template, request
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
+from app import page_cache
 from app.accounts import views as accounts_views
 from app.addresses import views as addresses_views
 from app.cart import views as cart_views
@@ -32,8 +34,15 @@ def check_csrf():
 @shared
 def home():
     """Home: featured products; sign-up links for visitors, the account for members."""
-    featured = catalog_services.featured_products()
-    return render_template("pages/home.html", featured=featured, offers=sales.offers_for(featured))
+    featured = page_cache.catalog_read("home:featured", _featured)
+    return render_template("pages/home.html", featured=Markup(featured))
+
+
+def _featured() -> str:
+    products = catalog_services.featured_products()
+    return render_template(
+        "pages/_featured.html", featured=products, offers=sales.offers_for(products)
+    )
 
 
 @bp.get("/about")

@@ -133,16 +133,20 @@ def stock(app, product_id) -> int:
 
 
 def one_variant(product: dict) -> dict:
-    """The ``options`` and ``variants`` a product without options answers in the API: its one
-    variant has the product's SKU, price and stock (``|`` it to the expected product)."""
+    """The ``options`` and ``variants`` a product without options and on no sale answers in
+    the API: its one variant has the product's SKU, price and stock (``|`` it to the expected
+    product)."""
     variant_id = product["variants"][0]["id"] if product.get("variants") else None
     return {
+        "sale": None,
+        "sale_price_cents": None,
         "options": [],
         "variants": [
             {
                 "id": variant_id,
                 "sku": product["sku"],
                 "price_cents": product["price_cents"],
+                "sale_price_cents": None,
                 "in_stock": product["in_stock"],
                 "stock": product["stock"],
                 "options": [],

@@ -16,6 +16,7 @@ from app.catalog.models import Category, OptionType, OptionValue, Product, Varia
 from app.extensions import db
 from app.orders import state as state_machine
 from app.orders.models import Order
+from app.sales.models import Sale
 from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry, WeightBand
 from app.taxes.models import TaxClass, TaxRate
 from app.timestamps import utcnow
@@ -122,6 +123,17 @@ ADMIN_URLS = [
     ("POST", "/admin/vouchers/ajax/update/", 404),
     ("GET", "/admin/vouchers/ajax/lookup/?name=code", 404),
     ("GET", "/admin/vouchers/export/<export_type>/", 302),
+    ("GET", "/admin/sales/", 200),
+    ("GET", "/admin/sales/new/", 200),
+    ("POST", "/admin/sales/new/", 200),
+    ("GET", "/admin/sales/edit/?id={sale}", 200),
+    ("POST", "/admin/sales/edit/?id={sale}", 200),
+    ("GET", "/admin/sales/details/?id={sale}", 302),
+    ("POST", "/admin/sales/delete/", 302),
+    ("POST", "/admin/sales/action/", 302),
+    ("POST", "/admin/sales/ajax/update/", 404),
+    ("GET", "/admin/sales/ajax/lookup/?name=name", 404),
+    ("GET", "/admin/sales/export/<export_type>/", 302),
     ("GET", "/admin/users/", 200),
     ("GET", "/admin/users/new/", 302),
     ("POST", "/admin/users/new/", 302),
@@ -210,6 +222,13 @@ def rows(app, admin_id, customer_id):
         tote.variants = [Variant(sku="TOTE-RED", stock=3, values=colour.values)]
         db.session.add(tote)
         voucher = Voucher(code="TEN", kind="percent", value=10)
+        sale = Sale(
+            name="Spring",
+            percent=10,
+            starts_at=utcnow() - timedelta(days=30),
+            ends_at=utcnow() - timedelta(days=1),
+            products=[tote],
+        )
         reduced = TaxClass(name="Reduced")
         band = WeightBand(max_grams=1000, price_cents=495)
         zone = ShippingZone(
@@ -218,11 +237,12 @@ def rows(app, admin_id, customer_id):
             methods=[ShippingMethod(name="Standard", price_cents=495, bands=[band])],
         )
         rate = TaxRate(country="DE", rate=Decimal("19"))
-        db.session.add_all([voucher, reduced, zone, rate])
+        db.session.add_all([voucher, sale, reduced, zone, rate])
         db.session.commit()
         option, variant = colour.id, tote.variants[0].id
         shipping_and_tax = {
             "voucher": voucher.id,
+            "sale": sale.id,
             "zone": zone.id,
             "method": zone.methods[0].id,
             "band": band.id,

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, inspect, text
 from app.app_factory import create_app
 from app.commands import CREATE_ADMIN_HINT
 from app.extensions import db
+from app.sales.demo import LOADED as DEMO_OFFERS
 from tests.factories import UserFactory, create
 from tests.helpers import TEST_CONFIG, post_chunked
 
@@ -211,7 +212,7 @@ def test_db_upgrade_creates_the_tables_and_seed_is_idempotent(env):
     assert first == (
         f"Roles created: admin, customer\nLoaded {products} products in {categories} categories.\n"
         "Loaded 3 shipping zones and 32 tax rates.\n"
-        f"{CREATE_ADMIN_HINT}\n"
+        f"{DEMO_OFFERS}\n{CREATE_ADMIN_HINT}\n"
     )
     second = run_ok(env, "dbmanager.py", "seed")
     assert second == (

@@ -6,7 +6,8 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, insert, update
+from flask import request, request_started
+from sqlalchemy import insert, update
 
 from app.app_factory import create_app
 from app.catalog.models import Product, Variant
@@ -26,24 +27,23 @@ SHARED = ["/", "/products", "/products?sort=-price", "/products/green-tea", "/ap
 
 
 @contextmanager
-def queries(app):
-    """The SQL statements the app runs inside the block (a hit from the cache runs none)."""
+def answered_by_app(app):
+    """The paths the app itself answers inside the block (a hit from the cache reaches no
+    Flask request at all)."""
     seen: list[str] = []
 
-    def note(_conn, _cursor, statement, *_args):
-        seen.append(statement)
+    def note(_sender, **_extra):
+        seen.append(request.path)
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", note)
+    request_started.connect(note, app)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", note)
+        request_started.disconnect(note, app)
 
 
 def served_from_cache(app, client, path, **kwargs) -> bool:
-    with queries(app) as seen:
+    with answered_by_app(app) as seen:
         response = client.get(path, **kwargs)
     assert response.status_code == 200, path
     return not seen
@@ -94,7 +94,7 @@ def test_head_and_conditional_requests_use_the_entry(app, shop):
 def test_every_304_carries_its_etag(app, shop):
     """From the cache as from the app (an API token client is always answered by the app)."""
     etag = app.test_client().get("/products/green-tea").headers["ETag"]
-    with queries(app) as seen:
+    with answered_by_app(app) as seen:
         again = app.test_client().get("/products/green-tea", headers={"If-None-Match": etag})
     assert (again.status_code, again.headers["ETag"]) == (304, etag)
     assert not seen
@@ -106,7 +106,7 @@ def test_the_apis_own_304_carries_its_etag(app, shop, user_factory):
     headers = token_headers(client)  # a token client is never served from the cache
     etag = client.get("/api/v1/products/green-tea", headers=headers).headers["ETag"]
 
-    with queries(app) as seen:
+    with answered_by_app(app) as seen:
         again = client.get("/api/v1/products/green-tea", headers={**headers, "If-None-Match": etag})
 
     assert seen  # answered by the app
@@ -321,3 +321,36 @@ def test_admin_is_never_cached(app, shop, user_factory):
     user_factory(email=ADMIN_EMAIL, roles=["admin"])
     response = app.test_client().get("/admin/")
     assert "public" not in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.app_config(PAGE_CACHE=False)
+def test_kept_page_content_carries_each_visitors_own_token_and_nothing_of_another(
+    app, shop, user_factory
+):
+    """The listing's and product page's content is kept rendered for every visitor, logged
+    in or not (the page cache off, so the app answers each): each page still carries its
+    visitor's own CSRF token and e-mail address, and the product form's token is the
+    visitor's, none for anonymous visitors."""
+    user_factory(email="ada@example.com")
+    user_factory(email="bob@example.com")
+    ada, bob, anonymous = app.test_client(), app.test_client(), app.test_client()
+    login(ada, "ada@example.com")
+    login(bob, "bob@example.com")
+
+    pages = {}
+    for name, client in (("ada", ada), ("anonymous", anonymous), ("bob", bob)):
+        pages[name] = client.get("/products/green-tea").get_data(as_text=True)
+        assert "Green Tea" in client.get("/products").get_data(as_text=True)
+
+    ada_tokens = set(TOKEN.findall(pages["ada"]))
+    bob_tokens = set(TOKEN.findall(pages["bob"]))
+    assert len(ada_tokens) == len(bob_tokens) == 1
+    assert ada_tokens.isdisjoint(bob_tokens)
+    assert 'name="csrf_token" value=""' in pages["anonymous"]
+    assert "ada@example.com" in pages["ada"]
+    assert "ada@example.com" not in pages["bob"] + pages["anonymous"]
+    assert "\x00" not in "".join(pages.values())
+    added = bob.post(
+        "/cart/add", data={"product_id": shop, "quantity": 1, "csrf_token": bob_tokens.pop()}
+    )
+    assert added.status_code == 302

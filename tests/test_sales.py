@@ -11,7 +11,7 @@ import pytest
 
 from app.cart import services as cart_services
 from app.cart.services import CartOwner
-from app.catalog.models import Product
+from app.catalog.models import Category, Product
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.orders import checkout as checkout_service
@@ -21,7 +21,8 @@ from app.taxes.models import TaxRate
 from app.timestamps import utcnow
 from app.vouchers.models import Voucher
 from tests.factories import CategoryFactory, ProductFactory, UserFactory, create, fill_cart
-from tests.helpers import ADDRESS, GOOD_CARD, login
+from tests.helpers import ADDRESS, BODY, GOOD_CARD, assert_error, login, token_headers
+from tests.test_admin_shipping_tax import post_form
 
 BERLIN = {**ADDRESS, "city": "Berlin", "postcode": "10117", "country": "DE"}
 HOUR = timedelta(hours=1)
@@ -51,7 +52,7 @@ def add_sale(app, percent, products=(), categories=(), starts=-HOUR, ends=HOUR, 
             starts_at=utcnow() + starts,
             ends_at=utcnow() + ends,
             products=[db.session.get(Product, p) for p in products],
-            categories=[db.session.get(sales.Category, c) for c in categories],
+            categories=[db.session.get(Category, c) for c in categories],
             **fields,
         )
         db.session.add(sale)
@@ -64,7 +65,7 @@ def add_voucher(app, products=(), categories=(), **fields) -> None:
         voucher = Voucher(
             **{"code": "TEA10", "kind": "percent", "value": 10, **fields},
             products=[db.session.get(Product, p) for p in products],
-            categories=[db.session.get(sales.Category, c) for c in categories],
+            categories=[db.session.get(Category, c) for c in categories],
         )
         db.session.add(voucher)
         db.session.commit()
@@ -220,3 +221,149 @@ def test_a_cached_page_shows_a_sale_from_the_moment_it_starts(app, shop):
     after = app.test_client().get("/products/sencha").get_data(as_text=True)
 
     assert re.search(r'id="product-price"><del[^>]*>€4.50</del>', after)
+
+
+# The API
+
+
+def test_the_api_gives_sale_prices_for_products_cart_and_order_lines(app, client, shop):
+    add_sale(app, 20, categories=[shop["tea"]], name="Tea week")
+
+    items = client.get("/api/v1/products").get_json()["items"]
+    sencha = next(item for item in items if item["slug"] == "sencha")
+    book = next(item for item in items if item["slug"] == "book")
+    assert (sencha["price_cents"], sencha["sale_price_cents"]) == (450, 360)
+    assert (sencha["sale"]["name"], sencha["sale"]["percent"]) == ("Tea week", 20)
+    assert sencha["variants"][0]["sale_price_cents"] == 360
+    assert (book["sale_price_cents"], book["sale"], book["variants"][0]["sale_price_cents"]) == (
+        None,
+        None,
+        None,
+    )
+    headers = token_headers(client)
+    cart = client.get("/api/v1/cart", headers=headers).get_json()
+    assert [(i["regular_price_cents"], i["unit_price_cents"]) for i in cart["items"]] == [
+        (450, 360),
+        (1999, 1999),
+    ]
+    assert cart["subtotal_cents"] == 2719
+    placed = client.post("/api/v1/orders", json=BODY, headers=headers)
+    assert placed.status_code == 201, placed.get_json()
+    lines = placed.get_json()["lines"]
+    assert [(line["unit_price_cents"], line["regular_price_cents"]) for line in lines] == [
+        (360, 450),
+        (1999, None),
+    ]
+
+
+def test_the_api_says_a_voucher_is_not_for_these_products(app, client, shop):
+    other = create(app, ProductFactory, name="Mug", price_cents=900)
+    add_voucher(app, products=[other])
+    headers = token_headers(client)
+
+    refused = client.post("/api/v1/cart/voucher", json={"code": "tea10"}, headers=headers)
+
+    error = assert_error(refused, 422, "validation_failed")
+    assert "not for the products in your cart" in error["fields"]["voucher_code"][0]
+
+
+# The back office
+
+
+def test_admin_creates_a_sale_for_products_by_sku_or_slug_and_a_category(app, as_admin, shop):
+    response = post_form(
+        as_admin,
+        "/admin/sales/new/",
+        {
+            "name": "Reading week",
+            "percent": "15",
+            "starts_at": "2026-01-01T00:00",
+            "ends_at": "2036-01-01T00:00",
+            "products": "SKU-BOOK, sencha",
+            "categories": [str(shop["green"])],
+            "is_active": "y",
+        },
+    )
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        sale = db.session.query(Sale).one()
+        assert sorted(p.name for p in sale.products) == ["Book", "Sencha"]
+        assert [c.name for c in sale.categories] == ["Green tea"]
+    assert cart_prices(app, shop["user_id"]) == [(382, 450), (1699, 1999)]
+    edit = as_admin.get(f"/admin/sales/edit/?id={sale.id}").get_data(as_text=True)
+    assert 'value="book, sencha"' in edit
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"products": "SKU-NOPE, sencha"}, "No product has the SKU or slug SKU-NOPE."),
+        ({"percent": "100"}, "A whole percentage from 1 to 99."),
+        ({"ends_at": "2025-01-01T00:00"}, "After the start."),
+        ({"products": ""}, "Choose products, categories, or both."),
+    ],
+)
+def test_bad_sales_are_form_errors_and_nothing_is_written(app, as_admin, shop, fields, message):
+    good = {
+        "name": "Reading week",
+        "percent": "15",
+        "starts_at": "2026-01-01T00:00",
+        "ends_at": "2036-01-01T00:00",
+        "products": "sencha",
+    }
+
+    response = post_form(as_admin, "/admin/sales/new/", {**good, **fields})
+
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.query(Sale).count() == 0
+
+
+def test_admin_restricts_a_voucher_to_a_category(app, as_admin, shop):
+    response = post_form(
+        as_admin,
+        "/admin/vouchers/new/",
+        {"code": "greens", "kind": "percent", "value": "10", "categories": [str(shop["green"])]},
+    )
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        voucher = db.session.query(Voucher).one()
+        assert (voucher.code, [c.name for c in voucher.categories]) == ("GREENS", ["Green tea"])
+    listing = as_admin.get("/admin/vouchers/").get_data(as_text=True)
+    assert "Green tea" in listing
+
+
+# Demo data
+
+
+def test_seed_adds_a_demo_sale_and_voucher_with_the_demo_catalogue_only(app, runner):
+    first = runner.invoke(args=["seed"])
+    assert "Added a sale (Tea week, 15 % off tea for 30 days) and the voucher WELCOME10" in (
+        first.output
+    ), first.output
+    with app.test_request_context():
+        sale = db.session.query(Sale).one()
+        assert [c.name for c in sale.categories] == ["Tea"]
+        tea = db.session.query(Product).filter(Product.category_id == sale.categories[0].id).all()
+        offers = sales.offers_for(tea)
+        assert len(offers) == len(tea) > 0
+        assert {offer.percent for offer in offers.values()} == {15}
+        assert db.session.query(Voucher).one().code == "WELCOME10"
+
+    second = runner.invoke(args=["seed"])
+
+    assert "Added a sale" not in second.output
+    with app.app_context():
+        assert (db.session.query(Sale).count(), db.session.query(Voucher).count()) == (1, 1)
+
+
+def test_seed_gives_a_shop_with_its_own_products_no_demo_code(app, runner):
+    create(app, ProductFactory, name="Own product")
+
+    runner.invoke(args=["seed"])
+
+    with app.app_context():
+        assert (db.session.query(Sale).count(), db.session.query(Voucher).count()) == (0, 0)

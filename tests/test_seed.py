@@ -13,6 +13,7 @@ from app.catalog.models import Category, OptionValue, Product, Variant
 from app.commands import CREATE_ADMIN_HINT
 from app.errors import ValidationFailed
 from app.extensions import db
+from app.sales.demo import LOADED as DEMO_OFFERS
 
 PRODUCT_IMAGES = Path(__file__).resolve().parent.parent / "app" / "static" / "products"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -62,7 +63,7 @@ def test_seed_loads_the_demo_catalogue_into_an_empty_shop(app, runner):
     assert result.output == (
         "Roles created: admin, customer\nLoaded 54 products in 10 categories.\n"
         "Loaded 3 shipping zones and 32 tax rates.\n"
-        f"{CREATE_ADMIN_HINT}\n"
+        f"{DEMO_OFFERS}\n{CREATE_ADMIN_HINT}\n"
     )
     assert counts(app) == (54, 10)
     with app.app_context():

@@ -276,3 +276,38 @@ def test_guessing_codes_is_limited_and_applied_codes_do_not_count(app, client, s
 
     assert [apply("WELCOME10").status_code for _ in range(4)] == [200] * 4
     assert [apply(f"GUESS{n}").status_code for n in range(4)] == [422, 422, 422, 429]
+
+
+@pytest.mark.mariadb
+@pytest.mark.concurrency
+def test_one_guest_racing_from_six_carts_gets_a_once_per_customer_code_once(pooled_app):
+    """One e-mail address, six carts (six browsers), six checkouts with the code at once: the
+    per-customer limit of 1 gives one discounted order; the others are 422 and change
+    nothing."""
+    voucher_id = make_voucher(pooled_app, max_uses_per_customer=1)
+    carts = []
+    for number in range(6):  # a product each: no stock row makes the checkouts wait in turn
+        tea = create(pooled_app, ProductFactory, name=f"Tea {number}", price_cents=1000)
+        client = pooled_app.test_client(use_cookies=False)
+        added = client.post("/api/v1/cart/items", json={"product_id": tea, "quantity": 1})
+        carts.append(
+            {"X-Cart-Token": added.headers["X-Cart-Token"], "Idempotency-Key": f"g{number}"}
+        )
+    body = {**BODY, "email": "twice@example.com", "voucher_code": "WELCOME10"}
+
+    def checkout(i):
+        client = pooled_app.test_client(use_cookies=False)
+        response = client.post(
+            "/api/v1/orders",
+            json=body,
+            headers=carts[i],
+            environ_base={"REMOTE_ADDR": f"10.0.1.{i}"},
+        )
+        return response.status_code
+
+    results = run_together(6, checkout)
+
+    assert sorted(results) == [201] + [422] * 5, results
+    assert uses(pooled_app, voucher_id) == 1
+    with pooled_app.app_context():
+        assert db.session.scalar(select(db.func.count(Order.id))) == 1

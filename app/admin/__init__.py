@@ -6,6 +6,7 @@ from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 
 from app.accounts.models import User
+from app.admin.sales import SaleView
 from app.admin.views import (
     CategoryView,
     DashboardView,
@@ -24,6 +25,7 @@ from app.admin.vouchers import VoucherView
 from app.catalog.models import Category, OptionType, Product, Variant
 from app.extensions import db
 from app.orders.models import Order
+from app.sales.models import Sale
 from app.shipping.models import ShippingMethod, ShippingZone, WeightBand
 from app.taxes.models import TaxClass, TaxRate
 from app.vouchers.models import Voucher
@@ -50,6 +52,7 @@ def init_app(app: Flask) -> None:
         ),
         OrderView(Order, db, name="Orders", endpoint="admin_orders", url="orders"),
         VoucherView(Voucher, db, name="Vouchers", endpoint="admin_vouchers", url="vouchers"),
+        SaleView(Sale, db, name="Sales", endpoint="admin_sales", url="sales"),
         ShippingZoneView(
             ShippingZone,
             db,

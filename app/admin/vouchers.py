@@ -6,6 +6,7 @@ from flask_admin.form import SecureForm
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.admin.sales import PRODUCTS_HELP, categories_field, prefill, products_text
 from app.admin.views import AdminModelView, _show_error
 from app.errors import DomainError
 from app.vouchers import services
@@ -25,11 +26,29 @@ class VoucherForm(SecureForm):
     ends_at = DateTimeLocalField("Valid until (UTC)", [Optional()], format="%Y-%m-%dT%H:%M")
     max_uses = IntegerField("Limit (orders)", [Optional()])
     max_uses_per_customer = IntegerField("Limit per customer", [Optional()])
+    products = StringField(
+        "Only for products", [Optional()], description=PRODUCTS_HELP + " Empty: every product."
+    )
+    categories = categories_field()
     is_active = BooleanField("Active", default=True)
 
 
 class VoucherView(AdminModelView):
-    column_list = ("code", "kind", "value", "min_subtotal_cents", "uses", "max_uses", "is_active")
+    column_list = (
+        "code",
+        "kind",
+        "value",
+        "min_subtotal_cents",
+        "uses",
+        "max_uses",
+        "is_active",
+        "products",
+        "categories",
+    )
+    column_formatters = {
+        "products": lambda _v, _c, voucher, _n: products_text(voucher),
+        "categories": lambda _v, _c, voucher, _n: ", ".join(c.name for c in voucher.categories),
+    }
     column_labels = {
         "value": "Value (percent, or cents)",
         "min_subtotal_cents": "Minimum (cents)",
@@ -37,6 +56,8 @@ class VoucherView(AdminModelView):
         "max_uses": "Limit",
         "max_uses_per_customer": "Limit per customer",
         "is_active": "Active",
+        "products": "Only for products",
+        "categories": "Only for categories",
         "starts_at": "Valid from (UTC)",
         "ends_at": "Valid until (UTC)",
     }
@@ -44,6 +65,9 @@ class VoucherView(AdminModelView):
     column_filters = ("is_active", "kind")
     column_default_sort = ("created_at", True)
     form = VoucherForm  # no scaffolded Unique check: the service's (any case) is the rule
+
+    def on_form_prefill(self, form, id):
+        prefill(form, self.get_one(id))
 
     def create_model(self, form):
         return self._save(None, form) or False

@@ -1,12 +1,17 @@
 """API: the public catalogue. Products (search, category filter, sort, pages) and categories."""
 
+import hashlib
+import json
+
 import marshmallow as ma
 
+from app import page_cache
 from app.api.common import PageArgs
 from app.api.schemas import CategoryNode, ProductPageSchema, ProductSchema
 from app.api.spec import Blueprint, error_responses
 from app.catalog import services
 from app.page_cache import shared
+from app.sales import services as sales
 
 bp = Blueprint("catalog", __name__, description="Catalog")
 
@@ -42,7 +47,15 @@ def list_products(**args):
 
     An unknown category is 404. Answers 304 to an If-None-Match with the current ETag.
     """
-    return services.list_products(**args)
+    digest = hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()
+    return page_cache.catalog_read(f"api-products:{digest}", lambda: _dumped_page(args))
+
+
+def _dumped_page(args: dict) -> dict:
+    """A page of products as the API answers it, kept until the catalogue changes."""
+    page = services.list_products(**args)
+    sales.offers_for(page.items)  # the page's sales in one query, not one per product
+    return ProductPageSchema().dump(page)
 
 
 @bp.get("/products/<slug>")
@@ -52,7 +65,9 @@ def list_products(**args):
 @error_responses(bp, 404)
 def get_product(slug):
     """One active product by its slug; inactive products are 404."""
-    return services.get_product(slug)
+    return page_cache.catalog_read(
+        f"api-product:{slug}", lambda: ProductSchema().dump(services.get_product(slug))
+    )
 
 
 @bp.get("/categories")

@@ -85,10 +85,13 @@ class PageArgs(ma.Schema):
 
 
 class PageMeta(ma.Schema):
-    """A page of a listing (Flask-SQLAlchemy's Pagination); ``pages`` is at least 1."""
+    """A page of a listing (Flask-SQLAlchemy's Pagination, or a page this schema dumped
+    before: a dict); ``pages`` is at least 1."""
 
     @ma.pre_dump
     def from_pagination(self, pagination, **_kwargs):
+        if isinstance(pagination, dict):
+            return pagination
         return {
             "items": pagination.items,
             "page": pagination.page,

@@ -13,6 +13,7 @@ from app.links import url_with
 from app.orders import guest, pricing
 from app.orders.checkout import ADDRESS_FIELDS
 from app.orders.models import OrderStatus
+from app.sales import services as sales
 
 
 class UtcDateTime(ma.fields.DateTime):
@@ -112,14 +113,43 @@ class PlainDump(ma.Schema):
         raise NotImplementedError
 
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        """A dict is an object dumped before (a page kept by ``page_cache.catalog_read``)."""
         if self.only is not None or self.exclude:
             return self.field_dump(obj, many=many)
         if self.many if many is None else many:
-            return [self.plain(item) for item in obj]
-        return self.plain(obj)
+            return [item if isinstance(item, dict) else self.plain(item) for item in obj]
+        return obj if isinstance(obj, dict) else self.plain(obj)
 
     def field_dump(self, obj: Any, *, many: bool | None = None) -> Any:
         return super().dump(obj, many=many)
+
+
+SALE_DOC = {
+    "type": "object",
+    "description": "The sale running on it now (its prices are lowered by it), or null.",
+    "properties": {
+        "name": {"type": "string", "example": "Summer sale"},
+        "percent": {"type": "integer", "minimum": 1, "maximum": 99, "example": 20},
+        "ends_at": {"type": "string", "format": "date-time"},
+    },
+    "required": ["name", "percent", "ends_at"],
+}
+SALE_PRICE_DOC = {
+    "type": "integer",
+    "description": "The price now, lowered by the sale; null: none.",
+}
+
+
+def sale_of(product) -> dict[str, Any] | None:
+    offer = sales.offer_of(product)
+    if offer is None:
+        return None
+    return {"name": offer.name, "percent": offer.percent, "ends_at": offer.ends_at.isoformat()}
+
+
+def sale_price(product, regular_cents: int) -> int | None:
+    offer = sales.offer_of(product)
+    return offer.price(regular_cents) if offer else None
 
 
 class VariantSchema(PlainDump):
@@ -129,6 +159,12 @@ class VariantSchema(PlainDump):
     sku = ma.fields.String(required=True)
     price_cents = ma.fields.Integer(
         required=True, attribute="unit_price_cents", metadata={"description": "Minor units."}
+    )
+    sale_price_cents = ma.fields.Function(
+        lambda variant: sale_price(variant.product, variant.unit_price_cents),
+        required=True,
+        allow_none=True,
+        metadata=SALE_PRICE_DOC,
     )
     in_stock = ma.fields.Function(lambda variant: variant.stock > 0, required=True)
     stock = ma.fields.Integer(required=True)
@@ -144,6 +180,7 @@ class VariantSchema(PlainDump):
             "id": obj.id,
             "sku": obj.sku,
             "price_cents": obj.unit_price_cents,
+            "sale_price_cents": sale_price(obj.product, obj.unit_price_cents),
             "in_stock": obj.stock > 0,
             "stock": obj.stock,
             "options": [
@@ -162,6 +199,13 @@ class ProductSchema(PlainDump):
     name = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
     price_cents = ma.fields.Integer(required=True, metadata={"description": "Minor units."})
+    sale_price_cents = ma.fields.Function(
+        lambda product: sale_price(product, product.price_cents),
+        required=True,
+        allow_none=True,
+        metadata=SALE_PRICE_DOC,
+    )
+    sale = ma.fields.Function(sale_of, required=True, allow_none=True, metadata=SALE_DOC)
     currency = ma.fields.String(required=True, metadata={"example": "EUR"})
     in_stock = ma.fields.Boolean(required=True)
     stock = ma.fields.Integer(required=True)
@@ -191,6 +235,8 @@ class ProductSchema(PlainDump):
             "name": obj.name,
             "description": obj.description,
             "price_cents": obj.price_cents,
+            "sale_price_cents": sale_price(obj, obj.price_cents),
+            "sale": sale_of(obj),
             "currency": obj.currency,
             "in_stock": obj.in_stock,
             "stock": obj.stock,
@@ -218,7 +264,12 @@ class CartItemSchema(ma.Schema):
         required=True, metadata={"example": "Size M, Colour blue", "description": "Or empty."}
     )
     quantity = ma.fields.Integer(required=True)
-    unit_price_cents = ma.fields.Integer(required=True)
+    regular_price_cents = ma.fields.Integer(
+        required=True, metadata={"description": "The unit price before a sale."}
+    )
+    unit_price_cents = ma.fields.Integer(
+        required=True, metadata={"description": "The unit price now (a sale's, if any)."}
+    )
     line_total_cents = ma.fields.Integer(required=True)
 
 
@@ -261,6 +312,7 @@ class CartSchema(ma.Schema):
                     "name": line.product.name,
                     "options": line.variant.options_label,
                     "quantity": line.quantity,
+                    "regular_price_cents": line.regular_price_cents,
                     "unit_price_cents": line.unit_price_cents,
                     "line_total_cents": line.line_total_cents,
                 }
@@ -311,6 +363,11 @@ class OrderLineSchema(ma.Schema):
     )
     quantity = ma.fields.Integer(required=True)
     unit_price_cents = ma.fields.Integer(required=True)
+    regular_price_cents = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The unit price before the sale it was bought in; else null."},
+    )
     line_total_cents = ma.fields.Integer(required=True)
     tax_rate = ma.fields.Decimal(
         required=True,

@@ -126,6 +126,39 @@ class ProductSet:
         )
 
 
+def chosen_products_and_categories(data: dict) -> tuple[list[Product], list[Category]]:
+    """What a voucher or a sale is for: ``data["products"]`` (products, ids, or a text of
+    SKUs and slugs: ``"SKU-TEA, earl-grey"``) and ``data["categories"]`` (categories or
+    ids). 422 naming the field for any that does not exist."""
+    products = data.get("products") or []
+    if isinstance(products, str):
+        words = {w.strip() for w in products.replace(";", ",").split(",") if w.strip()}
+        found = db.session.execute(
+            select(Product.id, Product.slug, Variant.sku)
+            .join(Variant, Variant.product_id == Product.id)
+            .where(or_(Product.slug.in_(words), Variant.sku.in_(words)))
+        ).all()
+        products = sorted({row.id for row in found})
+        unknown = words - {row.slug for row in found} - {row.sku for row in found}
+        if unknown:
+            message = f"No product has the SKU or slug {', '.join(sorted(unknown))}."
+            raise ValidationFailed(message, {"products": [message]})
+    return _existing(Product, "products", products), _existing(
+        Category, "categories", data.get("categories") or []
+    )
+
+
+def _existing(model, field: str, items) -> list:
+    """The rows of ``items`` (rows or ids); 422 naming ``field`` when one does not exist."""
+    ids = {item if isinstance(item, int) else getattr(item, "id", None) for item in items}
+    known = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+    rows = list(db.session.scalars(select(model).where(model.id.in_(known)))) if known else []
+    if len(rows) != len(ids):
+        message = f"Some of these {field} do not exist."
+        raise ValidationFailed(message, {field: [message]})
+    return rows
+
+
 def check_category_parent(category_id: int | None, parent_id: int | None) -> None:
     """Refuse a parent that is the category itself or one of its sub-categories (a loop)."""
     seen: set[int] = set()

@@ -380,7 +380,7 @@ def _build_order(
     applied = None
     if asked.voucher_code:
         applied = pricing.applied_voucher(asked.voucher_code, lines, email)
-        vouchers.take_use(applied.voucher_id)  # lock order: after the variants
+        vouchers.take_use(applied.voucher_id, email)  # lock order: after the variants
     quote = pricing.quote(lines, asked.shipping.country, asked.shipping_method, applied)
     totals = quote.totals
     order = Order(

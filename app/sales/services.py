@@ -16,8 +16,8 @@ from flask import g, has_request_context
 from sqlalchemy import select
 
 from app import page_cache
-from app.catalog.models import Category, Product
-from app.catalog.services import ProductSet
+from app.catalog.models import Product
+from app.catalog.services import ProductSet, chosen_products_and_categories
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.sales.models import Sale, sale_category, sale_product
@@ -97,6 +97,8 @@ def offers_for(products: Iterable[Product], now: datetime | None = None) -> dict
     products = list(products)
     running = _running(now or utcnow())
     if not running or not products:
+        if has_request_context():
+            g.setdefault("sale_offers", {}).update({p.id: None for p in products})
         return {}
     listed: dict[int, set[int]] = {}
     rows = db.session.execute(
@@ -115,7 +117,18 @@ def offers_for(products: Iterable[Product], now: datetime | None = None) -> dict
             ):
                 offers[product.id] = sale.offer
                 break
+    if has_request_context():
+        g.setdefault("sale_offers", {}).update({p.id: offers.get(p.id) for p in products})
     return offers
+
+
+def offer_of(product: Product) -> Offer | None:
+    """The product's sale now: no query for a product ``offers_for`` saw in this request
+    (the API's schemas ask product by product)."""
+    known = g.get("sale_offers", {}) if has_request_context() else {}
+    if product.id in known:
+        return known[product.id]
+    return offers_for([product]).get(product.id)
 
 
 def price(regular_cents: int, offer: Offer | None) -> int:
@@ -130,8 +143,7 @@ SALE_FIELDS = ("name", "percent", "starts_at", "ends_at", "is_active", "products
 def save_sale(sale: Sale | None, data: dict) -> Sale:
     """Create (``sale`` None) or change a sale; 422 with per-field messages for an empty or
     too long name, a percentage outside 1-99, a missing start or end, an end not after the
-    start, or neither products nor categories. ``products`` and ``categories`` are lists of
-    models or ids."""
+    start, or neither products nor categories (``chosen_products_and_categories``)."""
     errors: dict[str, list[str]] = {}
     name = (data.get("name") or "").strip()
     if not 0 < len(name) <= NAME_LENGTH:
@@ -145,10 +157,14 @@ def save_sale(sale: Sale | None, data: dict) -> Sale:
             errors[field] = ["A date and time (UTC)."]
     if isinstance(starts, datetime) and isinstance(ends, datetime) and ends <= starts:
         errors["ends_at"] = ["After the start."]
-    products = _rows(Product, data.get("products"))
-    categories = _rows(Category, data.get("categories"))
-    if not products and not categories:
-        errors["products"] = ["Choose products, categories, or both."]
+    try:
+        products, categories = chosen_products_and_categories(data)
+    except ValidationFailed as error:
+        errors.update(error.fields or {})
+        products, categories = [], []
+    else:
+        if not products and not categories:
+            errors["products"] = ["Choose products, categories, or both."]
     if errors or not isinstance(percent, int) or starts is None or ends is None:
         raise ValidationFailed("Check the sale.", errors)
     sale = sale or Sale()
@@ -158,12 +174,3 @@ def save_sale(sale: Sale | None, data: dict) -> Sale:
     db.session.add(sale)
     db.session.flush()
     return sale
-
-
-def _rows(model, items) -> list:
-    """Models given as models or ids (unknown ids dropped)."""
-    items = list(items or ())
-    ids = [item if isinstance(item, int) else item.id for item in items]
-    if not ids:
-        return []
-    return list(db.session.scalars(select(model).where(model.id.in_(ids))))

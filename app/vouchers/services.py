@@ -5,7 +5,7 @@ A use is taken by one conditional UPDATE (``uses < max_uses``) inside the checko
 transaction, after the variants' stock: of any number of racing checkouts exactly as many as
 there are uses left get the discount; the others are 409 ``voucher_used_up`` and may check out
 without it. The per-customer limit counts the customer's (or the guest e-mail's) orders with
-the voucher that are not cancelled.
+the voucher that are not cancelled, counted again (a locking read) once the use is taken.
 
 A voucher for some products or categories takes its discount off those lines only: a
 percentage of their amount, or its fixed amount up to their amount. It applies on top of a
@@ -19,8 +19,8 @@ from decimal import Decimal
 
 from sqlalchemy import func, select, update
 
-from app.catalog.models import Category, Product
-from app.catalog.services import ProductSet
+from app.catalog.models import Product
+from app.catalog.services import ProductSet, chosen_products_and_categories
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.orders.models import Order, OrderStatus
@@ -110,22 +110,32 @@ def check(
         raise _refused("This code is not for the products in your cart.")
     if voucher.max_uses is not None and voucher.uses >= voucher.max_uses:
         raise _used_up()
-    if voucher.max_uses_per_customer is not None:
-        used = db.session.scalar(
-            select(func.count(Order.id)).where(
-                Order.voucher_id == voucher.id,
-                Order.email == email.lower(),
-                Order.status != OrderStatus.CANCELLED,
-            )
-        )
-        if (used or 0) >= voucher.max_uses_per_customer:
-            raise _refused("You have used this code as often as it allows.")
+    _check_customer_uses(voucher, email)
     return Applied(voucher.id, voucher.code, discount_of(voucher, base), scope)
 
 
-def take_use(voucher_id: int) -> None:
+def _check_customer_uses(voucher: Voucher, email: str, locking: bool = False) -> None:
+    """422 when this e-mail address's orders not cancelled have used the voucher as often as
+    one customer may. ``locking``: read the latest committed orders, not the transaction's
+    snapshot (after ``take_use`` has locked the voucher's row)."""
+    if voucher.max_uses_per_customer is None:
+        return
+    query = select(func.count(Order.id)).where(
+        Order.voucher_id == voucher.id,
+        Order.email == email.lower(),
+        Order.status != OrderStatus.CANCELLED,
+    )
+    if locking:
+        query = query.with_for_update(read=True)
+    if (db.session.scalar(query) or 0) >= voucher.max_uses_per_customer:
+        raise _refused("You have used this code as often as it allows.")
+
+
+def take_use(voucher_id: int, email: str) -> None:
     """Count one use, decided in the database at this moment (within the caller's unit of
-    work); 409 ``voucher_used_up`` when none is left."""
+    work); 409 ``voucher_used_up`` when none is left. The UPDATE locks the voucher's row
+    until the order commits, so racing checkouts of one customer (two carts, one guest
+    e-mail) then count each other's orders: 422 past the per-customer limit."""
     taken = db.session.execute(
         update(Voucher)
         .where(
@@ -138,6 +148,9 @@ def take_use(voucher_id: int) -> None:
     )
     if not taken.rowcount:  # type: ignore[attr-defined]  # DML: a CursorResult
         raise _used_up()
+    voucher = db.session.get(Voucher, voucher_id)
+    if voucher is not None:
+        _check_customer_uses(voucher, email, locking=True)
 
 
 def give_back(voucher_id: int | None) -> None:
@@ -194,25 +207,24 @@ def save_voucher(voucher: Voucher | None, data: dict) -> Voucher:
     starts, ends = data.get("starts_at"), data.get("ends_at")
     if starts is not None and ends is not None and ends <= starts:
         errors["ends_at"] = ["After the start."]
+    scope = None
+    if "products" in data or "categories" in data:
+        try:
+            scope = chosen_products_and_categories(data)
+        except ValidationFailed as error:
+            errors.update(error.fields or {})
     if errors:
         raise ValidationFailed("Check the voucher.", errors)
     if voucher is None:
         voucher = Voucher(uses=0)
         db.session.add(voucher)
+    if scope is not None:
+        voucher.products, voucher.categories = scope
     for field in VOUCHER_FIELDS:
-        if field in ("products", "categories") and field in data:
-            model = Product if field == "products" else Category
-            setattr(voucher, field, _rows(model, data[field]))
-        elif field in data:
+        if field in data and field not in ("products", "categories"):
             setattr(voucher, field, code if field == "code" else data[field])
     if voucher.max_uses is not None and (voucher.uses or 0) > voucher.max_uses:
         raise ValidationFailed(
             "Check the voucher.", {"max_uses": [f"It has been used {voucher.uses} times."]}
         )
     return voucher
-
-
-def _rows(model, items) -> list:
-    """Models given as models or ids (unknown ids dropped)."""
-    ids = [item if isinstance(item, int) else item.id for item in items or ()]
-    return list(db.session.scalars(select(model).where(model.id.in_(ids)))) if ids else []

@@ -66,6 +66,7 @@ def line(product_id, name, quantity, unit_price_cents):
         "name": name,
         "options": "",
         "quantity": quantity,
+        "regular_price_cents": unit_price_cents,  # no sale
         "unit_price_cents": unit_price_cents,
         "line_total_cents": quantity * unit_price_cents,
     }
