@@ -1,9 +1,10 @@
-"""Links and tags that every page or a grid repeats: built once (a request or an app), not
-per link. A part of a link that changes is quoted as werkzeug quotes it."""
+"""Links and tags that every page or a grid repeats: built once per app (and script root,
+and host for external links), not per link. A part of a link that changes is quoted as
+werkzeug quotes it."""
 
 from typing import Any
 
-from flask import current_app, g, request, url_for
+from flask import current_app, request, url_for
 from markupsafe import Markup
 from werkzeug.routing import BaseConverter, Map
 
@@ -17,8 +18,8 @@ _quote = BaseConverter(Map()).to_url  # what the string and path converters buil
 def url_with(endpoint: str, part: str, value: str, external: bool = False) -> str:
     """``url_for(endpoint, **{part: value}, _external=external)`` for a rule's ``<part>`` or
     ``<path:part>``; a static file's with its version (app/static_files.py)."""
-    patterns = g.setdefault("url_patterns", {})
-    key = (endpoint, part, external)
+    patterns = current_app.extensions.setdefault("storefront.url_patterns", {})
+    key = (endpoint, part, request.script_root, request.host_url if external else None)
     pattern = patterns.get(key)
     if pattern is None:
         values: dict[str, Any] = {part: _MARK}
@@ -28,6 +29,16 @@ def url_with(endpoint: str, part: str, value: str, external: bool = False) -> st
     url = head + _quote(value) + tail
     version = static_files.version_of(endpoint, value) if part == "filename" else None
     return f"{url}?v={version}" if version else url
+
+
+def link(endpoint: str) -> str:
+    """``url_for(endpoint)`` for a rule without arguments (the header's links), built once
+    per app and script root."""
+    links = current_app.extensions.setdefault("storefront.links", {})
+    key = (endpoint, request.script_root)
+    if key not in links:
+        links[key] = url_for(endpoint)
+    return links[key]
 
 
 def bootstrap_tags(kind: str) -> Markup:

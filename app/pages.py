@@ -11,13 +11,14 @@ from app.cart import views as cart_views
 from app.catalog import services as catalog_services
 from app.catalog import views as catalog_views
 from app.extensions import csrf
-from app.links import bootstrap_tags, url_with
+from app.links import bootstrap_tags, link, url_with
 from app.orders import views as orders_views
 from app.page_cache import shared
 from app.sales import services as sales
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_global(url_with)
+bp.add_app_template_global(link)
 bp.add_app_template_global(bootstrap_tags)
 for domain in (accounts_views, addresses_views, catalog_views, cart_views, orders_views):
     bp.register_blueprint(domain.bp)
