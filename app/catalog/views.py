@@ -5,7 +5,6 @@ import json
 
 from flask import Blueprint, g, render_template, request
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 
 from app import page_cache
 from app.catalog import services
@@ -30,7 +29,7 @@ def index():
     listing = page_cache.catalog_read(
         f"listing:{digest}", lambda: _listing(q, category, sort, page)
     )
-    return render_template("catalog/index.html", listing=Markup(listing))
+    return render_template("catalog/index.html", listing=listing)
 
 
 def _listing(q: str, category: str, sort: str, page: int) -> str:
@@ -57,7 +56,7 @@ def detail(slug):
     title, content = page_cache.catalog_read(f"product:{slug}", lambda: _detail(slug))
     token = "" if g.get("shared_page") else generate_csrf()
     return render_template(
-        "catalog/detail.html", title=title, content=Markup(content.replace(CSRF_SLOT, token))
+        "catalog/detail.html", title=title, content=content.replace(CSRF_SLOT, token)
     )
 
 
