@@ -2,6 +2,7 @@
 some products or categories: prices in the cart and on the order, the stacking rule, and why
 a code does not apply."""
 
+import html
 import re
 import time
 from datetime import timedelta
@@ -71,10 +72,10 @@ def add_voucher(app, products=(), categories=(), **fields) -> None:
         db.session.commit()
 
 
-def place(app, user_id, code=None):
+def place(app, user_id, code=None, key="k"):
     with app.app_context():
         order = checkout_service.place_order(
-            user_id, "k", BERLIN, "test", {"card_number": GOOD_CARD}, voucher_code=code
+            user_id, key, BERLIN, "test", {"card_number": GOOD_CARD}, voucher_code=code
         )
         lines = [(line.unit_price_cents, line.regular_price_cents) for line in order.lines]
         return order.subtotal_cents, order.discount_cents, order.total_cents, lines
@@ -367,3 +368,25 @@ def test_seed_gives_a_shop_with_its_own_products_no_demo_code(app, runner):
 
     with app.app_context():
         assert (db.session.query(Sale).count(), db.session.query(Voucher).count()) == (0, 0)
+
+
+def test_admin_sees_a_vouchers_uses_and_follows_them_to_its_orders(app, as_admin, shop):
+    add_voucher(app)
+    place(app, shop["user_id"], "TEA10")
+    other = create(app, UserFactory, email="other@example.com")
+    fill_cart(app, other, (shop["book"], 1))
+    place(app, other, key="other")  # no code
+    with app.app_context():
+        used, unused = (
+            db.session.query(checkout_service.Order.number)
+            .order_by(checkout_service.Order.voucher_code.desc())
+            .all()
+        )
+
+    listing = as_admin.get("/admin/vouchers/").get_data(as_text=True)
+    link = re.search(r'href="([^"]*flt0_voucher_equals=TEA10)">1</a>', listing)
+    assert link, listing
+    orders = as_admin.get(html.unescape(link[1])).get_data(as_text=True)
+
+    assert used[0] in orders
+    assert unused[0] not in orders

@@ -499,6 +499,7 @@ class OrderView(AdminModelView):
     column_searchable_list = ("number", "email")
     column_filters = (
         FilterEqual(Order.status, "Status", options=[(s.value, s.label) for s in OrderStatus]),
+        FilterEqual(Order.voucher_code, "Voucher"),  # ?flt0_voucher_equals=CODE: its uses
     )
 
     def get_pk_value(self, model):

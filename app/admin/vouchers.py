@@ -1,8 +1,9 @@
 """The back office's vouchers: create, edit and deactivate them (through
 ``app.vouchers.services.save_voucher``), and see how often each was used."""
 
-from flask import flash
+from flask import flash, url_for
 from flask_admin.form import SecureForm
+from markupsafe import Markup
 from wtforms import BooleanField, DateTimeLocalField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -33,6 +34,12 @@ class VoucherForm(SecureForm):
     is_active = BooleanField("Active", default=True)
 
 
+def _uses_link(voucher: Voucher) -> Markup:
+    """How often the voucher was used, linking to the orders that used it."""
+    url = url_for("admin_orders.index_view", flt0_voucher_equals=voucher.code)
+    return Markup('<a href="{}">{}</a>').format(url, voucher.uses)
+
+
 class VoucherView(AdminModelView):
     column_list = (
         "code",
@@ -46,6 +53,7 @@ class VoucherView(AdminModelView):
         "categories",
     )
     column_formatters = {
+        "uses": lambda _v, _c, voucher, _n: _uses_link(voucher),
         "products": lambda _v, _c, voucher, _n: products_text(voucher),
         "categories": lambda _v, _c, voucher, _n: ", ".join(c.name for c in voucher.categories),
     }
