@@ -24,15 +24,17 @@ from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
 from flask import current_app
+from sqlalchemy import inspect
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
-from app.errors import busy, is_lock_conflict
+from app.errors import NotFound, busy, is_lock_conflict
 from app.extensions import db
 
 log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+M = TypeVar("M")
 
 # The after-commit steps of the unit running now; None outside any unit.
 _after_commit: ContextVar[list[Callable[[], object]] | None] = ContextVar(
@@ -119,3 +121,20 @@ def end_request_session(_error: BaseException | None = None) -> None:
     except (OperationalError, InterfaceError, DisconnectionError) as error:
         log.warning("The database connection was lost before the request ended: %s", error)
         db.session().invalidate()  # the Session (scoped_session does not proxy invalidate)
+
+
+def locked_again(row: M, what: str) -> M:
+    """``row`` read again inside the unit and locked until it ends, by its id (another admin
+    may have deleted it since the page was loaded).
+
+    :raises NotFound: it is gone ("This {what} was deleted already.").
+    """
+    identity = inspect(row).identity
+    found = (
+        db.session.get(type(row), identity[0], with_for_update=True, populate_existing=True)
+        if identity
+        else None
+    )
+    if found is None:
+        raise NotFound(f"This {what} was deleted already.")
+    return found

@@ -10,24 +10,20 @@ in one place, so that a refused write is a form error and never half done.
   Orders keep the method's name and price they were placed with (no key to it).
 """
 
-from typing import TypeVar
-
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.services import MAX_PRICE_CENTS
 from app.catalog.variants import MAX_WEIGHT_GRAMS
 from app.countries import country_codes, country_name
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry, WeightBand
-from app.transactions import atomic
+from app.transactions import atomic, locked_again
 
 NAME_LENGTH = 100  # a zone's and a method's
 MAX_POSITION = 2**31 - 1
 INVALID = "Some fields are invalid."
-
-Row = TypeVar("Row", ShippingZone, ShippingMethod, WeightBand)
 
 
 def parse_countries(text: str | None) -> list[str]:
@@ -227,30 +223,13 @@ def save_band(band: WeightBand | None, data: dict) -> WeightBand:
     return band
 
 
-def _locked(row: Row, what: str) -> Row:
-    """``row`` read again inside the unit and locked until it ends (by its id: another admin
-    may have deleted it since the page was loaded).
-
-    :raises NotFound: it is gone.
-    """
-    identity = inspect(row).identity
-    found = (
-        db.session.get(type(row), identity[0], with_for_update=True, populate_existing=True)
-        if identity
-        else None
-    )
-    if found is None:
-        raise NotFound(f"This {what} was deleted already.")
-    return found
-
-
 @atomic
 def delete_zone(zone: ShippingZone) -> None:
     """Delete a zone with its countries, its methods and their weight bands.
 
     :raises NotFound: the zone was deleted already.
     """
-    db.session.delete(_locked(zone, "zone"))
+    db.session.delete(locked_again(zone, "zone"))
     db.session.flush()
 
 
@@ -260,7 +239,7 @@ def delete_method(method: ShippingMethod) -> None:
 
     :raises NotFound: the method was deleted already.
     """
-    db.session.delete(_locked(method, "shipping method"))
+    db.session.delete(locked_again(method, "shipping method"))
     db.session.flush()
 
 
@@ -270,5 +249,5 @@ def delete_band(band: WeightBand) -> None:
 
     :raises NotFound: the band was deleted already.
     """
-    db.session.delete(_locked(band, "weight band"))
+    db.session.delete(locked_again(band, "weight band"))
     db.session.flush()

@@ -11,23 +11,20 @@
 """
 
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.models import Product
 from app.countries import country_codes, country_name
-from app.errors import Conflict, NotFound, ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.taxes.models import TaxClass, TaxRate
-from app.transactions import atomic
+from app.transactions import atomic, locked_again
 
 CLASS_NAME_LENGTH = 60
 RATE_PLACES = 3
 INVALID = "Some fields are invalid."
-
-Row = TypeVar("Row", TaxClass, TaxRate)
 
 
 @atomic
@@ -130,23 +127,6 @@ def _duplicate(rate: TaxRate | None, country: str, tax_class: TaxClass | None) -
     ]
 
 
-def _locked(row: Row, what: str) -> Row:
-    """``row`` read again inside the unit and locked until it ends (by its id: another admin
-    may have deleted it since the page was loaded).
-
-    :raises NotFound: it is gone.
-    """
-    identity = inspect(row).identity
-    found = (
-        db.session.get(type(row), identity[0], with_for_update=True, populate_existing=True)
-        if identity
-        else None
-    )
-    if found is None:
-        raise NotFound(f"This {what} was deleted already.")
-    return found
-
-
 @atomic
 def delete_tax_class(tax_class: TaxClass) -> None:
     """Delete a tax class that no product uses, and its rates (their key cascades).
@@ -154,7 +134,7 @@ def delete_tax_class(tax_class: TaxClass) -> None:
     :raises NotFound: the class was deleted already.
     :raises Conflict: products use the class.
     """
-    tax_class = _locked(tax_class, "tax class")
+    tax_class = locked_again(tax_class, "tax class")
     # Locked as well: a product moved into the class meanwhile waits, then is counted.
     used = db.session.scalars(
         select(Product.id).where(Product.tax_class_id == tax_class.id).with_for_update()
@@ -174,5 +154,5 @@ def delete_rate(rate: TaxRate) -> None:
 
     :raises NotFound: the rate was deleted already.
     """
-    db.session.delete(_locked(rate, "tax rate"))
+    db.session.delete(locked_again(rate, "tax rate"))
     db.session.flush()
