@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from app import page_cache
 from app.catalog.models import Product
-from app.catalog.services import ProductSet, chosen_products_and_categories
+from app.catalog.services import chosen_products_and_categories, descendant_ids
 from app.errors import ValidationFailed
 from app.extensions import db
 from app.sales.models import Sale, sale_category, sale_product
@@ -85,7 +85,7 @@ def _upcoming() -> list[_Running]:
         _Running(
             Offer(sale.id, sale.name, sale.percent, sale.ends_at),
             sale.starts_at,
-            ProductSet.of((), categories.get(sale.id, ())).category_ids,
+            frozenset(descendant_ids(categories.get(sale.id, ()))),
         )
         for sale in sales
     ]
@@ -134,9 +134,6 @@ def offer_of(product: Product) -> Offer | None:
 def price(regular_cents: int, offer: Offer | None) -> int:
     """The unit price now: the regular one, or the sale's."""
     return offer.price(regular_cents) if offer else regular_cents
-
-
-SALE_FIELDS = ("name", "percent", "starts_at", "ends_at", "is_active", "products", "categories")
 
 
 @atomic
