@@ -67,10 +67,29 @@ def live_app(app, outbox_dir, live_port, request):
         db.engine.dispose()
 
 
+def _closed_bodies(app):
+    """Read each response body whole and close it before Werkzeug writes it.
+
+    Werkzeug's dev server skips ``close()`` on the body when the browser resets the connection
+    mid-response (its discard-read raises first), leaving a static file open until the garbage
+    collector reports it as a ResourceWarning in a later test.
+    """
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(live_app, live_port):
     """Serve ``live_app`` on 127.0.0.1 (a free port) in a background thread; yield its base URL."""
-    server = make_server("127.0.0.1", live_port, live_app, threaded=True)
+    server = make_server("127.0.0.1", live_port, _closed_bodies(live_app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
