@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+import stripe
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -33,6 +34,7 @@ from tests.factories import (  # noqa: E402
 from tests.helpers import ADMIN_EMAIL, TEST_CONFIG, login  # noqa: E402
 from tests.mariadb import MariaDBServer  # noqa: E402
 from tests.servers import RedisServer  # noqa: E402
+from tests.stripe_fake import StripeFake  # noqa: E402
 
 
 def pytest_addoption(parser):
@@ -119,11 +121,43 @@ def mariadb_schema_url(backend):
     return url
 
 
+@pytest.fixture(scope="session")
+def stripe_fake_server():
+    fake = StripeFake().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def stripe_fake(stripe_fake_server, monkeypatch):
+    """The fake Stripe API (tests/stripe_fake.py), emptied. The ``app`` of a test that uses it
+    offers "stripe" and calls the fake (``stripe_config``); the library retries at once."""
+    stripe_fake_server.reset()
+    monkeypatch.setattr(stripe.HTTPClient, "INITIAL_DELAY", 0.01)
+    monkeypatch.setattr(stripe.HTTPClient, "MAX_DELAY", 0.01)
+    return stripe_fake_server
+
+
+def stripe_config(fake: StripeFake) -> dict:
+    """The settings that make the app's Stripe provider call ``fake``."""
+    return {
+        "PAYMENT_METHODS": ["stripe", "test", "manual"],
+        "STRIPE_SECRET_KEY": "sk_test_fake",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_fake",
+        "STRIPE_WEBHOOK_SECRET": fake.webhook_secret,
+        "STRIPE_API_BASE": fake.url,
+    }
+
+
 @pytest.fixture
 def app(backend, request):
-    """The app on the test's backend; ``@pytest.mark.app_config(NAME=value)`` adds settings."""
+    """The app on the test's backend; ``@pytest.mark.app_config(NAME=value)`` adds settings,
+    after those for the fake Stripe when the test uses ``stripe_fake``."""
     marker = request.node.get_closest_marker("app_config")
-    config = {**TEST_CONFIG, **(marker.kwargs if marker else {})}
+    config = dict(TEST_CONFIG)
+    if "stripe_fake" in request.fixturenames:
+        config.update(stripe_config(request.getfixturevalue("stripe_fake")))
+    config.update(marker.kwargs if marker else {})
     if backend.name == "sqlite":
         app = create_app({**config, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
         with app.app_context():

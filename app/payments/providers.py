@@ -36,6 +36,7 @@ class PaymentUnavailable(DomainError):
 class PaymentResult:
     status: PaymentStatus  # SUCCEEDED (the order becomes paid) or PENDING (bank transfer)
     reference: str = ""
+    redirect_url: str = ""  # where the customer goes to pay (a hosted page), if anywhere
 
 
 @dataclass(frozen=True)

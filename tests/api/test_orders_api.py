@@ -186,7 +186,7 @@ def test_place_order_ships_to_germany(client, shopper):
         ),
         (
             {**BODY, "payment": {"method": "cash"}},
-            {"payment.method": ["Must be one of: manual, test."]},
+            {"payment.method": ["Must be one of: manual, stripe, test."]},
         ),
         (
             {**BODY, "payment": {"method": "test"}},
