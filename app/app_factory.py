@@ -36,6 +36,7 @@ from app.extensions import (
 )
 from app.money import format_money
 from app.orders import guest as guest_orders
+from app.orders import webhooks
 from app.transactions import end_request_session
 from app.wrappers import StorefrontRequest, UwsgiChunkedInput
 
@@ -230,6 +231,7 @@ def check_production_config(config: Config, instance_config: Path) -> None:
             "remove 'test' from PAYMENT_METHODS (e.g. PAYMENT_METHODS = ['manual']), or set "
             "PAYMENT_ALLOW_TEST_PROVIDER = True if a test shop is deliberately what you want"
         )
+    problems += _stripe_problems(config)
     workers = _worker_processes()
     if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
         problems.append(
@@ -238,6 +240,28 @@ def check_production_config(config: Config, instance_config: Path) -> None:
         )
     if problems:
         raise ConfigError("ENV=production refuses to start: " + "; ".join(problems) + ".")
+
+
+def _stripe_problems(config: Config) -> list[str]:
+    """Stripe enabled in production: its keys are set, and live unless told otherwise."""
+    if "stripe" not in config["PAYMENT_METHODS"]:
+        return []
+    missing = [k for k in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET") if not config[k]]
+    if missing:
+        return [
+            f"PAYMENT_METHODS enables 'stripe' without {' and '.join(missing)}: copy them from "
+            "Stripe's dashboard (Developers > API keys, and the webhook endpoint's signing "
+            "secret) into instance/application.cfg.py or the environment"
+        ]
+    if (
+        config["STRIPE_SECRET_KEY"].startswith(("sk_test_", "rk_test_"))
+        and not config["STRIPE_ALLOW_TEST_KEYS"]
+    ):
+        return [
+            "STRIPE_SECRET_KEY is a test-mode key, which takes no real money: use the live key "
+            "(sk_live_...), or set STRIPE_ALLOW_TEST_KEYS = True if a test shop is deliberate"
+        ]
+    return []
 
 
 def _secrets(config) -> list[tuple[str, object]]:
@@ -315,7 +339,8 @@ def register_extensions(app: Flask) -> None:
             "style-src": "'self'",
             "script-src": "'self'",
             "frame-ancestors": "'none'",
-            "form-action": "'self'",
+            # Checkout's form redirects to Stripe's hosted page, when Stripe is enabled.
+            "form-action": ["'self'", *_payment_page_origins(app.config)],
             "base-uri": "'self'",
             "object-src": "'none'",
         },
@@ -344,6 +369,12 @@ def register_extensions(app: Flask) -> None:
     admin.init_app(app)
 
 
+def _payment_page_origins(config: Config) -> list[str]:
+    if "stripe" in config["PAYMENT_METHODS"]:
+        return [config["STRIPE_CHECKOUT_ORIGIN"]]
+    return []
+
+
 def _unauthn_handler(mechanisms, headers=None):
     """API requests get 401 JSON; pages keep Flask-Security's redirect to /login."""
     if errors.wants_json():
@@ -361,8 +392,10 @@ def _unauthz_handler(func_name, params):
 
 
 def register_blueprints(app: Flask) -> None:
-    """Exactly two: pages (HTML, /) and api (JSON, /api/v1); domains nest inside them."""
+    """pages (HTML, /) and api (JSON, /api/v1), in which the domains nest; and webhooks
+    (/webhooks), where payment providers call with a signature instead of a session."""
     app.register_blueprint(pages.bp)
+    app.register_blueprint(webhooks.bp)
     api.init_app(app)
     register_security_schemes()
     describe_body_limits(app.config)

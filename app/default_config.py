@@ -148,6 +148,14 @@ PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in displa
 # and settles card charges whose outcome was never recorded after ORDER_CHARGE_TIMEOUT.
 ORDER_PAYMENT_TIMEOUT = 72 * 60 * 60
 ORDER_CHARGE_TIMEOUT = 15 * 60
+# How long a provider's hosted payment page (Stripe Checkout) stays open for an order: its
+# stock is held meanwhile; then `orders expire` asks the provider and settles the order.
+# Stripe accepts 30 minutes to 24 hours.
+PAYMENT_PAGE_TIMEOUT = 60 * 60
+# Stripe's hosted Checkout page, allowed as a form target (CSP) when "stripe" is enabled.
+STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
+# Production refuses a test-mode STRIPE_SECRET_KEY (sk_test_...) unless this is True.
+STRIPE_ALLOW_TEST_KEYS = False
 # Production refuses to start with "test" in PAYMENT_METHODS unless this is True.
 PAYMENT_ALLOW_TEST_PROVIDER = False
 # Stripe Checkout ("stripe" in PAYMENT_METHODS; app/payments/stripe_provider.py). The keys are

@@ -87,7 +87,8 @@ def http_code(status: int) -> str:
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    """The API and the providers' webhooks answer errors in JSON; pages in HTML."""
+    return request.path.startswith(("/api/", "/webhooks/"))
 
 
 def json_error(status: int, message: str, code: str | None = None, fields=None):

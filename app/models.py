@@ -5,6 +5,7 @@ from app.addresses.models import SavedAddress
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Category, Product
 from app.orders.models import Order, OrderEvent, OrderLine, Payment
+from app.payments.models import WebhookEvent
 from app.sales.models import Sale
 from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry, WeightBand
 from app.taxes.models import TaxClass, TaxRate
@@ -17,6 +18,6 @@ def all_models() -> dict:
         *(User, Role, SavedAddress, Category, Product, Cart, CartItem),
         *(Order, OrderLine, OrderEvent, Payment),
         *(ShippingZone, ShippingZoneCountry, ShippingMethod, WeightBand, TaxClass, TaxRate),
-        *(Voucher, Sale),
+        *(Voucher, Sale, WebhookEvent),
     )
     return {model.__name__: model for model in models}

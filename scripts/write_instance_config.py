@@ -26,6 +26,10 @@ SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS = ["{recovery_codes_key}"]
 # MAIL_USERNAME = ""
 # MAIL_PASSWORD = ""
 # RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
+# Stripe (README "Stripe"): PAYMENT_METHODS = ["stripe", "manual"], and from its dashboard:
+# STRIPE_SECRET_KEY = "sk_live_..."
+# STRIPE_PUBLISHABLE_KEY = "pk_live_..."
+# STRIPE_WEBHOOK_SECRET = "whsec_..."
 """
 
 

@@ -146,6 +146,7 @@ def stripe_config(fake: StripeFake) -> dict:
         "STRIPE_PUBLISHABLE_KEY": "pk_test_fake",
         "STRIPE_WEBHOOK_SECRET": fake.webhook_secret,
         "STRIPE_API_BASE": fake.url,
+        "STRIPE_CHECKOUT_ORIGIN": fake.url,  # its payment page, a form target (CSP)
     }
 
 

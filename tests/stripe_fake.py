@@ -101,6 +101,7 @@ class StripeFake:
                 Rule("/v1/checkout/sessions/<id>", methods=["GET"], endpoint="get_session"),
                 Rule("/v1/payment_intents/<id>", methods=["GET"], endpoint="get_intent"),
                 Rule("/v1/refunds", methods=["POST"], endpoint="create_refund"),
+                Rule("/v1/refunds", methods=["GET"], endpoint="list_refunds"),
             ]
         )
         self.reset()
@@ -220,7 +221,7 @@ class StripeFake:
             "created": now,
             "currency": price["currency"],
             "customer_email": params.get("customer_email"),
-            "expires_at": now + 24 * 60 * 60,
+            "expires_at": int(params.get("expires_at", now + 24 * 60 * 60)),
             "livemode": False,
             "metadata": params.get("metadata", {}),
             "mode": params.get("mode", "payment"),
@@ -273,9 +274,21 @@ class StripeFake:
                 f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
                 param="amount",
             )
-        return self._refund(intent, amount)
+        return self._refund(intent, amount, params.get("metadata", {}))
 
-    def _refund(self, intent: dict, amount: int) -> dict:
+    def _list_refunds(self, params: dict) -> dict:
+        """GET /v1/refunds?payment_intent=: newest first, as Stripe lists them."""
+        found = [
+            r for r in self.refunds.values() if r["payment_intent"] == params.get("payment_intent")
+        ]
+        return {
+            "object": "list",
+            "data": list(reversed(found)),
+            "has_more": False,
+            "url": "/v1/refunds",
+        }
+
+    def _refund(self, intent: dict, amount: int, metadata: dict | None = None) -> dict:
         intent["_refunded"] += amount
         refund = {
             "id": _id("re"),
@@ -284,7 +297,7 @@ class StripeFake:
             "charge": intent["latest_charge"],
             "created": int(time.time()),
             "currency": intent["currency"],
-            "metadata": {},
+            "metadata": metadata or {},
             "payment_intent": intent["id"],
             "reason": None,
             "status": "succeeded",
@@ -324,7 +337,8 @@ class StripeFake:
             )
         )
         message = "<p>Your card was declined.</p>" if action == "decline" else ""
-        page = f"<!doctype html><title>Fake Stripe Checkout</title>{message}"
+        page = '<!doctype html><title>Fake Stripe Checkout</title><link rel="icon" href="data:,">'
+        page += message
         page += f'<form method="post">{buttons}</form>'
         return Response(page, mimetype="text/html")
 
@@ -394,6 +408,28 @@ class StripeFake:
         assert how in ("error", "drop")
         with self._lock:
             self._failures.extend([how] * count)
+
+    def intent(self, intent_id: str) -> dict:
+        """A PaymentIntent as the API shows it."""
+        with self._lock:
+            return self._public(self.intents[intent_id])
+
+    def charge(self, intent_id: str) -> dict:
+        """The PaymentIntent's Charge, as a ``charge.*`` event carries it (refunds not listed,
+        as in Stripe's API since 2022-11-15)."""
+        with self._lock:
+            intent = self.intents[intent_id]
+            return {
+                "id": intent["latest_charge"],
+                "object": "charge",
+                "amount": intent["amount_received"],
+                "amount_refunded": intent["_refunded"],
+                "currency": intent["currency"],
+                "metadata": {},
+                "payment_intent": intent_id,
+                "refunded": intent["_refunded"] == intent["amount_received"],
+                "status": "succeeded",
+            }
 
     def session(self, session_id: str) -> dict:
         """A session as the API shows it."""

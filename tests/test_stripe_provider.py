@@ -70,7 +70,7 @@ def test_a_browser_pays_on_the_fake_checkout_page(provider, stripe_fake):
 
     assert paid.status_code == 303
     assert paid.location == f"http://localhost/paid?session={result.reference}"
-    assert provider.session_outcome(result.reference).status == PaymentStatus.SUCCEEDED
+    assert provider.outcome(result.reference).status == PaymentStatus.SUCCEEDED
     assert browser.get(page).status_code == 404  # a complete session's page is gone
 
 
@@ -201,13 +201,13 @@ def test_lookup_by_key_finds_nothing(provider):
     assert provider.lookup("SF-1001:charge:1") is None
 
 
-# -- session_outcome ---------------------------------------------------------------------
+# -- outcome ---------------------------------------------------------------------
 
 
 def test_an_open_session_has_no_outcome_yet(provider, stripe_fake):
     session_id = open_session(provider)
 
-    assert provider.session_outcome(session_id) is None
+    assert provider.outcome(session_id) is None
     assert stripe_fake.requests[-1]["params"] == {"expand": ["payment_intent"]}
 
 
@@ -215,7 +215,7 @@ def test_a_declined_card_leaves_the_session_open(provider, stripe_fake):
     session_id = open_session(provider)
     stripe_fake.decline(session_id)
 
-    assert provider.session_outcome(session_id) is None
+    assert provider.outcome(session_id) is None
 
 
 def test_a_paid_session_succeeded_with_its_payment_intent(provider, stripe_fake):
@@ -223,7 +223,7 @@ def test_a_paid_session_succeeded_with_its_payment_intent(provider, stripe_fake)
     stripe_fake.decline(session_id)
     intent_id = stripe_fake.pay(session_id)  # the second card went through
 
-    outcome = provider.session_outcome(session_id)
+    outcome = provider.outcome(session_id)
 
     assert outcome == PaymentResult(PaymentStatus.SUCCEEDED, reference=intent_id)
     assert intent_id.startswith("pi_")
@@ -234,18 +234,16 @@ def test_an_expired_session_is_void(provider, stripe_fake):
     session_id = open_session(provider)
     stripe_fake.expire(session_id)
 
-    assert provider.session_outcome(session_id) == PaymentResult(
-        PaymentStatus.VOIDED, reference=session_id
-    )
+    assert provider.outcome(session_id) == PaymentResult(PaymentStatus.VOIDED, reference=session_id)
 
 
-def test_session_outcome_without_an_answer_is_unavailable(provider, stripe_fake):
+def test_outcome_without_an_answer_is_unavailable(provider, stripe_fake):
     session_id = open_session(provider)
     stripe_fake.pay(session_id)
     stripe_fake.fail_next(3, "drop")
 
     with pytest.raises(PaymentUnavailable):
-        provider.session_outcome(session_id)
+        provider.outcome(session_id)
 
 
 # -- refund ------------------------------------------------------------------------------
@@ -323,10 +321,10 @@ def test_a_signed_event_is_parsed(provider, stripe_fake):
 
     event = provider.parse_webhook(payload, signature)
 
-    assert event.type == "checkout.session.completed"
-    assert event.data.object["id"] == session_id
-    assert event.data.object["payment_status"] == "paid"
-    assert event.data.object["metadata"]["order"] == "SF-1001"
+    assert event["type"] == "checkout.session.completed"
+    assert event["data"]["object"]["id"] == session_id
+    assert event["data"]["object"]["payment_status"] == "paid"
+    assert event["data"]["object"]["metadata"]["order"] == "SF-1001"
 
 
 @pytest.mark.parametrize(
@@ -371,4 +369,4 @@ def test_an_event_signed_just_now_within_tolerance_is_accepted(provider, stripe_
         "charge.refunded", {"id": "ch_1"}, timestamp=int(time.time()) - 240
     )
 
-    assert json.loads(payload)["type"] == provider.parse_webhook(payload, signature).type
+    assert json.loads(payload)["type"] == provider.parse_webhook(payload, signature)["type"]

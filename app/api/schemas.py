@@ -423,6 +423,15 @@ class OrderSchema(ma.Schema):
     total_cents = ma.fields.Integer(required=True)
     currency = ma.fields.String(required=True)
     payment_method = ma.fields.String(required=True)
+    payment_url = ma.fields.String(
+        required=True,
+        attribute="payment_page_url",
+        allow_none=True,
+        metadata={
+            "description": "While the order waits for a payment on the provider's hosted page "
+            "(method stripe): send the customer there to pay. Null otherwise."
+        },
+    )
     email = ma.fields.String(
         required=True, metadata={"description": "Where the order's e-mails go (lower-cased)."}
     )

@@ -9,6 +9,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass
+from datetime import UTC
 
 from flask import current_app
 from flask_security import EmailValidateException
@@ -28,7 +29,7 @@ from app.catalog.models import Product, Variant
 from app.countries import countries
 from app.errors import Conflict, OutOfStock, ValidationFailed
 from app.extensions import db, security
-from app.orders import pricing
+from app.orders import emails, pricing
 from app.orders.models import (
     ADDRESS_FIELDS,
     Order,
@@ -224,6 +225,8 @@ def place_order(
     payment = order.payments[-1]
     if payment.status != PaymentStatus.PROCESSING:
         return order  # a retry of a checkout that is settled already
+    if provider.hosted:
+        details = hosted_page_details(order)
     try:
         result = provider.charge(
             order.total_cents, order.currency, details, idempotency_key=payment.charge_key
@@ -232,6 +235,22 @@ def place_order(
         _discard_declined(order.id, buyer.cart)
         raise
     return record_charge(order.id, result)
+
+
+def hosted_page_details(order: Order) -> dict:
+    """What a hosted payment page is opened with: all of it derived from the order, so that a
+    retry with the same idempotency key asks for exactly the same page."""
+    link = emails.order_link(order)
+    return {
+        "order_number": order.number,
+        "email": order.email,
+        "success_url": f"{link}?session_id={{CHECKOUT_SESSION_ID}}",
+        "cancel_url": link,
+        "expires_at": int(
+            order.created_at.replace(tzinfo=UTC).timestamp()
+            + current_app.config["PAYMENT_PAGE_TIMEOUT"]
+        ),
+    }
 
 
 @dataclass(frozen=True)

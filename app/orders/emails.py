@@ -7,7 +7,7 @@ from app.orders import guest
 from app.orders.models import Order
 
 
-def _order_link(order: Order) -> str:
+def order_link(order: Order) -> str:
     """Absolute link to the order: from the request's host, else from ``SITE_URL``. A guest's
     is the signed link (app.orders.guest), which works without an account."""
     if order.is_guest:
@@ -22,7 +22,7 @@ def _order_link(order: Order) -> str:
 
 
 def _send(order: Order, subject: str, template: str) -> None:
-    link = _order_link(order)
+    link = order_link(order)
     body = render_template(template, order=order, link=link)
     EmailMessage(
         subject=subject,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.extensions import Model
+from app.payments.statuses import PaymentStatus
 from app.timestamps import utcnow
 
 
@@ -119,6 +120,15 @@ class Order(Model):
         return self.user_id is None
 
     @property
+    def payment_page_url(self) -> str | None:
+        """The provider's hosted page where the customer pays, while the order waits for it."""
+        payment = self.payments[-1] if self.payments else None
+        if self.status != OrderStatus.PENDING_PAYMENT or payment is None:
+            return None
+        waiting = payment.status == PaymentStatus.PENDING and payment.checkout_url
+        return payment.checkout_url if waiting else None
+
+    @property
     def recipient(self) -> str:
         """Where its e-mails go: the customer's address now, or the guest's."""
         return str(self.user.email) if self.user is not None else self.email
@@ -200,7 +210,11 @@ class Payment(Model):
     status: Mapped[str] = mapped_column(String(20))  # a PaymentStatus
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+    # The provider's id: Stripe's Checkout Session while the customer pays on Stripe's page,
+    # then the PaymentIntent that took the money (what refunds name).
     reference: Mapped[str] = mapped_column(String(100), default="")
+    # The provider's page where the customer pays (a hosted checkout), while the payment waits.
+    checkout_url: Mapped[str] = mapped_column(String(2048), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     order: Mapped[Order] = relationship(back_populates="payments")
     refunds: Mapped[list["Refund"]] = relationship(

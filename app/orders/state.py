@@ -40,26 +40,38 @@ TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+# The payment statuses a provider's answer may be recorded over. A payment that waits on the
+# customer (PENDING: a hosted page) takes its final answer once; a bank transfer's PENDING
+# payment is settled by an admin (``transition``), and its provider answers nothing later.
+_RECORDABLE: dict[str, tuple[str, ...]] = {
+    PaymentStatus.SUCCEEDED: (
+        PaymentStatus.PROCESSING,
+        PaymentStatus.PENDING,
+        PaymentStatus.VOIDED,  # the order was cancelled meanwhile: refunded below
+    ),
+    PaymentStatus.PENDING: (PaymentStatus.PROCESSING, PaymentStatus.VOIDED),
+}
+
+
 @atomic
 def record_charge(order_id: int, result: PaymentResult) -> Order:
-    """Step 3 of checkout (and of resolving a lost reply): record the provider's answer.
+    """Step 3 of checkout (and of resolving a lost reply, a webhook, a return from a hosted
+    payment page): record the provider's answer.
 
-    Only the first recording wins (conditional UPDATE of the payment); it sends the
-    confirmation e-mail. A charge that succeeds for an order cancelled meanwhile is refunded.
+    Only the first recording wins (conditional UPDATE of the payment). It sends the
+    confirmation e-mail, except for a payment that waits on the provider's page (the e-mail
+    goes when it succeeds). A charge that succeeds for an order cancelled meanwhile is refunded.
     """
     order = locked_order(id=order_id)
     payment = order.payments[-1]
     recorded = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(Payment)
-        .where(
-            Payment.id == payment.id,
-            Payment.status.in_([PaymentStatus.PROCESSING, PaymentStatus.VOIDED]),
-        )
-        .values(status=result.status, reference=result.reference)
+        .where(Payment.id == payment.id, Payment.status.in_(_RECORDABLE[result.status]))
+        .values(status=result.status, reference=result.reference, checkout_url=result.redirect_url)
         .execution_options(synchronize_session=False)
     ).rowcount
     if not recorded:
-        return order  # recorded before (a retry, or the expiry job): as it is
+        return order  # recorded before (a retry, a webhook, the expiry job): as it is
     order = locked_order(id=order_id)  # re-read after our write: the current status
     if result.status == PaymentStatus.SUCCEEDED:
         provider = provider_for(payment.provider)
@@ -67,9 +79,41 @@ def record_charge(order_id: int, result: PaymentResult) -> Order:
             _change_status(order, OrderStatus.PAID, None, f"Paid by {provider.label.lower()}.")
         elif order.status == OrderStatus.CANCELLED:
             _refund_after_commit([_request_refund(payment, payment.amount_cents)])
-    if order.status != OrderStatus.CANCELLED:
+    if order.status != OrderStatus.CANCELLED and not result.redirect_url:
         on_commit(lambda: emails.send_order_confirmation(order))
     return order
+
+
+def settle_hosted_payment(order_number: str) -> Order | None:
+    """Ask the provider about a payment waiting on its hosted page (the customer's return, the
+    expiry job, a webhook) and record the answer: paid, or never paid (the order is cancelled
+    and its stock released). The order's status decides, so racing callers apply it once.
+    None: the order has no such payment, or the customer may still pay."""
+    order = db.session.scalar(select(Order).where(Order.number == order_number))
+    if order is None or order.status != OrderStatus.PENDING_PAYMENT:
+        return None
+    payment = order.payments[-1]
+    provider = provider_for(payment.provider)
+    if payment.status != PaymentStatus.PENDING or not provider.hosted:
+        return None
+    order_id, reference = order.id, payment.reference
+    result = provider.outcome(reference)  # between transactions: never under a lock
+    if result is None:
+        return None
+    if result.status == PaymentStatus.SUCCEEDED:
+        return record_charge(order_id, result)
+    return cancel_unpaid(order_number, f"The {provider.label.lower()} payment was not completed.")
+
+
+def cancel_unpaid(order_number: str, note: str) -> Order | None:
+    """Cancel an order that is still waiting for its payment (the stock goes back); None if it
+    was paid or cancelled meanwhile."""
+    try:
+        return transition(
+            order_number, OrderStatus.CANCELLED, None, note, only_from={OrderStatus.PENDING_PAYMENT}
+        )
+    except InvalidTransition:
+        return None
 
 
 class _Stale(Exception):
@@ -222,7 +266,12 @@ def _record_refund(refund_id: int, result: RefundResult) -> None:
         .values(status=result.status, reference=result.reference)
         .execution_options(synchronize_session=False)
     )
-    payment = db.session.get_one(Refund, refund_id).payment
+    refunded_if_covered(db.session.get_one(Refund, refund_id).payment)
+
+
+def refunded_if_covered(payment: Payment) -> None:
+    """The payment becomes refunded once its succeeded refunds cover its amount."""
+    db.session.flush()
     refunded = db.session.execute(
         select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
             Refund.payment_id == payment.id, Refund.status == RefundStatus.SUCCEEDED
@@ -258,6 +307,9 @@ def resolve_unpaid_orders(now=None) -> Resolution:
     - Unpaid bank transfers older than ORDER_PAYMENT_TIMEOUT are cancelled (stock released).
     - Card charges whose outcome was never recorded (a crash or a lost reply), older than
       ORDER_CHARGE_TIMEOUT: the provider is asked; paid ones become paid, others cancelled.
+    - Payments on a provider's hosted page (Stripe Checkout) older than PAYMENT_PAGE_TIMEOUT,
+      whose webhook never came: the provider is asked; paid ones become paid, expired ones
+      cancelled.
     Each order is its own transaction through the state machine, so a customer paying at the
     same moment either wins (the order stays paid) or loses cleanly.
     """
@@ -266,6 +318,7 @@ def resolve_unpaid_orders(now=None) -> Resolution:
     outcome = Resolution()
     payment_cutoff = now - timedelta(seconds=config["ORDER_PAYMENT_TIMEOUT"])
     charge_cutoff = now - timedelta(seconds=config["ORDER_CHARGE_TIMEOUT"])
+    page_cutoff = now - timedelta(seconds=config["PAYMENT_PAGE_TIMEOUT"])
     waiting = db.session.scalars(
         select(Payment)
         .join(Payment.order)
@@ -273,7 +326,7 @@ def resolve_unpaid_orders(now=None) -> Resolution:
         .where(
             Order.status == OrderStatus.PENDING_PAYMENT,
             Payment.status.in_([PaymentStatus.PENDING, PaymentStatus.PROCESSING]),
-            Order.created_at < max(payment_cutoff, charge_cutoff),
+            Order.created_at < max(payment_cutoff, charge_cutoff, page_cutoff),
         )
         .order_by(Order.id)
     ).all()
@@ -284,26 +337,32 @@ def resolve_unpaid_orders(now=None) -> Resolution:
         for p in waiting
     ]
     for order_id, number, created_at, payment_status, provider_name, charge_key in candidates:
+        provider = provider_for(provider_name)
         if payment_status == PaymentStatus.PROCESSING:
             if created_at >= charge_cutoff:
                 continue
-            result = provider_for(provider_name).lookup(charge_key)
+            result = provider.lookup(charge_key)
             if result is not None and result.status == PaymentStatus.SUCCEEDED:
                 if record_charge(order_id, result).status == OrderStatus.PAID:
                     outcome.paid.append(number)
                 continue
             note = "The card payment never completed."
+        elif provider.hosted:
+            if created_at >= page_cutoff:
+                continue
+            settled = settle_hosted_payment(number)
+            if settled is not None and settled.status == OrderStatus.PAID:
+                outcome.paid.append(number)
+            elif settled is not None and settled.status == OrderStatus.CANCELLED:
+                outcome.cancelled.append(number)
+            continue
         else:
             if created_at >= payment_cutoff:
                 continue
             hours = config["ORDER_PAYMENT_TIMEOUT"] // 3600
             note = f"No payment received within {hours} hours."
-        unpaid = {OrderStatus.PENDING_PAYMENT}
-        try:
-            transition(number, OrderStatus.CANCELLED, None, note, only_from=unpaid)
-        except InvalidTransition:
-            continue  # paid (or cancelled) meanwhile: nothing to expire
-        outcome.cancelled.append(number)
+        if cancel_unpaid(number, note) is not None:
+            outcome.cancelled.append(number)
     pending_refunds = db.session.scalars(
         select(Refund.id).where(Refund.status == RefundStatus.PENDING).order_by(Refund.id)
     ).all()

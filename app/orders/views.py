@@ -13,6 +13,7 @@ from app.orders import checkout as checkout_service
 from app.orders import guest, pricing, queries, state
 from app.orders.checkout import Buyer
 from app.orders.forms import NEW_ADDRESS, CheckoutForm
+from app.orders.models import OrderStatus
 from app.payments.providers import enabled_providers
 
 bp = Blueprint("orders", __name__)
@@ -97,6 +98,8 @@ def checkout():
             form.show_errors(error.fields or {})
         else:
             _save_address(form)
+            if order.payment_page_url:
+                return redirect(order.payment_page_url, 303)  # to pay on the provider's page
             flash(f"Thank you! Your order {order.number} is placed.", "success")
             if order.is_guest:
                 token = guest.order_token(order)
@@ -156,16 +159,39 @@ def index():
 @auth_required()
 def detail(number):
     """One of the user's orders: lines, address, status history."""
-    return render_template(
-        "orders/detail.html", order=queries.get_order_for_user(current_user.id, number)
-    )
+    order = queries.get_order_for_user(current_user.id, number)
+    if _back_from_payment_page(order):
+        order = queries.get_order_for_user(current_user.id, number)
+    return render_template("orders/detail.html", order=order)
+
+
+def _back_from_payment_page(order) -> bool:
+    """The customer is back from the provider's hosted page (``?session_id=`` names the
+    payment): ask the provider now rather than wait for its webhook. True if it was asked."""
+    session_id = request.args.get("session_id")
+    payment = order.payments[-1] if order.payments else None
+    if not session_id or payment is None or payment.reference != session_id:
+        return False
+    try:
+        settled = state.settle_hosted_payment(order.number)
+    except DomainError as error:  # the provider did not answer: the webhook will tell
+        flash(error.message, "warning")
+        return False
+    if settled is not None and settled.status == OrderStatus.PAID:
+        flash(f"Thank you! Your order {order.number} is paid.", "success")
+    elif settled is None:
+        flash("Your payment is being confirmed: this page shows it once it is.", "info")
+    return True
 
 
 @bp.get("/orders/view/<token>")
 def guest_detail(token):
     """A guest's order by the signed link from its e-mail: the order, nothing else."""
+    order = guest.order_from_token(token)
+    if _back_from_payment_page(order):
+        order = guest.order_from_token(token)
     response = current_app.make_response(
-        render_template("orders/detail.html", order=guest.order_from_token(token), guest_view=True)
+        render_template("orders/detail.html", order=order, guest_view=True)
     )
     # The link is the key: no cache keeps the page (and Talisman's referrer policy sends
     # other sites the origin only, never the link).

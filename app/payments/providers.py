@@ -34,9 +34,9 @@ class PaymentUnavailable(DomainError):
 
 @dataclass(frozen=True)
 class PaymentResult:
-    status: PaymentStatus  # SUCCEEDED (the order becomes paid) or PENDING (bank transfer)
+    status: PaymentStatus  # SUCCEEDED (the order becomes paid), PENDING, or VOIDED (never paid)
     reference: str = ""
-    redirect_url: str = ""  # where the customer goes to pay (a hosted page), if anywhere
+    redirect_url: str = ""  # PENDING on a hosted page: where the customer goes to pay
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,25 @@ class RefundResult:
     reference: str = ""
 
 
+@dataclass(frozen=True)
+class ProviderRefund:
+    """A refund as the provider lists it; the ones we asked for carry our refund key."""
+
+    reference: str
+    amount_cents: int
+    status: RefundStatus
+    key: str = ""
+
+
 class PaymentProvider:
     """Charge and refund. ``charge`` raises PaymentDeclined to refuse and PaymentUnavailable
     when the outcome is unknown; the same ``idempotency_key`` must never charge twice."""
 
     name = ""
     label = ""
+    # True: ``charge`` answers PENDING with the provider's page, where the customer pays; the
+    # outcome arrives by webhook, by ``outcome`` on the customer's return, or by the expiry job.
+    hosted = False
 
     def validate(self, details: dict) -> None:
         """Refuse malformed payment details (ValidationFailed) before any order is written."""
@@ -63,6 +76,11 @@ class PaymentProvider:
     def lookup(self, idempotency_key: str) -> PaymentResult | None:
         """The outcome of an earlier charge with this key, or None if the provider has none."""
         raise NotImplementedError
+
+    def outcome(self, reference: str) -> PaymentResult | None:
+        """A hosted payment's outcome by its reference: SUCCEEDED (its reference the one that
+        refunds name), VOIDED (the page expired unpaid), or None (the customer may still pay)."""
+        return None
 
     def refund(
         self, reference: str, amount_cents: int, currency: str, *, idempotency_key: str

@@ -2,7 +2,7 @@
 
 ``charge`` only opens the session: the customer pays on Stripe's page (card data never reaches
 this server, no Stripe script runs on ours) and comes back to ``success_url``. Whether they
-paid is told by ``session_outcome`` or by a verified webhook event (``parse_webhook``).
+paid is told by ``outcome`` or by a verified webhook event (``parse_webhook``).
 Every call builds its own ``stripe.StripeClient`` from the app's config (STRIPE_*).
 """
 
@@ -19,6 +19,7 @@ from app.payments.providers import (
     PaymentProvider,
     PaymentResult,
     PaymentUnavailable,
+    ProviderRefund,
     RefundResult,
 )
 from app.payments.statuses import PaymentStatus, RefundStatus
@@ -71,16 +72,22 @@ def _unavailable(error: stripe.StripeError) -> PaymentUnavailable:
     )
 
 
+def _metadata(obj) -> dict:
+    return obj.metadata.to_dict() if obj.metadata else {}
+
+
 class StripeProvider(PaymentProvider):
     """Stripe Checkout: ``charge`` answers PENDING with the hosted page's ``redirect_url``."""
 
     name = "stripe"
     label = "Card (Stripe)"
+    hosted = True
 
     def charge(self, amount_cents, currency, details, *, idempotency_key):
         """Open a Checkout Session for the order ``details["order_number"]``.
 
-        ``details`` also carries ``email`` (optional), ``success_url`` and ``cancel_url``.
+        ``details`` also carries ``email`` (optional), ``success_url``, ``cancel_url`` and
+        ``expires_at`` (optional: a Unix time 30 minutes to 24 hours ahead, Stripe's bounds).
         The same ``idempotency_key`` answers the same session (for 24 hours, Stripe's limit).
 
         :raises PaymentDeclined: Stripe refused the request (e.g. an amount it does not accept).
@@ -107,6 +114,8 @@ class StripeProvider(PaymentProvider):
         }
         if details.get("email"):
             params["customer_email"] = details["email"]
+        if details.get("expires_at"):
+            params["expires_at"] = details["expires_at"]
         try:
             with _client() as client:
                 session = client.v1.checkout.sessions.create(
@@ -125,11 +134,11 @@ class StripeProvider(PaymentProvider):
         )
 
     def lookup(self, idempotency_key: str) -> PaymentResult | None:
-        """None: Stripe finds nothing by idempotency key; see ``session_outcome``."""
+        """None: Stripe finds nothing by idempotency key; see ``outcome``."""
         return None
 
-    def session_outcome(self, session_id: str) -> PaymentResult | None:
-        """Whether the customer paid in the Checkout Session ``session_id``.
+    def outcome(self, reference: str) -> PaymentResult | None:
+        """Whether the customer paid in the Checkout Session ``reference``.
 
         SUCCEEDED, whose reference is the PaymentIntent's id (what ``refund`` takes), once
         ``payment_status`` is "paid"; VOIDED, whose reference is the session's id, once it has
@@ -141,7 +150,7 @@ class StripeProvider(PaymentProvider):
         try:
             with _client() as client:
                 session = client.v1.checkout.sessions.retrieve(
-                    session_id, {"expand": ["payment_intent"]}
+                    reference, {"expand": ["payment_intent"]}
                 )
         except stripe.StripeError as error:
             raise _unavailable(error) from error
@@ -162,9 +171,16 @@ class StripeProvider(PaymentProvider):
         :raises PaymentUnavailable: no answer.
         """
         try:
+            done = [r for r in self.refunds_of(reference) if r.key == idempotency_key]
+            if done:  # asked before (Stripe forgets idempotency keys after 24 hours)
+                return RefundResult(done[0].status, done[0].reference)
             with _client() as client:
                 refund = client.v1.refunds.create(
-                    {"payment_intent": reference, "amount": amount_cents},
+                    {
+                        "payment_intent": reference,
+                        "amount": amount_cents,
+                        "metadata": {"refund_key": idempotency_key},
+                    },
                     {"idempotency_key": idempotency_key},
                 )
         except stripe.InvalidRequestError as error:
@@ -175,7 +191,43 @@ class StripeProvider(PaymentProvider):
         status = REFUND_STATUSES.get(refund.status or "", RefundStatus.PENDING)
         return RefundResult(status, refund.id)
 
-    def parse_webhook(self, payload: bytes, signature_header: str | None) -> stripe.Event:
+    def refunds_of(self, intent_id: str) -> list[ProviderRefund]:
+        """The refunds of the PaymentIntent ``intent_id`` (ours carry our refund key), from
+        the dashboard's too.
+
+        :raises PaymentUnavailable: no answer.
+        """
+        try:
+            with _client() as client:
+                listed = client.v1.refunds.list({"payment_intent": intent_id, "limit": 100})
+                refunds = list(listed.auto_paging_iter())
+        except stripe.StripeError as error:
+            raise _unavailable(error) from error
+        return [
+            ProviderRefund(
+                reference=r.id,
+                amount_cents=r.amount,
+                status=REFUND_STATUSES.get(r.status or "", RefundStatus.PENDING),
+                key=_metadata(r).get("refund_key", ""),
+            )
+            for r in reversed(refunds)  # oldest first
+        ]
+
+    def order_number_of(self, intent_id: str) -> str | None:
+        """The order a PaymentIntent was made for (its metadata), or None if not ours.
+
+        :raises PaymentUnavailable: no answer.
+        """
+        try:
+            with _client() as client:
+                intent = client.v1.payment_intents.retrieve(intent_id)
+        except stripe.InvalidRequestError:
+            return None
+        except stripe.StripeError as error:
+            raise _unavailable(error) from error
+        return _metadata(intent).get("order")
+
+    def parse_webhook(self, payload: bytes, signature_header: str | None) -> dict:
         """The event in a webhook request, once its Stripe-Signature proves Stripe sent it
         (signed with STRIPE_WEBHOOK_SECRET, within the library's 5-minute tolerance).
 
@@ -183,7 +235,7 @@ class StripeProvider(PaymentProvider):
         """
         secret = current_app.config["STRIPE_WEBHOOK_SECRET"]
         try:
-            return stripe.Webhook.construct_event(payload, signature_header, secret)
+            return stripe.Webhook.construct_event(payload, signature_header, secret).to_dict()
         except stripe.SignatureVerificationError as error:
             raise BadWebhook(f"Bad Stripe webhook signature: {error.user_message}") from error
         except ValueError as error:  # not UTF-8, not JSON

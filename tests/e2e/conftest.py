@@ -10,6 +10,7 @@ from werkzeug.serving import make_server
 
 from app.app_factory import create_app
 from app.extensions import db
+from tests.conftest import stripe_config
 from tests.helpers import TEST_CONFIG
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,14 +44,19 @@ def live_port() -> int:
 @pytest.fixture
 def live_app(app, outbox_dir, live_port, request):
     """An app on the test's database (a new one for SQLite in memory) that writes mail to files;
-    ``@pytest.mark.app_config(NAME=value)`` adds settings, as for ``app``.
+    ``@pytest.mark.app_config(NAME=value)`` adds settings, as for ``app``, and a test that
+    uses ``stripe_fake`` pays by Stripe at the fake.
 
     It depends on ``app`` so that conftest empties the MariaDB tables after the test.
     """
     marker = request.node.get_closest_marker("app_config")
+    stripe = {}
+    if "stripe_fake" in request.fixturenames:
+        stripe = stripe_config(request.getfixturevalue("stripe_fake"))
     live = create_app(
         {
             **TEST_CONFIG,
+            **stripe,
             **(marker.kwargs if marker else {}),
             "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
             "MAIL_BACKEND": "app.mail.EmailBackend",

@@ -1,0 +1,78 @@
+"""A customer pays by Stripe: checkout sends the browser to the (fake) Stripe Checkout page, a
+declined card stays there, the next one pays, and the shop's order page shows it paid.
+
+Real headless Chromium against the app on a real HTTP server and the fake Stripe's payment page
+(tests/stripe_fake.py), on SQLite and on MariaDB. The CSP lets the checkout form go there only
+because Stripe is enabled (its origin is the fake's here).
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.test_shop_journey import mails_with_subject
+from tests.factories import ProductFactory, UserFactory, create
+from tests.helpers import sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_a_customer_pays_on_stripes_page(
+    live_app, page, live_server, stripe_fake, outbox_dir, screenshot, browser_errors
+):
+    create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
+    create(live_app, UserFactory, email="ada@example.com")
+    sign_in(page, "ada@example.com")
+    page.goto("/products/sencha-green-tea")
+    page.locator("#add-to-cart").get_by_role("button", name="Add to cart").click()
+    page.click("#checkout-link")
+    page.fill("#name", "Ada Lovelace")
+    page.fill("#line1", "Unter den Linden 1")
+    page.fill("#city", "Berlin")
+    page.fill("#postcode", "10117")
+    page.select_option("#country", label="Germany")
+    page.get_by_label("Card (Stripe)").check()
+    expect(page.locator("#stripe-note")).to_contain_text("Stripe's secure page")
+    page.click("#place-order")
+
+    expect(page).to_have_url(re.compile(re.escape(f"{stripe_fake.url}/c/pay/cs_test_")))
+    page.get_by_role("button", name="Decline").click()
+    expect(page.get_by_text("Your card was declined.")).to_be_visible()
+    screenshot("stripe-01-declined")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+    expect(page).to_have_url(re.compile(re.escape(f"{live_server}/orders/SF-")))
+    expect(page.locator("#order-status")).to_have_text("Paid")
+    expect(page.locator(".alert-success")).to_contain_text("is paid")
+    expect(page.locator("#pay-now")).to_have_count(0)
+    screenshot("stripe-02-paid")
+    number = page.locator("#order-number").inner_text()
+    assert len(mails_with_subject(outbox_dir, f"Your order {number}")) == 1
+    assert browser_errors == []
+
+
+def test_a_customer_who_goes_back_can_pay_later(
+    live_app, page, live_server, stripe_fake, browser_errors
+):
+    create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
+    create(live_app, UserFactory, email="ada@example.com")
+    sign_in(page, "ada@example.com")
+    page.goto("/products/sencha-green-tea")
+    page.locator("#add-to-cart").get_by_role("button", name="Add to cart").click()
+    page.click("#checkout-link")
+    page.fill("#name", "Ada Lovelace")
+    page.fill("#line1", "Unter den Linden 1")
+    page.fill("#city", "Berlin")
+    page.fill("#postcode", "10117")
+    page.select_option("#country", label="Germany")
+    page.get_by_label("Card (Stripe)").check()
+    page.click("#place-order")
+    page.get_by_role("button", name="Back").click()
+
+    expect(page.locator("#order-status")).to_have_text("Pending payment")
+    expect(page.locator("#payment-waiting")).to_contain_text("not paid yet")
+    page.click("#pay-now")
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+    expect(page.locator("#order-status")).to_have_text("Paid")
+    assert browser_errors == []
