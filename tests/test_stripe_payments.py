@@ -254,9 +254,7 @@ def test_a_back_office_refund_goes_to_stripe_and_its_webhook_adds_nothing(
 
 
 @pytest.mark.parametrize("how", ["error", "drop"])
-def test_a_refund_stripe_did_not_answer_is_sent_again_once(
-    app, client, shopper, stripe_fake, how
-):
+def test_a_refund_stripe_did_not_answer_is_sent_again_once(app, client, shopper, stripe_fake, how):
     number, intent = paid_order(app, client, stripe_fake)
     stripe_fake.fail_next(3, how)  # the first try and the library's 2 retries
 
