@@ -99,6 +99,9 @@ class StripeFake:
             [
                 Rule("/v1/checkout/sessions", methods=["POST"], endpoint="create_session"),
                 Rule("/v1/checkout/sessions/<id>", methods=["GET"], endpoint="get_session"),
+                Rule(
+                    "/v1/checkout/sessions/<id>/expire", methods=["POST"], endpoint="expire_session"
+                ),
                 Rule("/v1/payment_intents/<id>", methods=["GET"], endpoint="get_intent"),
                 Rule("/v1/refunds", methods=["POST"], endpoint="create_refund"),
                 Rule("/v1/refunds", methods=["GET"], endpoint="list_refunds"),
@@ -162,10 +165,12 @@ class StripeFake:
             {"method": request.method, "path": request.path, "params": params, "key": key}
         )
         if request.method == "POST" and key:
-            return self._idempotently(key, request.path, params, endpoint)
+            return self._idempotently(key, request.path, params, endpoint, args)
         return self._json(getattr(self, f"_{endpoint}")(params, **args))
 
-    def _idempotently(self, key: str, path: str, params: dict, endpoint: str) -> Response:
+    def _idempotently(
+        self, key: str, path: str, params: dict, endpoint: str, args: dict
+    ) -> Response:
         """Stripe replays the first answer to a key; other parameters under it are an error."""
         if key in self._idempotent:
             first_path, first_params, status, body = self._idempotent[key]
@@ -178,7 +183,7 @@ class StripeFake:
                 )
             return Response(body, status, mimetype="application/json")
         try:
-            response = self._json(getattr(self, f"_{endpoint}")(params))
+            response = self._json(getattr(self, f"_{endpoint}")(params, **args))
         except HTTPException as error:
             response = error.get_response()
         self._idempotent[key] = (path, params, response.status_code, response.get_data())
@@ -242,6 +247,18 @@ class StripeFake:
         if "payment_intent" in params.get("expand", []) and session["payment_intent"]:
             session["payment_intent"] = dict(self.intents[session["payment_intent"]])
         return session
+
+    def _expire_session(self, params: dict, id: str) -> dict:
+        if id not in self.sessions:
+            raise missing("checkout.session", id)
+        if self.sessions[id]["status"] != "open":
+            raise ApiError(
+                400,
+                "invalid_request_error",
+                'Only Checkout Sessions with a status in ["open"] can be expired.',
+            )
+        self.expire(id)
+        return self._public(self.sessions[id])
 
     def _get_intent(self, params: dict, id: str) -> dict:
         if id not in self.intents:

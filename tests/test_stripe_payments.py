@@ -18,9 +18,11 @@ from tests.conftest import stripe_config
 from tests.factories import fill_cart
 from tests.helpers import (
     ADDRESS,
+    ADMIN_EMAIL,
     PRODUCTION_CONFIG,
     TEST_CONFIG,
     count,
+    csrf_token,
     login,
     stock,
     token_headers,
@@ -192,11 +194,26 @@ def test_a_declined_card_keeps_the_order_open_for_another_card(app, client, shop
     assert order_of(app, number).status == "paid"
 
 
+def test_cancelling_an_unpaid_order_closes_its_stripe_page(app, client, shopper, stripe_fake):
+    number, session_id = pay_by_stripe(app, client)
+
+    client.post(f"/orders/{number}/cancel", data={"csrf_token": csrf_token(client, "/orders")})
+    answer = deliver(
+        client, stripe_fake, "checkout.session.expired", stripe_fake.session(session_id)
+    )
+
+    assert stripe_fake.session(session_id)["status"] == "expired"
+    assert answer.json["outcome"] == "settled before"
+    order = order_of(app, number)
+    assert (order.status, order.payments[-1].status) == ("cancelled", "voided")
+    assert (stock(app, shopper["tea"]), stock(app, shopper["mug"])) == (5, 2)
+
+
 def test_a_payment_after_the_order_expired_is_refunded(app, client, shopper, stripe_fake):
     number, session_id = pay_by_stripe(app, client)
+    intent = stripe_fake.pay(session_id)  # paid just before the cancel closes the page
     with app.app_context():
         state.cancel_unpaid(number, "Expired.")
-    intent = stripe_fake.pay(session_id)
 
     answer = deliver(client, stripe_fake, "payment_intent.succeeded", stripe_fake.intent(intent))
 
@@ -471,3 +488,15 @@ def test_webhooks_return_and_expiry_at_once_pay_once(app, client, shopper, strip
     assert order.payments[-1].status == "succeeded"
     assert len(sent) == 1
     assert count(app, Refund) == 0
+
+
+def test_the_back_office_links_a_paid_order_to_stripes_dashboard(
+    app, client, shopper, stripe_fake, admin_id
+):
+    number, intent = paid_order(app, client, stripe_fake)
+    admin = app.test_client()
+    login(admin, ADMIN_EMAIL)
+
+    page = admin.get(f"/admin/orders/details/?id={number}").get_data(as_text=True)
+
+    assert f'href="https://dashboard.stripe.com/test/payments/{intent}"' in page

@@ -44,6 +44,7 @@ from app.extensions import db
 from app.orders import queries as order_queries
 from app.orders import state as order_state
 from app.orders.models import Order, OrderStatus
+from app.payments.providers import provider_for
 from app.shipping import admin_rules as shipping_rules
 from app.taxes import admin_rules as tax_rules
 from app.taxes.models import TaxClass
@@ -518,6 +519,7 @@ class OrderView(AdminModelView):
             kwargs["next_statuses"] = [status for status in OrderStatus if status in allowed]
             kwargs["transition_form"] = TransitionForm()
             kwargs["status_label"] = _status_label
+            kwargs["dashboard_url"] = lambda p: provider_for(p.provider).dashboard_url(p.reference)
         return super().render(template, **kwargs)
 
     @expose("/<number>/transition/", methods=("POST",))

@@ -220,11 +220,18 @@ def _transition(
             if payment.status == PaymentStatus.SUCCEEDED:
                 refunds.append(_request_refund(payment, payment.amount_cents))
             elif payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
+                if payment.status == PaymentStatus.PENDING and payment.checkout_url:
+                    _abandon_after_commit(payment.provider, payment.reference)
                 payment.status = PaymentStatus.VOIDED
     _refund_after_commit(refunds)
     if to_status == OrderStatus.SHIPPED:
         on_commit(lambda: emails.send_order_shipped(order))
     return order
+
+
+def _abandon_after_commit(provider_name: str, reference: str) -> None:
+    """The hosted page of a payment voided by cancelling is closed once the cancel commits."""
+    on_commit(lambda: provider_for(provider_name).abandon(reference))
 
 
 def _refund_after_commit(refund_ids: list[int]) -> None:

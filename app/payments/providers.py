@@ -82,6 +82,14 @@ class PaymentProvider:
         refunds name), VOIDED (the page expired unpaid), or None (the customer may still pay)."""
         return None
 
+    def dashboard_url(self, reference: str) -> str | None:
+        """Where the back office sees this payment at the provider, if anywhere."""
+        return None
+
+    def abandon(self, reference: str) -> None:
+        """Close the hosted page of a payment whose order was cancelled, so that no one pays
+        it (best effort: a payment that succeeds anyway is refunded when it is recorded)."""
+
     def refund(
         self, reference: str, amount_cents: int, currency: str, *, idempotency_key: str
     ) -> RefundResult:

@@ -162,6 +162,22 @@ class StripeProvider(PaymentProvider):
             return PaymentResult(PaymentStatus.VOIDED, reference=session.id)
         return None
 
+    def dashboard_url(self, reference: str) -> str | None:
+        """The payment in Stripe's dashboard (test mode's when the key is a test key)."""
+        if not reference.startswith("pi_"):
+            return None  # a session not paid: the dashboard shows payments
+        test = current_app.config["STRIPE_SECRET_KEY"].startswith(("sk_test_", "rk_test_"))
+        return f"https://dashboard.stripe.com/{'test/' if test else ''}payments/{reference}"
+
+    def abandon(self, reference: str) -> None:
+        """Expire the Checkout Session ``reference``; one that was paid or expired meanwhile
+        (or no answer) is only logged."""
+        try:
+            with _client() as client:
+                client.v1.checkout.sessions.expire(reference)
+        except stripe.StripeError as error:
+            current_app.logger.warning("Stripe did not expire session %s: %r", reference, error)
+
     def refund(self, reference, amount_cents, currency, *, idempotency_key):
         """Refund ``amount_cents`` of the PaymentIntent ``reference``.
 
