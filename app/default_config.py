@@ -179,6 +179,22 @@ CART_MAX_QUANTITY = 1000  # of one product in one cart
 # an OFFSET no database accepts.
 LISTING_MAX_PAGE = 100_000
 
+# Media: product images (app/media, app/catalog/images.py). Files live in MEDIA_ROOT (None:
+# <instance>/media) and are served under MEDIA_URL (by uwsgi's static map in production);
+# MEDIA_STORAGE names the store's class (app/media/storage.py tells how an S3 one would look).
+MEDIA_STORAGE = "app.media.storage.LocalStorage"
+MEDIA_ROOT = None
+MEDIA_URL = "/media/"
+# An upload larger than either bound is refused before it is decoded. Pillow refuses images
+# above its own bound (Image.MAX_IMAGE_PIXELS, about 89 megapixels) whatever this says.
+MEDIA_MAX_BYTES = 10_000_000
+MEDIA_MAX_PIXELS = 40_000_000
+# The widths each image is stored in (WebP and a JPEG fallback), by what shows them; an image
+# is never enlarged: narrower than a width, it is stored at its own width instead.
+MEDIA_WIDTHS = {"thumb": 160, "listing": 480, "page": 960, "zoom": 1600}
+PRODUCT_IMAGES_PER_UPLOAD = 10  # files in one upload (each decoded in memory in turn)
+PRODUCT_IMAGES_MAX = 30  # images in one product's gallery
+
 # JSON API and its OpenAPI document (flask-smorest)
 API_TITLE = "Storefront API"
 API_VERSION = "1"

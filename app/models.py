@@ -3,7 +3,7 @@
 from app.accounts.models import Role, User
 from app.addresses.models import SavedAddress
 from app.cart.models import Cart, CartItem
-from app.catalog.models import Category, Product
+from app.catalog.models import Category, Product, ProductImage
 from app.orders.models import Order, OrderEvent, OrderLine, Payment
 from app.payments.models import WebhookEvent
 from app.sales.models import Sale
@@ -15,7 +15,7 @@ from app.vouchers.models import Voucher
 def all_models() -> dict:
     """Name -> model class, for the shell."""
     models = (
-        *(User, Role, SavedAddress, Category, Product, Cart, CartItem),
+        *(User, Role, SavedAddress, Category, Product, ProductImage, Cart, CartItem),
         *(Order, OrderLine, OrderEvent, Payment),
         *(ShippingZone, ShippingZoneCountry, ShippingMethod, WeightBand, TaxClass, TaxRate),
         *(Voucher, Sale, WebhookEvent),

@@ -88,6 +88,13 @@ class Product(Model):
         cascade="all, delete-orphan",
         order_by="(Variant.position, Variant.id)",
     )
+    # Its gallery in order. The rows go with the product; their files do not (see
+    # app/catalog/images.py).
+    images: Mapped[list["ProductImage"]] = relationship(
+        back_populates="product",
+        cascade="all, delete-orphan",
+        order_by="(ProductImage.position, ProductImage.id)",
+    )
 
     @property
     def first_variant(self) -> "Variant | None":
@@ -217,7 +224,12 @@ class Variant(Model):
     stock: Mapped[int] = mapped_column(Integer, default=0)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The picture of this variant, one of its product's images (None: the gallery's first).
+    image_id: Mapped[int | None] = mapped_column(
+        ForeignKey("product_image.id", ondelete="SET NULL"), index=True
+    )
     product: Mapped[Product] = relationship(back_populates="variants")
+    image: Mapped["ProductImage | None"] = relationship()
     values: Mapped[list[OptionValue]] = relationship(secondary=variant_option_value)
     # The same rows, read through the association table mapped on its own: a joined eager
     # load of ``values`` nests "LEFT JOIN (variant_option_value JOIN option_value)", which
@@ -249,6 +261,44 @@ class Variant(Model):
         return f"{self.product.name} ({label})" if label else self.product.name
 
 
+# Bounds of an image's alt text (it is required: every image says what it shows).
+ALT_MAX_LENGTH = 250
+
+
+class ProductImage(Model):
+    """One picture of a product's gallery. Its files live in the media store under ``key``:
+    ``{key}/{width}.webp`` and ``{key}/{width}.jpg`` for each of ``widths``."""
+
+    __tablename__ = "product_image"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("product.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    alt: Mapped[str] = mapped_column(String(ALT_MAX_LENGTH))
+    key: Mapped[str] = mapped_column(String(120), unique=True)
+    # The uploaded image's size, upright (after its EXIF orientation).
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    # The widths stored, ascending, comma-separated ("160,480,960"): MEDIA_WIDTHS at upload
+    # time, none wider than the image.
+    widths: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    product: Mapped[Product] = relationship(back_populates="images")
+
+    @property
+    def width_list(self) -> list[int]:
+        return [int(width) for width in self.widths.split(",")]
+
+    def height_at(self, width: int) -> int:
+        """The height of its rendition ``width`` wide."""
+        return max(1, round(self.height * width / self.width))
+
+    def __str__(self) -> str:
+        return self.alt
+
+
 class VariantOptionValue(Model):
     """A row of ``variant_option_value``, read-only: see ``Variant.value_links``."""
 
@@ -274,4 +324,4 @@ def attach_values(products: Iterable[Product]) -> None:
 
 
 # What the shared catalogue pages show: a write to any of these starts the page cache afresh.
-page_cache.watch(Category, Product, OptionType, OptionValue, Variant)
+page_cache.watch(Category, Product, OptionType, OptionValue, Variant, ProductImage)
