@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from app.catalog import search
+
 config = context.config
 if config.config_file_name:
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -39,6 +41,7 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", skip_empty_autogenerate)
     conf_args.setdefault("compare_type", True)
+    conf_args.setdefault("include_object", search.schema_filter(db.engine.dialect.name))
     with db.engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # batch migrations copy and drop tables: foreign keys must not fire meanwhile

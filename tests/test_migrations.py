@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from app.app_factory import create_app
 from app.cart.models import Cart, CartItem
+from app.catalog import search
+from app.catalog import services as catalog_services
 from app.catalog.models import Product
 from app.extensions import db
 from app.orders.models import Order, OrderLine, Payment
@@ -33,7 +35,10 @@ def empty_db_app(backend, tmp_path):
 def schema_diff() -> list:
     """What alembic autogenerate would still write: [] when the schema matches the models."""
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        include = search.schema_filter(conn.dialect.name)  # as migrations/env.py compares
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include}
+        )
         return compare_metadata(context, db.metadata)
 
 
@@ -43,7 +48,12 @@ def current_revision() -> str | None:
 
 
 def table_names() -> list[str]:
-    return sorted(inspect(db.engine).get_table_names())
+    """The tables, less SQLite's full-text search table and its shadow tables."""
+    return sorted(
+        name
+        for name in inspect(db.engine).get_table_names()
+        if not name.startswith("product_search")
+    )
 
 
 def check_constraints() -> dict[str, set[str]]:
@@ -372,3 +382,31 @@ def test_an_order_total_above_32_bits_is_stored_exactly(app):
         assert db.session.scalar(text("SELECT unit_price_cents FROM order_line")) == big
         assert db.session.scalar(text("SELECT amount_cents FROM payment")) == 2**62
         assert db.session.get(Product, product_id).price_cents == 2**33 + 1
+
+
+SEARCH_REVISION = "b3c1f0e2d9a7"  # full-text search of products
+
+
+def test_search_migration_indexes_the_existing_products(empty_db_app):
+    """Products that exist before the search indexes are found by them; downgrade removes
+    them (SQLite: the FTS5 table and its triggers)."""
+    upgrade(revision=f"{SEARCH_REVISION}-1")
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO product (id, slug, name, description, price_cents, currency, "
+                "is_active, is_featured, created_at, updated_at) VALUES (1, 'sencha', "
+                "'Sencha Green Tea', 'Steamed leaves.', 450, 'EUR', 1, 0, "
+                "'2026-01-02 03:04:05', '2026-01-02 03:04:05')"
+            )
+        )
+
+    upgrade(revision=SEARCH_REVISION)
+    assert [p.slug for p in catalog_services.list_products(q="steamed green").items] == ["sencha"]
+    db.session.rollback()
+
+    downgrade(revision=f"{SEARCH_REVISION}-1")
+    names = inspect(db.engine).get_table_names()
+    assert not [name for name in names if name.startswith(search.FTS_TABLE)]
+    indexes = {i["name"] for i in inspect(db.engine).get_indexes("product")}
+    assert not {"ix_product_fulltext", "ix_product_fulltext_name"} & indexes

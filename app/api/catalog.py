@@ -22,7 +22,10 @@ class ProductListArgs(PageArgs):
     q = ma.fields.String(
         load_default="",
         validate=ma.validate.Length(max=100),
-        metadata={"description": "Words to find in the name or description."},
+        metadata={
+            "description": "Words to find in the name or description: each word of 3 letters "
+            "or more must start a word there; a query without such a word is a substring search."
+        },
     )
     category = ma.fields.String(
         load_default="",
@@ -30,9 +33,13 @@ class ProductListArgs(PageArgs):
         metadata={"description": "A category slug; its sub-categories are included."},
     )
     sort = ma.fields.String(
-        load_default="name",
+        load_default="relevance",
         validate=ma.validate.OneOf(list(services.SORTS)),
-        metadata={"description": "Ties are broken by product id, so pages never overlap."},
+        metadata={
+            "description": "relevance: the best match of q first (a name match above a "
+            "description match), by name without q. Ties are broken by product id, so pages "
+            "never overlap."
+        },
     )
 
 

@@ -48,6 +48,9 @@ class Category(Model):
         return self.name
 
 
+MYSQL_DIALECTS = ("mysql", "mariadb")  # SQLAlchemy's names for MySQL and MariaDB
+
+
 class Product(Model):
     __tablename__ = "product"
     __table_args__ = (
@@ -57,6 +60,14 @@ class Product(Model):
         Index("ix_product_active_price", "is_active", "price_cents"),
         Index("ix_product_active_created", "is_active", "created_at"),
         Index("ix_product_featured", "is_featured", "is_active"),
+        # Full-text search (app/catalog/search.py): MariaDB's indexes; SQLite has an FTS5 table.
+        # (ddl_if takes a tuple of dialect names, as documented; its annotation says str.)
+        Index("ix_product_fulltext_name", "name", mysql_prefix="FULLTEXT").ddl_if(
+            dialect=MYSQL_DIALECTS  # type: ignore[arg-type]
+        ),
+        Index("ix_product_fulltext", "name", "description", mysql_prefix="FULLTEXT").ddl_if(
+            dialect=MYSQL_DIALECTS  # type: ignore[arg-type]
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

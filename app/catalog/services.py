@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.catalog import search
 from app.catalog.models import (
     Category,
     OptionType,
@@ -46,6 +47,7 @@ PRODUCT_DETAILS = (
 # A product with an active variant in stock.
 IN_STOCK = Product.variants.any(and_(Variant.is_active.is_(True), Variant.stock > 0))
 SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
+    "relevance": (Product.name.asc(), Product.id.asc()),  # a search ranks instead (list_products)
     "name": (Product.name.asc(), Product.id.asc()),
     "price": (Product.price_cents.asc(), Product.id.asc()),
     "-price": (Product.price_cents.desc(), Product.id.asc()),
@@ -188,34 +190,33 @@ def category_id_for(slug: str | None) -> int | None:
 def list_products(
     q: str = "",
     category: str = "",
-    sort: str = "name",
+    sort: str = "relevance",
     page: int = 1,
     per_page: int = PAGE_SIZE,
     include_inactive: bool = False,
     details: tuple = PRODUCT_DETAILS,
 ) -> Pagination:
-    """Active products matching the search, in a category (and its sub-categories), sorted,
+    """Active products matching the search (app.catalog.search), in a category (and its
+    sub-categories), sorted (``relevance``: the best match first, by name without a search),
     loaded with ``details`` (``CARD_DETAILS`` for cards)."""
     if sort not in SORTS:
         raise ValidationFailed("Unknown sort.", {"sort": [f"Use one of: {', '.join(SORTS)}."]})
     conditions: list[ColumnElement[bool]] = []
-    if q.strip():
-        pattern = f"%{_escape_like(q.strip())}%"
-        conditions.append(
-            or_(
-                Product.name.ilike(pattern, escape="\\"),
-                Product.description.ilike(pattern, escape="\\"),
-            )
-        )
     if category:
         _, ids = category_with_descendants(category)
         conditions.append(Product.category_id.in_(ids))
+    found = search.search(q) if q.strip() else None
     query = select(Product).where(*conditions)
     if not include_inactive:
         query = query.where(Product.is_active.is_(True))
+    order = SORTS[sort]
+    if found is not None:
+        query = search.apply(query, found)
+        if sort == "relevance" and found.ranked is not None:
+            order = (found.ranked.c.score.desc(), Product.id.asc())
     result = _ListingPagination(
-        select=query.options(*details).order_by(*SORTS[sort]),
-        count_select=_listing_count(conditions, include_inactive, searching=bool(q.strip())),
+        select=query.options(*details).order_by(*order),
+        count_select=_listing_count(conditions, include_inactive, found),
         session=db.session(),
         page=page,
         per_page=per_page,
@@ -227,18 +228,18 @@ def list_products(
 
 
 def _listing_count(
-    conditions: list[ColumnElement[bool]], include_inactive: bool, searching: bool
+    conditions: list[ColumnElement[bool]], include_inactive: bool, found: search.Search | None
 ) -> Select[Any]:
     """How many products a listing has, in one statement that reads no more of the catalogue
     than it must. An unfiltered ``count(*)`` is cheap (SQLite counts an index's pages, not its
     rows), a count of the active ones reads every active row: so the active products are all
-    of them less the inactive ones, which are few and found by index. A search reads every
-    row anyway and is counted as it is."""
+    of them less the inactive ones, which are few and found by index. A search is counted as
+    it is: the full-text index gives its products."""
     everything = select(func.count()).select_from(Product).where(*conditions)
     if include_inactive:
-        return everything
-    if searching:
-        return everything.where(Product.is_active.is_(True))
+        return everything if found is None else search.apply(everything, found)
+    if found is not None:
+        return search.apply(everything.where(Product.is_active.is_(True)), found)
     inactive = everything.where(Product.is_active.is_(False))
     return select(everything.scalar_subquery() - inactive.scalar_subquery())
 
@@ -249,10 +250,6 @@ class _ListingPagination(SelectPagination):
     def _query_count(self) -> int:
         session = self._query_args["session"]
         return session.execute(self._query_args["count_select"]).scalar_one()
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def featured_products(limit: int = 8) -> list[Product]:

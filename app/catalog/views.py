@@ -19,9 +19,9 @@ CSRF_SLOT = "\x00csrf-token\x00"  # in a cached product page: the visitor's toke
 @shared
 def index():
     """Paginated grid: ?q= search, ?category= slug (with sub-categories), ?sort=, ?page=."""
-    sort = request.args.get("sort", "name")
+    sort = request.args.get("sort") or "relevance"
     if sort not in services.SORTS:
-        sort = "name"
+        sort = "relevance"
     q = request.args.get("q", "")[:100]
     category = request.args.get("category", "")
     page = request.args.get("page", 1, type=int) or 1

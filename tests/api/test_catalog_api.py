@@ -217,12 +217,12 @@ RANGE_100 = "Must be greater than or equal to 1 and less than or equal to 100."
             {"page": ["Must be greater than or equal to 1 and less than or equal to 100000."]},
         ),
         ("page=1.5", {"page": ["Not a valid integer."]}),
-        ("sort=cheapest", {"sort": ["Must be one of: name, price, -price, newest."]}),
+        ("sort=cheapest", {"sort": ["Must be one of: relevance, name, price, -price, newest."]}),
         ("q=" + "x" * 101, {"q": ["Longer than maximum length 100."]}),
         (
             "sort=up&page=-1",
             {
-                "sort": ["Must be one of: name, price, -price, newest."],
+                "sort": ["Must be one of: relevance, name, price, -price, newest."],
                 "page": ["Must be greater than or equal to 1 and less than or equal to 100000."],
             },
         ),
