@@ -34,7 +34,7 @@ from app.extensions import (
     security,
     talisman,
 )
-from app.money import format_money
+from app.money import format_money, to_decimal
 from app.orders import guest as guest_orders
 from app.orders import webhooks
 from app.transactions import end_request_session
@@ -404,6 +404,7 @@ def register_blueprints(app: Flask) -> None:
     api_cart.document_body_rules(api.spec)
     api_orders.document_body_rules(api.spec)
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(to_decimal, "amount")  # 1250|amount("EUR") -> 12.50, for forms
     app.add_template_filter(country_name, "country_name")
 
 

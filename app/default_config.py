@@ -152,6 +152,8 @@ ORDER_CHARGE_TIMEOUT = 15 * 60
 # stock is held meanwhile; then `orders expire` asks the provider and settles the order.
 # Stripe accepts 30 minutes to 24 hours.
 PAYMENT_PAGE_TIMEOUT = 60 * 60
+# The catalogue's price filter: the upper ends of its ranges, in cents (the last range is open).
+CATALOG_PRICE_BUCKETS = [1000, 2500, 5000, 10000]
 # Stripe's hosted Checkout page, allowed as a form target (CSP) when "stripe" is enabled.
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 # Production refuses a test-mode STRIPE_SECRET_KEY (sk_test_...) unless this is True.

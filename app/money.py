@@ -12,6 +12,25 @@ def to_decimal(cents: int, currency: str) -> Decimal:
     return Decimal(cents).scaleb(-get_currency_precision(currency))
 
 
+MAX_AMOUNT = 10**15  # minor units: far above any price, far below BIGINT's limit
+
+
+def to_minor_units(amount: str, currency: str) -> int:
+    """An amount typed by a person ("12.50", "12") in minor units (1250 for EUR).
+
+    :raises ValueError: not a number, negative, finer than the currency's precision, or above
+        MAX_AMOUNT minor units.
+    """
+    try:
+        value = Decimal(amount.strip())
+    except ArithmeticError:
+        raise ValueError(amount) from None
+    cents = value.scaleb(get_currency_precision(currency))
+    if not value.is_finite() or not 0 <= cents <= MAX_AMOUNT or cents != int(cents):
+        raise ValueError(amount)
+    return int(cents)
+
+
 @lru_cache(maxsize=64)
 def _currency_format(locale: str) -> tuple[Locale, NumberPattern]:
     """The locale and its standard currency pattern, parsed once (Babel's format_currency

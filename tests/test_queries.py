@@ -108,11 +108,12 @@ ANONYMOUS_QUERIES = {
     "/api/v1/categories": 1,
 }
 # Right after a catalogue change (cold): the same, plus one query that reads the running
-# sales, which every page then shares until the next change.
+# sales, which every page then shares until the next change. A listing counts its facets in
+# one more (app/catalog/facets.py).
 COLD_QUERIES = {
     "/": 2,
-    "/products": 4,
-    "/products?q=product&sort=-price": 4,
+    "/products": 5,
+    "/products?q=product&sort=-price": 5,
     "/products/q-3": 3,
     "/api/v1/products": 4,
     "/api/v1/products/q-3": 3,

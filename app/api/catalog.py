@@ -7,9 +7,11 @@ import marshmallow as ma
 
 from app import page_cache
 from app.api.common import PageArgs
-from app.api.schemas import CategoryNode, ProductPageSchema, ProductSchema
+from app.api.schemas import CategoryNode, FacetsSchema, ProductPageSchema, ProductSchema
 from app.api.spec import Blueprint, error_responses
 from app.catalog import services
+from app.catalog.facets import MAX_OPTIONS, Filters
+from app.money import MAX_AMOUNT
 from app.page_cache import shared
 from app.sales import services as sales
 
@@ -31,6 +33,32 @@ class ProductListArgs(PageArgs):
         load_default="",
         validate=ma.validate.Length(max=140),
         metadata={"description": "A category slug; its sub-categories are included."},
+    )
+    price_min_cents = ma.fields.Integer(
+        load_default=None,
+        validate=ma.validate.Range(min=0, max=MAX_AMOUNT),
+        metadata={"description": "Products priced at least this (the product's price)."},
+    )
+    price_max_cents = ma.fields.Integer(
+        load_default=None,
+        validate=ma.validate.Range(min=0, max=MAX_AMOUNT),
+        metadata={"description": "Products priced at most this."},
+    )
+    in_stock = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Only products with a variant in stock."}
+    )
+    option = ma.fields.List(
+        ma.fields.String(validate=ma.validate.Length(min=3, max=130)),
+        load_default=list,
+        validate=ma.validate.Length(max=MAX_OPTIONS),
+        metadata={
+            "description": "Option values as name:value (size:m), without case; repeat it. One "
+            "variant must have every chosen option name, in any of its chosen values."
+        },
+    )
+    facets = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "true: the answer carries the facet counts (`facets`)."},
     )
     sort = ma.fields.String(
         load_default="relevance",
@@ -60,9 +88,22 @@ def list_products(**args):
 
 def _dumped_page(args: dict) -> dict:
     """A page of products as the API answers it, kept until the catalogue changes."""
-    page = services.list_products(**args)
+    args = dict(args)
+    with_facets = args.pop("facets")
+    filters = Filters.of(
+        args.pop("price_min_cents"),
+        args.pop("price_max_cents"),
+        args.pop("in_stock"),
+        args.pop("option"),
+    )
+    page = services.list_products(**args, filters=filters)
     sales.offers_for(page.items)  # the page's sales in one query, not one per product
-    return ProductPageSchema().dump(page)
+    dumped = ProductPageSchema().dump(page)
+    if with_facets:
+        dumped["facets"] = FacetsSchema().dump(
+            services.facet_counts(args["q"], args["category"], filters)
+        )
+    return dumped
 
 
 @bp.get("/products/<slug>")

@@ -251,8 +251,65 @@ class ProductSchema(PlainDump):
         }
 
 
+class PriceRangeSchema(ma.Schema):
+    min_cents = ma.fields.Integer(required=True)
+    max_cents = ma.fields.Integer(
+        required=True, allow_none=True, metadata={"description": "Null: no upper end."}
+    )
+    count = ma.fields.Integer(required=True)
+
+
+class OptionValueCount(ma.Schema):
+    option = ma.fields.String(
+        required=True, metadata={"description": "What ?option= takes.", "example": "size:m"}
+    )
+    value = ma.fields.String(required=True, metadata={"example": "M"})
+    count = ma.fields.Integer(required=True)
+
+
+class OptionFacetSchema(ma.Schema):
+    name = ma.fields.String(required=True, metadata={"example": "Size"})
+    values = ma.fields.List(ma.fields.Nested(OptionValueCount), required=True)
+
+
+class CategoryCount(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    count = ma.fields.Integer(required=True)
+
+
+class FacetsSchema(ma.Schema):
+    """The counts of products for each filter, each facet counted without its own filter; a
+    category's count includes its sub-categories."""
+
+    categories = ma.fields.List(ma.fields.Nested(CategoryCount), required=True)
+    price_ranges = ma.fields.List(ma.fields.Nested(PriceRangeSchema), required=True)
+    in_stock = ma.fields.Integer(required=True)
+    options = ma.fields.List(ma.fields.Nested(OptionFacetSchema), required=True)
+
+    @ma.pre_dump
+    def from_facets(self, facets, **_kwargs):
+        if isinstance(facets, dict):  # dumped before (a cached page)
+            return facets
+        return {
+            "categories": [{"id": k, "count": n} for k, n in sorted(facets.categories.items())],
+            "price_ranges": facets.prices,
+            "in_stock": facets.in_stock,
+            "options": [
+                {
+                    "name": option.name,
+                    "values": [
+                        {"option": key, "value": label, "count": count}
+                        for key, label, count in option.values
+                    ],
+                }
+                for option in facets.options
+            ],
+        }
+
+
 class ProductPageSchema(PageMeta):
     items = ma.fields.List(ma.fields.Nested(ProductSchema), required=True)
+    facets = ma.fields.Nested(FacetsSchema, metadata={"description": "With ?facets=true only."})
 
 
 class CartItemSchema(ma.Schema):

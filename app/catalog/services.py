@@ -3,7 +3,7 @@
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app, g, has_request_context
@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.catalog import search
+from app.catalog import facets, search
 from app.catalog.models import (
     Category,
     OptionType,
@@ -195,16 +195,19 @@ def list_products(
     per_page: int = PAGE_SIZE,
     include_inactive: bool = False,
     details: tuple = PRODUCT_DETAILS,
+    filters: facets.Filters = facets.NO_FILTERS,
 ) -> Pagination:
     """Active products matching the search (app.catalog.search), in a category (and its
-    sub-categories), sorted (``relevance``: the best match first, by name without a search),
-    loaded with ``details`` (``CARD_DETAILS`` for cards)."""
+    sub-categories), narrowed by ``filters`` (app.catalog.facets), sorted (``relevance``: the
+    best match first, by name without a search), loaded with ``details`` (``CARD_DETAILS``
+    for cards)."""
     if sort not in SORTS:
         raise ValidationFailed("Unknown sort.", {"sort": [f"Use one of: {', '.join(SORTS)}."]})
     conditions: list[ColumnElement[bool]] = []
     if category:
         _, ids = category_with_descendants(category)
         conditions.append(Product.category_id.in_(ids))
+    conditions += facets.conditions(filters)
     found = search.search(q) if q.strip() else None
     query = select(Product).where(*conditions)
     if not include_inactive:
@@ -242,6 +245,17 @@ def _listing_count(
         return search.apply(everything.where(Product.is_active.is_(True)), found)
     inactive = everything.where(Product.is_active.is_(False))
     return select(everything.scalar_subquery() - inactive.scalar_subquery())
+
+
+def facet_counts(
+    q: str = "", category: str = "", filters: facets.Filters = facets.NO_FILTERS
+) -> facets.Facets:
+    """The counts of every facet for the active products of this search, category and
+    filters (each facet counted without its own filter), in one statement."""
+    ids = category_with_descendants(category)[1] if category else None
+    found = search.search(q) if q.strip() else None
+    counted = facets.counts([Product.is_active.is_(True)], found, ids, filters)
+    return replace(counted, categories=facets.rolled_up(counted.categories, all_categories()))
 
 
 class _ListingPagination(SelectPagination):

@@ -3,11 +3,13 @@
 import hashlib
 import json
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 from flask_wtf.csrf import generate_csrf
 
 from app import page_cache
-from app.catalog import services
+from app.catalog import facets, services
+from app.errors import ValidationFailed
+from app.money import to_minor_units
 from app.page_cache import shared
 from app.sales import services as sales
 
@@ -18,33 +20,84 @@ CSRF_SLOT = "\x00csrf-token\x00"  # in a cached product page: the visitor's toke
 @bp.get("/products")
 @shared
 def index():
-    """Paginated grid: ?q= search, ?category= slug (with sub-categories), ?sort=, ?page=."""
+    """Paginated grid: ?q= search, ?category= slug (with sub-categories), filters (?price_min=
+    &price_max= in the shop's currency, ?in_stock=1, ?option=size:m, repeated), ?sort=, ?page=.
+    A bad filter is left out, with a message saying why."""
     sort = request.args.get("sort") or "relevance"
     if sort not in services.SORTS:
         sort = "relevance"
     q = request.args.get("q", "")[:100]
     category = request.args.get("category", "")
     page = request.args.get("page", 1, type=int) or 1
-    digest = hashlib.sha256(json.dumps([q, category, sort, page]).encode()).hexdigest()
+    chosen, filters, problems = _filters()
+    key = [q, category, sort, page, sorted(chosen.items()), problems]
+    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()
     listing = page_cache.catalog_read(
-        f"listing:{digest}", lambda: _listing(q, category, sort, page)
+        f"listing:{digest}", lambda: _listing(q, category, sort, page, chosen, filters, problems)
     )
     return render_template("catalog/index.html", listing=listing)
 
 
-def _listing(q: str, category: str, sort: str, page: int) -> str:
+def _filters() -> tuple[dict, facets.Filters, list[str]]:
+    """The filters of the query string: as given (for links), as Filters, and what was wrong
+    with them (a bad one is left out)."""
+    args = request.args
+    chosen: dict = {}
+    problems: list[str] = []
+    prices: dict[str, int] = {}
+    currency = current_app.config["SHOP_CURRENCY"]
+    for name in ("price_min", "price_max"):
+        raw = args.get(name, "").strip()[:20]
+        if not raw:
+            continue
+        try:
+            prices[name] = to_minor_units(raw, currency)
+            chosen[name] = raw
+        except ValueError:
+            problems.append(f"“{raw}” is not a price: enter one like 12.50.")
+    if args.get("in_stock") == "1":
+        chosen["in_stock"] = "1"
+    options = [o[:130] for o in args.getlist("option")[: facets.MAX_OPTIONS + 1]]
+    try:
+        filters = facets.Filters.of(**prices, in_stock="in_stock" in chosen, options=options)
+        if options:
+            chosen["option"] = sorted(filters.option_keys)
+    except ValidationFailed as error:
+        problems += [m for messages in (error.fields or {}).values() for m in messages]
+        filters = facets.Filters.of(in_stock="in_stock" in chosen)
+        chosen = {"in_stock": "1"} if filters.in_stock else {}
+    return chosen, filters, problems
+
+
+def _listing(
+    q: str,
+    category: str,
+    sort: str,
+    page: int,
+    chosen: dict,
+    filters: facets.Filters,
+    problems: list[str],
+) -> str:
     """The listing's HTML: the same for every visitor (no CSRF token, cart or name in it)."""
     result = services.list_products(
-        q=q, category=category, sort=sort, page=page, details=services.CARD_DETAILS
+        q=q,
+        category=category,
+        sort=sort,
+        page=page,
+        details=services.CARD_DETAILS,
+        filters=filters,
     )
     return render_template(
         "catalog/_listing.html",
         result=result,
         categories=services.category_tree(),
+        counted=services.facet_counts(q, category, filters),
         q=q,
         category=category,
         sort=sort,
-        sorts=services.SORTS,
+        chosen=chosen,
+        filters=filters,
+        problems=problems,
         offers=sales.offers_for(result.items),
     )
 

@@ -1,0 +1,318 @@
+"""Catalogue filters (price range, in stock, option values) and their facet counts.
+
+Filters combine with the search and the category: a product matches when its price is in the
+range and one active variant has every chosen option (any of the values chosen for each option
+name: Size M or L, and Colour blue), in stock when ``in_stock``. Option names and values are
+compared without case, across products (every product's "Size" is one facet).
+
+The counts of every facet come from one UNION ALL statement whatever the catalogue's size.
+Each facet is counted with every filter but its own (choosing Size M still shows how many
+products come in L), and a category's count includes its sub-categories.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import aliased
+
+from app.catalog import search
+from app.catalog.models import (
+    Category,
+    OptionType,
+    OptionValue,
+    Product,
+    Variant,
+    variant_option_value,
+)
+from app.errors import ValidationFailed
+from app.extensions import db
+
+MAX_OPTIONS = 10  # chosen option values; more is refused (each is a condition)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a listing is narrowed to, besides the search and the category."""
+
+    price_min: int | None = None  # cents, inclusive
+    price_max: int | None = None  # cents, inclusive
+    in_stock: bool = False
+    # Lower-cased option name -> lower-cased values, sorted (a stable cache key).
+    options: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @classmethod
+    def of(
+        cls,
+        price_min: int | None = None,
+        price_max: int | None = None,
+        in_stock: bool = False,
+        options: Iterable[str] = (),
+    ) -> "Filters":
+        """From a request's values; ``options`` as ``name:value`` ("size:m").
+
+        :raises ValidationFailed: a bad range or option (the field named).
+        """
+        errors: dict[str, list[str]] = {}
+        if price_min is not None and price_min < 0 or price_max is not None and price_max < 0:
+            errors["price"] = ["Prices cannot be negative."]
+        elif price_min is not None and price_max is not None and price_min > price_max:
+            errors["price"] = ["The lowest price is above the highest."]
+        chosen: dict[str, set[str]] = {}
+        given = list(options)
+        for option in given:
+            name, sep, value = option.partition(":")
+            if not sep or not name.strip() or not value.strip():
+                errors["option"] = [f"Give an option as name:value (size:m), not {option!r}."]
+                break
+            chosen.setdefault(name.strip().lower(), set()).add(value.strip().lower())
+        if len(given) > MAX_OPTIONS:
+            errors["option"] = [f"Choose at most {MAX_OPTIONS} option values."]
+        if errors:
+            raise ValidationFailed("Check the filters.", errors)
+        return cls(
+            price_min,
+            price_max,
+            in_stock,
+            tuple(sorted((name, tuple(sorted(values))) for name, values in chosen.items())),
+        )
+
+    @property
+    def option_keys(self) -> set[str]:
+        return {f"{name}:{value}" for name, values in self.options for value in values}
+
+    def without_option(self, name: str) -> "Filters":
+        return replace(self, options=tuple(o for o in self.options if o[0] != name))
+
+
+NO_FILTERS = Filters()
+
+
+@dataclass(frozen=True)
+class PriceRange:
+    min_cents: int
+    max_cents: int | None  # None: no upper end
+    count: int
+
+
+@dataclass(frozen=True)
+class OptionFacet:
+    name: str  # as the first product names it ("Size")
+    key: str  # lower-cased
+    values: list[tuple[str, str, int]] = field(default_factory=list)  # key, label, count
+
+
+@dataclass(frozen=True)
+class Facets:
+    categories: dict[int, int]  # category id -> products in it and its sub-categories
+    prices: list[PriceRange]
+    in_stock: int
+    options: list[OptionFacet]
+
+
+def conditions(filters: Filters) -> list[ColumnElement[bool]]:
+    """The filters as conditions on Product."""
+    found: list[ColumnElement[bool]] = []
+    if filters.price_min is not None:
+        found.append(Product.price_cents >= filters.price_min)
+    if filters.price_max is not None:
+        found.append(Product.price_cents <= filters.price_max)
+    if filters.in_stock or filters.options:
+        found.append(_variant_matches(filters))
+    return found
+
+
+def _variant_matches(filters: Filters, variant: Any = Variant) -> ColumnElement[bool]:
+    """An active variant of the product has every chosen option (in stock if asked)."""
+    return exists().where(variant.product_id == Product.id, *_variant_conditions(filters, variant))
+
+
+def _variant_conditions(filters: Filters, variant: Any) -> list[ColumnElement[bool]]:
+    found: list[ColumnElement[bool]] = [variant.is_active.is_(True)]
+    if filters.in_stock:
+        found.append(variant.stock > 0)
+    for name, values in filters.options:
+        # Aliases of their own: a facet's query joins these tables too.
+        link, value, option = (
+            variant_option_value.alias(),
+            aliased(OptionValue),
+            aliased(OptionType),
+        )
+        found.append(
+            exists().where(
+                link.c.variant_id == variant.id,
+                link.c.option_value_id == value.id,
+                value.option_type_id == option.id,
+                func.lower(option.name) == name,
+                func.lower(value.value).in_(values),
+            )
+        )
+    return found
+
+
+def price_buckets() -> list[tuple[int, int | None]]:
+    """CATALOG_PRICE_BUCKETS (cents: the upper ends) as (min, max) ranges, the last open."""
+    edges = current_app.config["CATALOG_PRICE_BUCKETS"]
+    lows = [0, *edges]
+    return [(low, high - 1) for low, high in zip(lows, edges, strict=False)] + [(lows[-1], None)]
+
+
+def counts(
+    base: list[ColumnElement[bool]],
+    found: search.Search | None,
+    category_ids: list[int] | None,
+    filters: Filters,
+) -> Facets:
+    """Every facet's counts for a listing: ``base`` (active products), the search and the
+    category chosen, and ``filters``; one statement."""
+
+    def products(
+        category: bool = True, price: bool = True, narrowed: Filters = filters
+    ) -> list[ColumnElement[bool]]:
+        where = list(base)
+        if category and category_ids is not None:
+            where.append(Product.category_id.in_(category_ids))
+        if not price:
+            narrowed = replace(narrowed, price_min=None, price_max=None)
+        return where + conditions(narrowed)
+
+    def part(statement: Select) -> Select:
+        return search.apply(statement, found) if found is not None else statement
+
+    parts = [
+        part(
+            select(
+                literal("category"),
+                cast(Product.category_id, String),
+                literal(""),
+                literal(0),
+                func.count(),
+            )
+            .select_from(Product)
+            .where(*products(category=False))
+            .group_by(Product.category_id)
+        ),
+        _price_part(part, products(price=False)),
+        part(
+            select(literal("in_stock"), literal("1"), literal(""), literal(0), func.count())
+            .select_from(Product)
+            .where(*products(narrowed=replace(filters, in_stock=True)))
+        ),
+    ]
+    chosen = [name for name, _values in filters.options]
+    parts.append(_option_part(part, products, filters, exclude=chosen))
+    for name in chosen:
+        parts.append(_option_part(part, products, filters.without_option(name), only=name))
+    rows = db.session.execute(union_all(*parts)).all()
+    return _facets(rows)
+
+
+def _price_part(part, where: list[ColumnElement[bool]]) -> Select:
+    buckets = price_buckets()
+    bucket = case(
+        *[(Product.price_cents <= high, index) for index, (_low, high) in enumerate(buckets[:-1])],
+        else_=len(buckets) - 1,
+    )
+    return part(
+        select(literal("price"), cast(bucket, String), literal(""), literal(0), func.count())
+        .select_from(Product)
+        .where(*where)
+        .group_by(bucket)
+    )
+
+
+def _option_part(
+    part, products, narrowed: Filters, exclude: Iterable[str] = (), only: str | None = None
+) -> Select:
+    """Products per option value: those whose active variant (in stock if asked) has the
+    value and the other chosen options. ``only`` one option name, or all but ``exclude``."""
+    variant = aliased(Variant)
+    name = func.lower(OptionType.name)
+    value = func.lower(OptionValue.value)
+    where = [
+        *products(narrowed=replace(narrowed, in_stock=False, options=())),
+        *_variant_conditions(narrowed, variant),
+    ]
+    if only is not None:
+        where.append(name == only)
+    elif exclude:
+        where.append(name.not_in(exclude))
+    return part(
+        select(
+            literal("option"),
+            # CAST: one collation in every part of the UNION (MariaDB refuses a mix)
+            cast(name + ":" + value, String),
+            cast(func.min(OptionType.name + ":" + OptionValue.value), String),
+            func.min(OptionValue.position),
+            func.count(Product.id.distinct()),
+        )
+        .select_from(Product)
+        .join(variant, variant.product_id == Product.id)
+        .join(variant_option_value, variant_option_value.c.variant_id == variant.id)
+        .join(OptionValue, OptionValue.id == variant_option_value.c.option_value_id)
+        .join(OptionType, OptionType.id == OptionValue.option_type_id)
+        .where(and_(*where))
+        .group_by(name, value)
+    )
+
+
+def _facets(rows: Iterable[Any]) -> Facets:
+    """The UNION's rows (facet, key, label, position, count) as Facets; categories as counted,
+    not rolled up yet (``rolled_up``)."""
+    by_category: dict[int, int] = {}
+    prices = {index: 0 for index in range(len(price_buckets()))}
+    in_stock = 0
+    options: dict[str, OptionFacet] = {}
+    values: dict[str, list[tuple[int, str, str, int]]] = {}
+    for facet, key, label, position, count in rows:
+        if facet == "category" and key is not None:
+            by_category[int(key)] = count
+        elif facet == "price":
+            prices[int(key)] = count
+        elif facet == "in_stock":
+            in_stock = count
+        elif facet == "option":
+            name_key = key.partition(":")[0]
+            name, _, value_label = label.partition(":")
+            options.setdefault(name_key, OptionFacet(name=name, key=name_key))
+            values.setdefault(name_key, []).append((position, value_label, key, count))
+    for name_key, option in options.items():
+        ordered = sorted(values[name_key], key=lambda v: (v[0], v[1].lower()))
+        option.values.extend((key, label, count) for _p, label, key, count in ordered)
+    ranges = [
+        PriceRange(low, high, prices[index]) for index, (low, high) in enumerate(price_buckets())
+    ]
+    return Facets(
+        categories=by_category,
+        prices=ranges,
+        in_stock=in_stock,
+        options=sorted(options.values(), key=lambda o: o.name.lower()),
+    )
+
+
+def rolled_up(counted: dict[int, int], categories: Iterable[Category]) -> dict[int, int]:
+    """Each category's count with its sub-categories' added."""
+    parents = {c.id: c.parent_id for c in categories}
+    totals: dict[int, int] = {}
+    for category_id, count in counted.items():
+        seen: set[int] = set()
+        node: int | None = category_id
+        while node is not None and node not in seen:
+            seen.add(node)
+            totals[node] = totals.get(node, 0) + count
+            node = parents.get(node)
+    return totals
