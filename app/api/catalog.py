@@ -56,6 +56,14 @@ class ProductListArgs(PageArgs):
             "variant must have every chosen option name, in any of its chosen values."
         },
     )
+    after = ma.fields.String(
+        load_default=None,
+        validate=ma.validate.Length(max=500),
+        metadata={
+            "description": "The `next` of the page before: the page after it (then `page` is "
+            "ignored). Deep pages are as fast as the first this way."
+        },
+    )
     facets = ma.fields.Boolean(
         load_default=False,
         metadata={"description": "true: the answer carries the facet counts (`facets`)."},

@@ -98,6 +98,7 @@ class PageMeta(ma.Schema):
             "per_page": pagination.per_page,
             "total": pagination.total,
             "pages": max(1, pagination.pages),
+            "next": getattr(pagination, "next_cursor", None),  # dumped where a schema has it
         }
 
     page = ma.fields.Integer(required=True)

@@ -309,6 +309,14 @@ class FacetsSchema(ma.Schema):
 
 class ProductPageSchema(PageMeta):
     items = ma.fields.List(ma.fields.Nested(ProductSchema), required=True)
+    next = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Give it as ?after= (same sort and filters) for the next page, as "
+            "fast however deep; null on the last page."
+        },
+    )
     facets = ma.fields.Nested(FacetsSchema, metadata={"description": "With ?facets=true only."})
 
 

@@ -108,7 +108,7 @@ def _sqlite_ranked(terms: list[str]) -> Subquery:
     # Each word a quoted prefix ("tea"*): FTS5 takes nothing of the visitor's as syntax.
     query = " ".join(f'"{term}"*' for term in terms)
     table_name: ColumnElement[Any] = literal_column("product_search")
-    bm25 = func.bm25(table_name, float(NAME_WEIGHT), 1.0)  # lower is better
+    bm25 = func.bm25(table_name, float(NAME_WEIGHT), 1.0, type_=Float)  # lower is better
     return (
         select(_fts.c.rowid.label("id"), (-bm25).label("score"))
         .where(table_name.op("MATCH")(query))

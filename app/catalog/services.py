@@ -1,5 +1,7 @@
 """Catalogue queries and product writes. Views and the API call these, never the models."""
 
+import hashlib
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -7,13 +9,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.catalog import facets, search
+from app import page_cache
+from app.catalog import facets, paging, search
 from app.catalog.models import (
     Category,
     OptionType,
@@ -46,13 +48,15 @@ PRODUCT_DETAILS = (
 )
 # A product with an active variant in stock.
 IN_STOCK = Product.variants.any(and_(Variant.is_active.is_(True), Variant.stock > 0))
-SORTS: dict[str, tuple[ColumnElement[Any], ...]] = {
-    "relevance": (Product.name.asc(), Product.id.asc()),  # a search ranks instead (list_products)
-    "name": (Product.name.asc(), Product.id.asc()),
-    "price": (Product.price_cents.asc(), Product.id.asc()),
-    "-price": (Product.price_cents.desc(), Product.id.asc()),
-    "newest": (Product.created_at.desc(), Product.id.desc()),
+# Each sort's key: (column, descending), the product's id last so that the order is total.
+SORT_KEYS: dict[str, paging.Key] = {
+    "relevance": ((Product.name, False), (Product.id, False)),  # a search ranks by its score
+    "name": ((Product.name, False), (Product.id, False)),
+    "price": ((Product.price_cents, False), (Product.id, False)),
+    "-price": ((Product.price_cents, True), (Product.id, False)),
+    "newest": ((Product.created_at, True), (Product.id, True)),
 }
+SORTS = {name: tuple(paging.order_by(key)) for name, key in SORT_KEYS.items()}
 
 
 def slugify(text: str) -> str:
@@ -196,11 +200,12 @@ def list_products(
     include_inactive: bool = False,
     details: tuple = PRODUCT_DETAILS,
     filters: facets.Filters = facets.NO_FILTERS,
-) -> Pagination:
+    after: str | None = None,
+) -> paging.ListingPage:
     """Active products matching the search (app.catalog.search), in a category (and its
     sub-categories), narrowed by ``filters`` (app.catalog.facets), sorted (``relevance``: the
     best match first, by name without a search), loaded with ``details`` (``CARD_DETAILS``
-    for cards)."""
+    for cards): page ``page``, or the page after the cursor ``after`` (app.catalog.paging)."""
     if sort not in SORTS:
         raise ValidationFailed("Unknown sort.", {"sort": [f"Use one of: {', '.join(SORTS)}."]})
     conditions: list[ColumnElement[bool]] = []
@@ -212,16 +217,19 @@ def list_products(
     query = select(Product).where(*conditions)
     if not include_inactive:
         query = query.where(Product.is_active.is_(True))
-    order = SORTS[sort]
+    key = SORT_KEYS[sort]
     if found is not None:
         query = search.apply(query, found)
         if sort == "relevance" and found.ranked is not None:
-            order = (found.ranked.c.score.desc(), Product.id.asc())
-    result = _ListingPagination(
-        select=query.options(*details).order_by(*order),
+            key = ((found.ranked.c.score, True), (Product.id, False))
+    result = paging.ListingPage(
+        ids=paging.ids_select(query, key),
+        key=key,
+        sort=sort,
+        cursor=after,
+        details=details,
         count_select=_listing_count(conditions, include_inactive, found),
-        session=db.session(),
-        page=page,
+        page=1 if after else page,
         per_page=per_page,
         max_per_page=None,
         error_out=False,  # a page past the end has no items; a page below 1 is the first
@@ -254,16 +262,23 @@ def facet_counts(
     filters (each facet counted without its own filter), in one statement."""
     ids = category_with_descendants(category)[1] if category else None
     found = search.search(q) if q.strip() else None
-    counted = facets.counts([Product.is_active.is_(True)], found, ids, filters)
-    return replace(counted, categories=facets.rolled_up(counted.categories, all_categories()))
 
+    def count() -> facets.Facets:
+        counted = facets.counts([Product.is_active.is_(True)], found, ids, filters)
+        return replace(counted, categories=facets.rolled_up(counted.categories, all_categories()))
 
-class _ListingPagination(SelectPagination):
-    """Flask-SQLAlchemy's pagination of a select, counted by ``count_select``."""
-
-    def _query_count(self) -> int:
-        session = self._query_args["session"]
-        return session.execute(self._query_args["count_select"]).scalar_one()
+    # Once per catalogue generation for each search and filters, whatever the page.
+    key = json.dumps(
+        [
+            q.strip().lower(),
+            category,
+            filters.price_min,
+            filters.price_max,
+            filters.in_stock,
+            filters.options,
+        ]
+    )
+    return page_cache.catalog_read(f"facets:{hashlib.sha256(key.encode()).hexdigest()}", count)
 
 
 def featured_products(limit: int = 8) -> list[Product]:

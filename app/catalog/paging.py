@@ -1,0 +1,138 @@
+"""Pages of a listing that stay fast however deep: a deferred join, and keyset cursors.
+
+- **Numbered pages** (the site, the API's ``page``): the page's product ids are found first,
+  from the sort's index alone (``LIMIT``/``OFFSET`` over ids, no row read for what is
+  skipped), then only those products are loaded with their details.
+- **Cursors** (the API's ``after``): a page starts after the last product of the one before,
+  by the sort's key (``name > :name OR name = :name AND id > :id``): page 40,000 costs what
+  page 1 costs. The cursor is the sort and that product's key, encoded, and opaque to clients.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, Select, and_, or_, select
+
+from app import page_cache
+from app.catalog.models import Product
+from app.errors import ValidationFailed
+from app.extensions import db
+
+Key = tuple[tuple[Any, bool], ...]  # (column or attribute, descending) in sort order
+
+
+def order_by(key: Key) -> list[ColumnElement[Any]]:
+    return [column.desc() if descending else column.asc() for column, descending in key]
+
+
+def after(key: Key, values: list[Any]) -> ColumnElement[bool]:
+    """Rows after ``values`` in the order of ``key``."""
+    (column, descending), *rest = key
+    beyond = column < values[0] if descending else column > values[0]
+    if not rest:
+        return beyond
+    return or_(beyond, and_(column == values[0], after(tuple(rest), values[1:])))
+
+
+def encode(sort: str, values: list[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps([sort, *plain], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str, sort: str, key: Key) -> list[Any]:
+    """The key values in ``cursor``; 422 (``after``) for one that is not of this sort."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        found_sort, *values = json.loads(raw)
+        if found_sort != sort or len(values) != len(key):
+            raise ValueError(cursor)
+        return [
+            _typed(column, value) for (column, _descending), value in zip(key, values, strict=True)
+        ]
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(
+            "The cursor does not belong to this listing.",
+            {"after": ["Use the `next` of a page of this listing, with the same sort."]},
+        ) from None
+
+
+def _typed(column: ColumnElement[Any], value: Any) -> Any:
+    python_type = column.type.python_type
+    if python_type is datetime:
+        return datetime.fromisoformat(value)
+    if python_type is float:
+        return float(value)
+    if not isinstance(value, python_type) or isinstance(value, bool):
+        raise ValueError(value)
+    return value
+
+
+class ListingPage(Pagination):
+    """Flask-SQLAlchemy's Pagination over a listing: ``ids`` (the filtered, sorted select of
+    Product.id and the key's columns), ``details`` (loader options), ``count_select``,
+    and ``cursor`` (after which product, or None: numbered pages). ``next_cursor`` is the cursor of
+    the page that follows, or None on the last page."""
+
+    _last: list[Any] | None = None  # the key of the page's last product
+    _more = False  # cursor pages: whether a product follows the page
+
+    def _query_items(self) -> list[Any]:
+        args = self._query_args
+        key: Key = args["key"]
+        ids: Select = args["ids"]
+        if args["cursor"] is not None:
+            ids = ids.where(after(key, decode(args["cursor"], args["sort"], key)))
+            ids = ids.limit(self.per_page + 1)  # one more: is there a next page?
+        else:
+            ids = ids.limit(self.per_page).offset(self._query_offset)
+        page = ids.subquery("page")
+        columns = [page.c[f"k{i}"] for i in range(len(key))]
+        descending = [d for _column, d in key]
+        rows = (
+            db.session.execute(
+                select(Product, *columns)
+                .options(*args["details"])
+                .join(page, page.c.id == Product.id)
+                .order_by(*order_by(tuple(zip(columns, descending, strict=True))))
+            )
+            .unique()
+            .all()
+        )
+        self._more = len(rows) > self.per_page
+        rows = rows[: self.per_page]
+        self._last = list(rows[-1][1:]) if rows else None
+        return [row[0] for row in rows]
+
+    @property
+    def next_cursor(self) -> str | None:
+        """The cursor of the page that follows this one, or None on the last page."""
+        if self._last is None:
+            return None
+        if self._query_args["cursor"] is None and self.page * self.per_page >= (self.total or 0):
+            return None
+        if self._query_args["cursor"] is not None and not self._more:
+            return None
+        return encode(self._query_args["sort"], self._last)
+
+    def _query_count(self) -> int:
+        """Counted once per catalogue generation for each search and filters, whatever the
+        page (page_cache.catalog_read): deep pages do not count the catalogue again."""
+        statement = self._query_args["count_select"]
+        compiled = statement.compile(db.session.get_bind())
+        digest = hashlib.sha256(f"{compiled}\n{sorted(compiled.params.items())!r}".encode())
+        return page_cache.catalog_read(
+            f"listing-count:{digest.hexdigest()}",
+            lambda: db.session.execute(statement).scalar_one(),
+        )
+
+
+def ids_select(query: Select, key: Key) -> Select:
+    """``query`` (filtered, over Product) as the ids and key columns in the key's order."""
+    labelled = [column.label(f"k{i}") for i, (column, _d) in enumerate(key)]
+    return query.with_only_columns(Product.id, *labelled).order_by(*order_by(key))

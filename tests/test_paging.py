@@ -1,0 +1,122 @@
+"""Deep pages of the catalogue (app/catalog/paging.py): numbered pages by a deferred join, and
+the API's keyset cursors, on both databases."""
+
+import pytest
+from sqlalchemy import event, update
+
+from app.catalog import services
+from app.catalog.models import Product
+from app.extensions import db
+
+
+@pytest.fixture
+def catalogue(app, product_factory):
+    """45 products: names with ties (three of each), prices with ties, creation in steps."""
+    for number in range(45):
+        product_factory(
+            f"Tea {number // 3:02} {'abc'[number % 3]}",
+            price_cents=100 + (number * 7) % 10,
+            description="A green tea." if number % 2 else "A black tea.",
+        )
+    with app.app_context():
+        for product in db.session.query(Product):
+            product.name = product.name[:-2]  # "Tea 07": three products share each name
+        db.session.commit()
+
+
+def walk(client, query: str) -> list[str]:
+    """Every slug of the listing, following `next` from the first page."""
+    slugs: list[str] = []
+    page = client.get(f"/api/v1/products?per_page=20&{query}").json
+    while True:
+        slugs += [p["slug"] for p in page["items"]]
+        if page["next"] is None:
+            return slugs
+        page = client.get(f"/api/v1/products?per_page=20&{query}&after={page['next']}").json
+
+
+def numbered(client, query: str) -> list[str]:
+    slugs: list[str] = []
+    for number in (1, 2, 3):
+        page = client.get(f"/api/v1/products?per_page=20&page={number}&{query}").json
+        slugs += [p["slug"] for p in page["items"]]
+    return slugs
+
+
+@pytest.mark.parametrize(
+    "query", ["sort=name", "sort=price", "sort=-price", "sort=newest", "q=green+tea"]
+)
+def test_cursors_walk_the_same_order_as_numbered_pages(app, client, catalogue, query):
+    by_cursor = walk(client, query)
+
+    assert by_cursor == numbered(client, query)
+    assert len(by_cursor) == len(set(by_cursor)) == (22 if "q=" in query else 45)
+
+
+def test_the_last_numbered_page_has_no_next(client, catalogue):
+    last = client.get("/api/v1/products?per_page=20&page=3").json
+
+    assert len(last["items"]) == 5
+    assert last["next"] is None
+
+
+def test_a_cursor_of_another_sort_or_garbage_is_422(client, catalogue):
+    cursor = client.get("/api/v1/products?per_page=20&sort=price").json["next"]
+
+    for bad in (cursor, "bm90IGpzb24", "%%%", "W10"):
+        answer = client.get(f"/api/v1/products?sort=name&after={bad}")
+        assert answer.status_code == 422
+        assert "after" in answer.json["error"]["fields"]
+
+
+def test_a_numbered_page_reads_only_its_ids_then_their_products(app, catalogue):
+    statements = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            page = services.list_products(sort="price", page=2, per_page=10)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    # The products joined to a page of ids (LIMIT ... OFFSET, or MariaDB's LIMIT offset, n).
+    [items] = [s for s in statements if "JOIN (SELECT product.id" in s.replace("\n", " ")]
+    assert "LIMIT" in items
+    assert [p.price_cents for p in page.items] == sorted(p.price_cents for p in page.items)
+
+
+def test_a_cursor_still_works_after_the_product_it_names_changed(app, client, catalogue):
+    first = client.get("/api/v1/products?per_page=20&sort=price").json
+    with app.app_context():
+        db.session.execute(
+            update(Product).where(Product.slug == first["items"][-1]["slug"]).values(price_cents=1)
+        )
+        db.session.commit()
+
+    second = client.get(f"/api/v1/products?per_page=20&sort=price&after={first['next']}").json
+
+    assert len(second["items"]) == 20
+    assert not {p["slug"] for p in first["items"]} & {p["slug"] for p in second["items"]}
+
+
+def test_deeper_pages_and_their_facets_are_not_counted_again(app, catalogue):
+    statements = []
+
+    def record(*args):
+        statements.append(args[2].lower())
+
+    with app.test_request_context():
+        services.list_products(sort="price", page=1, per_page=10)
+        services.facet_counts()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            services.list_products(sort="price", page=4, per_page=10, details=services.CARD_DETAILS)
+            services.facet_counts()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    assert not [s for s in statements if "count(" in s]
+    assert len(statements) == 1  # the page's ids joined to their products (as cards)
