@@ -25,7 +25,7 @@ class MariaDBServer:
         if root is None:
             root = Path(tempfile.mkdtemp(prefix="storefront-mariadb-"))
         root.mkdir(parents=True, exist_ok=True)
-        self.root = root
+        self.root = root.resolve()  # mariadbd takes relative paths as under its datadir
         self.socket = self.root / "mysqld.sock"
         self.buffer_pool = buffer_pool
         self.process: subprocess.Popen | None = None
