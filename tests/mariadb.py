@@ -1,4 +1,5 @@
-"""A throwaway MariaDB server for the test suite: temporary datadir, unix socket only."""
+"""A private MariaDB server, unix socket only: the test suite's (a temporary datadir, removed at
+stop) or the million-product bench's (bench/run.py --million: a kept datadir, reused)."""
 
 import getpass
 import shutil
@@ -16,11 +17,17 @@ INSTALL_HINT = (
 
 
 class MariaDBServer:
-    """Start ``mariadbd`` in a temporary directory; ``url(name)`` gives a SQLAlchemy URL."""
+    """Start ``mariadbd`` in a temporary directory, or in ``root`` when given (kept at stop,
+    its datadir reused when it exists); ``url(name)`` gives a SQLAlchemy URL."""
 
-    def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="storefront-mariadb-"))
+    def __init__(self, root: Path | None = None, buffer_pool: str = "128M"):
+        self.keep = root is not None
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="storefront-mariadb-"))
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root.resolve()  # mariadbd takes relative paths as under its datadir
         self.socket = self.root / "mysqld.sock"
+        self.buffer_pool = buffer_pool
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 60) -> "MariaDBServer":
@@ -31,19 +38,20 @@ class MariaDBServer:
         datadir = self.root / "data"
         log = self.root / "install.log"
         with log.open("w") as out:
-            subprocess.run(
-                [
-                    "mariadb-install-db",
-                    "--no-defaults",
-                    f"--datadir={datadir}",
-                    f"--user={user}",
-                    "--auth-root-authentication-method=normal",
-                    "--skip-test-db",
-                ],
-                check=True,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+            if not (datadir / "mysql").is_dir():
+                subprocess.run(
+                    [
+                        "mariadb-install-db",
+                        "--no-defaults",
+                        f"--datadir={datadir}",
+                        f"--user={user}",
+                        "--auth-root-authentication-method=normal",
+                        "--skip-test-db",
+                    ],
+                    check=True,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
         mariadbd = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
         self.process = subprocess.Popen(
             [
@@ -59,7 +67,7 @@ class MariaDBServer:
                 "--skip-log-bin",
                 "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_unicode_ci",
-                "--innodb-buffer-pool-size=128M",
+                f"--innodb-buffer-pool-size={self.buffer_pool}",
                 "--innodb-flush-log-at-trx-commit=2",
                 "--max-connections=500",
             ],
@@ -107,7 +115,8 @@ class MariaDBServer:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        shutil.rmtree(self.root, ignore_errors=True)
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 if __name__ == "__main__":
