@@ -34,6 +34,7 @@ from app.extensions import (
     security,
     talisman,
 )
+from app.media import views as media_views
 from app.money import format_money, to_decimal
 from app.orders import guest as guest_orders
 from app.orders import webhooks
@@ -77,6 +78,11 @@ class Storefront(Flask):
         """A JSON body over JSON_MAX_DEPTH is 400 before any hook or view parses it (webargs
         and Flask-Security parse bodies each their own way)."""
         request.refuse_deep_json()  # type: ignore[attr-defined]
+        # An endpoint may accept a bigger body (``extensions["body_limits"]``, endpoint ->
+        # the limit for this request or None), set before any hook reads the form.
+        limit = self.extensions.get("body_limits", {}).get(request.endpoint, lambda: None)()
+        if limit is not None:
+            request.max_content_length = limit
         return super().preprocess_request()
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
@@ -392,10 +398,12 @@ def _unauthz_handler(func_name, params):
 
 
 def register_blueprints(app: Flask) -> None:
-    """pages (HTML, /) and api (JSON, /api/v1), in which the domains nest; and webhooks
-    (/webhooks), where payment providers call with a signature instead of a session."""
+    """pages (HTML, /) and api (JSON, /api/v1), in which the domains nest; webhooks
+    (/webhooks), where payment providers call with a signature instead of a session; and the
+    media files under MEDIA_URL, when they are on this site."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(webhooks.bp)
+    media_views.init_app(app)
     api.init_app(app)
     register_security_schemes()
     describe_body_limits(app.config)

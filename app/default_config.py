@@ -196,6 +196,11 @@ MEDIA_MAX_PIXELS = 40_000_000
 MEDIA_WIDTHS = {"thumb": 160, "listing": 480, "page": 960, "zoom": 1600}
 PRODUCT_IMAGES_PER_UPLOAD = 10  # files in one upload (each decoded in memory in turn)
 PRODUCT_IMAGES_MAX = 30  # images in one product's gallery
+# The back office's upload form alone accepts a request body this big instead of
+# MAX_CONTENT_LENGTH; None: room for a full upload, PRODUCT_IMAGES_PER_UPLOAD files of
+# MEDIA_MAX_BYTES, plus MAX_CONTENT_LENGTH for the form's fields and the multipart framing.
+# Under uwsgi, limit-post (uwsgi.ini) must allow it too.
+MEDIA_MAX_UPLOAD_BYTES = None
 
 # JSON API and its OpenAPI document (flask-smorest)
 API_TITLE = "Storefront API"

@@ -49,6 +49,11 @@ ADMIN_URLS = [
     ("POST", "/admin/products/ajax/update/", 500),
     ("GET", "/admin/products/ajax/lookup/?name=category", 404),
     ("GET", "/admin/products/export/<export_type>/", 302),
+    ("GET", "/admin/products/<int:product_id>/images/", 200),
+    ("POST", "/admin/products/<int:product_id>/images/", 200),
+    ("POST", "/admin/products/<int:product_id>/images/<int:image_id>/move/", 302),
+    ("POST", "/admin/products/<int:product_id>/images/<int:image_id>/alt/", 302),
+    ("POST", "/admin/products/<int:product_id>/images/<int:image_id>/delete/", 302),
     ("GET", "/admin/categories/", 200),
     ("GET", "/admin/categories/new/", 200),
     ("POST", "/admin/categories/new/", 200),
@@ -262,6 +267,7 @@ def rows(app, admin_id, customer_id):
 
 def concrete(path: str, rows: dict) -> str:
     path = path.replace("<number>", rows["order"]).replace("<export_type>", "csv")
+    path = path.replace("<int:product_id>", str(rows["product"])).replace("<int:image_id>", "1")
     return path.format(**rows)
 
 

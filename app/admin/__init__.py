@@ -20,6 +20,7 @@ from app.admin.views import (
     UserView,
     VariantView,
     WeightBandView,
+    upload_body_limit,
 )
 from app.admin.vouchers import VoucherView
 from app.catalog.models import Category, OptionType, Product, Variant
@@ -92,3 +93,6 @@ def init_app(app: Flask) -> None:
     )
     admin.add_link(MenuLink(name="Back to the shop", endpoint="pages.home"))
     admin.init_app(app)
+    # The upload form takes several images in one request (Storefront.preprocess_request).
+    body_limits = app.extensions.setdefault("body_limits", {})
+    body_limits["admin_products.gallery_upload_view"] = upload_body_limit

@@ -8,15 +8,16 @@ from wtforms import (
     DecimalField,
     HiddenField,
     IntegerField,
+    MultipleFileField,
     SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs 3.2
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
-from app.catalog.models import Category, OptionType, OptionValue, Product
+from app.catalog.models import ALT_MAX_LENGTH, Category, OptionType, OptionValue, Product
 from app.countries import countries
 from app.extensions import db
 from app.shipping.models import ShippingMethod, ShippingZone
@@ -101,6 +102,40 @@ class TransitionForm(SecureForm):
     """One button on an order's page: move the order to ``status``."""
 
     status = HiddenField(validators=[InputRequired()])
+
+
+# What the upload form offers to pick; the server trusts only the file's content (Pillow).
+IMAGE_TYPES = "image/jpeg,image/png,image/webp,image/gif"
+
+
+class GalleryUploadForm(SecureForm):
+    """Several images at once, each described by the same alt text (edited one by one after)."""
+
+    images = MultipleFileField("Images", render_kw={"accept": IMAGE_TYPES})
+    alt = StringField(
+        "Alt text (for each image)",
+        filters=[_strip],
+        render_kw={"maxlength": ALT_MAX_LENGTH},
+        description="What the images show, for those who cannot see them.",
+    )
+
+
+class ImageAltForm(SecureForm):
+    """One image's alt text."""
+
+    alt = StringField("Alt text", filters=[_strip], render_kw={"maxlength": ALT_MAX_LENGTH})
+
+
+class ImageMoveForm(SecureForm):
+    """Move an image one place up or down its gallery."""
+
+    direction = HiddenField(
+        validators=[InputRequired(), AnyOf(["up", "down"], message="Move up or down.")]
+    )
+
+
+class ImageDeleteForm(SecureForm):
+    """Delete an image: the button sits behind a disclosure that asks first."""
 
 
 def _product_choices() -> list[SelectChoice]:

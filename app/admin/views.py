@@ -4,7 +4,7 @@ Writes go through the shop's services (``save_product``, ``transition``) or the 
 datastore, so the back office obeys the same rules as the shop and the API.
 """
 
-from flask import abort, current_app, flash, redirect, request
+from flask import Config, abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -12,11 +12,12 @@ from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.form import SecureForm
 from flask_admin.helpers import flash_errors
 from flask_admin.model.form import create_editable_list_form
-from flask_admin.model.template import DeleteRowAction, TemplateLinkRowAction
+from flask_admin.model.template import DeleteRowAction, LinkRowAction, TemplateLinkRowAction
 from flask_security import current_user
 from flask_security.decorators import default_unauthn_handler
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import InputRequired, ValidationError
 
@@ -25,6 +26,10 @@ from app.accounts.models import ADMIN, User
 from app.admin import services
 from app.admin.forms import (
     CategoryForm,
+    GalleryUploadForm,
+    ImageAltForm,
+    ImageDeleteForm,
+    ImageMoveForm,
     OptionTypeForm,
     ProductForm,
     ShippingMethodForm,
@@ -35,9 +40,10 @@ from app.admin.forms import (
     VariantForm,
     WeightBandForm,
 )
+from app.catalog import images as gallery
 from app.catalog import services as catalog_services
 from app.catalog import variants as variant_services
-from app.catalog.models import Category, Product
+from app.catalog.models import Category, Product, ProductImage
 from app.countries import country_name
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
@@ -157,9 +163,31 @@ class AdminModelView(AdminOnly, ModelView):
         ]
 
 
+def upload_limit(config: Config) -> int:
+    """The request body the gallery's upload form accepts (``MEDIA_MAX_UPLOAD_BYTES``)."""
+    return config["MEDIA_MAX_UPLOAD_BYTES"] or (
+        config["PRODUCT_IMAGES_PER_UPLOAD"] * config["MEDIA_MAX_BYTES"]
+        + config["MAX_CONTENT_LENGTH"]
+    )
+
+
+def upload_body_limit() -> int | None:
+    """The gallery upload's body limit, for an admin only (others keep MAX_CONTENT_LENGTH and
+    get their 403 or login page): the app sets it before any hook reads the form."""
+    if current_user.is_authenticated and current_user.has_role(ADMIN):
+        return upload_limit(current_app.config)
+    return None
+
+
+def _gallery_url(view, product_id, row=None) -> str:
+    return url_for("admin_products.gallery_view", product_id=product_id)
+
+
 class ProductView(AdminModelView):
     form = ProductForm
     can_view_details = True
+    edit_template = "admin/product_edit.html"
+    column_extra_row_actions = [LinkRowAction("fa fa-image", _gallery_url, "Images")]
     column_list = ("sku", "name", "category", "price_cents", "stock", "is_active")
     column_details_list = (
         "sku",
@@ -224,6 +252,106 @@ class ProductView(AdminModelView):
         except DomainError as error:
             _show_error(error, form)
             return None
+
+    # The gallery: /admin/products/<id>/images/, its writes through app/catalog/images.py.
+
+    @expose("/<int:product_id>/images/", methods=("GET",))
+    def gallery_view(self, product_id):
+        """The product's images in order, each to move, describe or delete; the upload form."""
+        return self._render_gallery(product_id, GalleryUploadForm())
+
+    @expose("/<int:product_id>/images/", methods=("POST",))
+    def gallery_upload_view(self, product_id):
+        """Add the files chosen, all or none; a refusal is shown on the form."""
+        form = GalleryUploadForm(CombinedMultiDict([request.files, request.form]))
+        if not form.validate():
+            flash_errors(form, message="Nothing was uploaded. %(error)s")
+            return self._render_gallery(product_id, form)
+        uploads = [
+            gallery.Upload(file.filename or "", file.read(), form.alt.data or "")
+            for file in request.files.getlist(form.images.name)
+            if file.filename  # the empty part a browser sends when no file was chosen
+        ]
+        try:
+            added = gallery.add_images(product_id, uploads)
+        except DomainError as error:
+            if isinstance(error, NotFound):
+                raise
+            _show_error(error, form)
+            return self._render_gallery(product_id, form)
+        flash(f"{len(added)} image{'s' if len(added) != 1 else ''} uploaded.", "success")
+        return redirect(_gallery_url(self, product_id))
+
+    @expose("/<int:product_id>/images/<int:image_id>/move/", methods=("POST",))
+    def gallery_move_view(self, product_id, image_id):
+        """Move an image one place up or down."""
+        form = ImageMoveForm(request.form)
+        if form.validate():
+            offset = -1 if form.direction.data == "up" else 1
+            self._change_image(product_id, image_id, gallery.move_image, offset)
+        else:
+            flash_errors(form, message="The order was not changed. %(error)s")
+        return redirect(_gallery_url(self, product_id))
+
+    @expose("/<int:product_id>/images/<int:image_id>/alt/", methods=("POST",))
+    def gallery_alt_view(self, product_id, image_id):
+        """Change an image's alt text; a refusal is shown on its field, as typed."""
+        form = ImageAltForm(request.form)
+        if not form.validate():
+            flash_errors(form, message="The alt text was not changed. %(error)s")
+        elif self._change_image(
+            product_id, image_id, gallery.set_alt, form.alt.data or "", form=form
+        ):
+            flash("Alt text saved.", "success")
+        else:
+            return self._render_gallery(product_id, GalleryUploadForm(), {image_id: form})
+        return redirect(_gallery_url(self, product_id))
+
+    @expose("/<int:product_id>/images/<int:image_id>/delete/", methods=("POST",))
+    def gallery_delete_view(self, product_id, image_id):
+        """Delete an image and, once that is committed, its files."""
+        form = ImageDeleteForm(request.form)
+        if not form.validate():
+            flash_errors(form, message="The image was not deleted. %(error)s")
+        elif self._change_image(product_id, image_id, gallery.delete_image):
+            flash("Image deleted.", "success")
+        return redirect(_gallery_url(self, product_id))
+
+    def _change_image(self, product_id, image_id, change, *args, form=None) -> bool:
+        """``change(image_id, *args)``, for an image of this product (404 for another's); a
+        refusal (the image deleted meanwhile, an empty alt) is a flash. Whether it was done."""
+        image = db.session.get(ProductImage, image_id)
+        if image is not None and image.product_id != product_id:
+            abort(404)
+        try:
+            change(image_id, *args)
+        except DomainError as error:
+            _show_error(error, form)
+            return False
+        return True
+
+    def _render_gallery(self, product_id: int, upload_form, alt_forms=None):
+        product = db.session.get(Product, product_id)
+        if product is None:
+            abort(404, "No such product.")
+        alt_forms = alt_forms or {}
+        shown = [
+            (
+                image,
+                gallery.image_urls(image),
+                alt_forms.get(image.id) or ImageAltForm(data={"alt": image.alt}),
+            )
+            for image in product.images
+        ]
+        return self.render(
+            "admin/product_images.html",
+            product=product,
+            images=shown,
+            upload_form=upload_form,
+            move_form=ImageMoveForm(),
+            delete_form=ImageDeleteForm(),
+            upload_limit=upload_limit(current_app.config),
+        )
 
 
 class OptionTypeView(AdminModelView):

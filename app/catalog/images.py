@@ -4,8 +4,8 @@ a page or the API shows them at.
 Files and rows change together or not at all. An upload is checked and re-encoded whole before
 anything is written; then its files are written, then its rows in one unit of work; if the
 unit fails, the files written go again. A deleted image's files go once its row's deletion is
-committed. A product deleted with its gallery (the rows cascade) leaves its files behind:
-``image_files`` names them for whoever deletes it.
+committed; so do a product's with ``delete_product`` (its rows cascade in the database, which
+knows nothing of the files).
 """
 
 import secrets
@@ -186,6 +186,29 @@ def reorder_images(product_id: int, ordered_ids: Sequence[int]) -> None:
 
 
 @atomic
+def move_image(image_id: int, offset: int) -> None:
+    """Move an image ``offset`` places in its gallery (-1: one up, 1: one down), decided on the
+    gallery as it is now; past either end it stays there.
+
+    :raises NotFound: no such image.
+    """
+    image = _image(image_id)
+    db.session.get(Product, image.product_id, with_for_update=True)
+    ordered = list(
+        db.session.scalars(
+            select(ProductImage)
+            .where(ProductImage.product_id == image.product_id)
+            .order_by(ProductImage.position, ProductImage.id)
+        )
+    )
+    index = ordered.index(image)
+    target = min(max(index + offset, 0), len(ordered) - 1)
+    ordered.insert(target, ordered.pop(index))
+    for position, each in enumerate(ordered):
+        each.position = position
+
+
+@atomic
 def set_alt(image_id: int, alt: str) -> ProductImage:
     """Change an image's alt text.
 
@@ -208,6 +231,27 @@ def delete_image(image_id: int) -> None:
     image = _image(image_id)
     files = image_files(image)
     db.session.delete(image)  # the database sets its variants' image_id to NULL
+    storage = media_storage()
+    on_commit(lambda: storage.delete(files))
+
+
+@atomic
+def delete_product(product_id: int) -> None:
+    """Delete a product, its gallery with it; the images' files go once that is committed.
+
+    :raises NotFound: no such product.
+    """
+    product = db.session.get(Product, product_id, with_for_update=True)
+    if product is None:
+        raise NotFound("No such product: it may have been deleted already.")
+    files = [
+        file
+        for image in db.session.scalars(
+            select(ProductImage).where(ProductImage.product_id == product_id)
+        )
+        for file in image_files(image)
+    ]
+    db.session.delete(product)
     storage = media_storage()
     on_commit(lambda: storage.delete(files))
 
