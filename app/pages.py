@@ -7,6 +7,7 @@ from app import page_cache
 from app.accounts import views as accounts_views
 from app.addresses import views as addresses_views
 from app.cart import views as cart_views
+from app.catalog import images
 from app.catalog import services as catalog_services
 from app.catalog import views as catalog_views
 from app.extensions import csrf
@@ -19,6 +20,7 @@ bp = Blueprint("pages", __name__)
 bp.add_app_template_global(url_with)
 bp.add_app_template_global(link)
 bp.add_app_template_global(bootstrap_tags)
+bp.add_app_template_global(images.image_urls)
 for domain in (accounts_views, addresses_views, catalog_views, cart_views, orders_views):
     bp.register_blueprint(domain.bp)
 

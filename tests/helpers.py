@@ -133,14 +133,15 @@ def stock(app, product_id) -> int:
 
 
 def one_variant(product: dict) -> dict:
-    """The ``options`` and ``variants`` a product without options and on no sale answers in
-    the API: its one variant has the product's SKU, price and stock (``|`` it to the expected
-    product)."""
+    """The ``options``, ``variants`` and ``images`` a product without options, images or sale
+    answers in the API: its one variant has the product's SKU, price and stock (``|`` it to
+    the expected product)."""
     variant_id = product["variants"][0]["id"] if product.get("variants") else None
     return {
         "sale": None,
         "sale_price_cents": None,
         "options": [],
+        "images": [],
         "variants": [
             {
                 "id": variant_id,
@@ -150,6 +151,7 @@ def one_variant(product: dict) -> dict:
                 "in_stock": product["in_stock"],
                 "stock": product["stock"],
                 "options": [],
+                "image_id": None,
             }
         ],
     }

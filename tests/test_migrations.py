@@ -410,3 +410,19 @@ def test_search_migration_indexes_the_existing_products(empty_db_app):
     assert not [name for name in names if name.startswith(search.FTS_TABLE)]
     indexes = {i["name"] for i in inspect(db.engine).get_indexes("product")}
     assert not {"ix_product_fulltext", "ix_product_fulltext_name"} & indexes
+
+
+def test_search_still_follows_products_at_head(empty_db_app):
+    """No later migration dropped SQLite's search triggers (a batch copies the table)."""
+    upgrade()
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO product (id, slug, name, description, price_cents, currency, "
+                "is_active, is_featured, created_at, updated_at) VALUES (1, 'sencha', "
+                "'Sencha Green Tea', '', 450, 'EUR', 1, 0, "
+                "'2026-01-02 03:04:05', '2026-01-02 03:04:05')"
+            )
+        )
+
+    assert [p.slug for p in catalog_services.list_products(q="sencha").items] == ["sencha"]

@@ -119,4 +119,4 @@ def test_deeper_pages_and_their_facets_are_not_counted_again(app, catalogue):
             event.remove(db.engine, "before_cursor_execute", record)
 
     assert not [s for s in statements if "count(" in s]
-    assert len(statements) == 1  # the page's ids joined to their products (as cards)
+    assert len(statements) == 2  # the page's ids joined to their products, and their images

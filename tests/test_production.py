@@ -441,6 +441,14 @@ HUGE_INT_CASES = [
     ("GET", "/admin/orders/details/?id={n}", 302),
     ("GET", "/admin/products/?flt0_category_equals={n}", 200),
     ("GET", "/admin/products/?page_size={n}&sort={n}&desc={n}", 200),
+    ("GET", "/api/v1/products?price_min_cents={n}", 422),
+    ("GET", "/api/v1/products?price_max_cents={n}", 422),
+    ("GET", "/admin/products/{n}/images/", 404),
+    ("POST", "/admin/products/{n}/images/", 404),
+    *[
+        ("POST", f"/admin/products/{{n}}/images/{{n}}/{action}/", 404)
+        for action in ("alt", "delete", "move")
+    ],
 ]
 
 

@@ -4,7 +4,7 @@ and at most one default for shipping and one for billing. Another customer's add
 exist (404)."""
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 
 from app.accounts.models import User
 from app.addresses.models import SavedAddress
@@ -43,7 +43,7 @@ def default_address(user_id: int, kind: str = "default_shipping") -> SavedAddres
     """The customer's default address for shipping (or ``default_billing``), if any."""
     flag = getattr(SavedAddress, DEFAULT_FLAGS[kind])
     return db.session.scalar(
-        select(SavedAddress).where(SavedAddress.user_id == user_id, flag.is_(True))
+        select(SavedAddress).where(SavedAddress.user_id == user_id, flag == true())
     )
 
 

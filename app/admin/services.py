@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import contains_eager, selectinload
 
 from app.catalog.models import Product, Variant
@@ -31,8 +31,8 @@ def dashboard() -> dict:
         .options(contains_eager(Variant.product).selectinload(Product.options))
         .options(selectinload(Variant.values))
         .where(
-            Product.is_active.is_(True),
-            Variant.is_active.is_(True),
+            Product.is_active == true(),
+            Variant.is_active == true(),
             Variant.stock <= current_app.config["LOW_STOCK_THRESHOLD"],
         )
         .order_by(Variant.stock, Product.name, Variant.id)

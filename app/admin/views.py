@@ -40,6 +40,7 @@ from app.admin.forms import (
     VariantForm,
     WeightBandForm,
 )
+from app.cart.services import MAX_ROW_ID
 from app.catalog import images as gallery
 from app.catalog import services as catalog_services
 from app.catalog import variants as variant_services
@@ -138,6 +139,12 @@ class IdEqualFilter(IntEqualFilter):
         if not 0 < number < 2**63:
             raise ValueError(f"not an id: {value}")
         return number
+
+
+def _existing_ids(*ids: int) -> None:
+    """404 for an id no row can have (SQLite cannot even bind it): never an overflow."""
+    if not all(1 <= row_id <= MAX_ROW_ID for row_id in ids):
+        abort(404)
 
 
 class AdminModelView(AdminOnly, ModelView):
@@ -258,11 +265,13 @@ class ProductView(AdminModelView):
     @expose("/<int:product_id>/images/", methods=("GET",))
     def gallery_view(self, product_id):
         """The product's images in order, each to move, describe or delete; the upload form."""
+        _existing_ids(product_id)
         return self._render_gallery(product_id, GalleryUploadForm())
 
     @expose("/<int:product_id>/images/", methods=("POST",))
     def gallery_upload_view(self, product_id):
         """Add the files chosen, all or none; a refusal is shown on the form."""
+        _existing_ids(product_id)
         form = GalleryUploadForm(CombinedMultiDict([request.files, request.form]))
         if not form.validate():
             flash_errors(form, message="Nothing was uploaded. %(error)s")
@@ -285,6 +294,7 @@ class ProductView(AdminModelView):
     @expose("/<int:product_id>/images/<int:image_id>/move/", methods=("POST",))
     def gallery_move_view(self, product_id, image_id):
         """Move an image one place up or down."""
+        _existing_ids(product_id, image_id)
         form = ImageMoveForm(request.form)
         if form.validate():
             offset = -1 if form.direction.data == "up" else 1
@@ -296,6 +306,7 @@ class ProductView(AdminModelView):
     @expose("/<int:product_id>/images/<int:image_id>/alt/", methods=("POST",))
     def gallery_alt_view(self, product_id, image_id):
         """Change an image's alt text; a refusal is shown on its field, as typed."""
+        _existing_ids(product_id, image_id)
         form = ImageAltForm(request.form)
         if not form.validate():
             flash_errors(form, message="The alt text was not changed. %(error)s")
@@ -310,6 +321,7 @@ class ProductView(AdminModelView):
     @expose("/<int:product_id>/images/<int:image_id>/delete/", methods=("POST",))
     def gallery_delete_view(self, product_id, image_id):
         """Delete an image and, once that is committed, its files."""
+        _existing_ids(product_id, image_id)
         form = ImageDeleteForm(request.form)
         if not form.validate():
             flash_errors(form, message="The image was not deleted. %(error)s")

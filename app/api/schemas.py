@@ -6,8 +6,10 @@ from datetime import UTC
 from typing import Any
 
 import marshmallow as ma
+from flask import current_app
 
 from app.api.common import PageMeta
+from app.catalog import images
 from app.countries import country_codes
 from app.links import url_with
 from app.orders import guest, pricing
@@ -173,6 +175,11 @@ class VariantSchema(PlainDump):
         required=True,
         metadata={"description": "Its option values, in the product's option order."},
     )
+    image_id = ma.fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The id of its picture in the product's images; null: none."},
+    )
 
     @staticmethod
     def plain(obj: Any) -> dict[str, Any]:
@@ -186,6 +193,47 @@ class VariantSchema(PlainDump):
             "options": [
                 {"option": value.option_type.name, "value": value.value}
                 for value in obj.ordered_values
+            ],
+            "image_id": obj.image_id,
+        }
+
+
+def absolute(url: str) -> str:
+    """A media URL as clients can fetch it: a local path under SITE_URL."""
+    return url if "://" in url else current_app.config["SITE_URL"].rstrip("/") + url
+
+
+class ImageWidthSchema(ma.Schema):
+    width = ma.fields.Integer(required=True)
+    height = ma.fields.Integer(required=True)
+    webp = ma.fields.String(required=True)
+    jpeg = ma.fields.String(required=True)
+
+
+class ImageSchema(ma.Schema):
+    """A product image in every width stored (never wider than the upload), WebP and JPEG."""
+
+    id = ma.fields.Integer(required=True)
+    alt = ma.fields.String(required=True)
+    width = ma.fields.Integer(required=True, metadata={"description": "Of the upload."})
+    height = ma.fields.Integer(required=True)
+    widths = ma.fields.List(ma.fields.Nested(ImageWidthSchema), required=True)
+
+    @ma.pre_dump
+    def from_image(self, image, **_kwargs):
+        return image if isinstance(image, dict) else self.plain(image)
+
+    @staticmethod
+    def plain(image: Any) -> dict[str, Any]:
+        urls = images.image_urls(image)
+        return {
+            "id": urls["id"],
+            "alt": urls["alt"],
+            "width": urls["width"],
+            "height": urls["height"],
+            "widths": [
+                {**w, "webp": absolute(w["webp"]), "jpeg": absolute(w["jpeg"])}
+                for w in urls["widths"]
             ],
         }
 
@@ -211,7 +259,17 @@ class ProductSchema(PlainDump):
     stock = ma.fields.Integer(required=True)
     is_active = ma.fields.Boolean(required=True)
     category = ma.fields.Nested(CategoryRef, required=True, allow_none=True)
-    image_url = ma.fields.Method("get_image_url", required=True, allow_none=True)
+    image_url = ma.fields.Method(
+        "get_image_url",
+        required=True,
+        allow_none=True,
+        metadata={"description": "The bundled demo picture (`images` holds uploaded ones)."},
+    )
+    images = ma.fields.List(
+        ma.fields.Nested(ImageSchema),
+        required=True,
+        metadata={"description": "The gallery, in order; URLs from SITE_URL."},
+    )
     options = ma.fields.List(ma.fields.Nested(OptionSchema), required=True)
     variants = ma.fields.Function(
         lambda product: VariantSchema(many=True).field_dump(product.variants_on_sale),
@@ -248,6 +306,7 @@ class ProductSchema(PlainDump):
                 for option in obj.options
             ],
             "variants": [VariantSchema.plain(variant) for variant in obj.variants_on_sale],
+            "images": [ImageSchema.plain(image) for image in obj.images],
         }
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -142,7 +143,7 @@ def _variant_matches(filters: Filters, variant: Any = Variant) -> ColumnElement[
 
 
 def _variant_conditions(filters: Filters, variant: Any) -> list[ColumnElement[bool]]:
-    found: list[ColumnElement[bool]] = [variant.is_active.is_(True)]
+    found: list[ColumnElement[bool]] = [variant.is_active == true()]
     if filters.in_stock:
         found.append(variant.stock > 0)
     for name, values in filters.options:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
     select,
+    true,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,6 +61,10 @@ class Product(Model):
         Index("ix_product_active_price", "is_active", "price_cents"),
         Index("ix_product_active_created", "is_active", "created_at"),
         Index("ix_product_featured", "is_featured", "is_active"),
+        # A category's listing in each order, read in order from the index (deep pages too).
+        Index("ix_product_category_active_name", "category_id", "is_active", "name"),
+        Index("ix_product_category_active_price", "category_id", "is_active", "price_cents"),
+        Index("ix_product_category_active_created", "category_id", "is_active", "created_at"),
         # Full-text search (app/catalog/search.py): MariaDB's indexes; SQLite has an FTS5 table.
         # (ddl_if takes a tuple of dialect names, as documented; its annotation says str.)
         Index("ix_product_fulltext_name", "name", mysql_prefix="FULLTEXT").ddl_if(
@@ -138,7 +143,7 @@ class Product(Model):
     def _stock_expression(cls):
         return (
             select(func.coalesce(func.sum(Variant.stock), 0))
-            .where(Variant.product_id == cls.id, Variant.is_active.is_(True))
+            .where(Variant.product_id == cls.id, Variant.is_active == true())
             .scalar_subquery()
         )
 

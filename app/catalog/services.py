@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -35,6 +35,7 @@ PAGE_SIZE = 24
 CARD_DETAILS = (
     joinedload(Product.category),
     joinedload(Product.variants),
+    selectinload(Product.images),  # the first is the card's picture
 )
 # What a product page or the API shows: the card's, each variant's option values (joined
 # through Variant.value_links, by index; ``attach_values`` makes them its ``values``), and
@@ -45,9 +46,10 @@ PRODUCT_DETAILS = (
     .joinedload(Variant.value_links)
     .joinedload(VariantOptionValue.value),
     selectinload(Product.options).joinedload(OptionType.values),
+    selectinload(Product.images),
 )
 # A product with an active variant in stock.
-IN_STOCK = Product.variants.any(and_(Variant.is_active.is_(True), Variant.stock > 0))
+IN_STOCK = Product.variants.any(and_(Variant.is_active == true(), Variant.stock > 0))
 # Each sort's key: (column, descending), the product's id last so that the order is total.
 SORT_KEYS: dict[str, paging.Key] = {
     "relevance": ((Product.name, False), (Product.id, False)),  # a search ranks by its score
@@ -216,7 +218,7 @@ def list_products(
     found = search.search(q) if q.strip() else None
     query = select(Product).where(*conditions)
     if not include_inactive:
-        query = query.where(Product.is_active.is_(True))
+        query = query.where(Product.is_active == true())
     key = SORT_KEYS[sort]
     if found is not None:
         query = search.apply(query, found)
@@ -250,8 +252,8 @@ def _listing_count(
     if include_inactive:
         return everything if found is None else search.apply(everything, found)
     if found is not None:
-        return search.apply(everything.where(Product.is_active.is_(True)), found)
-    inactive = everything.where(Product.is_active.is_(False))
+        return search.apply(everything.where(Product.is_active == true()), found)
+    inactive = everything.where(Product.is_active == false())
     return select(everything.scalar_subquery() - inactive.scalar_subquery())
 
 
@@ -264,7 +266,7 @@ def facet_counts(
     found = search.search(q) if q.strip() else None
 
     def count() -> facets.Facets:
-        counted = facets.counts([Product.is_active.is_(True)], found, ids, filters)
+        counted = facets.counts([Product.is_active == true()], found, ids, filters)
         return replace(counted, categories=facets.rolled_up(counted.categories, all_categories()))
 
     # Once per catalogue generation for each search and filters, whatever the page.
@@ -287,7 +289,7 @@ def featured_products(limit: int = 8) -> list[Product]:
         db.session.scalars(
             select(Product)
             .options(*CARD_DETAILS)
-            .where(Product.is_active.is_(True), Product.is_featured.is_(True), IN_STOCK)
+            .where(Product.is_active == true(), Product.is_featured == true(), IN_STOCK)
             .order_by(Product.id)
             .limit(limit)
         ).unique()
@@ -300,7 +302,7 @@ def get_product(slug: str, include_inactive: bool = False) -> Product:
     """One product by slug; inactive products do not exist for the public."""
     query = select(Product).options(*PRODUCT_DETAILS).where(Product.slug == slug)
     if not include_inactive:
-        query = query.where(Product.is_active.is_(True))
+        query = query.where(Product.is_active == true())
     product = db.session.scalars(query).unique().first()
     if product is None:
         raise NotFound("No such product.")
@@ -316,7 +318,7 @@ def variant_with_options(product_id: int | None, value_ids: list[int]) -> Varian
     if product_id is not None:
         candidates = db.session.scalars(
             select(Variant)
-            .where(Variant.product_id == product_id, Variant.is_active.is_(True))
+            .where(Variant.product_id == product_id, Variant.is_active == true())
             .options(selectinload(Variant.values))
         )
         chosen = set(value_ids)

@@ -7,7 +7,7 @@ transactions sharing variants wait for each other instead of deadlocking.
 
 from collections.abc import Mapping
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 
 from app.catalog.models import Product, Variant
 from app.extensions import db
@@ -18,14 +18,14 @@ def take(quantities: Mapping[int, int]) -> int | None:
     only while the variant and its product are on sale). Returns None when every one was
     taken, else the id of the first variant that was short: the caller raises, and its unit
     rolls the rest back."""
-    on_sale = select(Product.id).where(Product.is_active.is_(True))
+    on_sale = select(Product.id).where(Product.is_active == true())
     for variant_id, quantity in sorted(quantities.items()):
         taken = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
             update(Variant)
             .where(
                 Variant.id == variant_id,
                 Variant.stock >= quantity,
-                Variant.is_active.is_(True),
+                Variant.is_active == true(),
                 Variant.product_id.in_(on_sale),
             )
             .values(stock=Variant.stock - quantity)

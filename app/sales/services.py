@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask import g, has_request_context
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from app import page_cache
 from app.catalog.models import Product
@@ -69,7 +69,7 @@ def _upcoming() -> list[_Running]:
     write (``page_cache.watch``), so that most requests make none."""
     sales = db.session.execute(
         select(Sale.id, Sale.name, Sale.percent, Sale.starts_at, Sale.ends_at)
-        .where(Sale.is_active.is_(True), Sale.ends_at > utcnow())
+        .where(Sale.is_active == true(), Sale.ends_at > utcnow())
         .order_by(Sale.percent.desc(), Sale.id)
     ).all()
     categories: dict[int, list[int]] = {}

@@ -10,7 +10,7 @@ in one place, so that a refused write is a form error and never half done.
   Orders keep the method's name and price they were placed with (no key to it).
 """
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 
 from app.catalog.services import MAX_PRICE_CENTS
@@ -82,7 +82,7 @@ def _taken_countries(codes: list[str], zone: ShippingZone | None) -> list[str]:
 
 
 def _other_default(zone: ShippingZone | None) -> str | None:
-    query = select(ShippingZone.name).where(ShippingZone.is_default.is_(True))
+    query = select(ShippingZone.name).where(ShippingZone.is_default == true())
     if zone is not None and zone.id is not None:
         query = query.where(ShippingZone.id != zone.id)
     return db.session.scalar(query.order_by(ShippingZone.id).limit(1))

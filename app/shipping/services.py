@@ -3,7 +3,7 @@ for a subtotal and a parcel weight."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.orm import selectinload
 
 from app.errors import NotFound, ValidationFailed
@@ -32,7 +32,7 @@ def zone_for(country: str) -> ShippingZone | None:
         return listed
     return db.session.scalar(
         select(ShippingZone)
-        .where(ShippingZone.is_default.is_(True))
+        .where(ShippingZone.is_default == true())
         .order_by(ShippingZone.id)
         .options(selectinload(ShippingZone.methods).selectinload(ShippingMethod.bands))
         .limit(1)

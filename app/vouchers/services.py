@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, true, update
 
 from app.catalog.models import Product
 from app.catalog.services import ProductSet, chosen_products_and_categories
@@ -140,7 +140,7 @@ def take_use(voucher_id: int, email: str) -> None:
         update(Voucher)
         .where(
             Voucher.id == voucher_id,
-            Voucher.is_active.is_(True),
+            Voucher.is_active == true(),
             (Voucher.max_uses.is_(None)) | (Voucher.uses < Voucher.max_uses),
         )
         .values(uses=Voucher.uses + 1)

@@ -38,6 +38,7 @@ def test_a_product_lists_its_options_and_variants_in_order(client, tshirt):
         "in_stock": True,
         "stock": 5,
         "options": [{"option": "Size", "value": "L"}, {"option": "Colour", "value": "blue"}],
+        "image_id": None,
     }
     assert len(product["variants"]) == 6
     assert product["stock"] == 30
@@ -156,6 +157,7 @@ def test_an_admin_adds_an_option_and_variants_through_the_api(app, client, admin
         "in_stock": True,
         "stock": 2,
         "options": [{"option": "Colour", "value": "blue"}],
+        "image_id": None,
     }
     assert assert_error(taken, 422, "validation_failed")["fields"] == {
         "options": ["TOTE-BLUE has these options already."]
