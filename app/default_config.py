@@ -162,9 +162,9 @@ STRIPE_ALLOW_TEST_KEYS = False
 PAYMENT_ALLOW_TEST_PROVIDER = False
 # Stripe Checkout ("stripe" in PAYMENT_METHODS; app/payments/stripe_provider.py). The keys are
 # secrets: instance/application.cfg.py or STOREFRONT_STRIPE_SECRET_KEY etc. in the environment.
-STRIPE_SECRET_KEY = ""  # sk_live_... or sk_test_..., the API key every call sends
+STRIPE_SECRET_KEY = ""  # nosec B105  # empty: set in instance/ (sk_live_... or sk_test_...)
 STRIPE_PUBLISHABLE_KEY = ""  # pk_..., not used by hosted Checkout (no Stripe script on our pages)
-STRIPE_WEBHOOK_SECRET = ""  # whsec_..., verifies the Stripe-Signature of each webhook event
+STRIPE_WEBHOOK_SECRET = ""  # nosec B105  # empty: set in instance/ (whsec_..., signs webhooks)
 STRIPE_API_BASE = None  # None: Stripe's API; tests point it at their fake (tests/stripe_fake.py)
 LOW_STOCK_THRESHOLD = 5  # the admin dashboard lists products at or below this
 CART_COOKIE_NAME = "cart"
