@@ -91,7 +91,7 @@ class StripeFake:
     """The fake's state and its WSGI app; ``start`` serves it in a daemon thread."""
 
     def __init__(self, webhook_secret: str = WEBHOOK_SECRET):
-        self.webhook_secret = webhook_secret
+        self._webhook_secret = self.webhook_secret = webhook_secret
         self.url = ""
         self._lock = threading.RLock()
         self._server: Any = None
@@ -110,8 +110,9 @@ class StripeFake:
         self.reset()
 
     def reset(self) -> None:
-        """Forget every object, request and pending failure."""
+        """Forget every object, request and pending failure; sign with the first secret."""
         with self._lock:
+            self.webhook_secret = self._webhook_secret
             self.sessions: dict[str, dict] = {}
             self.intents: dict[str, dict] = {}
             self.refunds: dict[str, dict] = {}

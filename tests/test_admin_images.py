@@ -2,8 +2,10 @@
 once, reordering, alt text and deletes through app/catalog/images.py, refusals as messages that
 leave nothing behind; deleting a product deletes its files; /media served in development."""
 
+import gc
 import os
 import re
+import warnings
 from io import BytesIO
 from pathlib import Path
 
@@ -17,6 +19,17 @@ from app.extensions import db
 from tests.helpers import count, login
 
 CUSTOMER_EMAIL = "shopper@example.com"
+
+
+@pytest.fixture(autouse=True)
+def collect_spooled_bodies():
+    """Big test bodies are spooled to temporary files that werkzeug leaves to the collector
+    when the app stops reading (413): collect them here, in this module's tests, rather than
+    in whichever test the collector happens to run next."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 import marshmallow as ma
 
 from app import page_cache
-from app.api.common import PageArgs
+from app.api.common import FullMatch, PageArgs
 from app.api.schemas import CategoryNode, FacetsSchema, ProductPageSchema, ProductSchema
 from app.api.spec import Blueprint, error_responses
 from app.catalog import services
@@ -16,6 +16,10 @@ from app.page_cache import shared
 from app.sales import services as sales
 
 bp = Blueprint("catalog", __name__, description="Catalog")
+
+
+# name:value, each with a character other than space (what facets.Filters.of accepts).
+OPTION_PATTERN = r"^[^:]*[^:\s][^:]*:.*\S.*$"
 
 
 class ProductListArgs(PageArgs):
@@ -48,7 +52,7 @@ class ProductListArgs(PageArgs):
         load_default=False, metadata={"description": "Only products with a variant in stock."}
     )
     option = ma.fields.List(
-        ma.fields.String(validate=ma.validate.Length(min=3, max=130)),
+        ma.fields.String(validate=[ma.validate.Length(min=3, max=130), FullMatch(OPTION_PATTERN)]),
         load_default=list,
         validate=ma.validate.Length(max=MAX_OPTIONS),
         metadata={
@@ -84,7 +88,14 @@ class ProductListArgs(PageArgs):
 @bp.etag
 @bp.arguments(ProductListArgs, location="query", as_kwargs=True)
 @bp.response(200, ProductPageSchema)
-@error_responses(bp, 404, 422)
+@error_responses(
+    bp,
+    404,
+    rules={
+        422: "Also for a valid body or arguments: an `after` that is not a `next` of this "
+        "listing (its sort and filters), or a price_min_cents above price_max_cents."
+    },
+)
 def list_products(**args):
     """Active products, one page at a time; a page past the end has no items.
 

@@ -209,7 +209,8 @@ def _buyer(email) -> Buyer:
         409: "Also for a valid body: out_of_stock (the cart is kept), or voucher_used_up (the "
         "voucher's last use went to another order a moment ago).",
         422: "Also for a valid body when the cart is empty or mixes currencies, the test "
-        "card method has no 12-19 digit card_number, a guest gives no valid email, or the "
+        "card method has no 12-19 digit card_number, a guest gives no valid email, the "
+        "payment method is not one this shop offers (PAYMENT_METHODS), or the "
         "Idempotency-Key was used with a different body.",
         503: "The card payment did not answer: the order is kept, pending payment. Retry "
         "with the same Idempotency-Key (never charged twice) after Retry-After seconds.",

@@ -49,9 +49,12 @@ STATE_RULES = {
             "shipping_address_id",
             "billing_address_id",
             "shipping_method_id",
+            "payment.method",  # a provider the API knows that this shop does not enable
         },
         409: None,  # out of stock, or the voucher used up
     },
+    # A cursor that is not a `next` of this listing; a lowest price above the highest.
+    ("GET", "/api/v1/products"): {422: {"after", "price"}},
     # A code that does not exist or does not apply (none are set up here); an empty cart.
     ("POST", "/api/v1/cart/voucher"): {422: {"voucher_code"}},
     # A shipping method of another zone (or none offered there).
