@@ -216,13 +216,18 @@ def sign_in(page, email: str, password: str = PASSWORD) -> None:
     page.click("#submit")
 
 
-def fill_checkout(page, card: str) -> None:
-    """Fill the checkout form in a browser (Playwright page): an address in Berlin, the test
-    card ``card``."""
+def fill_address(page) -> None:
+    """Fill the checkout form's shipping address in a browser (Playwright page): Berlin."""
     page.fill("#name", "Ada Lovelace")
     page.fill("#line1", "Unter den Linden 1")
     page.fill("#city", "Berlin")
     page.fill("#postcode", "10117")
     page.select_option("#country", label="Germany")
+
+
+def fill_checkout(page, card: str) -> None:
+    """Fill the checkout form in a browser (Playwright page): an address in Berlin, the test
+    card ``card``."""
+    fill_address(page)
     page.get_by_label("Test card").check()
     page.fill("#card_number", card)

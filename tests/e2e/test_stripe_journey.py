@@ -13,26 +13,27 @@ from playwright.sync_api import expect
 
 from tests.e2e.test_shop_journey import mails_with_subject
 from tests.factories import ProductFactory, UserFactory, create
-from tests.helpers import sign_in
+from tests.helpers import fill_address, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_a_customer_pays_on_stripes_page(
-    live_app, page, live_server, stripe_fake, outbox_dir, screenshot, browser_errors
-):
+def to_stripe_checkout(live_app, page) -> None:
+    """A customer with a tea in the cart, at checkout with an address and Stripe chosen."""
     create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
     create(live_app, UserFactory, email="ada@example.com")
     sign_in(page, "ada@example.com")
     page.goto("/products/sencha-green-tea")
     page.locator("#add-to-cart").get_by_role("button", name="Add to cart").click()
     page.click("#checkout-link")
-    page.fill("#name", "Ada Lovelace")
-    page.fill("#line1", "Unter den Linden 1")
-    page.fill("#city", "Berlin")
-    page.fill("#postcode", "10117")
-    page.select_option("#country", label="Germany")
+    fill_address(page)
     page.get_by_label("Card (Stripe)").check()
+
+
+def test_a_customer_pays_on_stripes_page(
+    live_app, page, live_server, stripe_fake, outbox_dir, screenshot, browser_errors
+):
+    to_stripe_checkout(live_app, page)
     expect(page.locator("#stripe-note")).to_contain_text("Stripe's secure page")
     page.click("#place-order")
 
@@ -55,18 +56,7 @@ def test_a_customer_pays_on_stripes_page(
 def test_a_customer_who_goes_back_can_pay_later(
     live_app, page, live_server, stripe_fake, browser_errors
 ):
-    create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
-    create(live_app, UserFactory, email="ada@example.com")
-    sign_in(page, "ada@example.com")
-    page.goto("/products/sencha-green-tea")
-    page.locator("#add-to-cart").get_by_role("button", name="Add to cart").click()
-    page.click("#checkout-link")
-    page.fill("#name", "Ada Lovelace")
-    page.fill("#line1", "Unter den Linden 1")
-    page.fill("#city", "Berlin")
-    page.fill("#postcode", "10117")
-    page.select_option("#country", label="Germany")
-    page.get_by_label("Card (Stripe)").check()
+    to_stripe_checkout(live_app, page)
     page.click("#place-order")
     page.get_by_role("button", name="Back").click()
 
