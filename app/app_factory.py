@@ -238,6 +238,7 @@ def check_production_config(config: Config, instance_config: Path) -> None:
             "PAYMENT_ALLOW_TEST_PROVIDER = True if a test shop is deliberately what you want"
         )
     problems += _stripe_problems(config)
+    problems += _media_problems(config)
     workers = _worker_processes()
     if config["RATELIMIT_STORAGE_URI"].startswith("memory://") and workers > 1:
         problems.append(
@@ -266,6 +267,16 @@ def _stripe_problems(config: Config) -> list[str]:
         return [
             "STRIPE_SECRET_KEY is a test-mode key, which takes no real money: use the live key "
             "(sk_live_...), or set STRIPE_ALLOW_TEST_KEYS = True if a test shop is deliberate"
+        ]
+    return []
+
+
+def _media_problems(config: Config) -> list[str]:
+    """The S3 media store chosen: it has a bucket to write to."""
+    if config["MEDIA_STORAGE"] == "app.media.s3.S3Storage" and not config["MEDIA_S3_BUCKET"]:
+        return [
+            "MEDIA_STORAGE is app.media.s3.S3Storage without MEDIA_S3_BUCKET: name the bucket "
+            "(and set MEDIA_URL to its public URL), or leave MEDIA_STORAGE at its default"
         ]
     return []
 
@@ -341,7 +352,8 @@ def register_extensions(app: Flask) -> None:
         frame_options="DENY",
         content_security_policy={
             "default-src": "'self'",
-            "img-src": ["'self'", "data:"],  # the 2FA QR code is a data: URI
+            # The 2FA QR code is a data: URI; media may come from a bucket or a CDN.
+            "img-src": ["'self'", "data:", *_media_origins(app.config)],
             "style-src": "'self'",
             "script-src": "'self'",
             "frame-ancestors": "'none'",
@@ -373,6 +385,14 @@ def register_extensions(app: Flask) -> None:
     cart_ownership.init_app(app)
     guest_orders.init_app(app)
     admin.init_app(app)
+
+
+def _media_origins(config: Config) -> list[str]:
+    """MEDIA_URL's origin when it is another site's (a bucket's, a CDN's), not a path here."""
+    url = urlsplit(config["MEDIA_URL"])
+    if url.scheme in ("http", "https") and url.netloc:
+        return [f"{url.scheme}://{url.netloc}"]
+    return []
 
 
 def _payment_page_origins(config: Config) -> list[str]:

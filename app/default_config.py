@@ -181,12 +181,24 @@ CART_MAX_QUANTITY = 1000  # of one product in one cart
 # an OFFSET no database accepts.
 LISTING_MAX_PAGE = 100_000
 
-# Media: product images (app/media, app/catalog/images.py). Files live in MEDIA_ROOT (None:
-# <instance>/media) and are served under MEDIA_URL (by uwsgi's static map in production);
-# MEDIA_STORAGE names the store's class (app/media/storage.py tells how an S3 one would look).
+# Media: product images (app/media, app/catalog/images.py). MEDIA_STORAGE names the store's
+# class. The default keeps files in MEDIA_ROOT (None: <instance>/media), served under
+# MEDIA_URL (by uwsgi's static map in production). "app.media.s3.S3Storage" keeps them in an
+# S3-compatible bucket instead, and MEDIA_URL is then the public URL of the bucket's prefix
+# (https://BUCKET.s3.REGION.amazonaws.com/PREFIX/, or a CDN's in front of it).
 MEDIA_STORAGE = "app.media.storage.LocalStorage"
 MEDIA_ROOT = None
 MEDIA_URL = "/media/"
+MEDIA_S3_BUCKET = None  # required with S3Storage (production refuses to start without it)
+MEDIA_S3_ENDPOINT_URL = None  # None: AWS; else e.g. https://s3.example.net (MinIO, Garage, R2)
+MEDIA_S3_REGION = None  # None: boto3's default (AWS_DEFAULT_REGION, ~/.aws/config)
+MEDIA_S3_PREFIX = ""  # a folder in the bucket for the media ("media"), or the bucket's root
+# Credentials: None takes boto3's chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY in the
+# environment, ~/.aws, an instance role). Set them, if at all, in instance/application.cfg.py.
+MEDIA_S3_ACCESS_KEY_ID = None
+MEDIA_S3_SECRET_ACCESS_KEY = None
+MEDIA_S3_TIMEOUT = 10  # seconds to connect, and to wait for each answer
+MEDIA_S3_ATTEMPTS = 3  # tries of each request (boto3's standard retries), the first included
 # An upload larger than either bound is refused before it is decoded. Pillow refuses images
 # above its own bound (Image.MAX_IMAGE_PIXELS, about 89 megapixels) whatever this says.
 MEDIA_MAX_BYTES = 10_000_000

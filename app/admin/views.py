@@ -287,7 +287,11 @@ class ProductView(AdminModelView):
             if isinstance(error, NotFound):
                 raise
             _show_error(error, form)
-            return self._render_gallery(product_id, form)
+            page = self._render_gallery(product_id, form)
+            if error.retry_after is None:
+                return page
+            # The image store did not answer: the form again, as a 503 to retry later.
+            return page, error.status, {"Retry-After": str(error.retry_after)}
         flash(f"{len(added)} image{'s' if len(added) != 1 else ''} uploaded.", "success")
         return redirect(_gallery_url(self, product_id))
 

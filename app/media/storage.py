@@ -5,7 +5,8 @@
 from the app's config with ``from_config``.
 
 An S3-compatible store (AWS S3, MinIO, Garage, R2) implements the same four methods with
-boto3, the bucket and a public base URL read from its own settings in ``from_config``:
+boto3, the bucket and a public base URL read from its own settings in ``from_config``
+(``app.media.s3.S3Storage`` does):
 
 - ``save``: ``put_object(Bucket=..., Key=prefix + key, Body=data, ContentType=...,
   CacheControl="public, max-age=31536000, immutable")``. A PUT is atomic: readers see the whole
@@ -43,9 +44,18 @@ class Storage(Protocol):
 
 
 def media_storage() -> Storage:
-    """The current app's store, as ``MEDIA_STORAGE`` names it."""
-    storage_class = import_string(current_app.config["MEDIA_STORAGE"])
-    return storage_class.from_config(current_app.config, current_app.instance_path)
+    """The current app's store, as ``MEDIA_STORAGE`` names it: built from the config at each
+    call, or, for a class whose ``per_app`` is true (a client slow to make, such as
+    ``S3Storage``'s), once per app at first use and kept in ``app.extensions``."""
+    config, instance_path = current_app.config, current_app.instance_path
+    storage_class = import_string(config["MEDIA_STORAGE"])
+    if not getattr(storage_class, "per_app", False):
+        return storage_class.from_config(config, instance_path)
+    stores = current_app.extensions.setdefault("media_storage", {})
+    if storage_class not in stores:
+        # Two threads may both build one; the first kept is the one every caller gets.
+        stores.setdefault(storage_class, storage_class.from_config(config, instance_path))
+    return stores[storage_class]
 
 
 def checked_key(key: str) -> PurePosixPath:
