@@ -10,7 +10,9 @@ from app.cart.commands import cart_cli
 from app.catalog.seed import (
     SYNTHETIC_BATCH_SIZE,
     SYNTHETIC_SKU_PREFIX,
+    add_demo_photos,
     add_synthetic_products,
+    demo_photos_manifest,
     load_demo_catalogue,
 )
 from app.errors import DomainError, NotFound
@@ -52,9 +54,9 @@ def _at_least_one(ctx, param, value: int | None) -> int | None:
 )
 @with_appcontext
 def seed(count):
-    """Load what is missing (idempotent): the built-in roles, a demo catalogue if no products,
-    demo shipping zones if none and demo tax rates if none; with a new demo catalogue, a demo
-    sale and voucher."""
+    """Load what is missing (idempotent): the built-in roles, a demo catalogue with photos if
+    no products, demo shipping zones if none and demo tax rates if none; with a new demo
+    catalogue, a demo sale and voucher."""
     if count is not None:
         _add_synthetic(count)
         return
@@ -63,6 +65,7 @@ def seed(count):
     summary = load_demo_catalogue()
     if summary.loaded:
         click.echo(f"Loaded {summary.products} products in {summary.categories} categories.")
+        _add_demo_photos()
     else:
         click.echo(f"Catalogue already has {summary.products} products: left as it is.")
     click.echo(load_demo_shipping_and_tax().message)
@@ -70,6 +73,21 @@ def seed(count):
         click.echo(load_demo_offers())
     if not admin_exists():
         click.echo(CREATE_ADMIN_HINT)
+
+
+def _add_demo_photos() -> None:
+    """The demo products' photos, with a progress bar; the rest of the seed goes on without
+    them if the media settings refuse one (a photo is no reason to stop `make run`)."""
+    started = time.perf_counter()
+    length = sum(len(entry["photos"]) for entry in demo_photos_manifest())
+    try:
+        with click.progressbar(length=length, label="Adding demo photos") as bar:
+            photos, products = add_demo_photos(progress=bar.update)
+    except DomainError as error:
+        click.echo(f"Demo photos stopped: {error.message}")
+        return
+    elapsed = time.perf_counter() - started
+    click.echo(f"Added {photos} photos to {products} products in {elapsed:.1f} s.")
 
 
 def _add_synthetic(count: int) -> None:

@@ -1,20 +1,24 @@
 """Demo catalogue for a fresh shop, and synthetic products in bulk for benchmarks."""
 
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from app.catalog.images import Upload, add_images, set_variant_image
 from app.catalog.models import (
     Category,
     OptionType,
     OptionValue,
     Product,
+    ProductImage,
     Variant,
     variant_option_value,
 )
@@ -22,6 +26,7 @@ from app.catalog.services import slugify
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
 from app.timestamps import utcnow
+from app.transactions import atomic
 
 SYNTHETIC_BATCH_SIZE = 5000
 SYNTHETIC_CATEGORY = "Synthetic"
@@ -32,6 +37,9 @@ SYNTHETIC_SKU_PREFIX = "SF-SYN-"
 SYNTHETIC_DIGITS = 8
 SYNTHETIC_SIZED_EVERY = 10
 SYNTHETIC_SIZES = ("S", "M", "L")
+# Photos of a few demo products, drawn by scripts/make_demo_photos.py; its manifest.json lists
+# each product's (by slug) in gallery order, with alt texts and the variants each one shows.
+DEMO_PHOTOS = Path(__file__).resolve().parent / "demo_photos"
 
 
 class DemoCategory(NamedTuple):
@@ -551,6 +559,67 @@ def load_demo_catalogue() -> DemoSummary:
             return _unchanged(existing)
         raise
     return DemoSummary(loaded=True, products=products, categories=len(categories))
+
+
+def demo_photos_manifest() -> list[dict]:
+    """The demo photos by product, from demo_photos/manifest.json: ``[{"slug": ..., "photos":
+    [{"file": ..., "alt": ..., "variant_options": {"Colour": "Red"}}, ...]}, ...]``."""
+    manifest = json.loads((DEMO_PHOTOS / "manifest.json").read_text(encoding="utf-8"))
+    return manifest["products"]
+
+
+def add_demo_photos(progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+    """Give the demo products their photos, each product's uploaded through ``add_images`` in
+    manifest order (checked, re-encoded and stored as an admin's upload would be), and show each
+    variant the photo of its option values; (photos, products) added.
+
+    Only products with no images get theirs: a gallery an admin started is left alone, and a
+    second run adds nothing. Call it outside any unit of work (add_images writes files);
+    ``progress`` is called with the number of photos of each product done or skipped.
+
+    :raises ValidationFailed: a photo refused by the media settings (``MEDIA_MAX_BYTES``, ...).
+    """
+    photos = products = 0
+    for entry in demo_photos_manifest():
+        product_id = db.session.scalar(select(Product.id).where(Product.slug == entry["slug"]))
+        if product_id is not None and not _has_images(product_id):
+            uploads = [
+                Upload(photo["file"], (DEMO_PHOTOS / photo["file"]).read_bytes(), photo["alt"])
+                for photo in entry["photos"]
+            ]
+            image_ids = add_images(product_id, uploads)
+            _show_variant_photos(
+                product_id,
+                [
+                    (photo["variant_options"], image_id)
+                    for photo, image_id in zip(entry["photos"], image_ids, strict=True)
+                    if photo.get("variant_options")
+                ],
+            )
+            photos += len(image_ids)
+            products += 1
+        if progress is not None:
+            progress(len(entry["photos"]))
+    return photos, products
+
+
+def _has_images(product_id: int) -> bool:
+    found = db.session.scalar(
+        select(ProductImage.id).where(ProductImage.product_id == product_id).limit(1)
+    )
+    return found is not None
+
+
+@atomic
+def _show_variant_photos(product_id: int, links: list[tuple[dict[str, str], int]]) -> None:
+    """For each (options, image id): the product's variants with all of those option values
+    (``{"Colour": "Red"}``) show that image."""
+    variants = db.session.scalars(select(Variant).where(Variant.product_id == product_id)).all()
+    for options, image_id in links:
+        for variant in variants:
+            values = {value.option_type.name: value.value for value in variant.values}
+            if options.items() <= values.items():
+                set_variant_image(variant.id, image_id)
 
 
 def _add_demo_variants(product: Product, item: DemoProductWithOptions, sku: str) -> None:
