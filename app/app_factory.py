@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
 
 from app import admin, errors, models, page_cache, pages, security_utils, static_files
+from app.accounts import menu as member_menu
 from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
@@ -382,6 +383,7 @@ def register_extensions(app: Flask) -> None:
     security_utils.init_app(app)
     apply_account_limits(app)
     account_tokens.init_app(app)
+    member_menu.init_app(app)
     cart_ownership.init_app(app)
     guest_orders.init_app(app)
     admin.init_app(app)

@@ -3,6 +3,7 @@
 import time
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from app.accounts.services import admin_exists, confirm_email, create_admin, ensure_roles
@@ -65,7 +66,8 @@ def seed(count):
     summary = load_demo_catalogue()
     if summary.loaded:
         click.echo(f"Loaded {summary.products} products in {summary.categories} categories.")
-        _add_demo_photos()
+        if current_app.config["DEMO_PHOTOS"]:
+            _add_demo_photos()
     else:
         click.echo(f"Catalogue already has {summary.products} products: left as it is.")
     click.echo(load_demo_shipping_and_tax().message)

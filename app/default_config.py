@@ -206,13 +206,16 @@ MEDIA_MAX_PIXELS = 40_000_000
 # The widths each image is stored in (WebP and a JPEG fallback), by what shows them; an image
 # is never enlarged: narrower than a width, it is stored at its own width instead.
 MEDIA_WIDTHS = {"thumb": 160, "listing": 480, "page": 960, "zoom": 1600}
+# `dbmanager.py seed` gives a new demo catalogue its photos (app/catalog/demo_photos/), about
+# 3 s of image processing; the test suite turns this off but for the tests of the photos.
+DEMO_PHOTOS = True
 PRODUCT_IMAGES_PER_UPLOAD = 10  # files in one upload (each decoded in memory in turn)
 PRODUCT_IMAGES_MAX = 30  # images in one product's gallery
 # The back office's upload form alone accepts a request body this big instead of
-# MAX_CONTENT_LENGTH; None: room for a full upload, PRODUCT_IMAGES_PER_UPLOAD files of
-# MEDIA_MAX_BYTES, plus MAX_CONTENT_LENGTH for the form's fields and the multipart framing.
-# Under uwsgi, limit-post (uwsgi.ini) must allow it too.
-MEDIA_MAX_UPLOAD_BYTES = None
+# MAX_CONTENT_LENGTH: 60 MB, about ten phone photos at once. None: room for a full upload,
+# PRODUCT_IMAGES_PER_UPLOAD files of MEDIA_MAX_BYTES, plus MAX_CONTENT_LENGTH for the form's
+# fields and the multipart framing. Under uwsgi, limit-post (uwsgi.ini, 64 MiB) must allow it.
+MEDIA_MAX_UPLOAD_BYTES: int | None = 60_000_000
 
 # JSON API and its OpenAPI document (flask-smorest)
 API_TITLE = "Storefront API"

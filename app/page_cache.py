@@ -1,12 +1,17 @@
-"""Whole responses of catalogue reads, shared by every anonymous visitor (Flask-Caching's store).
+"""Whole responses of catalogue reads, shared by every visitor (Flask-Caching's store).
 
 A view opts in with ``@shared``. The cache itself is a WSGI middleware in front of the app:
 a hit costs a cache look-up and no Flask request at all.
 
-- **Who is served from it.** GET and HEAD requests that carry no credential: no remember-me
-  cookie, no ``Authorization`` or ``Authentication-Token`` header, no ``auth_token``
-  argument, and no session cookie unless the session holds nothing but a CSRF token
-  (``ANONYMOUS_SESSION_KEYS``). Everyone else is answered by the app.
+- **Who is served from it.** GET and HEAD requests of anonymous visitors and of members
+  signed in by their session: no ``Authorization`` or ``Authentication-Token`` header, no
+  ``auth_token`` argument, a session holding nothing but a CSRF token and Flask-Login's and
+  Flask-Security's sign-in keys (``SHAREABLE_SESSION_KEYS``: no flash message), and no
+  remember-me cookie unless the session signs the member in (then Flask-Login ignores it).
+  Everyone else is answered by the app. A shared page has nobody's parts: served to a
+  member, their links in the header come from ``/account/menu`` (``static/visitor.js``, in
+  browsers carrying the ``MEMBER_COOKIE`` that app/accounts/menu.py keeps), and a form's
+  token from ``/csrf-token``, as for anyone.
 - **What is stored.** Only a 200 that a ``@shared`` view marked ``Cache-Control: public``
   (it does so for anonymous visitors only), with no ``Set-Cookie``: no CSRF token, cart,
   e-mail address or flash message can be in it, since each of those is per visitor and is
@@ -47,6 +52,10 @@ log = logging.getLogger(__name__)
 
 GENERATION_KEY = "page-cache-generation"
 ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "_permanent"})
+# A member's session: Flask-Login's user id, freshness and session identifier, and
+# Flask-Security's CSRF-cookie state and time of last authentication.
+SIGNED_IN_KEYS = frozenset({"_user_id", "_fresh", "_id", "fs_cc", "fs_paa"})
+SHAREABLE_SESSION_KEYS = ANONYMOUS_SESSION_KEYS | SIGNED_IN_KEYS
 MAX_BODY = 1024 * 1024  # bytes; bigger responses are not stored
 NONCE = re.compile(r" ?'nonce-[^']*'")
 STALE = "page_cache_stale"  # Session.info flag: a watched model was written
@@ -58,7 +67,9 @@ T = TypeVar("T")
 def shared(view: Callable) -> Callable:
     """A catalogue read: an ETag and conditional answers (304) for everyone, and for anonymous
     visitors a page without per-visitor parts (``g.shared_page``), marked public so that the
-    page cache and shared HTTP caches may keep it (``no-cache``: they revalidate each time)."""
+    page cache and shared HTTP caches may keep it (``no-cache``: they revalidate each time).
+    Members get their own page from the app (their links in the header, their token in the
+    forms), or the shared one from the page cache, which ``static/visitor.js`` completes."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -126,25 +137,29 @@ class PageCacheMiddleware:
         if self.token_argument in environ.get("QUERY_STRING", ""):
             return False
         cookies = environ.get("HTTP_COOKIE", "")
-        if self.remember_cookie in cookies:
+        if self.session_cookie not in cookies and self.remember_cookie not in cookies:
+            return True
+        session = self._session(environ)
+        if session is None or not set(session) <= SHAREABLE_SESSION_KEYS:
             return False
-        return self.session_cookie not in cookies or self._anonymous_session(environ)
+        # A remember-me cookie signs in only a browser whose session does not: the app's.
+        return self.remember_cookie not in cookies or "_user_id" in session
 
-    def _anonymous_session(self, environ: dict) -> bool:
-        """The session cookie holds no user and no flash message, only what any visitor has
-        (a session that does not verify is a new, empty one to Flask too)."""
+    def _session(self, environ: dict) -> dict | None:
+        """The session cookie's data ({} without one, or for one that does not verify, as to
+        Flask); None when it cannot be read here (server-side sessions, not a dict)."""
         value = parse_cookie(environ).get(self.session_cookie)
         if value is None:
-            return True
+            return {}
         interface = self.app.session_interface
         if not isinstance(interface, SecureCookieSessionInterface):
-            return False  # server-side sessions: not decoded here
+            return None  # server-side sessions: not decoded here
         serializer = interface.get_signing_serializer(self.app)
         try:
             data = serializer.loads(value, max_age=self.session_lifetime)  # type: ignore[union-attr]
         except BadSignature:
-            return True
-        return isinstance(data, dict) and set(data) <= ANONYMOUS_SESSION_KEYS
+            return {}
+        return data if isinstance(data, dict) else None
 
     def _key(self, environ: dict) -> str:
         parts = (

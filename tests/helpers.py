@@ -47,6 +47,7 @@ TEST_CONFIG = {
     "SECURITY_MULTI_FACTOR_RECOVERY_CODES_KEYS": ["dGVzdC1yZWNvdmVyeS1jb2Rlcy1rZXktMzItYnl0ZXM="],
     "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"bcrypt__rounds": 4},
     "MAIL_BACKEND": "locmem",
+    "DEMO_PHOTOS": False,  # 3 s a seed; on in tests/test_demo_photos.py and one make-run test
     "RATELIMIT_STORAGE_URI": "memory://",
     "SITE_URL": "http://localhost",  # the test client's default host
 }

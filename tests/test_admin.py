@@ -54,6 +54,7 @@ ADMIN_URLS = [
     ("POST", "/admin/products/<int:product_id>/images/<int:image_id>/move/", 302),
     ("POST", "/admin/products/<int:product_id>/images/<int:image_id>/alt/", 302),
     ("POST", "/admin/products/<int:product_id>/images/<int:image_id>/delete/", 302),
+    ("POST", "/admin/products/<int:product_id>/variants/<int:variant_id>/image/", 404),
     ("GET", "/admin/categories/", 200),
     ("GET", "/admin/categories/new/", 200),
     ("POST", "/admin/categories/new/", 200),
@@ -268,6 +269,7 @@ def rows(app, admin_id, customer_id):
 def concrete(path: str, rows: dict) -> str:
     path = path.replace("<number>", rows["order"]).replace("<export_type>", "csv")
     path = path.replace("<int:product_id>", str(rows["product"])).replace("<int:image_id>", "1")
+    path = path.replace("<int:variant_id>", "999999")  # none: 404
     return path.format(**rows)
 
 

@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 from werkzeug.test import EnvironBuilder
 
 from app.catalog import images as gallery
-from app.catalog.models import Product, ProductImage
+from app.catalog.models import Product, ProductImage, Variant
 from app.extensions import db
+from tests.factories import make_tshirt
 from tests.helpers import count, login
 
 CUSTOMER_EMAIL = "shopper@example.com"
@@ -339,6 +341,83 @@ def test_customers_get_403_and_visitors_the_login_page(app, client, user_factory
 
 def test_an_unknown_product_is_404(as_admin):
     assert as_admin.get(gallery_url(999_999)).status_code == 404
+
+
+# Variant images
+
+
+@pytest.fixture
+def tshirt(app, as_admin, media) -> tuple[int, dict, list[int]]:
+    """The T-shirt (tests/factories.make_tshirt) with two images: (product id, variant ids by
+    (size, colour), image ids)."""
+    variants = make_tshirt(app)
+    with app.app_context():
+        product_id = db.session.scalar(select(Product.id).where(Product.slug == "tshirt"))
+    files = [("red.jpg", jpeg(color=(255, 0, 0))), ("blue.jpg", jpeg(color=(0, 0, 255)))]
+    assert upload(as_admin, product_id, files).status_code == 302
+    return product_id, variants, [image_id for image_id, _, _ in rows(app, product_id)]
+
+
+def variant_image(app, variant_id) -> int | None:
+    with app.app_context():
+        return db.session.get(Variant, variant_id).image_id
+
+
+def post_variant_image(client, product_id, variant_id, image_id, with_token=True):
+    page = client.get(gallery_url(product_id)).get_data(as_text=True)
+    data = {"image_id": image_id} | ({"csrf_token": token(page)} if with_token else {})
+    return client.post(f"/admin/products/{product_id}/variants/{variant_id}/image/", data=data)
+
+
+def test_an_admin_picks_a_variants_image_and_back_to_none(app, as_admin, tshirt):
+    product_id, variants, (red, blue) = tshirt
+    variant = variants[("M", "blue")]
+
+    chosen = post_variant_image(as_admin, product_id, variant, blue)
+    page = as_admin.get(gallery_url(product_id)).get_data(as_text=True)
+    assert chosen.status_code == 302
+    assert variant_image(app, variant) == blue
+    assert "Image of TS-M-BLUE saved." in alerts(page)
+    selected = re.search(rf'id="variant-image-{variant}".*?</select>', page, re.S).group(0)
+    assert re.search(rf'<option selected value="{blue}">Image 2: A cup of tea', selected)
+
+    cleared = post_variant_image(as_admin, product_id, variant, "")
+    assert cleared.status_code == 302
+    assert variant_image(app, variant) is None
+
+
+def test_a_variant_cannot_show_another_products_image(app, as_admin, tshirt, product_id, three):
+    tshirt_id, variants, _ = tshirt
+    variant = variants[("S", "red")]
+
+    response = post_variant_image(as_admin, tshirt_id, variant, three[0])
+
+    assert response.status_code == 302
+    assert variant_image(app, variant) is None
+    page = as_admin.get(gallery_url(tshirt_id)).get_data(as_text=True)
+    assert "Not a valid choice" in " ".join(alerts(page))
+
+
+def test_a_variant_image_without_the_csrf_token_changes_nothing(app, as_admin, tshirt):
+    product_id, variants, (red, _) = tshirt
+
+    post_variant_image(as_admin, product_id, variants[("S", "red")], red, with_token=False)
+
+    assert variant_image(app, variants[("S", "red")]) is None
+
+
+def test_another_products_variant_is_404(app, as_admin, tshirt, product_id):
+    _, variants, (red, _) = tshirt
+
+    response = post_variant_image(as_admin, product_id, variants[("S", "red")], red)
+
+    assert response.status_code == 404
+    assert variant_image(app, variants[("S", "red")]) is None
+
+
+def test_a_product_without_options_lists_no_variant_images(as_admin, product_id, three):
+    page = as_admin.get(gallery_url(product_id)).get_data(as_text=True)
+    assert 'id="variant-images"' not in page
 
 
 # Deleting a product

@@ -28,9 +28,11 @@ PHOTOS_LINE = re.compile(r"Adding demo photos\nAdded 14 photos to 7 products in 
 
 @pytest.fixture
 def media(app, tmp_path) -> Path:
-    """MEDIA_ROOT, an empty folder of the test's own."""
+    """MEDIA_ROOT, an empty folder of the test's own; the seed adds its photos (the test
+    config turns them off elsewhere)."""
     root = tmp_path / "media"
     app.config["MEDIA_ROOT"] = root
+    app.config["DEMO_PHOTOS"] = True
     return root
 
 

@@ -91,3 +91,39 @@ def test_a_variants_picture_is_its_image_id(app, client, tmp_path):
     by_sku = {v["sku"]: v["image_id"] for v in product["variants"]}
     assert by_sku["TS-M-BLUE"] == blue
     assert by_sku["TS-M-RED"] is None
+
+
+def test_the_product_page_links_each_variant_to_its_image(app, client, tmp_path):
+    """Without JavaScript the variants table links to the image; static/product.js reads the
+    same rows (their option value ids) to show it when the options are picked."""
+    app.config["MEDIA_ROOT"] = tmp_path / "media"
+    variants = make_tshirt(app)
+    with app.app_context():
+        product_id = db.session.scalar(select(Variant.product_id).limit(1))
+        red, blue = images.add_images(
+            product_id,
+            [
+                ("red.jpg", image_bytes(color=(200, 0, 0)), "Red"),
+                ("blue.jpg", image_bytes(color=(0, 0, 200)), "Blue"),
+            ],
+        )
+        before = client.get("/products/tshirt").get_data(as_text=True)  # cached until a change
+        images.set_variant_image(variants[("M", "blue")], blue)
+        value_ids = sorted(v.id for v in db.session.get(Variant, variants[("M", "blue")]).values)
+
+    html = client.get("/products/tshirt").get_data(as_text=True)
+
+    assert 'data-image="' not in before
+    [row] = re.findall(r'<tr data-sku="TS-M-BLUE".*?</tr>', html, re.S)
+    assert f'data-values="{",".join(map(str, value_ids))}"' in row
+    assert f'data-image="image-{blue}"' in row
+    assert re.search(rf'<a href="#image-{blue}" title="Show its image">[^<]*blue[^<]*</a>', row)
+    [other] = re.findall(r'<tr data-sku="TS-M-RED".*?</tr>', html, re.S)
+    assert "data-image" not in other
+    assert "<a " not in other
+    assert re.search(r'<script src="/static/product\.js\?v=\w+" defer>', html)
+
+
+def test_a_product_without_options_loads_no_product_script(client, gallery):
+    html = client.get("/products/green-tea").get_data(as_text=True)
+    assert "product.js" not in html

@@ -61,6 +61,7 @@ def make_env(tmp_path: Path, database_url: str, config: str = SECRETS + FAST_HAS
     for key in ("ENV", "SECRET_KEY", "SECURITY_PASSWORD_SALT", "HOST", "PORT"):
         env.pop(key, None)
     env.update(DATABASE_URL=database_url, STOREFRONT_INSTANCE_PATH=str(instance))
+    env["STOREFRONT_DEMO_PHOTOS"] = "false"  # 3 s a seed; on where a test shows make run's seed
     return env
 
 
@@ -205,7 +206,7 @@ def test_db_upgrade_creates_the_tables_and_seed_is_idempotent(env):
     own = {t for t in tables if not t.startswith(search.FTS_TABLE)}  # and SQLite's FTS5 tables
     assert own == {*db.metadata.tables, "alembic_version"}
 
-    first = run_ok(env, "dbmanager.py", "seed")
+    first = run_ok({**env, "STOREFRONT_DEMO_PHOTOS": "true"}, "dbmanager.py", "seed")
     url = env["DATABASE_URL"]
     [(products, categories)] = query(
         url, "SELECT (SELECT COUNT(*) FROM product), (SELECT COUNT(*) FROM category)"
@@ -562,8 +563,9 @@ def test_uwsgi_keeps_http11_clients_working(uwsgi_env, tmp_path):
 
 @pytest.mark.slow
 def test_uwsgi_answers_413_and_refuses_huge_bodies_unread(uwsgi_env, tmp_path):
-    """1.5 MiB: the app's 413 in the API's shape. 20 MB: uwsgi's limit-post closes the
-    connection before reading the body; the worker keeps serving."""
+    """1.5 MiB and 20 MB: the app's 413 in the API's shape (uwsgi reads up to limit-post, room
+    for the back office's image upload). 70 MB: uwsgi's limit-post closes the connection
+    before reading the body; the worker keeps serving."""
     db_upgrade(uwsgi_env)
     log = tmp_path / "uwsgi.log"
     proc, base = start_uwsgi(uwsgi_env, log)
@@ -575,10 +577,16 @@ def test_uwsgi_answers_413_and_refuses_huge_bodies_unread(uwsgi_env, tmp_path):
             headers={"Content-Type": "application/json"},
             timeout=10,
         )
+        upload_sized = requests.post(
+            f"{base}/api/v1/cart/items",
+            data=b"x" * 20_000_000,
+            headers={"Content-Type": "application/json"},
+            timeout=10,
+        )
         with pytest.raises(requests.ConnectionError):
             requests.post(
                 f"{base}/api/v1/cart/items",
-                data=b"x" * (20 * 1024 * 1024),
+                data=b"x" * 70_000_000,
                 headers={"Content-Type": "application/json"},
                 timeout=10,
             )
@@ -587,6 +595,7 @@ def test_uwsgi_answers_413_and_refuses_huge_bodies_unread(uwsgi_env, tmp_path):
         stop_group(proc)
     assert too_large.status_code == 413
     assert too_large.json()["error"]["code"] == "payload_too_large"
+    assert upload_sized.status_code == 413
     assert "Invalid (too big) CONTENT_LENGTH" in log.read_text()
     assert after.status_code == 200
 

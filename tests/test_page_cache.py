@@ -150,16 +150,88 @@ def test_no_visitors_token_cart_email_or_message_reaches_another(app, shop, user
     assert "Added to your cart." not in shopper.get("/").get_data(as_text=True)
 
 
-def test_logged_in_members_never_get_the_shared_page(app, shop, user_factory):
-    user_factory(email="member@example.com")
+def test_members_are_served_the_shared_page_and_their_links_by_the_menu(app, shop, user_factory):
+    """A member's session signs them in: the page cache serves them the page every visitor
+    gets, with nobody's e-mail or token; static/visitor.js fills the header in from
+    /account/menu, which only the member's own session answers with their address."""
+    user_factory(email="member@example.com", roles=["admin"])
     app.test_client().get("/products")  # stored
     member = app.test_client()
     login(member, "member@example.com")
 
-    response = member.get("/products")
+    assert served_from_cache(app, member, "/products")
+    page = member.get("/products")
+    html = page.get_data(as_text=True)
+    menu = member.get("/account/menu")
+    anonymous_menu = app.test_client().get("/account/menu")
 
-    assert "member@example.com" in response.get_data(as_text=True)
+    assert "member@example.com" not in html
+    assert set(TOKEN.findall(html)) <= {""}
+    assert '<template id="member-nav">' in html
+    assert 'data-menu-url="/account/menu"' in html
+    assert menu.get_json() == {"email": "member@example.com", "admin": True}
+    assert "no-store" in menu.headers["Cache-Control"]
+    assert anonymous_menu.get_json() == {"email": None, "admin": False}
+
+
+def test_a_member_the_app_answers_gets_their_own_header(app, shop, user_factory):
+    """A page the cache does not hold yet: the app renders the member's (private) page."""
+    user_factory(email="member@example.com")
+    member = app.test_client()
+    login(member, "member@example.com")
+
+    response = member.get("/products")
+    html = response.get_data(as_text=True)
+
+    assert "member@example.com" in html
+    assert '<template id="member-nav">' not in html
     assert "private" in response.headers["Cache-Control"]
+    assert not served_from_cache(app, app.test_client(), "/products")  # not stored for others
+
+
+def test_the_member_cookie_follows_the_session(app, shop, user_factory):
+    """Set by the answer that signs the member in, deleted by the one that signs them out;
+    it carries nothing but the fact (static/visitor.js reads it, so it is not HttpOnly)."""
+    user_factory(email="member@example.com")
+    client = app.test_client()
+    client.get("/products")
+    assert client.get_cookie("member") is None
+
+    signed_in = login(client, "member@example.com")
+    cookie = client.get_cookie("member")
+    assert signed_in.status_code == 302
+    assert cookie.value == "1"
+    assert not cookie.http_only
+    assert cookie.same_site == "Lax"
+    assert "Set-Cookie" not in client.get("/products").headers  # set once
+
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+    assert client.get_cookie("member") is None
+    assert served_from_cache(app, client, "/products")
+
+
+def test_a_member_cookie_without_a_signed_in_session_is_deleted(app, shop):
+    client = app.test_client()
+    client.set_cookie("member", "1", domain="localhost")
+
+    response = client.get("/cart")
+
+    assert client.get_cookie("member") is None
+    assert "member=;" in response.headers["Set-Cookie"]
+
+
+def test_a_remember_me_cookie_alone_is_answered_by_the_app(app, shop, user_factory):
+    """Remembered and signed in by the session: shared. The session gone (the browser
+    restarted): the app signs the member in from the cookie, and answers."""
+    user_factory(email="member@example.com")
+    app.test_client().get("/products")  # stored
+    member = app.test_client()
+    login(member, "member@example.com", remember=True)
+    assert member.get_cookie("remember_token") is not None
+
+    assert served_from_cache(app, member, "/products")
+    member.delete_cookie("session", domain="localhost")
+    assert not served_from_cache(app, member, "/products")
 
 
 @pytest.mark.parametrize(

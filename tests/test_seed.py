@@ -62,7 +62,6 @@ def test_seed_loads_the_demo_catalogue_into_an_empty_shop(app, runner):
     assert result.exit_code == 0, result.output
     assert re.sub(r"in \d+\.\d s\.", "in 9.9 s.", result.output) == (
         "Roles created: admin, customer\nLoaded 54 products in 10 categories.\n"
-        "Adding demo photos\nAdded 14 photos to 7 products in 9.9 s.\n"
         "Loaded 3 shipping zones and 32 tax rates.\n"
         f"{DEMO_OFFERS}\n{CREATE_ADMIN_HINT}\n"
     )

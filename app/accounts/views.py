@@ -1,8 +1,9 @@
 """Account pages beyond Flask-Security's own (which live under /login, /register, ...)."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
 from flask_security import auth_required, current_user, logout_user
 
+from app.accounts import menu as member_menu
 from app.accounts import services
 from app.accounts.services import user_summary
 
@@ -14,6 +15,16 @@ bp = Blueprint("accounts", __name__)
 def account():
     """The signed-in user's e-mail, roles, 2FA status and security links."""
     return render_template("accounts/account.html", summary=user_summary(current_user))
+
+
+@bp.get("/account/menu")
+def menu():
+    """The header links of the member signed in, for the shared pages the page cache serves
+    (static/visitor.js); JSON, stored by no cache."""
+    response = jsonify(member_menu.menu_of(current_user))
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response
 
 
 @bp.post("/account/logout-everywhere")

@@ -138,6 +138,23 @@ class ImageDeleteForm(SecureForm):
     """Delete an image: the button sits behind a disclosure that asks first."""
 
 
+class VariantImageForm(SecureForm):
+    """The image a variant shows: one of its product's (``choices`` set per product), or none
+    (the gallery's first)."""
+
+    image_id = SelectField("Image", coerce=_optional_id, validate_choice=True)
+
+    def set_choices(self, images) -> "VariantImageForm":
+        self.image_id.choices = [
+            SelectChoice("", "(the gallery's first)"),
+            *(
+                SelectChoice(image.id, f"Image {index}: {image.alt}")
+                for index, image in enumerate(images, start=1)
+            ),
+        ]
+        return self
+
+
 def _product_choices() -> list[SelectChoice]:
     products = db.session.scalars(select(Product).order_by(Product.name))
     return [SelectChoice("", "(choose)"), *(SelectChoice(p.id, p.name) for p in products)]

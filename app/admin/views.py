@@ -38,13 +38,14 @@ from app.admin.forms import (
     TaxRateForm,
     TransitionForm,
     VariantForm,
+    VariantImageForm,
     WeightBandForm,
 )
 from app.cart.services import MAX_ROW_ID
 from app.catalog import images as gallery
 from app.catalog import services as catalog_services
 from app.catalog import variants as variant_services
-from app.catalog.models import Category, Product, ProductImage
+from app.catalog.models import Category, Product, ProductImage, Variant
 from app.countries import country_name
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
@@ -333,6 +334,25 @@ class ProductView(AdminModelView):
             flash("Image deleted.", "success")
         return redirect(_gallery_url(self, product_id))
 
+    @expose("/<int:product_id>/variants/<int:variant_id>/image/", methods=("POST",))
+    def variant_image_view(self, product_id, variant_id):
+        """Choose the image a variant shows (one of the product's, or the gallery's first)."""
+        _existing_ids(product_id, variant_id)
+        variant = db.session.get(Variant, variant_id)
+        if variant is None or variant.product_id != product_id:
+            abort(404)
+        form = VariantImageForm(request.form).set_choices(variant.product.images)
+        if not form.validate():
+            flash_errors(form, message="The variant's image was not changed. %(error)s")
+            return redirect(_gallery_url(self, product_id))
+        try:
+            gallery.set_variant_image(variant_id, form.image_id.data)
+        except DomainError as error:
+            _show_error(error, form)
+        else:
+            flash(f"Image of {variant.sku} saved.", "success")
+        return redirect(_gallery_url(self, product_id))
+
     def _change_image(self, product_id, image_id, change, *args, form=None) -> bool:
         """``change(image_id, *args)``, for an image of this product (404 for another's); a
         refusal (the image deleted meanwhile, an empty alt) is a flash. Whether it was done."""
@@ -366,6 +386,16 @@ class ProductView(AdminModelView):
             upload_form=upload_form,
             move_form=ImageMoveForm(),
             delete_form=ImageDeleteForm(),
+            variant_forms=[
+                (
+                    variant,
+                    VariantImageForm(data={"image_id": variant.image_id}).set_choices(
+                        product.images
+                    ),
+                )
+                for variant in product.variants
+                if product.options
+            ],
             upload_limit=upload_limit(current_app.config),
         )
 

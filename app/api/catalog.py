@@ -2,8 +2,11 @@
 
 import hashlib
 import json
+from collections.abc import Callable
+from typing import Any
 
 import marshmallow as ma
+from flask import Response, current_app, jsonify
 
 from app import page_cache
 from app.api.common import FullMatch, PageArgs
@@ -86,7 +89,9 @@ class ProductListArgs(PageArgs):
 @bp.get("/products")
 @shared
 @bp.etag
-@bp.arguments(ProductListArgs, location="query", as_kwargs=True)
+@bp.arguments(
+    ProductListArgs(), location="query", as_kwargs=True
+)  # one instance, not one a request
 @bp.response(200, ProductPageSchema)
 @error_responses(
     bp,
@@ -102,7 +107,21 @@ def list_products(**args):
     An unknown category is 404. Answers 304 to an If-None-Match with the current ETag.
     """
     digest = hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()
-    return page_cache.catalog_read(f"api-products:{digest}", lambda: _dumped_page(args))
+    return _kept_json(f"api-products:{digest}", lambda: _dumped_page(args))
+
+
+def _kept_json(key: str, load: Callable[[], Any]) -> Response:
+    """``load()``'s answer, kept (``page_cache.catalog_read``) as the JSON body the response
+    decorator would send and its digest: a request serializes and hashes nothing. The digest
+    is the ETag's data (``set_etag``: 304 when the client has it)."""
+    body, digest = page_cache.catalog_read(key, lambda: _serialized(load()))
+    bp.set_etag(digest)
+    return current_app.response_class(body, mimetype="application/json")
+
+
+def _serialized(data: Any) -> tuple[bytes, str]:
+    body = jsonify(data).get_data()  # what flask-smorest's response decorator sends
+    return body, hashlib.sha256(body).hexdigest()
 
 
 def _dumped_page(args: dict) -> dict:
@@ -132,7 +151,7 @@ def _dumped_page(args: dict) -> dict:
 @error_responses(bp, 404)
 def get_product(slug):
     """One active product by its slug; inactive products are 404."""
-    return page_cache.catalog_read(
+    return _kept_json(
         f"api-product:{slug}", lambda: ProductSchema().dump(services.get_product(slug))
     )
 

@@ -71,7 +71,17 @@ def test_register_confirm_login_account_logout(
     expect(page.locator("nav")).to_contain_text(EMAIL)
     screenshot("05-account")
 
-    # When they click "Log out" in the navbar
+    # On the home page, which the page cache serves them as it serves every visitor (no
+    # token of theirs in it), their own links and address still show (static/visitor.js)
+    page.goto("/")
+    expect(page.locator('meta[name="csrf-token"]')).to_have_count(0)  # the shared page
+    expect(page.locator("nav")).to_contain_text(EMAIL)
+    expect(page.locator("#user-email")).to_have_text(EMAIL)
+    expect(page.locator("nav").get_by_role("link", name="Admin")).to_have_count(0)
+    expect(page.get_by_role("link", name="Log in")).to_have_count(0)
+    screenshot("05b-home-shared")
+
+    # When they click "Log out" in the navbar (its form fetches this visitor's token)
     page.locator("nav").get_by_role("button", name="Log out").click()
 
     # Then the home page offers Register and Log in again
