@@ -2,11 +2,14 @@
 
 import gc
 import os
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Config, Flask, Request, abort, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_security.decorators import default_unauthn_handler, default_unauthz_handler
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import make_url
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -69,11 +72,34 @@ class ConfigError(RuntimeError):
     """The configuration cannot run the app; the message says what to set."""
 
 
+class KeptSerializerSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, their serializer built once per app rather than for
+    each request (it depends only on the secret keys and settings, fixed at start-up)."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        serializer = app.extensions.get("storefront.session_serializer")
+        if serializer is None:
+            serializer = super().get_signing_serializer(app)
+            app.extensions["storefront.session_serializer"] = serializer
+        return serializer
+
+
 class Storefront(Flask):
     """Flask whose absolute URLs always use SITE_URL, whatever Host a request names, and whose
     requests refuse bodies over their limits (app/wrappers.py)."""
 
     request_class = StorefrontRequest
+    session_interface = KeptSerializerSessions()
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        """Flask's, remembered per function: it asks ``inspect`` whether each hook is a
+        coroutine function on every call, about two dozen times a request."""
+        kept = self.extensions.setdefault("storefront.sync_functions", {})
+        try:
+            return kept[func]
+        except KeyError:
+            kept[func] = synced = super().ensure_sync(func)
+            return synced
 
     def preprocess_request(self):
         """A JSON body over JSON_MAX_DEPTH is 400 before any hook or view parses it (webargs
@@ -87,6 +113,15 @@ class Storefront(Flask):
         return super().preprocess_request()
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Flask's, with a foreign Host answered by our 400 page and the scheme of SITE_URL.
+        The adapter of app contexts (no request) depends on the config alone: built once."""
+        if request is None:
+            kept = self.extensions.get("storefront.app_url_adapter")
+            if kept is None:
+                kept = self.extensions["storefront.app_url_adapter"] = (
+                    super().create_url_adapter(None),
+                )
+            return kept[0]
         try:
             adapter = super().create_url_adapter(request)
         except SecurityError as error:
@@ -343,6 +378,7 @@ def register_extensions(app: Flask) -> None:
     static_files.init_app(app)
     compress.init_app(app)
     limiter.init_app(app)
+    page_cache.skip_limiter_on_catalogue_reads(app)
     production = app.config["ENV"] == "production"
     talisman.init_app(
         app,

@@ -4,7 +4,7 @@ werkzeug quotes it."""
 
 from typing import Any
 
-from flask import current_app, request, url_for
+from flask import current_app, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.routing import BaseConverter, Map
 
@@ -49,3 +49,14 @@ def bootstrap_tags(kind: str) -> Markup:
     if key not in tags:
         tags[key] = getattr(bootstrap, f"load_{kind}")()
     return tags[key]
+
+
+def shared_fragment(template: str) -> Markup:
+    """``template`` rendered once per app and script root, for a part of a page that is the
+    same for every visitor (the footer, a shared page's header): it may read only the config,
+    ``g.shared_page`` and links. Rendered afresh while templates reload (development)."""
+    fragments = current_app.extensions.setdefault("storefront.fragments", {})
+    key = (template, request.script_root)
+    if key not in fragments or current_app.jinja_env.auto_reload:
+        fragments[key] = Markup(render_template(template))
+    return fragments[key]

@@ -62,6 +62,10 @@ STALE = "page_cache_stale"  # Session.info flag: a watched model was written
 FRESH_UNTIL = "storefront.page_fresh_until"  # WSGI environ: a datetime (UTC) the page changes
 SHARED_STORE = "page_cache_shared_store"  # app.extensions: every process sees one store
 T = TypeVar("T")
+# What makes a GET conditional (or partial): without any, make_conditional only adds a Date.
+CONDITIONAL_HEADERS = frozenset(
+    {"HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE", "HTTP_IF_MATCH", "HTTP_IF_RANGE", "HTTP_RANGE"}
+)
 
 
 def shared(view: Callable) -> Callable:
@@ -84,6 +88,9 @@ def shared(view: Callable) -> Callable:
         response.cache_control.no_cache = True
         if not response.get_etag()[0]:
             response.add_etag()
+        if CONDITIONAL_HEADERS.isdisjoint(request.environ):  # most requests: nothing to decide
+            response.headers["Date"] = http_date()
+            return response
         return response.make_conditional(request)
 
     wrapper.catalogue_read = True  # type: ignore[attr-defined]
@@ -96,6 +103,26 @@ def catalogue_read() -> bool:
     (its work otherwise costs a catalogue page about a tenth of its time)."""
     view = current_app.view_functions.get(request.endpoint or "")
     return request.method in ("GET", "HEAD") and getattr(view, "catalogue_read", False)
+
+
+def skip_limiter_on_catalogue_reads(app: Flask) -> None:
+    """Flask-Limiter's check before each request, skipped for catalogue reads. The request
+    filter above lets them through, but only after the limiter has looked up every limit
+    that could apply, about a tenth of a cache-off page; this skips the look-up too. Call it
+    right after ``limiter.init_app``."""
+    hooks = app.before_request_funcs[None]
+    [index] = [
+        i
+        for i, hook in enumerate(hooks)
+        if getattr(hook, "__func__", None) is type(limiter)._check_request_limit
+    ]  # Flask-Limiter registers its check as the app's before_request hook
+    check = hooks[index]
+
+    def check_unless_catalogue_read() -> None:
+        if not catalogue_read():
+            check()
+
+    hooks[index] = check_unless_catalogue_read
 
 
 class PageCacheMiddleware:

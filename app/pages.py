@@ -11,7 +11,7 @@ from app.catalog import images
 from app.catalog import services as catalog_services
 from app.catalog import views as catalog_views
 from app.extensions import csrf
-from app.links import bootstrap_tags, link, url_with
+from app.links import bootstrap_tags, link, shared_fragment, url_with
 from app.orders import views as orders_views
 from app.page_cache import shared
 from app.sales import services as sales
@@ -20,6 +20,7 @@ bp = Blueprint("pages", __name__)
 bp.add_app_template_global(url_with)
 bp.add_app_template_global(link)
 bp.add_app_template_global(bootstrap_tags)
+bp.add_app_template_global(shared_fragment)
 bp.add_app_template_global(images.image_urls)
 for domain in (accounts_views, addresses_views, catalog_views, cart_views, orders_views):
     bp.register_blueprint(domain.bp)

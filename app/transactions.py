@@ -115,7 +115,10 @@ def end_request_session(_error: BaseException | None = None) -> None:
     """Teardown, run before Flask-SQLAlchemy's own: close the request's session (its objects
     stay readable, detached). On a connection that died meanwhile (an outage, a restarted
     server) closing fails, as it rolls back: the connection is dropped instead, so that the
-    error does not escape after the answer (the client would see its connection break)."""
+    error does not escape after the answer (the client would see its connection break).
+    A request that used no session (a kept page) makes none here."""
+    if not db.session.registry.has():
+        return
     try:
         db.session.close()
     except (OperationalError, InterfaceError, DisconnectionError) as error:
