@@ -75,6 +75,20 @@ def csrf_token(client, path="/login") -> str:
     return client.get("/csrf-token").get_json()["csrf_token"]
 
 
+def admin_form_token(html: str) -> str:
+    """The token of a Flask-Admin SecureForm on the page (WTForms session CSRF:
+    ``expiry##hmac``)."""
+    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+##[^"]+)"', html)
+    assert match, "no SecureForm csrf_token on the page"
+    return match.group(1)
+
+
+def admin_alerts(html: str) -> list[str]:
+    """The flashed messages on a back-office page, whitespace collapsed."""
+    found = re.findall(r'<div class="alert alert-[a-z]+ alert-dismissable">(.*?)</div>', html, re.S)
+    return [" ".join(re.sub(r"<button.*?</button>", "", a, flags=re.S).split()) for a in found]
+
+
 def login(client, email="shopper@example.com", password=PASSWORD, remember=False):
     data = {"email": email, "password": password, "csrf_token": csrf_token(client, "/login")}
     if remember:

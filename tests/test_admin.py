@@ -22,7 +22,7 @@ from app.taxes.models import TaxClass, TaxRate
 from app.timestamps import utcnow
 from app.vouchers.models import Voucher
 from tests.factories import CategoryFactory, ProductFactory, create, place
-from tests.helpers import ADDRESS, ADMIN_EMAIL, count, login
+from tests.helpers import ADDRESS, ADMIN_EMAIL, admin_alerts, admin_form_token, count, login
 
 CUSTOMER_EMAIL = "shopper@example.com"
 BERLIN = {
@@ -171,19 +171,6 @@ def product_row(app, product_id) -> dict:
     with app.app_context():
         product = db.session.get(Product, product_id)
         return {field: getattr(product, field) for field in catalog_services.PRODUCT_FIELDS}
-
-
-def form_token(html: str) -> str:
-    """The token of Flask-Admin's SecureForm (WTForms session CSRF: ``expiry##hmac``)."""
-    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+##[^"]+)"', html)
-    assert match, "no SecureForm csrf_token on the page"
-    return match.group(1)
-
-
-def alerts(html: str) -> list[str]:
-    """The flashed messages on an admin page, whitespace collapsed."""
-    found = re.findall(r'<div class="alert alert-[a-z]+ alert-dismissable">(.*?)</div>', html, re.S)
-    return [" ".join(re.sub(r"<button.*?</button>", "", a, flags=re.S).split()) for a in found]
 
 
 def blocked_by_the_csp(html: str) -> list[str]:
@@ -399,7 +386,7 @@ def test_admin_creates_a_product_through_the_form(app, as_admin):
 
     response = as_admin.post(
         "/admin/products/new/",
-        data=product_form(csrf_token=form_token(html), category_id=str(tea), currency="eur"),
+        data=product_form(csrf_token=admin_form_token(html), category_id=str(tea), currency="eur"),
     )
 
     assert response.status_code == 302
@@ -421,7 +408,7 @@ def test_admin_creates_a_product_through_the_form(app, as_admin):
         "tax_class_id": None,
     }
     listing = as_admin.get("/admin/products/").get_data(as_text=True)
-    assert "Record was successfully created." in alerts(listing)
+    assert "Record was successfully created." in admin_alerts(listing)
     assert "€4.50" in listing
 
 
@@ -431,12 +418,12 @@ def test_a_duplicate_sku_is_refused_with_a_message_and_no_new_row(app, as_admin)
 
     response = as_admin.post(
         "/admin/products/new/",
-        data=product_form(csrf_token=form_token(html), name="Other Tea", sku="TEA-001"),
+        data=product_form(csrf_token=admin_form_token(html), name="Other Tea", sku="TEA-001"),
     )
 
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert alerts(page) == ["A product with this SKU or slug exists already."]
+    assert admin_alerts(page) == ["A product with this SKU or slug exists already."]
     assert 'value="Other Tea"' in page  # what the admin typed is kept
     assert count(app, Product) == 1
 
@@ -446,12 +433,12 @@ def test_invalid_numbers_are_shown_on_the_fields_and_save_nothing(app, as_admin)
 
     response = as_admin.post(
         "/admin/products/new/",
-        data=product_form(csrf_token=form_token(html), stock="-1", price_cents="-5"),
+        data=product_form(csrf_token=admin_form_token(html), stock="-1", price_cents="-5"),
     )
 
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert alerts(page) == ["Some fields are invalid."]
+    assert admin_alerts(page) == ["Some fields are invalid."]
     assert "Must be 0 or more." in page
     assert "Must be a whole number of minor units, 0 or more." in page
     assert count(app, Product) == 0
@@ -465,19 +452,20 @@ def test_another_currency_is_a_form_error_and_saves_nothing(app, as_admin):
     edit_html = as_admin.get(edit_url).get_data(as_text=True)
 
     created = as_admin.post(
-        "/admin/products/new/", data=product_form(csrf_token=form_token(new_html), currency="USD")
+        "/admin/products/new/",
+        data=product_form(csrf_token=admin_form_token(new_html), currency="USD"),
     )
     edited = as_admin.post(
         edit_url,
         data=product_form(
-            csrf_token=form_token(edit_html), sku="MUG-001", name="Mug", currency="usd"
+            csrf_token=admin_form_token(edit_html), sku="MUG-001", name="Mug", currency="usd"
         ),
     )
 
     for response in (created, edited):
         assert response.status_code == 200
         page = response.get_data(as_text=True)
-        assert alerts(page) == ["Some fields are invalid."]
+        assert admin_alerts(page) == ["Some fields are invalid."]
         assert "The shop sells in EUR only." in page
     assert count(app, Product) == 1
     assert product_row(app, product_id) == before
@@ -488,7 +476,9 @@ def test_numbers_past_the_columns_are_form_errors_not_500(app, as_admin):
 
     response = as_admin.post(
         "/admin/products/new/",
-        data=product_form(csrf_token=form_token(html), stock=str(2**40), price_cents=str(2**63)),
+        data=product_form(
+            csrf_token=admin_form_token(html), stock=str(2**40), price_cents=str(2**63)
+        ),
     )
 
     assert response.status_code == 200
@@ -503,13 +493,13 @@ def test_a_product_form_without_the_csrf_token_saves_nothing(app, as_admin):
     response = as_admin.post("/admin/products/new/", data=product_form())
 
     assert response.status_code == 200
-    assert "Failed to create record." in alerts(response.get_data(as_text=True))
+    assert "Failed to create record." in admin_alerts(response.get_data(as_text=True))
     assert count(app, Product) == 0
 
 
 def test_products_and_users_are_not_deleted_from_the_back_office(app, as_admin, customer_id):
     product_id = create(app, ProductFactory, name="Green Tea")
-    token = form_token(as_admin.get("/admin/products/new/").get_data(as_text=True))
+    token = admin_form_token(as_admin.get("/admin/products/new/").get_data(as_text=True))
 
     for path, row_id in (("/admin/products/", product_id), ("/admin/users/", customer_id)):
         response = as_admin.post(f"{path}delete/", data={"id": row_id, "csrf_token": token})
@@ -536,7 +526,7 @@ def test_admin_edits_the_stock(app, as_admin):
     response = as_admin.post(
         url,
         data=product_form(
-            csrf_token=form_token(html),
+            csrf_token=admin_form_token(html),
             slug="green-tea",
             description="",
             category_id=str(tea),
@@ -612,7 +602,12 @@ def test_admin_creates_a_sub_category_and_cannot_make_a_loop(app, as_admin):
 
     created = as_admin.post(
         "/admin/categories/new/",
-        data={"csrf_token": form_token(html), "name": "Green Tea", "slug": "", "parent_id": tea},
+        data={
+            "csrf_token": admin_form_token(html),
+            "name": "Green Tea",
+            "slug": "",
+            "parent_id": tea,
+        },
     )
     with app.app_context():
         green = db.session.scalar(select(Category).where(Category.name == "Green Tea"))
@@ -621,7 +616,7 @@ def test_admin_creates_a_sub_category_and_cannot_make_a_loop(app, as_admin):
     looped = as_admin.post(
         edit,
         data={
-            "csrf_token": form_token(as_admin.get(edit).get_data(as_text=True)),
+            "csrf_token": admin_form_token(as_admin.get(edit).get_data(as_text=True)),
             "name": "Tea",
             "slug": "tea",
             "parent_id": green_id,
@@ -631,7 +626,7 @@ def test_admin_creates_a_sub_category_and_cannot_make_a_loop(app, as_admin):
     assert created.status_code == 302
     assert green_row == ("green-tea", tea)
     assert looped.status_code == 200
-    assert "A category cannot be inside itself or its sub-categories." in alerts(
+    assert "A category cannot be inside itself or its sub-categories." in admin_alerts(
         looped.get_data(as_text=True)
     )
     with app.app_context():
@@ -644,11 +639,13 @@ def test_a_duplicate_category_slug_is_refused_with_a_message(app, as_admin):
 
     response = as_admin.post(
         "/admin/categories/new/",
-        data={"csrf_token": form_token(html), "name": "Tea", "slug": "", "parent_id": ""},
+        data={"csrf_token": admin_form_token(html), "name": "Tea", "slug": "", "parent_id": ""},
     )
 
     assert response.status_code == 200
-    assert alerts(response.get_data(as_text=True)) == ["A category with this slug exists already."]
+    assert admin_alerts(response.get_data(as_text=True)) == [
+        "A category with this slug exists already."
+    ]
     assert count(app, Category) == 1
 
 
@@ -687,7 +684,7 @@ def test_the_order_page_shows_lines_address_payments_history_and_next_statuses(
 
 def test_admin_ships_a_paid_order(app, as_admin, admin_id, paid_order, outbox):
     url = f"/admin/orders/details/?id={paid_order}"
-    token = form_token(as_admin.get(url).get_data(as_text=True))
+    token = admin_form_token(as_admin.get(url).get_data(as_text=True))
 
     response = as_admin.post(
         f"/admin/orders/{paid_order}/transition/", data={"status": "shipped", "csrf_token": token}
@@ -702,13 +699,13 @@ def test_admin_ships_a_paid_order(app, as_admin, admin_id, paid_order, outbox):
         (f"Your order {paid_order} has shipped", [CUSTOMER_EMAIL])
     ]
     page = as_admin.get(url).get_data(as_text=True)
-    assert alerts(page) == [f"Order {paid_order} is now shipped."]
+    assert admin_alerts(page) == [f"Order {paid_order} is now shipped."]
     assert re.findall(r">Mark as ([a-z]+)</button>", page) == ["delivered"]
 
 
 def test_an_invalid_transition_is_refused_with_a_message(app, as_admin, paid_order, outbox):
     url = f"/admin/orders/details/?id={paid_order}"
-    token = form_token(as_admin.get(url).get_data(as_text=True))
+    token = admin_form_token(as_admin.get(url).get_data(as_text=True))
     before = order_state(app, paid_order)
 
     response = as_admin.post(
@@ -717,7 +714,7 @@ def test_an_invalid_transition_is_refused_with_a_message(app, as_admin, paid_ord
         follow_redirects=True,
     )
 
-    assert alerts(response.get_data(as_text=True)) == [
+    assert admin_alerts(response.get_data(as_text=True)) == [
         "An order that is paid cannot become delivered (allowed: cancelled, shipped)."
     ]
     assert order_state(app, paid_order) == before
@@ -729,7 +726,7 @@ def test_admin_cancels_a_paid_order_and_the_stock_comes_back(app, as_admin, admi
 
     as_admin.post(
         f"/admin/orders/{paid_order}/transition/",
-        data={"status": "cancelled", "csrf_token": form_token(html)},
+        data={"status": "cancelled", "csrf_token": admin_form_token(html)},
     )
 
     assert order_state(app, paid_order)[1][-1] == ("paid", "cancelled", admin_id)
@@ -746,7 +743,7 @@ def test_a_transition_without_the_csrf_token_changes_nothing(app, as_admin, paid
         follow_redirects=True,
     )
 
-    assert alerts(response.get_data(as_text=True)) == [
+    assert admin_alerts(response.get_data(as_text=True)) == [
         "The status was not changed. CSRF Token: CSRF token missing."
     ]
     assert order_state(app, paid_order) == before
@@ -754,7 +751,7 @@ def test_a_transition_without_the_csrf_token_changes_nothing(app, as_admin, paid
 
 
 def test_a_transition_of_an_unknown_order_is_404(as_admin):
-    token = form_token(as_admin.get("/admin/products/new/").get_data(as_text=True))
+    token = admin_form_token(as_admin.get("/admin/products/new/").get_data(as_text=True))
 
     response = as_admin.post(
         "/admin/orders/SF-NOSUCHORDR/transition/", data={"status": "shipped", "csrf_token": token}
@@ -799,7 +796,7 @@ def user_state(app, user_id) -> tuple:
 
 
 def test_admin_deactivates_a_user(app, as_admin, customer_id):
-    token = form_token(as_admin.get("/admin/users/").get_data(as_text=True))
+    token = admin_form_token(as_admin.get("/admin/users/").get_data(as_text=True))
 
     response = as_admin.post(
         "/admin/users/action/",
@@ -807,7 +804,7 @@ def test_admin_deactivates_a_user(app, as_admin, customer_id):
         follow_redirects=True,
     )
 
-    assert alerts(response.get_data(as_text=True)) == ["1 of 1 selected user(s) deactivated."]
+    assert admin_alerts(response.get_data(as_text=True)) == ["1 of 1 selected user(s) deactivated."]
     assert user_state(app, customer_id) == (False, ["customer"])
     other = app.test_client()
     assert login(other, CUSTOMER_EMAIL).status_code == 200  # the login form again: refused
@@ -822,7 +819,7 @@ def test_an_action_without_the_csrf_token_changes_nothing(app, as_admin, custome
         follow_redirects=True,
     )
 
-    assert alerts(response.get_data(as_text=True)) == [
+    assert admin_alerts(response.get_data(as_text=True)) == [
         "Failed to perform action. CSRF Token: CSRF token missing."
     ]
     assert user_state(app, customer_id) == (True, ["customer"])
@@ -831,12 +828,12 @@ def test_an_action_without_the_csrf_token_changes_nothing(app, as_admin, custome
 def test_admin_grants_and_takes_the_admin_role_but_not_from_themselves(
     app, as_admin, admin_id, customer_id
 ):
-    token = form_token(as_admin.get("/admin/users/").get_data(as_text=True))
+    token = admin_form_token(as_admin.get("/admin/users/").get_data(as_text=True))
 
     def act(action, *ids):
         data = {"action": action, "rowid": [str(i) for i in ids], "csrf_token": token}
         response = as_admin.post("/admin/users/action/", data=data, follow_redirects=True)
-        return alerts(response.get_data(as_text=True))
+        return admin_alerts(response.get_data(as_text=True))
 
     assert act("add_admin", customer_id) == ["1 of 1 selected user(s) made admins."]
     assert user_state(app, customer_id) == (True, ["admin", "customer"])
@@ -908,7 +905,7 @@ def test_the_dashboard_without_orders(as_admin):
 def test_admin_creates_vouchers_and_sees_refusals_on_the_form(app, as_admin):
     def submit(**fields):
         html = as_admin.get("/admin/vouchers/new/").get_data(as_text=True)
-        data = {"csrf_token": form_token(html), "kind": "percent", "value": "10", **fields}
+        data = {"csrf_token": admin_form_token(html), "kind": "percent", "value": "10", **fields}
         data.setdefault("is_active", "y")
         return as_admin.post("/admin/vouchers/new/", data=data)
 

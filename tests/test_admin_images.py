@@ -18,7 +18,7 @@ from app.catalog import images as gallery
 from app.catalog.models import Product, ProductImage, Variant
 from app.extensions import db
 from tests.factories import make_tshirt
-from tests.helpers import count, login
+from tests.helpers import admin_alerts, admin_form_token, count, login
 
 CUSTOMER_EMAIL = "shopper@example.com"
 
@@ -65,18 +65,6 @@ def stored_files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
-def token(html: str) -> str:
-    """A SecureForm token on the page (WTForms session CSRF: ``expiry##hmac``)."""
-    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+##[^"]+)"', html)
-    assert match, "no csrf_token on the page"
-    return match.group(1)
-
-
-def alerts(html: str) -> list[str]:
-    found = re.findall(r'<div class="alert alert-[a-z]+ alert-dismissable">(.*?)</div>', html, re.S)
-    return [" ".join(re.sub(r"<button.*?</button>", "", a, flags=re.S).split()) for a in found]
-
-
 def gallery_url(product_id: int) -> str:
     return f"/admin/products/{product_id}/images/"
 
@@ -84,14 +72,16 @@ def gallery_url(product_id: int) -> str:
 def upload(client, product_id, files, alt="A cup of tea", with_token=True):
     data = {"alt": alt, "images": [(BytesIO(data), name) for name, data in files]}
     if with_token:
-        data["csrf_token"] = token(client.get(gallery_url(product_id)).get_data(as_text=True))
+        data["csrf_token"] = admin_form_token(
+            client.get(gallery_url(product_id)).get_data(as_text=True)
+        )
     return client.post(gallery_url(product_id), data=data, content_type="multipart/form-data")
 
 
 def post_image(client, product_id, image_id, what, **fields):
     page = client.get(gallery_url(product_id)).get_data(as_text=True)
     url = f"/admin/products/{product_id}/images/{image_id}/{what}/"
-    return client.post(url, data={"csrf_token": token(page), **fields})
+    return client.post(url, data={"csrf_token": admin_form_token(page), **fields})
 
 
 def rows(app, product_id) -> list[tuple]:
@@ -138,7 +128,7 @@ def test_an_admin_uploads_three_images_at_once_and_sees_them_in_order(
         (2, "Green tea, loose"),
     ]
     page = as_admin.get(gallery_url(product_id)).get_data(as_text=True)
-    assert "3 images uploaded." in alerts(page)
+    assert "3 images uploaded." in admin_alerts(page)
     assert shown(page) == [image_id for image_id, _, _ in found]
     assert page.count('width="160" height="120" alt="Green tea, loose" loading="lazy"') == 3
     assert 'accept="image/jpeg,image/png,image/webp,image/gif"' in page
@@ -184,7 +174,7 @@ def test_editing_an_alt_text_and_an_empty_one_is_refused_on_its_field(
     ]
     html = refused.get_data(as_text=True)
     assert refused.status_code == 200
-    assert alerts(html) == [
+    assert admin_alerts(html) == [
         "Describe what the image shows (alt text), for those who cannot see it."
     ]
     assert 'class="invalid-feedback d-block">Describe what the image shows' in html
@@ -202,7 +192,9 @@ def test_deleting_an_image_deletes_its_row_and_files(app, as_admin, media, produ
     left = stored_files(media)
     assert len(left) == 2 * 4
     assert not set(b_files) & set(left)
-    assert "Image deleted." in alerts(as_admin.get(gallery_url(product_id)).get_data(as_text=True))
+    assert "Image deleted." in admin_alerts(
+        as_admin.get(gallery_url(product_id)).get_data(as_text=True)
+    )
 
 
 def test_another_products_image_is_404_and_unchanged(app, as_admin, product_factory, three):
@@ -224,7 +216,7 @@ def test_a_renamed_text_file_is_refused_and_nothing_is_kept(app, as_admin, media
 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert alerts(html)[0].startswith("Nothing was uploaded: photo.jpg")
+    assert admin_alerts(html)[0].startswith("Nothing was uploaded: photo.jpg")
     assert 'invalid-feedback d-block">photo.jpg' in html
     assert 'value="A cup of tea"' in html  # what was typed is kept
     assert (count(app, ProductImage), stored_files(media)) == (0, [])
@@ -239,7 +231,7 @@ def test_an_image_over_the_byte_bound_is_refused_and_nothing_is_kept(
     response = upload(as_admin, product_id, files)
 
     assert response.status_code == 200
-    assert "big.png" in alerts(response.get_data(as_text=True))[0]
+    assert "big.png" in admin_alerts(response.get_data(as_text=True))[0]
     assert (count(app, ProductImage), stored_files(media)) == (0, [])
 
 
@@ -247,7 +239,7 @@ def test_an_empty_alt_is_refused_and_nothing_is_kept(app, as_admin, media, produ
     response = upload(as_admin, product_id, [("a.jpg", jpeg())], alt=" ")
 
     assert response.status_code == 200
-    assert "alt text" in alerts(response.get_data(as_text=True))[0]
+    assert "alt text" in admin_alerts(response.get_data(as_text=True))[0]
     assert (count(app, ProductImage), stored_files(media)) == (0, [])
 
 
@@ -255,7 +247,7 @@ def test_an_empty_alt_is_refused_and_nothing_is_kept(app, as_admin, media, produ
 def test_too_many_images_are_refused_and_nothing_is_kept(app, as_admin, media, product_id):
     response = upload(as_admin, product_id, [(f"{n}.jpg", jpeg()) for n in "abc"])
 
-    assert alerts(response.get_data(as_text=True)) == [
+    assert admin_alerts(response.get_data(as_text=True)) == [
         "A product has at most 2 images: delete some first."
     ]
     assert (count(app, ProductImage), stored_files(media)) == (0, [])
@@ -279,7 +271,7 @@ def test_the_upload_accepts_more_than_the_site_wide_body_limit(app, as_admin, me
 def test_a_request_over_the_upload_bound_is_a_413_page(app, as_admin, media, product_id):
     page = as_admin.get(gallery_url(product_id)).get_data(as_text=True)
     data = {
-        "csrf_token": token(page),
+        "csrf_token": admin_form_token(page),
         "alt": "Big",
         "images": (BytesIO(noisy_png((400, 400))), "b.png"),
     }
@@ -306,7 +298,7 @@ def test_an_upload_without_the_csrf_token_changes_nothing(app, as_admin, media, 
     response = upload(as_admin, product_id, [("a.jpg", jpeg())], with_token=False)
 
     assert response.status_code == 200
-    assert "CSRF" in alerts(response.get_data(as_text=True))[0]
+    assert "CSRF" in admin_alerts(response.get_data(as_text=True))[0]
     assert (count(app, ProductImage), stored_files(media)) == (0, [])
 
 
@@ -365,7 +357,7 @@ def variant_image(app, variant_id) -> int | None:
 
 def post_variant_image(client, product_id, variant_id, image_id, with_token=True):
     page = client.get(gallery_url(product_id)).get_data(as_text=True)
-    data = {"image_id": image_id} | ({"csrf_token": token(page)} if with_token else {})
+    data = {"image_id": image_id} | ({"csrf_token": admin_form_token(page)} if with_token else {})
     return client.post(f"/admin/products/{product_id}/variants/{variant_id}/image/", data=data)
 
 
@@ -377,7 +369,7 @@ def test_an_admin_picks_a_variants_image_and_back_to_none(app, as_admin, tshirt)
     page = as_admin.get(gallery_url(product_id)).get_data(as_text=True)
     assert chosen.status_code == 302
     assert variant_image(app, variant) == blue
-    assert "Image of TS-M-BLUE saved." in alerts(page)
+    assert "Image of TS-M-BLUE saved." in admin_alerts(page)
     selected = re.search(rf'id="variant-image-{variant}".*?</select>', page, re.S).group(0)
     assert re.search(rf'<option selected value="{blue}">Image 2: A cup of tea', selected)
 
@@ -395,7 +387,7 @@ def test_a_variant_cannot_show_another_products_image(app, as_admin, tshirt, pro
     assert response.status_code == 302
     assert variant_image(app, variant) is None
     page = as_admin.get(gallery_url(tshirt_id)).get_data(as_text=True)
-    assert "Not a valid choice" in " ".join(alerts(page))
+    assert "Not a valid choice" in " ".join(admin_alerts(page))
 
 
 def test_a_variant_image_without_the_csrf_token_changes_nothing(app, as_admin, tshirt):

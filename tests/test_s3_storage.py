@@ -26,7 +26,7 @@ from app.errors import Unavailable
 from app.extensions import db
 from app.media.s3 import CACHE_CONTROL, RETRY_AFTER, S3Storage
 from app.media.storage import LocalStorage, media_storage
-from tests.helpers import PRODUCTION_CONFIG, count
+from tests.helpers import PRODUCTION_CONFIG, admin_alerts, admin_form_token, count
 from tests.servers import free_port
 
 S3 = "app.media.s3.S3Storage"
@@ -137,17 +137,6 @@ def jpeg(size=(400, 300)) -> bytes:
     return output.getvalue()
 
 
-def token(html: str) -> str:
-    match = re.search(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+##[^"]+)"', html)
-    assert match, "no csrf_token on the page"
-    return match.group(1)
-
-
-def alerts(html: str) -> list[str]:
-    found = re.findall(r'<div class="alert alert-[a-z]+ alert-dismissable">(.*?)</div>', html, re.S)
-    return [" ".join(re.sub(r"<button.*?</button>", "", a, flags=re.S).split()) for a in found]
-
-
 def gallery_url(product_id: int) -> str:
     return f"/admin/products/{product_id}/images/"
 
@@ -157,7 +146,7 @@ def upload(client, product_id: int, files, alt="A cup of tea"):
     data = {
         "alt": alt,
         "images": [(BytesIO(data), name) for name, data in files],
-        "csrf_token": token(page),
+        "csrf_token": admin_form_token(page),
     }
     return client.post(gallery_url(product_id), data=data, content_type="multipart/form-data")
 
@@ -349,7 +338,7 @@ def test_an_uploaded_image_is_stored_shown_from_media_url_and_deleted(
     gallery_page = as_admin.get(gallery_url(product_id)).get_data(as_text=True)
     response = as_admin.post(
         f"/admin/products/{product_id}/images/{image_id}/delete/",
-        data={"csrf_token": token(gallery_page)},
+        data={"csrf_token": admin_form_token(gallery_page)},
     )
 
     assert response.status_code == 302
@@ -369,7 +358,7 @@ def test_a_store_that_cannot_be_reached_is_a_503_form_error_and_leaves_nothing(
     html = response.get_data(as_text=True)
     assert response.status_code == 503
     assert response.headers["Retry-After"] == str(RETRY_AFTER)
-    assert alerts(html) == [
+    assert admin_alerts(html) == [
         "The image store could not be reached or refused the file, so nothing was stored. "
         "Try again in a minute; if this goes on, check the MEDIA_S3_ settings."
     ]
