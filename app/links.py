@@ -51,12 +51,13 @@ def bootstrap_tags(kind: str) -> Markup:
     return tags[key]
 
 
-def shared_fragment(template: str) -> Markup:
+def shared_fragment(template: str) -> str:
     """``template`` rendered once per app and script root, for a part of a page that is the
     same for every visitor (the footer, a shared page's header): it may read only the config,
-    ``g.shared_page`` and links. Rendered afresh while templates reload (development)."""
+    ``g.shared_page`` and links. Rendered afresh while templates reload (development). Our
+    own autoescaped render: templates put it in with ``|safe``."""
     fragments = current_app.extensions.setdefault("storefront.fragments", {})
     key = (template, request.script_root)
     if key not in fragments or current_app.jinja_env.auto_reload:
-        fragments[key] = Markup(render_template(template))
+        fragments[key] = render_template(template)
     return fragments[key]
