@@ -154,6 +154,10 @@ ORDER_CHARGE_TIMEOUT = 15 * 60
 PAYMENT_PAGE_TIMEOUT = 60 * 60
 # The catalogue's price filter: the upper ends of its ranges, in cents (the last range is open).
 CATALOG_PRICE_BUCKETS = [1000, 2500, 5000, 10000]
+# The most products a listing's count or a facet's counts read (app/catalog/facets.py): beyond
+# it the pages say "10,000+" and the API `total_capped` / `facets.capped`, so no request counts
+# a million rows. Each count reads this many products (one more says it is capped).
+CATALOG_COUNT_LIMIT = 10_000
 # Stripe's hosted Checkout page, allowed as a form target (CSP) when "stripe" is enabled.
 STRIPE_CHECKOUT_ORIGIN = "https://checkout.stripe.com"
 # Production refuses a test-mode STRIPE_SECRET_KEY (sk_test_...) unless this is True.

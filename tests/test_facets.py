@@ -204,3 +204,67 @@ def test_bad_api_filters_are_422(client, query):
 
     assert response.status_code == 422
     assert response.json["error"]["code"] == "validation_failed"
+
+
+# Bounded counts (CATALOG_COUNT_LIMIT)
+
+
+@pytest.fixture
+def five_teas(category_factory, product_factory):
+    """Five green teas in Tea, at 4.50, in stock."""
+    tea = category_factory("Tea")
+    for number in range(5):
+        product_factory(f"Green Tea {number}", category_id=tea, price_cents=450)
+    return tea
+
+
+@pytest.mark.app_config(CATALOG_COUNT_LIMIT=3)
+def test_facets_count_at_most_the_limit_and_say_so(app, five_teas):
+    counted = facets_of(app)
+
+    assert counted.capped == {"categories", "prices", "in_stock", "options"}
+    assert counted.categories == {five_teas: 3}
+    assert [r.count for r in counted.prices] == [3, 0, 0, 0, 0]
+    assert counted.in_stock == 3
+
+
+@pytest.mark.app_config(CATALOG_COUNT_LIMIT=5)
+def test_facets_at_the_limit_are_exact(app, five_teas):
+    counted = facets_of(app)
+
+    assert counted.capped == frozenset()
+    assert counted.categories == {five_teas: 5}
+    assert counted.in_stock == 5
+
+
+@pytest.mark.app_config(CATALOG_COUNT_LIMIT=3)
+def test_only_the_facets_over_the_limit_are_capped(app, five_teas):
+    make_tshirt(app, stock=5, price_cents=1500)
+
+    counted = facets_of(app, filters=Filters.of(options=["size:m"]))
+
+    # Sizes are counted without the size filter: over six products. The rest over the T-shirt.
+    assert counted.capped == {"options"}
+    assert counted.in_stock == 1
+    assert [r.count for r in counted.prices] == [0, 1, 0, 0, 0]
+
+
+@pytest.mark.app_config(CATALOG_COUNT_LIMIT=3)
+def test_the_listing_page_shows_a_capped_count(app, client, five_teas):
+    html = client.get("/products?category=tea").get_data(as_text=True)
+
+    assert len(re.findall(r'href="/products/(green-tea-\d)"', html)) == 5
+    assert re.search(r'id="result-count">3\+ products<', html)
+    assert re.search(r'for="in_stock">In stock only <span class="text-muted small">3\+<', html)
+
+
+@pytest.mark.app_config(CATALOG_COUNT_LIMIT=3)
+def test_the_api_says_when_counts_are_capped(app, client, five_teas):
+    capped = client.get("/api/v1/products?per_page=2&facets=true").json
+    exact = client.get("/api/v1/products?q=coffee&facets=true").json
+
+    assert (capped["total"], capped["total_capped"], capped["pages"]) == (3, True, 2)
+    assert capped["next"] is not None
+    assert capped["facets"]["capped"] is True
+    assert capped["facets"]["in_stock"] == 3
+    assert (exact["total"], exact["total_capped"], exact["facets"]["capped"]) == (0, False, False)

@@ -120,3 +120,18 @@ def test_deeper_pages_and_their_facets_are_not_counted_again(app, catalogue):
 
     assert not [s for s in statements if "count(" in s]
     assert len(statements) == 2  # the page's ids joined to their products, and their images
+
+
+@pytest.mark.app_config(CATALOG_COUNT_LIMIT=3)
+@pytest.mark.usefixtures("catalogue")
+def test_a_capped_total_still_pages_to_the_end(app):
+    with app.app_context():
+        first = services.list_products(sort="price", page=1, per_page=10)
+        deep = services.list_products(sort="price", page=4, per_page=10)
+        last = services.list_products(sort="price", page=5, per_page=10)
+        past = services.list_products(sort="price", page=99, per_page=10)
+
+    assert (first.total, first.capped, first.has_next, first.pages) == (3, True, True, 2)
+    assert (deep.total, deep.capped, deep.has_next, deep.pages) == (3, True, True, 5)
+    assert (len(last.items), last.has_next, last.pages, last.next_cursor) == (5, False, 5, None)
+    assert (past.items, past.has_next, past.next_cursor) == ([], False, None)

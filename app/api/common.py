@@ -99,6 +99,7 @@ class PageMeta(ma.Schema):
             "total": pagination.total,
             "pages": max(1, pagination.pages),
             "next": getattr(pagination, "next_cursor", None),  # dumped where a schema has it
+            "total_capped": getattr(pagination, "capped", False),  # likewise
         }
 
     page = ma.fields.Integer(required=True)

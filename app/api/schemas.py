@@ -344,6 +344,14 @@ class FacetsSchema(ma.Schema):
     price_ranges = ma.fields.List(ma.fields.Nested(PriceRangeSchema), required=True)
     in_stock = ma.fields.Integer(required=True)
     options = ma.fields.List(ma.fields.Nested(OptionFacetSchema), required=True)
+    capped = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "true: a facet matched more products than the shop counts "
+            "(CATALOG_COUNT_LIMIT, 10000 by default); its counts are of the first ones only, "
+            "at least this many, and none is above the limit."
+        },
+    )
 
     @ma.pre_dump
     def from_facets(self, facets, **_kwargs):
@@ -363,6 +371,7 @@ class FacetsSchema(ma.Schema):
                 }
                 for option in facets.options
             ],
+            "capped": bool(facets.capped),
         }
 
 
@@ -374,6 +383,14 @@ class ProductPageSchema(PageMeta):
         metadata={
             "description": "Give it as ?after= (same sort and filters) for the next page, as "
             "fast however deep; null on the last page."
+        },
+    )
+    total_capped = ma.fields.Boolean(
+        required=True,
+        metadata={
+            "description": "true: more products match than the shop counts (CATALOG_COUNT_LIMIT, "
+            "10000 by default): `total` is that limit and `pages` the pages known so far; "
+            "follow `next` for the rest."
         },
     )
     facets = ma.fields.Nested(FacetsSchema, metadata={"description": "With ?facets=true only."})

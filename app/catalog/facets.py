@@ -8,6 +8,11 @@ compared without case, across products (every product's "Size" is one facet).
 The counts of every facet come from one UNION ALL statement whatever the catalogue's size.
 Each facet is counted with every filter but its own (choosing Size M still shows how many
 products come in L), and a category's count includes its sub-categories.
+
+The counts are bounded, as big shops' are: each facet counts at most CATALOG_COUNT_LIMIT + 1
+of its matching products (their ids first, by the listing's own indexes, then joined), so no
+request counts a million rows. A facet with more is ``capped``: its counts are then of those
+products only, lower bounds.
 """
 
 from collections.abc import Iterable
@@ -19,6 +24,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    Subquery,
     and_,
     case,
     cast,
@@ -123,6 +129,9 @@ class Facets:
     prices: list[PriceRange]
     in_stock: int
     options: list[OptionFacet]
+    # The facets ("categories", "prices", "in_stock", "options") whose matching products
+    # were more than CATALOG_COUNT_LIMIT: their counts are lower bounds.
+    capped: frozenset[str] = frozenset()
 
 
 def conditions(filters: Filters) -> list[ColumnElement[bool]]:
@@ -138,8 +147,16 @@ def conditions(filters: Filters) -> list[ColumnElement[bool]]:
 
 
 def _variant_matches(filters: Filters, variant: Any = Variant) -> ColumnElement[bool]:
-    """An active variant of the product has every chosen option (in stock if asked)."""
-    return exists().where(variant.product_id == Product.id, *_variant_conditions(filters, variant))
+    """An active variant of the product has every chosen option (in stock if asked). Its
+    first one, looked up by the product's index row by row: MariaDB would turn an EXISTS
+    into a semi-join that reads every matching variant (a million) before any LIMIT."""
+    first = (
+        select(literal(1))
+        .where(variant.product_id == Product.id, *_variant_conditions(filters, variant))
+        .limit(1)
+        .scalar_subquery()
+    )
+    return first.is_not(None)
 
 
 def _variant_conditions(filters: Filters, variant: Any) -> list[ColumnElement[bool]]:
@@ -172,6 +189,11 @@ def price_buckets() -> list[tuple[int, int | None]]:
     return [(low, high - 1) for low, high in zip(lows, edges, strict=False)] + [(lows[-1], None)]
 
 
+def count_limit() -> int:
+    """CATALOG_COUNT_LIMIT: the most products a count reads (one more says it is capped)."""
+    return int(current_app.config["CATALOG_COUNT_LIMIT"])
+
+
 def counts(
     base: list[ColumnElement[bool]],
     found: search.Search | None,
@@ -179,118 +201,134 @@ def counts(
     filters: Filters,
 ) -> Facets:
     """Every facet's counts for a listing: ``base`` (active products), the search and the
-    category chosen, and ``filters``; one statement."""
+    category chosen, and ``filters``; one statement, each part over at most
+    CATALOG_COUNT_LIMIT + 1 products."""
 
     def products(
         category: bool = True, price: bool = True, narrowed: Filters = filters
-    ) -> list[ColumnElement[bool]]:
+    ) -> Subquery:
+        """The first matching products (id, category_id, price_cents), bounded."""
         where = list(base)
         if category and category_ids is not None:
             where.append(Product.category_id.in_(category_ids))
         if not price:
             narrowed = replace(narrowed, price_min=None, price_max=None)
-        return where + conditions(narrowed)
+        statement = select(Product.id, Product.category_id, Product.price_cents).where(
+            *where, *conditions(narrowed)
+        )
+        if found is not None:
+            statement = search.apply(statement, found)
+        return statement.limit(count_limit() + 1).subquery()
 
-    def part(statement: Select) -> Select:
-        return search.apply(statement, found) if found is not None else statement
-
+    by_category = products(category=False)
+    in_stock = products(narrowed=replace(filters, in_stock=True))
     parts = [
-        part(
-            select(
-                literal("category"),
-                cast(Product.category_id, String),
-                literal(""),
-                literal(0),
-                func.count(),
-            )
-            .select_from(Product)
-            .where(*products(category=False))
-            .group_by(Product.category_id)
-        ),
-        _price_part(part, products(price=False)),
-        part(
-            select(literal("in_stock"), literal("1"), literal(""), literal(0), func.count())
-            .select_from(Product)
-            .where(*products(narrowed=replace(filters, in_stock=True)))
-        ),
+        select(
+            literal("category"),
+            cast(by_category.c.category_id, String),
+            literal(""),
+            literal(0),
+            func.count(),
+        ).group_by(by_category.c.category_id),
+        _price_part(products(price=False)),
+        select(
+            literal("in_stock"), literal("1"), literal(""), literal(0), func.count()
+        ).select_from(in_stock),
     ]
     chosen = [name for name, _values in filters.options]
-    parts.append(_option_part(part, products, filters, exclude=chosen))
+    parts += _option_parts(products(), filters, exclude=chosen)
     for name in chosen:
-        parts.append(_option_part(part, products, filters.without_option(name), only=name))
+        narrowed = filters.without_option(name)
+        parts += _option_parts(products(narrowed=narrowed), narrowed, only=name)
     rows = db.session.execute(union_all(*parts)).all()
     return _facets(rows)
 
 
-def _price_part(part, where: list[ColumnElement[bool]]) -> Select:
+def _price_part(sample: Subquery) -> Select:
     buckets = price_buckets()
+    price = sample.c.price_cents
     bucket = case(
-        *[(Product.price_cents <= high, index) for index, (_low, high) in enumerate(buckets[:-1])],
+        *[(price <= high, index) for index, (_low, high) in enumerate(buckets[:-1])],
         else_=len(buckets) - 1,
     )
-    return part(
+    return (
         select(literal("price"), cast(bucket, String), literal(""), literal(0), func.count())
-        .select_from(Product)
-        .where(*where)
+        .select_from(sample)
         .group_by(bucket)
     )
 
 
-def _option_part(
-    part, products, narrowed: Filters, exclude: Iterable[str] = (), only: str | None = None
-) -> Select:
-    """Products per option value: those whose active variant (in stock if asked) has the
-    value and the other chosen options. ``only`` one option name, or all but ``exclude``."""
+def _option_parts(
+    sample: Subquery,
+    narrowed: Filters,
+    exclude: Iterable[str] = (),
+    only: str | None = None,
+) -> list[Select]:
+    """Products per option value among ``sample`` (the products matching ``narrowed``):
+    those whose active variant (in stock if asked) has the value and the other chosen
+    options; ``only`` one option name, or all but ``exclude``. And the sample's size, to
+    tell whether it was capped."""
     variant = aliased(Variant)
     name = func.lower(OptionType.name)
     value = func.lower(OptionValue.value)
-    where = [
-        *products(narrowed=replace(narrowed, in_stock=False, options=())),
-        *_variant_conditions(narrowed, variant),
-    ]
+    where = _variant_conditions(narrowed, variant)
     if only is not None:
         where.append(name == only)
     elif exclude:
         where.append(name.not_in(exclude))
-    return part(
+    values = (
         select(
             literal("option"),
             # CAST: one collation in every part of the UNION (MariaDB refuses a mix)
             cast(name + ":" + value, String),
             cast(func.min(OptionType.name + ":" + OptionValue.value), String),
             func.min(OptionValue.position),
-            func.count(Product.id.distinct()),
+            func.count(sample.c.id.distinct()),
         )
-        .select_from(Product)
-        .join(variant, variant.product_id == Product.id)
+        .select_from(sample)
+        .join(variant, variant.product_id == sample.c.id)
         .join(variant_option_value, variant_option_value.c.variant_id == variant.id)
         .join(OptionValue, OptionValue.id == variant_option_value.c.option_value_id)
         .join(OptionType, OptionType.id == OptionValue.option_type_id)
         .where(and_(*where))
         .group_by(name, value)
     )
+    size = select(
+        literal("option_sample"), literal(""), literal(""), literal(0), func.count()
+    ).select_from(sample)
+    return [values, size]
 
 
 def _facets(rows: Iterable[Any]) -> Facets:
     """The UNION's rows (facet, key, label, position, count) as Facets; categories as counted,
-    not rolled up yet (``rolled_up``)."""
+    not rolled up yet (``rolled_up``). A facet over more than CATALOG_COUNT_LIMIT products is
+    capped, and no count is above the limit."""
+    limit = count_limit()
     by_category: dict[int, int] = {}
     prices = {index: 0 for index in range(len(price_buckets()))}
     in_stock = 0
     options: dict[str, OptionFacet] = {}
     values: dict[str, list[tuple[int, str, str, int]]] = {}
+    # How many products each facet counted (the option facets': their largest sample).
+    counted = {"categories": 0, "prices": 0, "in_stock": 0, "options": 0}
     for facet, key, label, position, count in rows:
-        if facet == "category" and key is not None:
-            by_category[int(key)] = count
+        if facet == "category":
+            counted["categories"] += count
+            if key is not None:
+                by_category[int(key)] = min(count, limit)
         elif facet == "price":
-            prices[int(key)] = count
+            counted["prices"] += count
+            prices[int(key)] = min(count, limit)
         elif facet == "in_stock":
-            in_stock = count
+            counted["in_stock"] = count
+            in_stock = min(count, limit)
+        elif facet == "option_sample":
+            counted["options"] = max(counted["options"], count)
         elif facet == "option":
             name_key = key.partition(":")[0]
             name, _, value_label = label.partition(":")
             options.setdefault(name_key, OptionFacet(name=name, key=name_key))
-            values.setdefault(name_key, []).append((position, value_label, key, count))
+            values.setdefault(name_key, []).append((position, value_label, key, min(count, limit)))
     for name_key, option in options.items():
         ordered = sorted(values[name_key], key=lambda v: (v[0], v[1].lower()))
         option.values.extend((key, label, count) for _p, label, key, count in ordered)
@@ -302,6 +340,7 @@ def _facets(rows: Iterable[Any]) -> Facets:
         prices=ranges,
         in_stock=in_stock,
         options=sorted(options.values(), key=lambda o: o.name.lower()),
+        capped=frozenset(name for name, count in counted.items() if count > limit),
     )
 
 

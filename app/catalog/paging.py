@@ -6,6 +6,10 @@
 - **Cursors** (the API's ``after``): a page starts after the last product of the one before,
   by the sort's key (``name > :name OR name = :name AND id > :id``): page 40,000 costs what
   page 1 costs. The cursor is the sort and that product's key, encoded, and opaque to clients.
+
+The total is bounded (``count_select`` reads at most CATALOG_COUNT_LIMIT + 1 products): past the
+limit it is the limit and ``capped``, ``pages`` is those known so far, and whether a next page
+follows comes from reading one product more than the page.
 """
 
 import base64
@@ -13,6 +17,7 @@ import binascii
 import hashlib
 import json
 from datetime import datetime
+from math import ceil
 from typing import Any
 
 from flask_sqlalchemy.pagination import Pagination
@@ -75,12 +80,13 @@ def _typed(column: ColumnElement[Any], value: Any) -> Any:
 
 class ListingPage(Pagination):
     """Flask-SQLAlchemy's Pagination over a listing: ``ids`` (the filtered, sorted select of
-    Product.id and the key's columns), ``details`` (loader options), ``count_select``,
-    and ``cursor`` (after which product, or None: numbered pages). ``next_cursor`` is the cursor of
-    the page that follows, or None on the last page."""
+    Product.id and the key's columns), ``details`` (loader options), ``count_select`` (a
+    bounded count), ``count_limit`` and ``cursor`` (after which product, or None: numbered
+    pages). ``next_cursor`` is the cursor of the page that follows, or None on the last page."""
 
     _last: list[Any] | None = None  # the key of the page's last product
-    _more = False  # cursor pages: whether a product follows the page
+    _more = False  # whether a product follows the page
+    capped = False  # more than count_limit products: total is the limit
 
     def _query_items(self) -> list[Any]:
         args = self._query_args
@@ -90,7 +96,7 @@ class ListingPage(Pagination):
             ids = ids.where(after(key, decode(args["cursor"], args["sort"], key)))
             ids = ids.limit(self.per_page + 1)  # one more: is there a next page?
         else:
-            ids = ids.limit(self.per_page).offset(self._query_offset)
+            ids = ids.limit(self.per_page + 1).offset(self._query_offset)
         page = ids.subquery("page")
         columns = [page.c[f"k{i}"] for i in range(len(key))]
         descending = [d for _column, d in key]
@@ -112,24 +118,36 @@ class ListingPage(Pagination):
     @property
     def next_cursor(self) -> str | None:
         """The cursor of the page that follows this one, or None on the last page."""
-        if self._last is None:
-            return None
-        if self._query_args["cursor"] is None and self.page * self.per_page >= (self.total or 0):
-            return None
-        if self._query_args["cursor"] is not None and not self._more:
+        if self._last is None or not self._more:
             return None
         return encode(self._query_args["sort"], self._last)
 
+    @property
+    def has_next(self) -> bool:
+        return self._more
+
+    @property
+    def pages(self) -> int:
+        """The pages counted; when capped, those known so far (this one, and the next if any)."""
+        counted = ceil((self.total or 0) / self.per_page)
+        if not self.capped or not self.items:
+            return counted
+        return max(counted, self.page + self._more)
+
     def _query_count(self) -> int:
         """Counted once per catalogue generation for each search and filters, whatever the
-        page (page_cache.catalog_read): deep pages do not count the catalogue again."""
+        page (page_cache.catalog_read): deep pages do not count the catalogue again. At most
+        ``count_limit``; ``capped`` when there are more."""
         statement = self._query_args["count_select"]
         compiled = statement.compile(db.session.get_bind())
         digest = hashlib.sha256(f"{compiled}\n{sorted(compiled.params.items())!r}".encode())
-        return page_cache.catalog_read(
+        counted = page_cache.catalog_read(
             f"listing-count:{digest.hexdigest()}",
             lambda: db.session.execute(statement).scalar_one(),
         )
+        limit = self._query_args["count_limit"]
+        self.capped = counted > limit
+        return min(counted, limit)
 
 
 def ids_select(query: Select, key: Key) -> Select:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import current_app, g, has_request_context
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -231,6 +231,7 @@ def list_products(
         cursor=after,
         details=details,
         count_select=_listing_count(conditions, include_inactive, found),
+        count_limit=facets.count_limit(),
         page=1 if after else page,
         per_page=per_page,
         max_per_page=None,
@@ -243,25 +244,24 @@ def list_products(
 def _listing_count(
     conditions: list[ColumnElement[bool]], include_inactive: bool, found: search.Search | None
 ) -> Select[Any]:
-    """How many products a listing has, in one statement that reads no more of the catalogue
-    than it must. An unfiltered ``count(*)`` is cheap (SQLite counts an index's pages, not its
-    rows), a count of the active ones reads every active row: so the active products are all
-    of them less the inactive ones, which are few and found by index. A search is counted as
-    it is: the full-text index gives its products."""
-    everything = select(func.count()).select_from(Product).where(*conditions)
-    if include_inactive:
-        return everything if found is None else search.apply(everything, found)
+    """How many products a listing has, bounded: a count of its first
+    CATALOG_COUNT_LIMIT + 1 ids, found by the listing's own indexes, so no request counts a
+    million rows (one more than the limit says there are more)."""
+    ids = select(Product.id).where(*conditions)
+    if not include_inactive:
+        ids = ids.where(Product.is_active == true())
     if found is not None:
-        return search.apply(everything.where(Product.is_active == true()), found)
-    inactive = everything.where(Product.is_active == false())
-    return select(everything.scalar_subquery() - inactive.scalar_subquery())
+        ids = search.apply(ids, found)
+    bounded = ids.limit(facets.count_limit() + 1).subquery("bounded")
+    return select(func.count()).select_from(bounded)
 
 
 def facet_counts(
     q: str = "", category: str = "", filters: facets.Filters = facets.NO_FILTERS
 ) -> facets.Facets:
     """The counts of every facet for the active products of this search, category and
-    filters (each facet counted without its own filter), in one statement."""
+    filters (each facet counted without its own filter), in one statement; each facet over
+    at most CATALOG_COUNT_LIMIT products (``capped`` when it has more)."""
     ids = category_with_descendants(category)[1] if category else None
     found = search.search(q) if q.strip() else None
 
