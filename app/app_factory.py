@@ -419,6 +419,7 @@ def register_extensions(app: Flask) -> None:
     security_utils.init_app(app)
     apply_account_limits(app)
     account_tokens.init_app(app)
+    page_cache.anonymous_without_credentials(app)
     member_menu.init_app(app)
     cart_ownership.init_app(app)
     guest_orders.init_app(app)
@@ -479,6 +480,8 @@ def register_request_checks(app: Flask) -> None:
     def refuse_impossible_page():
         """?page= beyond any listing is 404 on every page, the back office's too: a huge
         number would otherwise reach SQL as an OFFSET no database accepts (a 500)."""
+        if b"page" not in request.query_string:  # most requests: no parsing
+            return
         page = request.args.get("page", type=int)
         max_page = app.config["LISTING_MAX_PAGE"]
         if page is not None and abs(page) > max_page and not errors.wants_json():

@@ -32,6 +32,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import wraps
@@ -68,6 +69,18 @@ CONDITIONAL_HEADERS = frozenset(
 )
 
 
+_date: tuple[int, str] = (0, "")  # the second (Unix time) and its HTTP date
+
+
+def http_date_now() -> str:
+    """Now as an HTTP date, built once a second (werkzeug's costs a page a tenth of its ETag)."""
+    global _date
+    second = int(time.time())
+    if _date[0] != second:
+        _date = (second, http_date(second))
+    return _date[1]
+
+
 def shared(view: Callable) -> Callable:
     """A catalogue read: an ETag and conditional answers (304) for everyone, and for anonymous
     visitors a page without per-visitor parts (``g.shared_page``), marked public so that the
@@ -81,15 +94,16 @@ def shared(view: Callable) -> Callable:
         response = make_response(view(*args, **kwargs))
         if request.method not in ("GET", "HEAD") or response.status_code != 200:
             return response
-        if g.shared_page and "csrf_token" not in g:  # Flask-WTF's per-request token
-            response.cache_control.public = True
-        else:
-            response.cache_control.private = True
-        response.cache_control.no_cache = True
+        audience = "public" if g.shared_page and "csrf_token" not in g else "private"
+        if "Cache-Control" in response.headers:  # the view's own, completed
+            setattr(response.cache_control, audience, True)
+            response.cache_control.no_cache = True
+        else:  # the header itself: werkzeug's CacheControl costs a page as much as its ETag
+            response.headers["Cache-Control"] = f"{audience}, no-cache"
         if not response.get_etag()[0]:
             response.add_etag()
         if CONDITIONAL_HEADERS.isdisjoint(request.environ):  # most requests: nothing to decide
-            response.headers["Date"] = http_date()
+            response.headers["Date"] = http_date_now()
             return response
         return response.make_conditional(request)
 
@@ -106,15 +120,17 @@ def catalogue_read() -> bool:
 
 
 def skip_limiter_on_catalogue_reads(app: Flask) -> None:
-    """Flask-Limiter's check before each request, skipped for catalogue reads. The request
-    filter above lets them through, but only after the limiter has looked up every limit
-    that could apply, about a tenth of a cache-off page; this skips the look-up too. Call it
-    right after ``limiter.init_app``."""
+    """Flask-Limiter's check before each request and its headers after, skipped for
+    catalogue reads. The request filter above lets them through, but only after the limiter
+    has looked up every limit that could apply, about a tenth of a cache-off page; this skips
+    the look-up too, and the headers of a limit that was never applied. Call it right after
+    ``limiter.init_app``."""
+    limiter_type = type(limiter)
     hooks = app.before_request_funcs[None]
     [index] = [
         i
         for i, hook in enumerate(hooks)
-        if getattr(hook, "__func__", None) is type(limiter)._check_request_limit
+        if getattr(hook, "__func__", None) is limiter_type._check_request_limit
     ]  # Flask-Limiter registers its check as the app's before_request hook
     check = hooks[index]
 
@@ -123,6 +139,56 @@ def skip_limiter_on_catalogue_reads(app: Flask) -> None:
             check()
 
     hooks[index] = check_unless_catalogue_read
+    after = app.after_request_funcs[None]
+    [index] = [
+        i
+        for i, hook in enumerate(after)
+        if getattr(hook, "func", None) is limiter_type._Limiter__inject_headers  # type: ignore[attr-defined]
+    ]  # and its headers as a partial of its private __inject_headers
+    inject = after[index]
+
+    def inject_unless_catalogue_read(response: Any) -> Any:
+        return response if catalogue_read() else inject(response)
+
+    after[index] = inject_unless_catalogue_read
+
+
+class Credentials:
+    """Where a request can say who sends it: a token (header or argument), or a session or
+    remember-me cookie. Looked for by name only, so it may find one that is not there (an
+    argument "xauth_token"), never miss one."""
+
+    def __init__(self, app: Flask):
+        self.session_cookie = app.config["SESSION_COOKIE_NAME"]
+        self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+        self.token_argument = app.config.get("SECURITY_TOKEN_AUTHENTICATION_KEY", "auth_token")
+        header = app.config.get("SECURITY_TOKEN_AUTHENTICATION_HEADER", "Authentication-Token")
+        self.token_headers = ("HTTP_AUTHORIZATION", "HTTP_" + header.upper().replace("-", "_"))
+
+    def token(self, environ: dict) -> bool:
+        return any(
+            name in environ for name in self.token_headers
+        ) or self.token_argument in environ.get("QUERY_STRING", "")
+
+    def cookie(self, environ: dict) -> bool:
+        cookies = environ.get("HTTP_COOKIE", "")
+        return self.session_cookie in cookies or self.remember_cookie in cookies
+
+
+def anonymous_without_credentials(app: Flask) -> None:
+    """A request with no credential at all is a visitor's: Flask-Login's user is set to the
+    anonymous one before any hook asks, rather than by its loaders (a session-protection
+    hash, the token loader), which could find nobody. About a tenth of a cache-off page.
+    Call it after Flask-Security's ``init_app``."""
+    credentials = Credentials(app)
+    anonymous = app.login_manager.anonymous_user  # type: ignore[attr-defined]
+
+    def visitor_unless_credentials() -> None:
+        environ = request.environ
+        if not credentials.token(environ) and not credentials.cookie(environ):
+            g._login_user = anonymous()  # where Flask-Login keeps the request's user
+
+    app.before_request_funcs.setdefault(None, []).insert(0, visitor_unless_credentials)
 
 
 class PageCacheMiddleware:
@@ -133,9 +199,9 @@ class PageCacheMiddleware:
         self.app = app
         self.wsgi_app = app.wsgi_app
         self.store = store
-        self.session_cookie = app.config["SESSION_COOKIE_NAME"]
-        self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-        self.token_argument = app.config.get("SECURITY_TOKEN_AUTHENTICATION_KEY", "auth_token")
+        self.credentials = Credentials(app)
+        self.session_cookie = self.credentials.session_cookie
+        self.remember_cookie = self.credentials.remember_cookie
         self.session_lifetime = int(app.permanent_session_lifetime.total_seconds())
         self.timeout = app.config["CACHE_DEFAULT_TIMEOUT"]
         # Until the shop has languages and currencies to choose, every response is in these.
@@ -159,13 +225,11 @@ class PageCacheMiddleware:
     def _servable(self, environ: dict) -> bool:
         if environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
             return False
-        if "HTTP_AUTHORIZATION" in environ or "HTTP_AUTHENTICATION_TOKEN" in environ:
+        if self.credentials.token(environ):
             return False
-        if self.token_argument in environ.get("QUERY_STRING", ""):
-            return False
-        cookies = environ.get("HTTP_COOKIE", "")
-        if self.session_cookie not in cookies and self.remember_cookie not in cookies:
+        if not self.credentials.cookie(environ):
             return True
+        cookies = environ.get("HTTP_COOKIE", "")
         session = self._session(environ)
         if session is None or not set(session) <= SHAREABLE_SESSION_KEYS:
             return False
@@ -202,7 +266,7 @@ class PageCacheMiddleware:
 
     def _replay(self, environ, start_response, entry) -> Iterable[bytes]:
         _generation, status, headers, body, etag = entry
-        headers = [*headers, ("Date", http_date())]
+        headers = [*headers, ("Date", http_date_now())]
         if "HTTP_IF_NONE_MATCH" in environ and not is_resource_modified(environ, etag=etag):
             start_response("304 Not Modified", [h for h in headers if h[0] in NOT_MODIFIED_KEEP])
             return []

@@ -52,8 +52,14 @@ def refuse_control_characters_in_next():
 def refuse_control_characters_in_admin_url():
     """Flask-Admin's views go back to their ``url`` argument after a save or delete; it checks
     the host only, so "/x\r\n..." made a 500. Refuse control characters there too (400)."""
-    prefixes = [admin.url for admin in current_app.extensions.get("admin", [])]
-    in_admin = any(request.path == p or request.path.startswith(f"{p}/") for p in prefixes)
+    prefixes = current_app.extensions.get("storefront.admin_prefixes")
+    if prefixes is None:  # every Flask-Admin is registered by the first request
+        admins = current_app.extensions.get("admin", [])
+        prefixes = current_app.extensions["storefront.admin_prefixes"] = tuple(
+            admin.url for admin in admins
+        )
+    path = request.path
+    in_admin = any(path == p or path.startswith(f"{p}/") for p in prefixes)
     if in_admin and any(CONTROL_CHARACTERS.search(value) for value in _values("url")):
         abort(400, "The return address (url) contains control characters.")
 

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 from flask import request, request_started
+from flask_login import user_accessed
 from sqlalchemy import insert, update
 
 from app.app_factory import create_app
@@ -246,6 +247,33 @@ def test_requests_with_credentials_are_answered_by_the_app(app, shop, credential
     app.test_client().get("/api/v1/products")  # stored
 
     assert not served_from_cache(app, app.test_client(), "/api/v1/products", **credentials)
+
+
+def test_a_request_without_credentials_is_a_visitor_without_a_user_lookup(app, shop, user_factory):
+    """No cookie, no token: Flask-Login's loaders are not asked (they could find nobody). A
+    session or a token still signs its member in, through them."""
+    looked_up: list[str] = []
+
+    def note(_sender, **_extra):
+        looked_up.append(request.path)
+
+    user_accessed.connect(note, app)
+    try:
+        visitor = app.test_client()
+        assert visitor.get("/products").status_code == 200
+        assert visitor.get("/cart").status_code == 200
+        assert looked_up == []
+
+        user_factory(email="member@example.com")
+        member = app.test_client()
+        login(member, "member@example.com")
+        assert b"member@example.com" in member.get("/account/").data
+        assert "/account/" in looked_up
+        headers = token_headers(member, "member@example.com")
+        assert app.test_client().get("/api/v1/me", headers=headers).status_code == 200
+        assert looked_up[-1] == "/api/v1/me"
+    finally:
+        user_accessed.disconnect(note, app)
 
 
 def test_sessions_with_more_than_a_token_are_answered_by_the_app(app, shop):
