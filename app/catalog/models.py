@@ -228,12 +228,13 @@ class Variant(Model):
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("weight_grams >= 0", name="weight_not_negative"),
+        # A product's variants, and whether one is active and in stock from the index alone:
+        # the catalogue's in-stock filter asks it for every product it lists or counts.
+        Index("ix_variant_product_active_stock", "product_id", "is_active", "stock"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(
-        ForeignKey("product.id", ondelete="CASCADE"), index=True
-    )
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     price_cents: Mapped[int | None] = mapped_column(BigInteger)  # None: the product's price
     weight_grams: Mapped[int | None] = mapped_column(Integer)
