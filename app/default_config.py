@@ -131,6 +131,8 @@ BOOTSTRAP_SERVE_LOCAL = True
 # image URLs), never the request's Host; the factory derives SERVER_NAME and
 # PREFERRED_URL_SCHEME from it. Production needs an https:// one.
 SITE_NAME = "Storefront"
+# URLs per sitemap (/sitemaps/products-N.xml; app/seo): the protocol's limit is 50,000.
+SITEMAP_MAX_URLS = 50_000
 SITE_URL = "http://127.0.0.1:5000"
 SECURITY_TWO_FACTOR_AUTHENTICATOR_VALIDITY = 120  # seconds a TOTP code is accepted around now
 SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token

@@ -15,6 +15,7 @@ from app.links import bootstrap_tags, link, shared_fragment, url_with
 from app.orders import views as orders_views
 from app.page_cache import shared
 from app.sales import services as sales
+from app.seo import views as seo_views
 
 bp = Blueprint("pages", __name__)
 bp.add_app_template_global(url_with)
@@ -22,7 +23,14 @@ bp.add_app_template_global(link)
 bp.add_app_template_global(bootstrap_tags)
 bp.add_app_template_global(shared_fragment)
 bp.add_app_template_global(images.image_urls)
-for domain in (accounts_views, addresses_views, catalog_views, cart_views, orders_views):
+for domain in (
+    accounts_views,
+    addresses_views,
+    catalog_views,
+    cart_views,
+    orders_views,
+    seo_views,
+):
     bp.register_blueprint(domain.bp)
 
 

@@ -421,6 +421,7 @@ HUGE_INT_CASES = [
     ("GET", "/api/v1/products?category={n}", 404),
     ("GET", "/products?category={n}", 404),
     ("GET", "/products/{n}", 404),
+    ("GET", "/sitemaps/products-{n}.xml", 404),
     ("GET", "/orders/{n}", 404),
     ("GET", "/api/v1/orders/{n}", 404),
     ("GET", "/api/v1/addresses/{n}", 404),

@@ -12,6 +12,7 @@ from app.errors import ValidationFailed
 from app.money import to_minor_units
 from app.page_cache import shared
 from app.sales import services as sales
+from app.seo import services as seo
 
 bp = Blueprint("catalog", __name__)
 CSRF_SLOT = "\x00csrf-token\x00"  # in a cached product page: the visitor's token goes here
@@ -32,10 +33,11 @@ def index():
     chosen, filters, problems = _filters()
     key = [q, category, sort, page, sorted(chosen.items()), problems]
     digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()
-    listing = page_cache.catalog_read(
-        f"listing:{digest}", lambda: _listing(q, category, sort, page, chosen, filters, problems)
+    head, listing = page_cache.catalog_read(
+        f"listing-page:{digest}",
+        lambda: _listing(q, category, sort, page, chosen, filters, problems),
     )
-    return render_template("catalog/index.html", listing=listing)
+    return render_template("catalog/index.html", head=head, listing=listing)
 
 
 def _filters() -> tuple[dict, facets.Filters, list[str]]:
@@ -77,8 +79,9 @@ def _listing(
     chosen: dict,
     filters: facets.Filters,
     problems: list[str],
-) -> str:
-    """The listing's HTML: the same for every visitor (no CSRF token, cart or name in it)."""
+) -> tuple[str, str]:
+    """The listing's head (canonical URL, robots) and HTML: the same for every visitor (no
+    CSRF token, cart or name in it)."""
     result = services.list_products(
         q=q,
         category=category,
@@ -87,7 +90,9 @@ def _listing(
         details=services.CARD_DETAILS,
         filters=filters,
     )
-    return render_template(
+    narrowed = bool(q or chosen or problems or sort != "relevance")
+    head = render_template("seo/_head.html", head=seo.listing_head(category, page, narrowed))
+    return head, render_template(
         "catalog/_listing.html",
         result=result,
         categories=services.category_tree(),
@@ -106,19 +111,20 @@ def _listing(
 @shared
 def detail(slug):
     """One product with add-to-cart; inactive products are 404."""
-    title, content = page_cache.catalog_read(f"product:{slug}", lambda: _detail(slug))
+    title, head, content = page_cache.catalog_read(f"product-page:{slug}", lambda: _detail(slug))
     token = "" if g.get("shared_page") else generate_csrf()
     return render_template(
-        "catalog/detail.html", title=title, content=content.replace(CSRF_SLOT, token)
+        "catalog/detail.html", title=title, head=head, content=content.replace(CSRF_SLOT, token)
     )
 
 
-def _detail(slug: str) -> tuple[str, str]:
-    """The product's name and page content: the same for every visitor but for the CSRF
-    token's slot."""
+def _detail(slug: str) -> tuple[str, str, str]:
+    """The product's name, head (canonical URL, OpenGraph, JSON-LD) and page content: the
+    same for every visitor but for the CSRF token's slot."""
     product = services.get_product(slug)
     offer = sales.offers_for([product]).get(product.id)
+    head = render_template("seo/_head.html", head=seo.product_head(product, offer))
     html = render_template(
         "catalog/_detail.html", product=product, offer=offer, csrf_slot=CSRF_SLOT
     )
-    return product.name, html
+    return product.name, head, html
