@@ -50,7 +50,12 @@ run: seed ## Install what is missing, migrate, seed, serve on http://$(HOST):$(P
 	@echo "Serving on http://$(HOST):$(PORT)  (mail goes to instance/outbox/; Ctrl-C stops)"
 	HOST=$(HOST) PORT=$(PORT) SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(BIN)/python server.py
 
-test: system-test $(VENV)/.installed-dev lint security ## Lint, type and security checks, then the whole suite on SQLite and MariaDB
+# What the browser tests load into pages (axe-core), from the npm registry: tests/e2e/package.json.
+E2E_NODE := tests/e2e/node_modules/.package-lock.json
+$(E2E_NODE): tests/e2e/package-lock.json | system-test
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+
+test: system-test $(VENV)/.installed-dev $(E2E_NODE) lint security ## Lint, type and security checks, then the whole suite on SQLite and MariaDB
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The inner loop: no lint, no MariaDB, no browser, no schemathesis or uwsgi runs. One test

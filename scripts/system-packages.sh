@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages Storefront needs, only those missing.
 #   scripts/system-packages.sh run    build tools and MySQL client headers (make run)
-#   scripts/system-packages.sh test   plus MariaDB server, Redis and Chromium (make test)
+#   scripts/system-packages.sh test   plus MariaDB server, Redis, Chromium and npm (make test)
 set -euo pipefail
 
 packages=(python3-venv python3-dev build-essential pkg-config default-libmysqlclient-dev libpcre2-dev)
 if [[ ${1:-run} == test ]]; then
   packages+=(mariadb-server redis-server chromium)
+  # npm for the browser tests' axe-core; a Node.js from elsewhere (NodeSource) brings its own.
+  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()
