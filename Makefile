@@ -8,7 +8,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint security format db-upgrade seed shell uwsgi bench bench-million bench-checkout clean system-run system-test
+.PHONY: help run test test-fast lint security format db-upgrade seed shell uwsgi bench bench-million bench-checkout clean system-run system-test translations translations-extract translations-update
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -37,10 +37,25 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt pyproject.toml | $
 	$(INSTALL_PACKAGE)
 	@touch $@ $(VENV)/.installed-run
 
+# The site's translations (app/i18n.py): the .po catalogues are committed, the .mo compiled here.
+TRANSLATIONS := app/translations
+CATALOGUES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed-run
+	$(BIN)/pybabel compile --statistics -d $(TRANSLATIONS) -l $*
+
+translations-extract: $(VENV)/.installed-run ## Collect the messages of app/ into app/translations/messages.pot
+	$(BIN)/pybabel extract -F babel.cfg -k _l --sort-by-file --omit-header -o $(TRANSLATIONS)/messages.pot app
+
+translations-update: translations-extract ## Merge new messages into each language's .po (then translate them)
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --width 100
+
+translations: $(COMPILED) ## Compile the .po catalogues (make run and make test do it)
+
 instance/application.cfg.py:
 	$(BIN)/python scripts/write_instance_config.py $@
 
-db-upgrade: system-run $(VENV)/.installed-run instance/application.cfg.py ## Apply migrations
+db-upgrade: system-run $(VENV)/.installed-run $(COMPILED) instance/application.cfg.py ## Apply migrations
 	$(BIN)/python dbmanager.py db upgrade
 
 seed: db-upgrade ## Load demo data where it is missing
@@ -55,12 +70,12 @@ E2E_NODE := tests/e2e/node_modules/.package-lock.json
 $(E2E_NODE): tests/e2e/package-lock.json | system-test
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 
-test: system-test $(VENV)/.installed-dev $(E2E_NODE) lint security ## Lint, type and security checks, then the whole suite on SQLite and MariaDB
+test: system-test $(VENV)/.installed-dev $(COMPILED) $(E2E_NODE) lint security ## Lint, type and security checks, then the whole suite on SQLite and MariaDB
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The inner loop: no lint, no MariaDB, no browser, no schemathesis or uwsgi runs. One test
 # still starts redis-server (installed with the test system packages). CI runs `make test`.
-test-fast: system-test $(VENV)/.installed-dev ## pytest only, on SQLite, without the e2e and slow tests (the inner loop)
+test-fast: system-test $(VENV)/.installed-dev $(COMPILED) ## pytest only, on SQLite, without the e2e and slow tests (the inner loop)
 	$(BIN)/python -m pytest --db=sqlite -m "not e2e and not slow" $(PYTEST_ARGS)
 
 # mypy reads [tool.mypy] in pyproject.toml (app/, check_untyped_defs).
@@ -88,13 +103,13 @@ uwsgi: seed ## Try uwsgi.ini on http://127.0.0.1:8000 with development settings
 
 # Issue 22's targets: the project against a bare Flask app under the same uwsgi (bench/run.py
 # says how); `make bench BENCH_QUICK=1` is a two-minute subset.
-bench: system-run $(VENV)/.installed-run ## Load benchmark: the project vs bare Flask under uwsgi and wrk (BENCH_QUICK=1: 2 min)
+bench: system-run $(VENV)/.installed-run $(COMPILED) ## Load benchmark: the project vs bare Flask under uwsgi and wrk (BENCH_QUICK=1: 2 min)
 	@command -v wrk >/dev/null || { echo "Installing wrk"; $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq wrk; }
 	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python bench/run.py $(BENCH_ARGS)
 
 # Issue 27's targets on a million products, on MariaDB (from the test system packages) that the
 # bench starts in .bench/mariadb/ and keeps: the first run seeds the million (about 2 min).
-bench-million: system-test $(VENV)/.installed-run ## Search, facets and deep pages on a million products, MariaDB (BENCH_QUICK=1: 3 s runs)
+bench-million: system-test $(VENV)/.installed-run $(COMPILED) ## Search, facets and deep pages on a million products, MariaDB (BENCH_QUICK=1: 3 s runs)
 	@command -v wrk >/dev/null || { echo "Installing wrk"; $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq wrk; }
 	BENCH_QUICK=$(BENCH_QUICK) $(BIN)/python bench/run.py --million $(BENCH_ARGS)
 

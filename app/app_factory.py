@@ -15,7 +15,7 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
 
-from app import admin, errors, models, page_cache, pages, security_utils, static_files
+from app import admin, errors, i18n, models, page_cache, pages, security_utils, static_files
 from app.accounts import menu as member_menu
 from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
@@ -39,7 +39,7 @@ from app.extensions import (
     talisman,
 )
 from app.media import views as media_views
-from app.money import format_money, to_decimal
+from app.money import to_decimal
 from app.orders import guest as guest_orders
 from app.orders import webhooks
 from app.transactions import end_request_session
@@ -377,6 +377,7 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     static_files.init_app(app)
     compress.init_app(app)
+    i18n.init_app(app)
     limiter.init_app(app)
     page_cache.skip_limiter_on_catalogue_reads(app)
     production = app.config["ENV"] == "production"
@@ -470,7 +471,7 @@ def register_blueprints(app: Flask) -> None:
         api.register_blueprint(api_bp)  # registers the blueprint and documents it
     api_cart.document_body_rules(api.spec)
     api_orders.document_body_rules(api.spec)
-    app.add_template_filter(format_money, "money")
+    app.add_template_filter(i18n.money, "money")
     app.add_template_filter(to_decimal, "amount")  # 1250|amount("EUR") -> 12.50, for forms
     app.add_template_filter(country_name, "country_name")
 

@@ -139,7 +139,8 @@ SECURITY_LOGOUT_CSRF = True  # logout is a POST with the CSRF token
 
 # Shop
 SHOP_CURRENCY = "EUR"  # every product is priced in this currency
-SHOP_LOCALE = "en_US"  # numbers and money are written as this locale writes them
+# The site's languages (app/i18n.py): Babel locale -> its name in itself, the first the default.
+LANGUAGES = {"en": "English", "de_DE": "Deutsch"}
 # Whether catalogue (and shipping) prices include tax (EU style) or tax is added (US style):
 # app/totals.py. SHOP_COUNTRY's rates estimate the tax before an address is known (the cart).
 SHOP_PRICES_INCLUDE_TAX = True

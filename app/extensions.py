@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 import flask_talisman
 from flask import request
+from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_caching import Cache
 from flask_compress import Compress
@@ -134,3 +135,4 @@ talisman = Talisman()
 limiter = Limiter(key_func=get_remote_address)
 cache = Cache()  # the page cache's store (app/page_cache.py)
 compress = Compress()  # HTML and JSON, gzip, brotli or zstd as the client accepts
+babel = Babel()  # the locale of each request and its catalogue (app/i18n.py)

@@ -10,6 +10,7 @@ from werkzeug.routing import BaseConverter, Map
 
 from app import static_files
 from app.extensions import bootstrap
+from app.i18n import current_locale
 
 _MARK = "URL-PART-MARK"
 _quote = BaseConverter(Map()).to_url  # what the string and path converters build with
@@ -52,12 +53,12 @@ def bootstrap_tags(kind: str) -> Markup:
 
 
 def shared_fragment(template: str) -> str:
-    """``template`` rendered once per app and script root, for a part of a page that is the
-    same for every visitor (the footer, a shared page's header): it may read only the config,
-    ``g.shared_page`` and links. Rendered afresh while templates reload (development). Our
+    """``template`` rendered once per app, script root and language, for a part of a page that
+    is the same for every visitor (the footer, a shared page's header): it may read only the
+    config, ``g.shared_page`` and links. Rendered afresh while templates reload (development). Our
     own autoescaped render: templates put it in with ``|safe``."""
     fragments = current_app.extensions.setdefault("storefront.fragments", {})
-    key = (template, request.script_root)
+    key = (template, request.script_root, current_locale())
     if key not in fragments or current_app.jinja_env.auto_reload:
         fragments[key] = render_template(template)
     return fragments[key]

@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 from werkzeug.http import http_date, is_resource_modified, parse_cookie
 
 from app.extensions import cache, limiter
+from app.i18n import current_locale, locale_for
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def shared(view: Callable) -> Callable:
             response.cache_control.no_cache = True
         else:  # the header itself: werkzeug's CacheControl costs a page as much as its ETag
             response.headers["Cache-Control"] = f"{audience}, no-cache"
+        response.vary.add("Accept-Language")  # with the locale cookie (Vary: Cookie)
         if not response.get_etag()[0]:
             response.add_etag()
         if CONDITIONAL_HEADERS.isdisjoint(request.environ):  # most requests: nothing to decide
@@ -204,8 +206,8 @@ class PageCacheMiddleware:
         self.remember_cookie = self.credentials.remember_cookie
         self.session_lifetime = int(app.permanent_session_lifetime.total_seconds())
         self.timeout = app.config["CACHE_DEFAULT_TIMEOUT"]
-        # Until the shop has languages and currencies to choose, every response is in these.
-        self.variant = f"{app.config['SHOP_LOCALE']}|{app.config['SHOP_CURRENCY']}"
+        self.languages = app.config["LANGUAGES"]
+        self.currency = app.config["SHOP_CURRENCY"]  # the shop's one currency
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         if not self._servable(environ):
@@ -259,7 +261,8 @@ class PageCacheMiddleware:
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT", ""),
             environ.get("HTTP_ACCEPT_ENCODING", ""),  # Flask-Compress: identity, gzip, br...
-            self.variant,
+            locale_for(environ, self.languages),  # as the app will choose it (app/i18n.py)
+            self.currency,
         )
         digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
         return "page:" + digest.hexdigest()
@@ -393,6 +396,7 @@ def catalog_read(key: str, load: Callable[[], T]) -> T:
     when the store is down."""
     if not current_app.extensions.get(SHARED_STORE):
         return load()
+    key = f"{current_locale()}:{key}"  # pages and fragments are in the request's language
     try:
         generation, entry = cache.cache.get_many(GENERATION_KEY, key)
     except Exception:

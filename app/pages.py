@@ -1,9 +1,20 @@
 """The pages blueprint (HTML). Site-wide pages live here; each domain's views nest under it."""
 
-from flask import Blueprint, jsonify, render_template, request
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import generate_csrf
 
-from app import page_cache
+from app import i18n, page_cache
 from app.accounts import views as accounts_views
 from app.addresses import views as addresses_views
 from app.cart import views as cart_views
@@ -15,6 +26,7 @@ from app.links import bootstrap_tags, link, shared_fragment, url_with
 from app.orders import views as orders_views
 from app.page_cache import shared
 from app.sales import services as sales
+from app.security_utils import safe_next
 from app.seo import views as seo_views
 
 bp = Blueprint("pages", __name__)
@@ -69,4 +81,28 @@ def csrf_token():
     (static/visitor.js fetches it before they are sent)."""
     response = jsonify(csrf_token=generate_csrf())
     response.cache_control.no_store = True
+    return response
+
+
+@bp.post("/language")
+def choose_language():
+    """The footer's language selector: the choice is kept a year in the ``locale`` cookie
+    (app/i18n.py), and the visitor goes back to the page they were on (its Referer, when it
+    is this site's)."""
+    locale = request.form.get("locale", "")
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(400, "Choose one of the shop's languages.")
+    referrer = urlsplit(request.referrer or "")
+    back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    if referrer.netloc != request.host:
+        back = ""
+    response = redirect(safe_next(back, url_for("pages.home")))
+    response.set_cookie(
+        i18n.LOCALE_COOKIE,
+        locale,
+        max_age=i18n.LOCALE_COOKIE_AGE,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
     return response

@@ -96,7 +96,7 @@ def _listing(
         "catalog/_listing.html",
         result=result,
         categories=services.category_tree(),
-        heading=next((c.name for c in services.all_categories() if c.slug == category), "Products"),
+        heading=next((c.name for c in services.all_categories() if c.slug == category), None),
         counted=services.facet_counts(q, category, filters),
         q=q,
         category=category,

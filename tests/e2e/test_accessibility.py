@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from app.i18n import LOCALE_COOKIE
 from tests.factories import CategoryFactory, ProductFactory, UserFactory, create, make_tshirt, place
 from tests.helpers import PASSWORD
 
@@ -62,6 +63,19 @@ def test_a_visitors_pages_have_no_accessibility_violation(shop, page, axe_source
     found += violations(page, axe_source)
     for path in ("/checkout", "/login", "/register", "/reset"):
         page.goto(path)
+        found += violations(page, axe_source)
+    assert found == [], "\n".join(found)
+    assert browser_errors == []
+
+
+def test_the_german_pages_have_no_accessibility_violation(
+    shop, page, live_server, axe_source, browser_errors
+):
+    page.context.add_cookies([{"name": LOCALE_COOKIE, "value": "de_DE", "url": live_server}])
+    found: list[str] = []
+    for path in ("/", "/products", "/products?q=tee", "/products/tshirt", "/login", "/cart"):
+        page.goto(path)
+        expect(page.locator("html")).to_have_attribute("lang", "de")
         found += violations(page, axe_source)
     assert found == [], "\n".join(found)
     assert browser_errors == []

@@ -1,0 +1,59 @@
+"""Languages: the site in English and German (Flask-Babel).
+
+A request's locale is the visitor's choice (the ``locale`` cookie the language selector sets),
+else the best of ``Accept-Language``, else the first of LANGUAGES. It is read from the
+request's headers alone, so the page cache (a WSGI middleware, before Flask) keys its entries
+on the same locale the app renders in. Our catalogue is app/translations/; Flask-Security
+brings its own for its pages and e-mails.
+"""
+
+from collections.abc import Mapping
+
+from flask import Flask, current_app, has_request_context, request
+from flask_babel import get_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header, parse_cookie
+
+from app.extensions import babel
+from app.money import format_money
+
+LOCALE_COOKIE = "locale"
+LOCALE_COOKIE_AGE = 365 * 24 * 3600  # seconds: a choice kept a year
+
+
+def locale_for(environ: Mapping, languages: Mapping[str, str]) -> str:
+    """The locale of a request (its WSGI environ) among ``languages`` (locale -> name)."""
+    cookies = environ.get("HTTP_COOKIE", "")
+    if LOCALE_COOKIE in cookies:  # most requests: no parsing
+        chosen = parse_cookie(cookies).get(LOCALE_COOKIE)
+        if chosen is not None and chosen in languages:
+            return chosen
+    header = environ.get("HTTP_ACCEPT_LANGUAGE")
+    if header:
+        best = parse_accept_header(header, LanguageAccept).best_match(list(languages))
+        if best:
+            return best
+    return next(iter(languages))
+
+
+def _select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # a command, an e-mail sent by a job: the default
+        return next(iter(languages))
+    return locale_for(request.environ, languages)
+
+
+def current_locale() -> str:
+    """This request's locale ("en", "de_DE"); the default outside a request."""
+    return str(get_locale())
+
+
+def money(cents: int, currency: str) -> str:
+    """The ``money`` filter: an amount as this request's language writes it ("€12.50",
+    "12,50 €")."""
+    return format_money(cents, currency, current_locale())
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=_select_locale)
+    app.jinja_env.globals["current_locale"] = current_locale

@@ -1,0 +1,121 @@
+"""Languages (app/i18n.py): the locale from the visitor's choice or Accept-Language, German
+text and money, the selector, and a page cache that never serves one language for another."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from app.i18n import LOCALE_COOKIE
+from tests.factories import ProductFactory, create
+from tests.helpers import csrf_token
+
+GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
+
+
+@pytest.fixture
+def shop(app):
+    return create(app, ProductFactory, name="Green Tea", price_cents=1250)
+
+
+def text_of(client, path, **kwargs) -> str:
+    response = client.get(path, **kwargs)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
+def test_accept_language_chooses_german_text_and_money(client, shop):
+    page = text_of(client, "/products/green-tea", headers=GERMAN)
+
+    assert '<html lang="de">' in page
+    assert "In den Warenkorb" in page
+    assert 'id="product-price">12,50\xa0€' in page
+    listing = text_of(client, "/products", headers=GERMAN)
+    assert 'id="result-count">1 Produkt<' in listing
+    assert "Willkommen bei Storefront" in text_of(client, "/", headers=GERMAN)
+
+
+def test_english_is_the_default(client, shop):
+    for headers in ({}, {"Accept-Language": "fr-FR,fr;q=0.9"}, {"Accept-Language": "en-GB"}):
+        page = text_of(client, "/products/green-tea", headers=headers)
+        assert '<html lang="en">' in page
+        assert "Add to cart" in page
+        assert 'id="product-price">€12.50' in page
+
+
+def test_flask_securitys_pages_come_in_german_too(client):
+    page = text_of(client, "/login", headers=GERMAN)
+
+    assert "Passwort" in page
+    assert "E-Mail-Adresse" in page
+
+
+def test_the_chosen_language_wins_over_accept_language(client, shop):
+    client.set_cookie(LOCALE_COOKIE, "de_DE", domain="localhost")
+    assert "In den Warenkorb" in text_of(client, "/products/green-tea")
+
+    client.set_cookie(LOCALE_COOKIE, "en", domain="localhost")
+    assert "Add to cart" in text_of(client, "/products/green-tea", headers=GERMAN)
+
+    client.set_cookie(LOCALE_COOKIE, "xx<script>", domain="localhost")  # not a language: ignored
+    assert "In den Warenkorb" in text_of(client, "/products/green-tea", headers=GERMAN)
+
+
+def test_the_selector_keeps_the_choice_and_goes_back(client, shop):
+    token = csrf_token(client, "/products")
+    response = client.post(
+        "/language",
+        data={"locale": "de_DE", "csrf_token": token},
+        headers={"Referer": "http://localhost/products?q=tea"},
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/products?q=tea"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith(f"{LOCALE_COOKIE}=de_DE;")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Max-Age=31536000" in cookie
+    assert "In den Warenkorb" in text_of(client, "/products/green-tea")
+
+
+@pytest.mark.parametrize("referer", [None, "https://evil.example/phish", "http://localhost//evil"])
+def test_the_selector_goes_home_rather_than_off_site(client, referer):
+    token = csrf_token(client, "/products")
+    headers = {"Referer": referer} if referer else {}
+    response = client.post("/language", data={"locale": "en", "csrf_token": token}, headers=headers)
+
+    assert response.headers["Location"] == "/"
+
+
+def test_the_selector_refuses_an_unknown_language_and_a_missing_token(client):
+    token = csrf_token(client, "/products")
+    unknown = client.post("/language", data={"locale": "xx", "csrf_token": token})
+    assert unknown.status_code == 400
+    assert "Set-Cookie" not in unknown.headers or LOCALE_COOKIE not in unknown.headers["Set-Cookie"]
+
+    forged = client.post("/language", data={"locale": "de_DE"})
+    assert forged.status_code == 400
+    assert LOCALE_COOKIE not in forged.headers.get("Set-Cookie", "")
+
+
+def test_the_page_cache_keeps_each_language_apart(app, shop):
+    english, german, chooser = app.test_client(), app.test_client(), app.test_client()
+    chooser.set_cookie(LOCALE_COOKIE, "de_DE", domain="localhost")
+
+    for _ in range(2):  # the second round is served from the cache
+        assert "Add to cart" in text_of(english, "/products/green-tea")
+        assert "In den Warenkorb" in text_of(german, "/products/green-tea", headers=GERMAN)
+        assert "In den Warenkorb" in text_of(chooser, "/products/green-tea")
+        assert "Add to cart" in text_of(english, "/products/green-tea")
+    response = english.get("/products/green-tea")
+    assert "Accept-Language" in response.headers["Vary"]
+
+
+def test_every_message_has_its_german(app):
+    """The catalogue is whole: make translations-update leaves new messages empty."""
+    po = Path(app.root_path) / "translations" / "de_DE" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    empty = re.findall(r'msgid "(.+)"\nmsgstr ""\n\n', text)
+    assert empty == []
+    assert "#, fuzzy" not in text
