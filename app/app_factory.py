@@ -402,6 +402,9 @@ def register_extensions(app: Flask) -> None:
         },
         content_security_policy_nonce_in=["script-src"],  # Flask-Admin's inline scripts
     )
+    # With force_https off, Talisman's check before each request can only pass (and set
+    # SESSION_COOKIE_SECURE to the value it was given above): a twentieth of a cache-off page.
+    app.before_request_funcs[None].remove(talisman._force_https)
     x_for, x_host = app.config["PROXY_FIX_X_FOR"], app.config["PROXY_FIX_X_HOST"]
     if x_for or x_host:
         # X-Forwarded-Proto comes with X-Forwarded-For; X-Forwarded-Host only when asked for.

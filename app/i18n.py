@@ -10,7 +10,6 @@ brings its own for its pages and e-mails.
 from collections.abc import Mapping
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import get_locale
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
 
@@ -19,6 +18,7 @@ from app.money import format_money
 
 LOCALE_COOKIE = "locale"
 LOCALE_COOKIE_AGE = 365 * 24 * 3600  # seconds: a choice kept a year
+ENVIRON_KEY = "storefront.locale"  # the request's locale, once worked out
 
 
 def locale_for(environ: Mapping, languages: Mapping[str, str]) -> str:
@@ -36,16 +36,18 @@ def locale_for(environ: Mapping, languages: Mapping[str, str]) -> str:
     return next(iter(languages))
 
 
-def _select_locale() -> str:
+def current_locale() -> str:
+    """This request's locale ("en", "de_DE"), worked out once and kept in its environ (the page
+    cache's middleware may have put it there); the default outside a request. Flask-Babel
+    asks it too, only when a message is translated."""
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # a command, an e-mail sent by a job: the default
         return next(iter(languages))
-    return locale_for(request.environ, languages)
-
-
-def current_locale() -> str:
-    """This request's locale ("en", "de_DE"); the default outside a request."""
-    return str(get_locale())
+    environ = request.environ
+    locale = environ.get(ENVIRON_KEY)
+    if locale is None:
+        locale = environ[ENVIRON_KEY] = locale_for(environ, languages)
+    return locale
 
 
 def money(cents: int, currency: str) -> str:
@@ -55,5 +57,5 @@ def money(cents: int, currency: str) -> str:
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(app, locale_selector=_select_locale)
+    babel.init_app(app, locale_selector=current_locale)
     app.jinja_env.globals["current_locale"] = current_locale

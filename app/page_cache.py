@@ -47,7 +47,7 @@ from sqlalchemy.orm import Session
 from werkzeug.http import http_date, is_resource_modified, parse_cookie
 
 from app.extensions import cache, limiter
-from app.i18n import current_locale, locale_for
+from app.i18n import ENVIRON_KEY, current_locale, locale_for
 from app.timestamps import utcnow
 
 log = logging.getLogger(__name__)
@@ -101,7 +101,12 @@ def shared(view: Callable) -> Callable:
             response.cache_control.no_cache = True
         else:  # the header itself: werkzeug's CacheControl costs a page as much as its ETag
             response.headers["Cache-Control"] = f"{audience}, no-cache"
-        response.vary.add("Accept-Language")  # with the locale cookie (Vary: Cookie)
+        # The page's language (app/i18n.py) comes from Accept-Language or a cookie (the
+        # session's Vary: Cookie); the header as a string when the view set none.
+        if "Vary" in response.headers:
+            response.vary.add("Accept-Language")
+        else:
+            response.headers["Vary"] = "Accept-Language"
         if not response.get_etag()[0]:
             response.add_etag()
         if CONDITIONAL_HEADERS.isdisjoint(request.environ):  # most requests: nothing to decide
@@ -261,11 +266,16 @@ class PageCacheMiddleware:
             environ.get("QUERY_STRING", ""),
             environ.get("HTTP_ACCEPT", ""),
             environ.get("HTTP_ACCEPT_ENCODING", ""),  # Flask-Compress: identity, gzip, br...
-            locale_for(environ, self.languages),  # as the app will choose it (app/i18n.py)
+            self._locale(environ),
             self.currency,
         )
         digest = hashlib.sha256("\n".join(parts).encode("utf-8", "surrogateescape"))
         return "page:" + digest.hexdigest()
+
+    def _locale(self, environ: dict) -> str:
+        """The request's locale as the app works it out (app/i18n.py), kept for the app."""
+        locale = environ[ENVIRON_KEY] = locale_for(environ, self.languages)
+        return locale
 
     def _replay(self, environ, start_response, entry) -> Iterable[bytes]:
         _generation, status, headers, body, etag = entry
