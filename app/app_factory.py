@@ -16,6 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
 
 from app import admin, errors, i18n, models, page_cache, pages, security_utils, static_files
+from app.accounts import language as member_language
 from app.accounts import menu as member_menu
 from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
@@ -425,6 +426,7 @@ def register_extensions(app: Flask) -> None:
     account_tokens.init_app(app)
     page_cache.anonymous_without_credentials(app)
     member_menu.init_app(app)
+    member_language.init_app(app)
     cart_ownership.init_app(app)
     guest_orders.init_app(app)
     admin.init_app(app)

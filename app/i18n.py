@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from flask import Flask, current_app, has_request_context, request
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
+from werkzeug.wrappers import Response
 
 from app.extensions import babel
 from app.money import format_money
@@ -48,6 +49,18 @@ def current_locale() -> str:
     if locale is None:
         locale = environ[ENVIRON_KEY] = locale_for(environ, languages)
     return locale
+
+
+def keep_choice(response: Response, locale: str) -> None:
+    """The browser keeps ``locale`` as the visitor's choice, a year."""
+    response.set_cookie(
+        LOCALE_COOKIE,
+        locale,
+        max_age=LOCALE_COOKIE_AGE,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def money(cents: int, currency: str) -> str:

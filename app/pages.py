@@ -12,9 +12,11 @@ from flask import (
     request,
     url_for,
 )
+from flask_security import current_user
 from flask_wtf.csrf import generate_csrf
 
 from app import i18n, page_cache
+from app.accounts import services as account_services
 from app.accounts import views as accounts_views
 from app.addresses import views as addresses_views
 from app.cart import views as cart_views
@@ -87,8 +89,8 @@ def csrf_token():
 @bp.post("/language")
 def choose_language():
     """The footer's language selector: the choice is kept a year in the ``locale`` cookie
-    (app/i18n.py), and the visitor goes back to the page they were on (its Referer, when it
-    is this site's)."""
+    (app/i18n.py), and for a member in their account too; the visitor goes back to the page
+    they were on (its Referer, when it is this site's)."""
     locale = request.form.get("locale", "")
     if locale not in current_app.config["LANGUAGES"]:
         abort(400, "Choose one of the shop's languages.")
@@ -96,13 +98,8 @@ def choose_language():
     back = referrer.path + (f"?{referrer.query}" if referrer.query else "")
     if referrer.netloc != request.host:
         back = ""
+    if current_user.is_authenticated:  # and at their next sign-in, in any browser
+        account_services.remember_locale(current_user.id, locale)
     response = redirect(safe_next(back, url_for("pages.home")))
-    response.set_cookie(
-        i18n.LOCALE_COOKIE,
-        locale,
-        max_age=i18n.LOCALE_COOKIE_AGE,
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-        httponly=True,
-        samesite="Lax",
-    )
+    i18n.keep_choice(response, locale)
     return response

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from app.accounts.models import User
+from app.extensions import db
 from app.i18n import LOCALE_COOKIE
-from tests.factories import ProductFactory, create
-from tests.helpers import csrf_token
+from tests.factories import ProductFactory, UserFactory, create
+from tests.helpers import csrf_token, login
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 
@@ -119,3 +121,30 @@ def test_every_message_has_its_german(app):
     empty = re.findall(r'msgid "(.+)"\nmsgstr ""\n\n', text)
     assert empty == []
     assert "#, fuzzy" not in text
+
+
+def test_a_members_choice_is_kept_and_follows_them_to_another_browser(app, client, shop):
+    user_id = create(app, UserFactory, email="lena@example.com")
+    login(client, "lena@example.com")
+    token = csrf_token(client, "/account")
+    client.post("/language", data={"locale": "de_DE", "csrf_token": token})
+    with app.app_context():
+        assert db.session.get(User, user_id).locale == "de_DE"
+
+    elsewhere = app.test_client()  # another browser, no choice of its own: English
+    assert "Add to cart" in text_of(elsewhere, "/products/green-tea")
+    response = login(elsewhere, "lena@example.com")
+    assert f"{LOCALE_COOKIE}=de_DE;" in response.headers.get("Set-Cookie", "")
+    assert "In den Warenkorb" in text_of(elsewhere, "/products/green-tea")
+
+
+def test_a_visitors_choice_is_kept_in_the_browser_only(app, client, shop):
+    user_id = create(app, UserFactory, email="max@example.com")
+    token = csrf_token(client, "/products")
+    client.post("/language", data={"locale": "de_DE", "csrf_token": token})  # not signed in
+    response = login(client, "max@example.com")
+
+    with app.app_context():
+        assert db.session.get(User, user_id).locale is None
+    assert LOCALE_COOKIE not in response.headers.get("Set-Cookie", "")
+    assert "In den Warenkorb" in text_of(client, "/products/green-tea")  # the browser's choice

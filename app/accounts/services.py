@@ -12,6 +12,7 @@ from app.accounts.datastore import ROLE_DESCRIPTIONS, user_datastore
 from app.accounts.models import ADMIN, CUSTOMER, Role, User
 from app.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
 from app.extensions import db, security
+from app.transactions import atomic
 
 BAD_CREDENTIALS = "Invalid e-mail, password or two-factor code."
 
@@ -136,3 +137,11 @@ def user_summary(user: User) -> dict:
         "confirmed": user.confirmed_at is not None,
         "two_factor": user.two_factor_enabled,
     }
+
+
+@atomic
+def remember_locale(user_id: int, locale: str) -> None:
+    """The language the member chose (a LANGUAGES locale), theirs again at each sign-in."""
+    user = db.session.get(User, user_id)
+    if user is not None:
+        user.locale = locale
