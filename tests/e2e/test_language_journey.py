@@ -1,5 +1,6 @@
 """A visitor switches the shop to German with the footer's selector (a plain form, its token
-fetched by static/visitor.js on a shared page), and it stays German from page to page.
+fetched by static/visitor.js on a shared page), and it stays German from page to page, to
+the cart.
 
 Real headless Chromium against the app on a real HTTP server, on SQLite and on MariaDB.
 """
@@ -29,4 +30,8 @@ def test_a_visitor_switches_to_german(live_app, page, browser_errors):
     expect(page.locator("#product-price")).to_have_text("12,50\xa0€")
     expect(page.get_by_role("button", name="In den Warenkorb")).to_be_visible()
     expect(page.get_by_label("Sprache")).to_have_value("de_DE")
+    page.get_by_role("button", name="In den Warenkorb").click()
+    expect(page.locator("h1")).to_have_text("Ihr Warenkorb")
+    expect(page.locator("#cart-subtotal")).to_have_text("12,50\xa0€")
+    expect(page.get_by_role("link", name="Zur Kasse")).to_be_visible()
     assert browser_errors == []
