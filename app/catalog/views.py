@@ -90,8 +90,9 @@ def _listing(
         details=services.CARD_DETAILS,
         filters=filters,
     )
-    narrowed = bool(q or chosen or problems or sort != "relevance")
-    head = render_template("seo/_head.html", head=seo.listing_head(category, page, narrowed))
+    head = render_template(
+        "seo/_head.html", head=seo.listing_head(category, page, q, bool(chosen or problems), sort)
+    )
     return head, render_template(
         "catalog/_listing.html",
         result=result,

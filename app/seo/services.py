@@ -127,9 +127,11 @@ def product_head(product: Product, offer: Offer | None) -> dict[str, Any]:
     }
 
 
-def listing_head(category: str, page: int, narrowed: bool) -> dict[str, Any]:
+def listing_head(category: str, page: int, q: str, filtered: bool, sort: str) -> dict[str, Any]:
     """A listing's canonical URL (its category and page) and whether crawlers may index it:
-    not when a search, filter or sort ``narrowed`` it (endless combinations of one set)."""
+    not when a search, a filter (``filtered``, a bad one too) or a sort narrows it (endless
+    combinations of one set)."""
+    narrowed = bool(q or filtered or sort != "relevance")
     arguments: dict[str, Any] = {}
     if category:
         arguments["category"] = category
