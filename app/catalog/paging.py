@@ -10,12 +10,17 @@
 The total is bounded (``count_select`` reads at most CATALOG_COUNT_LIMIT + 1 products): past the
 limit it is the limit and ``capped``, ``pages`` is those known so far, and whether a next page
 follows comes from reading one product more than the page.
+
+A search's listing is a **window** instead: its products' ids in order, at most the limit + 1,
+worked out once per catalogue generation from the search's kept ids (app.catalog.search). A
+page is a slice of it, its total the window's length, and its cursor the position after it.
 """
 
 import base64
 import binascii
-import hashlib
 import json
+from array import array
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from math import ceil
 from typing import Any
@@ -78,18 +83,39 @@ def _typed(column: ColumnElement[Any], value: Any) -> Any:
     return value
 
 
+def window_position(cursor: str, sort: str) -> int:
+    """The position in a window that ``cursor`` names; 422 (``after``) for another's."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        found_sort, marker, position = json.loads(raw)
+        if found_sort != sort or marker != "@" or type(position) is not int or position < 0:
+            raise ValueError(cursor)
+        return position
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(
+            "The cursor does not belong to this listing.",
+            {"after": ["Use the `next` of a page of this listing, with the same sort."]},
+        ) from None
+
+
 class ListingPage(Pagination):
     """Flask-SQLAlchemy's Pagination over a listing: ``ids`` (the filtered, sorted select of
-    Product.id and the key's columns), ``details`` (loader options), ``count_select`` (a
-    bounded count), ``count_limit`` and ``cursor`` (after which product, or None: numbered
-    pages). ``next_cursor`` is the cursor of the page that follows, or None on the last page."""
+    Product.id and the key's columns), ``details`` (loader options; None: the items are the
+    products' ids, for a caller that keeps what it shows of them), ``count_select`` (a
+    bounded count) kept under ``count_key``, ``count_limit`` and ``cursor`` (after which
+    product, or None: numbered pages); or ``window``, a function giving the listing's ids in
+    order (a search's). ``next_cursor`` is the cursor of the page that follows, or None on
+    the last page."""
 
     _last: list[Any] | None = None  # the key of the page's last product
     _more = False  # whether a product follows the page
+    _window: array | None = None
     capped = False  # more than count_limit products: total is the limit
 
     def _query_items(self) -> list[Any]:
         args = self._query_args
+        if args.get("window") is not None:
+            return self._window_items(args["window"])
         key: Key = args["key"]
         ids: Select = args["ids"]
         if args["cursor"] is not None:
@@ -97,6 +123,10 @@ class ListingPage(Pagination):
             ids = ids.limit(self.per_page + 1)  # one more: is there a next page?
         else:
             ids = ids.limit(self.per_page + 1).offset(self._query_offset)
+        if args["details"] is None:
+            rows = db.session.execute(ids).all()
+            self._keep(rows)
+            return [row[0] for row in rows[: self.per_page]]
         page = ids.subquery("page")
         columns = [page.c[f"k{i}"] for i in range(len(key))]
         descending = [d for _column, d in key]
@@ -110,10 +140,33 @@ class ListingPage(Pagination):
             .unique()
             .all()
         )
+        self._keep(rows)
+        return [row[0] for row in rows[: self.per_page]]
+
+    def _keep(self, rows: Sequence[Any]) -> None:
+        """Whether a page follows, and the key of this one's last product (its cursor)."""
         self._more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         self._last = list(rows[-1][1:]) if rows else None
-        return [row[0] for row in rows]
+
+    def _window_items(self, window: Callable[[], array]) -> list[Any]:
+        """The page's slice of the window, its products loaded in one statement."""
+        args = self._query_args
+        self._window = window()
+        start = self._query_offset
+        if args["cursor"] is not None:
+            start = window_position(args["cursor"], args["sort"])
+        shown = min(len(self._window), args["count_limit"])  # one more: capped
+        ids = list(self._window[start : min(start + self.per_page, shown)])
+        self._more = shown > start + self.per_page
+        self._last = ["@", start + len(ids)] if ids else None
+        if not ids or args["details"] is None:
+            return ids
+        found = db.session.scalars(
+            select(Product).options(*args["details"]).where(Product.id.in_(ids))
+        ).unique()
+        by_id = {product.id: product for product in found}
+        return [by_id[i] for i in ids if i in by_id]
 
     @property
     def next_cursor(self) -> str | None:
@@ -138,14 +191,16 @@ class ListingPage(Pagination):
         """Counted once per catalogue generation for each search and filters, whatever the
         page (page_cache.catalog_read): deep pages do not count the catalogue again. At most
         ``count_limit``; ``capped`` when there are more."""
-        statement = self._query_args["count_select"]
-        compiled = statement.compile(db.session.get_bind())
-        digest = hashlib.sha256(f"{compiled}\n{sorted(compiled.params.items())!r}".encode())
+        args = self._query_args
+        limit = args["count_limit"]
+        if self._window is not None:
+            self.capped = len(self._window) > limit or args["window_capped"]
+            return min(len(self._window), limit)
+        statement = args["count_select"]
         counted = page_cache.catalog_read(
-            f"listing-count:{digest.hexdigest()}",
+            f"listing-count:{args['count_key']}",
             lambda: db.session.execute(statement).scalar_one(),
         )
-        limit = self._query_args["count_limit"]
         self.capped = counted > limit
         return min(counted, limit)
 

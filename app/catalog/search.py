@@ -6,22 +6,32 @@ the description, and words the index cannot hold (shorter, or MariaDB's stopword
 "and"...) are left out on both. A query with no such word falls back to a substring search
 (LIKE), which reads every row: short queries only.
 
+A search's answer is its best CATALOG_COUNT_LIMIT + 1 matches' ids (``ranked_ids``), found
+once per catalogue generation (``page_cache.catalog_read``) and kept: a full-text match of two
+common words reads every row of their index (130 ms at a million products on MariaDB), so the
+pages, counts and facets of a search work on these ids and never match again. Past the limit a
+search is ``capped``: its listings hold its best matches, as big shops' searches do.
+
 The indexes keep themselves in step with the product table: MariaDB updates its FULLTEXT
 indexes on commit, SQLite's triggers (``SQLITE_DDL``) update the FTS5 table in the same
 statement. The migration that made them indexed the existing rows.
 """
 
+import hashlib
 import re
+from array import array
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import (
     DDL,
+    BindParameter,
     ColumnElement,
     Float,
     Integer,
     Select,
-    Subquery,
+    bindparam,
     column,
     event,
     func,
@@ -32,6 +42,7 @@ from sqlalchemy import (
     text,
 )
 
+from app import page_cache
 from app.catalog.models import MYSQL_DIALECTS, Product
 from app.extensions import db
 
@@ -74,11 +85,18 @@ _fts = table("product_search", column("rowid"))
 
 @dataclass(frozen=True)
 class Search:
-    """A search as the listing uses it: ``ranked`` (product ``id``, ``score``: higher is a
-    better match) to join, or ``condition`` (the LIKE fallback) to filter by."""
+    """A search as listings use it: ``ids``, its best matches' product ids, best first, at
+    most ``limit`` + 1 (one more: ``capped``); or ``condition`` (the LIKE fallback) to filter
+    by."""
 
-    ranked: Subquery | None = None
+    ids: array | None = None
     condition: ColumnElement[bool] | None = None
+    limit: int = 0
+    key: str = ""  # what the search is, for the keys of what is kept of its listings
+
+    @property
+    def capped(self) -> bool:
+        return self.ids is not None and len(self.ids) > self.limit
 
 
 def words(q: str) -> list[str]:
@@ -91,40 +109,48 @@ def search(q: str) -> Search:
     """The products matching ``q``: ranked by full text, or by substring when ``q`` has no
     word the index holds."""
     terms = words(q)
+    limit = int(current_app.config["CATALOG_COUNT_LIMIT"])
     if not terms:
         pattern = f"%{_escape_like(q.strip())}%"
         return Search(
             condition=or_(
                 Product.name.ilike(pattern, escape="\\"),
                 Product.description.ilike(pattern, escape="\\"),
-            )
+            ),
+            limit=limit,
+            key=f"like:{q.strip().lower()}",
         )
-    if db.session.get_bind().dialect.name == "sqlite":
-        return Search(ranked=_sqlite_ranked(terms))
-    return Search(ranked=_mariadb_ranked(terms))
+    key = f"{' '.join(terms)}:{limit}"
+    return Search(ids=ranked_ids(terms, limit), limit=limit, key=key)
 
 
-def _sqlite_ranked(terms: list[str]) -> Subquery:
+def ranked_ids(terms: list[str], limit: int) -> array:
+    """The ids of the ``limit`` + 1 best matches of ``terms``, best first (ties by id), kept
+    until the catalogue changes."""
+
+    def load() -> array:
+        if db.session.get_bind().dialect.name == "sqlite":
+            statement = _sqlite_ranked(terms)
+        else:
+            statement = _mariadb_ranked(terms)
+        return array("q", db.session.scalars(statement.limit(limit + 1)))
+
+    digest = hashlib.sha256(f"{' '.join(terms)}:{limit}".encode()).hexdigest()
+    return page_cache.catalog_read(f"search-ids:{digest}", load)
+
+
+def _sqlite_ranked(terms: list[str]) -> Select:
     # Each word a quoted prefix ("tea"*): FTS5 takes nothing of the visitor's as syntax.
     query = " ".join(f'"{term}"*' for term in terms)
     table_name: ColumnElement[Any] = literal_column("product_search")
     bm25 = func.bm25(table_name, float(NAME_WEIGHT), 1.0, type_=Float)  # lower is better
-    # OFFSET 0 keeps SQLite from flattening the subquery into the join: flattened, a COUNT
-    # over the products probes the FTS table with MATCH once per product (25 s at 100,000).
-    return (
-        select(_fts.c.rowid.label("id"), (-bm25).label("score"))
-        .where(table_name.op("MATCH")(query))
-        .offset(0)
-        .subquery("ranked")
-    )
+    return select(_fts.c.rowid).where(table_name.op("MATCH")(query)).order_by(bm25, _fts.c.rowid)
 
 
-def _mariadb_ranked(terms: list[str]) -> Subquery:
+def _mariadb_ranked(terms: list[str]) -> Select:
     # Boolean mode: +word* (each word required, as a prefix); \w+ words carry no operator.
-    # Textual, since SQLAlchemy's string compiler (used when eager loads wrap a paged query)
-    # cannot render its MySQL-only match construct.
     query = " ".join(f"+{term}*" for term in terms)
-    return (
+    ranked = (
         text(
             "SELECT id, MATCH (name) AGAINST (:query IN BOOLEAN MODE) * :weight "
             "+ MATCH (name, description) AGAINST (:query IN BOOLEAN MODE) AS score "
@@ -134,6 +160,7 @@ def _mariadb_ranked(terms: list[str]) -> Subquery:
         .columns(id=Integer, score=Float)
         .subquery("ranked")
     )
+    return select(ranked.c.id).order_by(ranked.c.score.desc(), ranked.c.id)
 
 
 def schema_filter(dialect_name: str):
@@ -153,8 +180,13 @@ def schema_filter(dialect_name: str):
 
 def apply(query: Select, found: Search) -> Select:
     """``query`` (over Product) narrowed to the search's products."""
-    if found.ranked is not None:
-        return query.join(found.ranked, found.ranked.c.id == Product.id)
+    if found.ids is not None:
+        # The ids written into the statement: no bound parameter each (SQLite allows 32,766
+        # in a statement; the facets' UNION names the ids five times).
+        ids: BindParameter[list[int]] = bindparam(
+            None, list(found.ids), expanding=True, literal_execute=True
+        )
+        return query.where(Product.id.in_(ids))
     return query.where(found.condition) if found.condition is not None else query
 
 

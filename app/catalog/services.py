@@ -4,8 +4,10 @@ import hashlib
 import json
 import re
 import unicodedata
+from array import array
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import astuple, dataclass, replace
+from functools import partial
 from typing import Any
 
 from flask import current_app, g, has_request_context
@@ -200,45 +202,71 @@ def list_products(
     page: int = 1,
     per_page: int = PAGE_SIZE,
     include_inactive: bool = False,
-    details: tuple = PRODUCT_DETAILS,
+    details: tuple | None = PRODUCT_DETAILS,
     filters: facets.Filters = facets.NO_FILTERS,
     after: str | None = None,
 ) -> paging.ListingPage:
     """Active products matching the search (app.catalog.search), in a category (and its
     sub-categories), narrowed by ``filters`` (app.catalog.facets), sorted (``relevance``: the
     best match first, by name without a search), loaded with ``details`` (``CARD_DETAILS``
-    for cards): page ``page``, or the page after the cursor ``after`` (app.catalog.paging)."""
+    for cards; None: only their ids): page ``page``, or the page after the cursor ``after``
+    (app.catalog.paging)."""
     if sort not in SORTS:
         raise ValidationFailed("Unknown sort.", {"sort": [f"Use one of: {', '.join(SORTS)}."]})
     conditions: list[ColumnElement[bool]] = []
+    category_ids: list[int] = []
     if category:
-        _, ids = category_with_descendants(category)
-        conditions.append(Product.category_id.in_(ids))
+        _, category_ids = category_with_descendants(category)
+        conditions.append(Product.category_id.in_(category_ids))
     conditions += facets.conditions(filters)
     found = search.search(q) if q.strip() else None
     query = select(Product).where(*conditions)
     if not include_inactive:
         query = query.where(Product.is_active == true())
     key = SORT_KEYS[sort]
-    if found is not None:
+    # What the listing holds, whatever its order and page: the key of what is kept of it.
+    what = [found.key if found else "", category_ids, astuple(filters), include_inactive]
+    listing = hashlib.sha256(json.dumps(what).encode()).hexdigest()
+    window = None
+    if found is not None and found.ids is not None:
+        window = partial(
+            page_cache.catalog_read,
+            f"search-window:{listing}:{sort}",
+            partial(_search_window, search.apply(query, found), found, sort),
+        )
+    elif found is not None:
         query = search.apply(query, found)
-        if sort == "relevance" and found.ranked is not None:
-            key = ((found.ranked.c.score, True), (Product.id, False))
     result = paging.ListingPage(
         ids=paging.ids_select(query, key),
         key=key,
         sort=sort,
         cursor=after,
         details=details,
-        count_select=_listing_count(conditions, include_inactive, found),
+        count_select=None if window else _listing_count(conditions, include_inactive, found),
+        count_key=listing,
         count_limit=facets.count_limit(),
+        window=window,
+        window_capped=found is not None and found.capped,
         page=1 if after else page,
         per_page=per_page,
         max_per_page=None,
         error_out=False,  # a page past the end has no items; a page below 1 is the first
     )
-    attach_values(result.items)
+    if details is not None:
+        attach_values(result.items)
     return result
+
+
+def _search_window(query: Select[Any], found: search.Search, sort: str) -> array:
+    """The ids of a search's listing in order: ``query`` (over Product: the search's
+    products that meet the listing's conditions) in the search's order for ``relevance``,
+    else in the sort's."""
+    ids = query.with_only_columns(Product.id)
+    if sort == "relevance":
+        chosen = set(db.session.scalars(ids))
+        return array("q", (i for i in found.ids or () if i in chosen))
+    ordered = ids.order_by(*SORTS[sort]).limit(facets.count_limit() + 1)
+    return array("q", db.session.scalars(ordered))
 
 
 def _listing_count(

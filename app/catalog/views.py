@@ -1,7 +1,6 @@
 """Catalogue pages: the product grid with search, filter and sort, and product details."""
 
 import hashlib
-import json
 
 from flask import Blueprint, current_app, g, render_template, request
 from flask_wtf.csrf import generate_csrf
@@ -31,8 +30,9 @@ def index():
     category = request.args.get("category", "")
     page = request.args.get("page", 1, type=int) or 1
     chosen, filters, problems = _filters()
-    key = [q, category, sort, page, sorted(chosen.items()), problems]
-    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()
+    # Kept by the query string as sent, as the page cache keys it: a URL never asked before
+    # is rendered afresh (from the search's, counts' and facets' kept data).
+    digest = hashlib.sha256(request.query_string).hexdigest()
     head, listing = page_cache.catalog_read(
         f"listing-page:{digest}",
         lambda: _listing(q, category, sort, page, chosen, filters, problems),
