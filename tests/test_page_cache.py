@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from flask import request, request_started
 from flask_login import user_accessed
-from sqlalchemy import insert, update
+from sqlalchemy import event, insert, update
 
 from app.app_factory import create_app
 from app.catalog.models import Product, Variant
@@ -455,3 +455,49 @@ def test_kept_page_content_carries_each_visitors_own_token_and_nothing_of_anothe
         "/cart/add", data={"product_id": shop, "quantity": 1, "csrf_token": bob_tokens.pop()}
     )
     assert added.status_code == 302
+
+
+def test_reads_inside_a_read_on_an_empty_store_are_kept(app):
+    """The first read of an empty store starts its generation once: what reads inside it
+    kept stays kept (it was started afresh by the outer read, and lost)."""
+    from app import page_cache
+    from app.extensions import cache
+
+    loads: list[str] = []
+
+    def inner() -> int:
+        loads.append("inner")
+        return 1
+
+    with app.test_request_context():
+        cache.cache.clear()
+        page_cache.catalog_read("outer", lambda: page_cache.catalog_read("inner", inner) + 1)
+        assert page_cache.catalog_read("inner", inner) == 1
+
+    assert loads == ["inner"]
+
+
+@pytest.mark.app_config(PAGE_CACHE=False)
+def test_a_listing_url_not_asked_before_is_made_of_what_is_kept(app, client, shop):
+    """A listing's filters, counts and product cards are kept by what they show: a URL never
+    asked before (page cache and kept listing both miss) reads only the categories and the
+    page's ids."""
+    statements: list[str] = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    client.get("/products?sort=price")
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        first = client.get("/products?sort=price&utm_source=mail").get_data(as_text=True)
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    categories, ids = sorted(statements, key=lambda s: "FROM category" not in s)
+    assert "FROM category" in categories
+    assert "FROM product" in ids
+    assert "JOIN" not in ids
+    assert first == client.get("/products?sort=price").get_data(as_text=True)

@@ -1,10 +1,12 @@
 """Deep pages of the catalogue (app/catalog/paging.py): numbered pages by a deferred join, and
 the API's keyset cursors, on both databases."""
 
-import pytest
-from sqlalchemy import event, update
+import re
 
-from app.catalog import services
+import pytest
+from sqlalchemy import event, select, update
+
+from app.catalog import paging, services
 from app.catalog.models import Product
 from app.extensions import db
 
@@ -135,3 +137,50 @@ def test_a_capped_total_still_pages_to_the_end(app):
     assert (deep.total, deep.capped, deep.has_next, deep.pages) == (3, True, True, 5)
     assert (len(last.items), last.has_next, last.pages, last.next_cursor) == (5, False, 5, None)
     assert (past.items, past.has_next, past.next_cursor) == ([], False, None)
+
+
+@pytest.mark.parametrize("sort", ["name", "price", "-price", "newest"])
+def test_deep_pages_start_from_their_block_bookmark_in_the_same_order(
+    app, client, catalogue, monkeypatch, sort
+):
+    """Past MARK_EVERY products a page starts after its block's kept bookmark (a keyset
+    condition) instead of skipping every product before it: the same pages as by cursor."""
+    by_cursor = walk(client, f"sort={sort}")
+    monkeypatch.setattr(paging, "MARK_EVERY", 7)
+
+    def page(number: int, **extra) -> list[str]:
+        query = {"per_page": 5, "page": number, "sort": sort, **extra}
+        return [p["slug"] for p in client.get("/api/v1/products", query_string=query).json["items"]]
+
+    by_page = [slug for number in range(1, 11) for slug in page(number)]
+    statements: list[str] = []
+
+    def record(*args):
+        statements.append(args[2])
+
+    with app.test_request_context():
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:  # page 9 again: its bookmark is kept
+            again = services.list_products(sort=sort, page=9, per_page=5, details=None)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    assert by_page == by_cursor
+    with app.app_context():
+        slugs = db.session.scalars(select(Product.slug).where(Product.id.in_(again.items)))
+        assert set(slugs) == set(by_cursor[40:45])
+    [ids] = statements  # the page's ids, no bookmark to find
+    assert re.search(r"product\.id [<>]", ids)  # after the bookmark: name > x OR ... id > y
+
+
+def test_a_bookmark_is_found_again_after_the_catalogue_changes(app, client, catalogue, monkeypatch):
+    monkeypatch.setattr(paging, "MARK_EVERY", 10)
+    before = client.get("/api/v1/products?per_page=5&page=5&sort=price").json["items"]
+    with app.app_context():
+        db.session.execute(update(Product).values(price_cents=Product.price_cents + Product.id))
+        db.session.commit()
+
+    after = client.get("/api/v1/products?per_page=5&page=5&sort=price").json["items"]
+
+    assert [p["slug"] for p in after] == walk(client, "sort=price")[20:25]
+    assert [p["slug"] for p in after] != [p["slug"] for p in before]

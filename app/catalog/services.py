@@ -257,6 +257,13 @@ def list_products(
     return result
 
 
+def products_by_id(ids: list[int], details: tuple = CARD_DETAILS) -> list[Product]:
+    """These products, in this order, with ``details`` (a listing's page of ids)."""
+    products = paging.products_in_order(ids, details)
+    attach_values(products)
+    return products
+
+
 def _search_window(query: Select[Any], found: search.Search, sort: str) -> array:
     """The ids of a search's listing in order: ``query`` (over Product: the search's
     products that meet the listing's conditions) in the search's order for ``relevance``,

@@ -1,8 +1,16 @@
 """Catalogue pages: the product grid with search, filter and sort, and product details."""
 
 import hashlib
+import json
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    get_template_attribute,
+    render_template,
+    request,
+)
 from flask_wtf.csrf import generate_csrf
 
 from app import page_cache
@@ -83,12 +91,7 @@ def _listing(
     """The listing's head (canonical URL, robots) and HTML: the same for every visitor (no
     CSRF token, cart or name in it)."""
     result = services.list_products(
-        q=q,
-        category=category,
-        sort=sort,
-        page=page,
-        details=services.CARD_DETAILS,
-        filters=filters,
+        q=q, category=category, sort=sort, page=page, details=None, filters=filters
     )
     head = render_template(
         "seo/_head.html", head=seo.listing_head(category, page, q, bool(chosen or problems), sort)
@@ -96,17 +99,48 @@ def _listing(
     return head, render_template(
         "catalog/_listing.html",
         result=result,
-        categories=services.category_tree(),
+        cards=_cards(result.items),
+        filters_html=_filters_html(q, category, sort, chosen, filters),
         heading=next((c.name for c in services.all_categories() if c.slug == category), None),
-        counted=services.facet_counts(q, category, filters),
         q=q,
         category=category,
         sort=sort,
         chosen=chosen,
-        filters=filters,
         problems=problems,
-        offers=sales.offers_for(result.items),
     )
+
+
+def _filters_html(q: str, category: str, sort: str, chosen: dict, filters: facets.Filters) -> str:
+    """The listing's categories and filters with their counts, the same on each of its pages:
+    kept rendered until the catalogue changes."""
+    digest = hashlib.sha256(json.dumps([q, category, sort, sorted(chosen.items())]).encode())
+    return page_cache.catalog_read(
+        f"listing-filters:{digest.hexdigest()}",
+        lambda: render_template(
+            "catalog/_filters.html",
+            categories=services.category_tree(),
+            counted=services.facet_counts(q, category, filters),
+            q=q,
+            category=category,
+            sort=sort,
+            chosen=chosen,
+            filters=filters,
+        ),
+    )
+
+
+def _cards(ids: list[int]) -> list[str]:
+    """The product cards of a page, each kept rendered until the catalogue changes (or its
+    sale starts or ends): a page of products no one asked before costs no product query."""
+    kept = page_cache.catalog_read_many([f"card:{i}" for i in ids], _render_cards)
+    return [kept[f"card:{i}"] for i in ids if f"card:{i}" in kept]
+
+
+def _render_cards(keys: list[str]) -> dict[str, str]:
+    products = services.products_by_id([int(key.removeprefix("card:")) for key in keys])
+    offers = sales.offers_for(products)
+    card = get_template_attribute("catalog/_card.html", "product_card")
+    return {f"card:{p.id}": str(card(p, offers.get(p.id))) for p in products}
 
 
 @bp.get("/products/<slug>")
