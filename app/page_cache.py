@@ -404,7 +404,18 @@ def catalog_read(key: str, load: Callable[[], T]) -> T:
     ``CACHE_DEFAULT_TIMEOUT`` at most. Loaded afresh each time when the store is in-process
     and several processes serve the app (they would not see each other's generations), or
     when the store is down."""
-    return catalog_read_many([key], lambda _missing: {key: load()})[key]
+    if not current_app.extensions.get(SHARED_STORE):
+        return load()
+    stored = f"{current_locale()}:{key}"  # pages and fragments are in the request's language
+    try:
+        generation, entry = cache.cache.get_many(GENERATION_KEY, stored)
+    except Exception:
+        log.warning("page cache unavailable", exc_info=True)
+        return load()
+    value = _kept(entry, generation, utcnow())
+    if value is not _MISSING:
+        return value
+    return _load_and_keep(lambda: {stored: load()}, generation)[stored]
 
 
 def catalog_read_many(keys: list[str], load: Callable[[list[str]], dict[str, T]]) -> dict[str, T]:
@@ -412,7 +423,7 @@ def catalog_read_many(keys: list[str], load: Callable[[list[str]], dict[str, T]]
     values of those it does not hold, by key (a key it leaves out is not kept)."""
     if not current_app.extensions.get(SHARED_STORE):
         return load(keys)
-    prefix = f"{current_locale()}:"  # pages and fragments are in the request's language
+    prefix = f"{current_locale()}:"
     try:
         generation, *entries = cache.cache.get_many(GENERATION_KEY, *(prefix + k for k in keys))
     except Exception:
@@ -421,18 +432,40 @@ def catalog_read_many(keys: list[str], load: Callable[[list[str]], dict[str, T]]
     now = utcnow()
     found: dict[str, T] = {}
     for key, entry in zip(keys, entries, strict=True):
-        if generation is not None and entry is not None and entry[0] == generation:
-            _generation, value, until = entry
-            if until is None or now < until:
-                if until is not None:
-                    fresh_until(until)
-                found[key] = value
+        value = _kept(entry, generation, now)
+        if value is not _MISSING:
+            found[key] = value
     missing = [key for key in keys if key not in found]
     if not missing:
         return found
+    loaded = _load_and_keep(
+        lambda: {prefix + key: value for key, value in load(missing).items()}, generation
+    )
+    return found | {key.removeprefix(prefix): value for key, value in loaded.items()}
+
+
+_MISSING: Any = object()
+
+
+def _kept(entry: Any, generation: str | None, now: datetime) -> Any:
+    """The value of a store entry of this generation not past its moment, else _MISSING."""
+    if generation is None or entry is None or entry[0] != generation:
+        return _MISSING
+    _generation, value, until = entry
+    if until is not None:
+        if now >= until:
+            return _MISSING
+        fresh_until(until)
+    return value
+
+
+def _load_and_keep(load: Callable[[], dict[str, T]], generation: str | None) -> dict[str, T]:
+    """``load()``'s entries (store keys), kept with the generation read before loading, until
+    the moment it named with ``fresh_until`` and CACHE_DEFAULT_TIMEOUT at most."""
     outer = request.environ.pop(FRESH_UNTIL, None) if has_request_context() else None
+    now = utcnow()
     try:
-        loaded = load(missing)
+        loaded = load()
     finally:
         until = request.environ.get(FRESH_UNTIL) if has_request_context() else None
         if outer is not None:
@@ -445,11 +478,10 @@ def catalog_read_many(keys: list[str], load: Callable[[list[str]], dict[str, T]]
             if generation is None:  # the store's first: perhaps started since by another read
                 cache.cache.add(GENERATION_KEY, secrets.token_hex(8), 0)
                 generation = cache.cache.get(GENERATION_KEY)
-            entries_by_key = {prefix + k: (generation, v, until) for k, v in loaded.items()}
-            cache.cache.set_many(entries_by_key, timeout)
+            cache.cache.set_many({k: (generation, v, until) for k, v in loaded.items()}, timeout)
         except Exception:
             log.warning("page cache unavailable", exc_info=True)
-    return found | loaded
+    return loaded
 
 
 def init_app(app: Flask, processes: int) -> None:

@@ -3,9 +3,9 @@
 - **Numbered pages** (the site, the API's ``page``): the page's product ids are found first,
   from the sort's index alone (``LIMIT``/``OFFSET`` over ids, no row read for what is
   skipped), then only those products are loaded with their details. Past MARK_EVERY products
-  a page starts from its block's bookmark (the key of the product before the block, found
-  once per catalogue generation by one long OFFSET, then kept): page 40,000 of a million
-  skips at most MARK_EVERY index entries, not 959,976.
+  a page starts from its block's bookmark (the key of the product before the block, read once
+  per catalogue generation with the page, then kept): page 40,000 of a million skips at most
+  MARK_EVERY index entries, not 959,976.
 - **Cursors** (the API's ``after``): a page starts after the last product of the one before,
   by the sort's key (``name > :name OR name = :name AND id > :id``): page 40,000 costs what
   page 1 costs. The cursor is the sort and that product's key, encoded, and opaque to clients.
@@ -136,52 +136,39 @@ class ListingPage(Pagination):
         ids: Select = args["ids"]
         if args["cursor"] is not None:
             ids = ids.where(after(key, decode(args["cursor"], args["sort"], key)))
-            ids = ids.limit(self.per_page + 1)  # one more: is there a next page?
+            rows = db.session.execute(ids.limit(self.per_page + 1)).all()
         else:
-            offset = self._query_offset
-            block = offset // MARK_EVERY
-            mark = self._mark(ids, block) if block else None
-            if mark is not None:
-                ids = ids.where(after(key, mark))
-                offset -= block * MARK_EVERY
-            ids = ids.limit(self.per_page + 1).offset(offset)
-        if args["details"] is None:
-            rows = db.session.execute(ids).all()
-            self._keep(rows)
-            return [row[0] for row in rows[: self.per_page]]
-        page = ids.subquery("page")
-        columns = [page.c[f"k{i}"] for i in range(len(key))]
-        descending = [d for _column, d in key]
-        rows = (
-            db.session.execute(
-                select(Product, *columns)
-                .options(*args["details"])
-                .join(page, page.c.id == Product.id)
-                .order_by(*order_by(tuple(zip(columns, descending, strict=True))))
-            )
-            .unique()
-            .all()
-        )
-        self._keep(rows)
-        return [row[0] for row in rows[: self.per_page]]
-
-    def _mark(self, ids: Select, block: int) -> list[Any] | None:
-        """The key of the listing's product just before position ``block`` x MARK_EVERY,
-        kept until the catalogue changes (None: the listing is shorter)."""
-        args = self._query_args
-
-        def load() -> list[Any] | None:
-            row = db.session.execute(ids.limit(1).offset(block * MARK_EVERY - 1)).first()
-            return list(row[1:]) if row else None
-
-        name = f"listing-mark:{args['count_key']}:{args['sort']}:{block}"
-        return page_cache.catalog_read(name, load)
-
-    def _keep(self, rows: Sequence[Any]) -> None:
-        """Whether a page follows, and the key of this one's last product (its cursor)."""
-        self._more = len(rows) > self.per_page
+            rows = self._numbered_rows(ids, key, self._query_offset)
+        self._more = len(rows) > self.per_page  # one more was read: is there a next page?
         rows = rows[: self.per_page]
         self._last = list(rows[-1][1:]) if rows else None
+        page = [row[0] for row in rows]
+        if args["details"] is None:
+            return page
+        return products_in_order(page, args["details"])
+
+    def _numbered_rows(self, ids: Select, key: Key, offset: int) -> Sequence[Any]:
+        """The rows (id and key) of the page at ``offset``, and one more. Past MARK_EVERY
+        products, after the kept bookmark of the page's block; without one, the bookmark's
+        row is read in the same statement as the page (from its position), and kept."""
+        more = self.per_page + 1
+        block = offset // MARK_EVERY
+        if not block:
+            return db.session.execute(ids.limit(more).offset(offset)).all()
+        args = self._query_args
+        name = f"listing-mark:{args['count_key']}:{args['sort']}:{block}"
+        start = block * MARK_EVERY - 1  # the bookmark: the product before the block
+        kept: dict[str, list[Any] | None] = page_cache.catalog_read_many([name], lambda _m: {})
+        if name in kept:
+            mark = kept[name]
+            if mark is None:  # the listing ends before the block
+                return []
+            after_mark = ids.where(after(key, mark))
+            return db.session.execute(after_mark.limit(more).offset(offset - start - 1)).all()
+        rows = db.session.execute(ids.limit(offset - start + more).offset(start)).all()
+        mark = list(rows[0][1:]) if rows else None
+        page_cache.catalog_read_many([name], lambda _m: {name: mark})
+        return rows[offset - start :]
 
     def _window_items(self, window: Callable[[], array]) -> list[Any]:
         """The page's slice of the window, its products loaded in one statement."""
