@@ -110,8 +110,9 @@ ANONYMOUS_QUERIES = {
 # Right after a catalogue change (cold): the same, plus one query that reads the running
 # sales, which every page then shares until the next change. A listing counts its facets in
 # one more (app/catalog/facets.py); products load their images in one more. A listing reads
-# its page's ids, then the products whose cards are not kept (the API: all of them). A search finds its ids in one,
-# then its listing's order in one (app/catalog/search.py), and counts none.
+# its page's ids, then the products whose cards are not kept (the API: all of them). A search
+# finds its ids in one, then its listing's order in one (app/catalog/search.py), and counts
+# none.
 COLD_QUERIES = {
     "/": 2,
     "/products": 7,
