@@ -27,7 +27,6 @@ from app.api import orders as api_orders
 from app.api.spec import api, describe_body_limits, register_security_schemes
 from app.cart import ownership as cart_ownership
 from app.commands import register_commands
-from app.countries import country_name
 from app.extensions import (
     bootstrap,
     compress,
@@ -477,8 +476,9 @@ def register_blueprints(app: Flask) -> None:
     api_cart.document_body_rules(api.spec)
     api_orders.document_body_rules(api.spec)
     app.add_template_filter(i18n.money, "money")
+    app.add_template_filter(i18n.moment, "moment")
     app.add_template_filter(to_decimal, "amount")  # 1250|amount("EUR") -> 12.50, for forms
-    app.add_template_filter(country_name, "country_name")
+    app.add_template_filter(i18n.country, "country_name")
 
 
 def register_request_checks(app: Flask) -> None:

@@ -8,12 +8,15 @@ brings its own for its pages and e-mails.
 """
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from flask import Flask, current_app, has_request_context, request
+from flask_babel import format_date, format_time
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
 from werkzeug.wrappers import Response
 
+from app.countries import country_name
 from app.extensions import babel
 from app.money import format_money
 
@@ -61,6 +64,17 @@ def keep_choice(response: Response, locale: str) -> None:
         httponly=True,
         samesite="Lax",
     )
+
+
+def country(code: str) -> str:
+    """A country's name in this request's language: ``{{ "DE"|country_name }}``."""
+    return country_name(code, current_locale())
+
+
+def moment(when: datetime) -> str:
+    """The ``moment`` filter: a date and time (UTC, naive) as this request's language writes
+    it, in BABEL_DEFAULT_TIMEZONE ("Dec 5, 2026, 4:00 AM", "05.12.2026, 04:00")."""
+    return f"{format_date(when, 'medium')}, {format_time(when, 'short')}"
 
 
 def money(cents: int, currency: str) -> str:

@@ -9,8 +9,10 @@ import pytest
 from app.accounts.models import User
 from app.extensions import db
 from app.i18n import LOCALE_COOKIE
+from app.orders.models import Order
 from tests.factories import ProductFactory, UserFactory, create
 from tests.helpers import csrf_token, login
+from tests.test_guest_checkout import add, guest_checkout
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 
@@ -148,3 +150,32 @@ def test_a_visitors_choice_is_kept_in_the_browser_only(app, client, shop):
         assert db.session.get(User, user_id).locale is None
     assert LOCALE_COOKIE not in response.headers.get("Set-Cookie", "")
     assert "In den Warenkorb" in text_of(client, "/products/green-tea")  # the browser's choice
+
+
+def test_checkout_speaks_german_with_countries_named_in_german(client, shop):
+    add(client, shop)
+    english = text_of(client, "/checkout")
+    client.set_cookie(LOCALE_COOKIE, "de_DE")
+    page = text_of(client, "/checkout")
+
+    assert "<h1>Kasse</h1>" in page
+    assert "Vollständiger Name" in page
+    assert '<option value="DE">Deutschland</option>' in page
+    assert "Zahlungspflichtig bestellen" in page
+    assert "Testkarte" in page
+    assert '<option value="DE">Germany</option>' in english
+    assert "Place order" in english
+
+
+def test_an_order_page_gives_its_date_status_and_message_in_german(app, client, shop):
+    add(client, shop)
+    client.set_cookie(LOCALE_COOKIE, "de_DE")
+    placed = guest_checkout(client)
+    page = text_of(client, placed.headers["Location"])
+
+    assert "Vielen Dank! Ihre Bestellung" in page
+    assert 'id="order-status">Bezahlt<' in page
+    with app.app_context():
+        day = db.session.query(Order).one().created_at.strftime("%d.%m.%Y")
+    assert f"aufgegeben am {day}, " in page
+    assert "Vereinigtes Königreich (GB)" in page

@@ -2,15 +2,19 @@
 from the ISO list. The address book's pages use it as it is; checkout extends it, and nests
 its fields again for the billing address (``AddressFields``)."""
 
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Form, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.countries import countries
+from app.i18n import current_locale
 from app.orders.checkout import ADDRESS_FIELDS, OPTIONAL_ADDRESS_FIELDS
 
 
-def _address_field(label: str, field: str) -> StringField:
+def _address_field(label: Any, field: str) -> StringField:
     presence = Optional() if field in OPTIONAL_ADDRESS_FIELDS else DataRequired()
     return StringField(label, validators=[presence, Length(max=ADDRESS_FIELDS[field])])
 
@@ -18,17 +22,17 @@ def _address_field(label: str, field: str) -> StringField:
 class AddressFieldsMixin:
     """The fields, the country list and the address they make; any form class can mix it in."""
 
-    name = _address_field("Full name", "name")
-    line1 = _address_field("Address line 1", "line1")
-    line2 = _address_field("Address line 2", "line2")
-    city = _address_field("City", "city")
-    postcode = _address_field("Postcode", "postcode")
-    country = SelectField("Country", validators=[DataRequired()])
+    name = _address_field(_l("Full name"), "name")
+    line1 = _address_field(_l("Address line 1"), "line1")
+    line2 = _address_field(_l("Address line 2"), "line2")
+    city = _address_field(_l("City"), "city")
+    postcode = _address_field(_l("Postcode"), "postcode")
+    country = SelectField(_l("Country"), validators=[DataRequired()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # SelectField refuses anything not in its choices: ISO 3166-1 countries only.
-        self.country.choices = [("", "Choose…"), *countries()]
+        self.country.choices = [("", str(_l("Choose…"))), *countries(current_locale())]
 
     def address(self) -> dict:
         return {field: getattr(self, field).data or "" for field in ADDRESS_FIELDS}

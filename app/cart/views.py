@@ -1,6 +1,7 @@
 """Cart pages: view the cart, add, change quantities, remove. Every change is a POST form."""
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app.cart import services
 from app.cart.ownership import current_owner, remember_cart
@@ -52,7 +53,7 @@ def add():
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(safe_next(request.form.get("next"), url_for("pages.cart.show")))
-    flash("Added to your cart.", "success")
+    flash(_("Added to your cart."), "success")
     return remember_cart(redirect(url_for("pages.cart.show")), summary)
 
 
@@ -62,7 +63,7 @@ def apply_voucher():
     """Apply a voucher code to the cart, or say why it does not apply."""
     try:
         services.apply_voucher(current_owner(), request.form.get("voucher_code"))
-        flash("The code is applied.", "success")
+        flash(_("The code is applied."), "success")
     except DomainError as error:
         g.voucher_refused = True
         flash(error.message, "danger")
@@ -72,7 +73,7 @@ def apply_voucher():
 @bp.post("/cart/voucher/remove")
 def remove_voucher():
     services.remove_voucher(current_owner())
-    flash("The code is removed.", "success")
+    flash(_("The code is removed."), "success")
     return redirect(url_for("pages.cart.show"))
 
 
@@ -81,7 +82,7 @@ def update():
     """Change one line's quantity."""
     try:
         services.set_quantity(current_owner(), quantity=_int_field("quantity"), **_line_key())
-        flash("Cart updated.", "success")
+        flash(_("Cart updated."), "success")
     except DomainError as error:
         flash(error.message, "danger")
     return redirect(url_for("pages.cart.show"))
@@ -92,7 +93,7 @@ def remove():
     """Take one product out of the cart."""
     try:
         services.remove_from_cart(current_owner(), **_line_key())
-        flash("Removed from your cart.", "success")
+        flash(_("Removed from your cart."), "success")
     except DomainError as error:
         flash(error.message, "danger")
     return redirect(url_for("pages.cart.show"))

@@ -2,6 +2,7 @@
 one), the billing address (the shipping one unless another is given) and the payment method
 (card number for the test card)."""
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, FormField, HiddenField, RadioField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -16,19 +17,19 @@ class CheckoutForm(AddressForm):
     """The address form's fields, a saved address to use instead, billing, and the payment."""
 
     # Guests only (a customer's orders go to their account's address): see for_guest.
-    email = EmailField("E-mail address", validators=[Optional(), Length(max=EMAIL_MAX)])
+    email = EmailField(_l("E-mail address"), validators=[Optional(), Length(max=EMAIL_MAX)])
     checkout_key = HiddenField()
     # The customer's saved addresses (their ids) and NEW_ADDRESS: offer_addresses.
-    saved_address = RadioField("Ship to", default=NEW_ADDRESS)
-    save_address = BooleanField("Save this address in my address book")
-    billing_other = BooleanField("Bill to another address")
-    billing = FormField(AddressFields, "Billing address", separator="-")
+    saved_address = RadioField(_l("Ship to"), default=NEW_ADDRESS)
+    save_address = BooleanField(_l("Save this address in my address book"))
+    billing_other = BooleanField(_l("Bill to another address"))
+    billing = FormField(AddressFields, _l("Billing address"), separator="-")
     # The methods for the address's country (offer_shipping); the service checks the choice.
     shipping_method = RadioField(
-        "Shipping", choices=[], validate_choice=False, validators=[Optional()]
+        _l("Shipping"), choices=[], validate_choice=False, validators=[Optional()]
     )
-    payment_method = RadioField("Payment", validators=[DataRequired()])
-    card_number = StringField("Card number", validators=[Optional(), Length(max=23)])
+    payment_method = RadioField(_l("Payment"), validators=[DataRequired()])
+    card_number = StringField(_l("Card number"), validators=[Optional(), Length(max=23)])
 
     def __init__(self, *args, guest: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,7 +46,7 @@ class CheckoutForm(AddressForm):
         if "saved_address" in self:
             self.saved_address.choices = [
                 *((str(address.id), str(address)) for address in saved),
-                (NEW_ADDRESS, "A new address"),
+                (NEW_ADDRESS, str(_l("A new address"))),
             ]
 
     def offer_shipping(self, methods: list[tuple[int, str]], chosen: int | None) -> None:

@@ -2,6 +2,7 @@
 required), and a guest's order by its signed link."""
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_security import auth_required, current_user, url_for_security
 
 from app.addresses import services as address_services
@@ -28,7 +29,7 @@ def _buyer() -> Buyer:
 
 def _checkout_form(buyer: Buyer) -> CheckoutForm:
     form = CheckoutForm(guest=buyer.user_id is None)
-    form.payment_method.choices = [(p.name, p.label) for p in enabled_providers()]
+    form.payment_method.choices = [(p.name, str(p.label)) for p in enabled_providers()]
     if not form.payment_method.data and form.payment_method.choices:
         form.payment_method.data = form.payment_method.choices[0][0]
     if not form.is_submitted():
@@ -64,7 +65,7 @@ def _save_address(form: CheckoutForm) -> None:
     try:
         address_services.save_address(current_user.id, None, form.address())
     except DomainError as error:
-        flash(f"The address was not saved: {error.message}", "info")
+        flash(_("The address was not saved: %(reason)s", reason=error.message), "info")
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
@@ -72,7 +73,7 @@ def _save_address(form: CheckoutForm) -> None:
 def checkout():
     """Address, payment and summary; placing the order is one service call."""
     if not current_user.is_authenticated and not current_app.config["SHOP_GUEST_CHECKOUT"]:
-        flash("Please log in to check out.", "info")
+        flash(_("Please log in to check out."), "info")
         return redirect(url_for_security("login", next=url_for("pages.orders.checkout")))
     buyer = _buyer()
     cart = cart_services.get_cart(buyer.cart)
@@ -100,13 +101,13 @@ def checkout():
             _save_address(form)
             if order.payment_page_url:
                 return redirect(order.payment_page_url, 303)  # to pay on the provider's page
-            flash(f"Thank you! Your order {order.number} is placed.", "success")
+            flash(_("Thank you! Your order %(number)s is placed.", number=order.number), "success")
             if order.is_guest:
                 token = guest.order_token(order)
                 return redirect(url_for("pages.orders.guest_detail", token=token))
             return redirect(url_for("pages.orders.detail", number=order.number))
     elif request.method == "GET" and not cart.lines:
-        flash("Your cart is empty.", "info")
+        flash(_("Your cart is empty."), "info")
         return redirect(url_for("pages.cart.show"))
     quote = _quote(cart, form)
     return render_template("orders/checkout.html", form=form, cart=cart, quote=quote)
@@ -178,9 +179,9 @@ def _back_from_payment_page(order) -> bool:
         flash(error.message, "warning")
         return False
     if settled is not None and settled.status == OrderStatus.PAID:
-        flash(f"Thank you! Your order {order.number} is paid.", "success")
+        flash(_("Thank you! Your order %(number)s is paid.", number=order.number), "success")
     elif settled is None:
-        flash("Your payment is being confirmed: this page shows it once it is.", "info")
+        flash(_("Your payment is being confirmed: this page shows it once it is."), "info")
     return True
 
 
@@ -205,7 +206,7 @@ def cancel(number):
     """Cancel an order that has not shipped; the stock goes back."""
     try:
         state.cancel_own_order(current_user.id, number)
-        flash("Your order is cancelled.", "success")
+        flash(_("Your order is cancelled."), "success")
     except DomainError as error:
         if error.status == 404:
             raise

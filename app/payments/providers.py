@@ -9,8 +9,10 @@ import hashlib
 import re
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError, ValidationFailed
 from app.payments.statuses import PaymentStatus, RefundStatus
@@ -60,7 +62,7 @@ class PaymentProvider:
     when the outcome is unknown; the same ``idempotency_key`` must never charge twice."""
 
     name = ""
-    label = ""
+    label: Any = ""  # its name for the customer: a lazy translation (str() at use)
     # True: ``charge`` answers PENDING with the provider's page, where the customer pays; the
     # outcome arrives by webhook, by ``outcome`` on the customer's return, or by the expiry job.
     hosted = False
@@ -100,7 +102,7 @@ class ManualProvider(PaymentProvider):
     """Bank transfer: the order waits as pending_payment until an admin marks it paid."""
 
     name = "manual"
-    label = "Bank transfer"
+    label = _l("Bank transfer")
 
     def charge(self, amount_cents, currency, details, *, idempotency_key):
         return PaymentResult(status=PaymentStatus.PENDING)
@@ -123,7 +125,7 @@ class TestCardProvider(PaymentProvider):
 
     __test__ = False  # not a pytest test class
     name = "test"
-    label = "Test card"
+    label = _l("Test card")
     SUCCEEDS = "4242424242424242"
     DECLINES = "4000000000000002"
     REPLY_LOST = "4000000000000119"

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import stripe
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from stripe.params.checkout import SessionCreateParams
 
 from app.errors import DomainError
@@ -80,7 +81,7 @@ class StripeProvider(PaymentProvider):
     """Stripe Checkout: ``charge`` answers PENDING with the hosted page's ``redirect_url``."""
 
     name = "stripe"
-    label = "Card (Stripe)"
+    label = _l("Card (Stripe)")
     hosted = True
 
     def charge(self, amount_cents, currency, details, *, idempotency_key):

@@ -280,7 +280,13 @@ def test_guest_shops_registers_pays_and_admin_ships(
     listed = page.locator("#orders tbody tr")
     expect(listed).to_have_count(1)
     expect(listed.locator("td")).to_have_text(
-        [number, re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d"), "5", "Paid", "€30.50"]
+        [
+            number,
+            re.compile(r"[A-Z][a-z]{2} \d{1,2}, \d{4}, \d{1,2}:\d\d\s[AP]M"),
+            "5",
+            "Paid",
+            "€30.50",
+        ]
     )
     screenshot("shop-14-orders")
     assert browser_errors == [], "the shop pages"
