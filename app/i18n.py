@@ -7,11 +7,13 @@ on the same locale the app renders in. Our catalogue is app/translations/; Flask
 brings its own for its pages and e-mails.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import format_date, format_time
+from flask_babel import force_locale, format_date, format_time
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header, parse_cookie
 from werkzeug.wrappers import Response
@@ -40,10 +42,30 @@ def locale_for(environ: Mapping, languages: Mapping[str, str]) -> str:
     return next(iter(languages))
 
 
+_FORCED: ContextVar[str | None] = ContextVar("storefront_locale", default=None)
+
+
+@contextmanager
+def in_locale(locale: str | None) -> Iterator[None]:
+    """Text, money and dates in ``locale`` (None: the default language) inside the block,
+    whoever's request this is: an order's e-mails are in the customer's language."""
+    locale = locale if locale in current_app.config["LANGUAGES"] else None
+    locale = locale or next(iter(current_app.config["LANGUAGES"]))
+    token = _FORCED.set(locale)
+    try:
+        with force_locale(locale):
+            yield
+    finally:
+        _FORCED.reset(token)
+
+
 def current_locale() -> str:
     """This request's locale ("en", "de_DE"), worked out once and kept in its environ (the page
     cache's middleware may have put it there); the default outside a request. Flask-Babel
     asks it too, only when a message is translated."""
+    forced = _FORCED.get()
+    if forced is not None:
+        return forced
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # a command, an e-mail sent by a job: the default
         return next(iter(languages))

@@ -179,3 +179,40 @@ def test_an_order_page_gives_its_date_status_and_message_in_german(app, client, 
         day = db.session.query(Order).one().created_at.strftime("%d.%m.%Y")
     assert f"aufgegeben am {day}, " in page
     assert "Vereinigtes Königreich (GB)" in page
+
+
+def test_an_orders_emails_are_in_the_language_it_was_placed_in(app, client, shop, outbox):
+    """The confirmation (sent in the customer's request) and the shipping notice (sent from
+    the back office, in English) are both in German: the order keeps its language."""
+    from app.orders import state as state_machine
+
+    add(client, shop)
+    client.set_cookie(LOCALE_COOKIE, "de_DE")
+    guest_checkout(client)
+    with app.app_context():
+        order = db.session.query(Order).one()
+        number, locale = order.number, order.locale
+        state_machine.transition(number, "shipped", actor_id=None)
+
+    assert locale == "de_DE"
+    confirmation, shipped = outbox
+    assert confirmation.subject == f"Ihre Bestellung {number}"
+    assert f"Vielen Dank für Ihre Bestellung {number}." in confirmation.body
+    assert "Zwischensumme: 25,00\xa0€" in confirmation.body
+    assert "Status: Bezahlt" in confirmation.body
+    assert shipped.subject == f"Ihre Bestellung {number} ist versandt"
+    assert shipped.body.startswith(f"Gute Nachricht: Ihre Bestellung {number} ist versandt.")
+
+
+def test_an_order_from_before_languages_were_kept_mails_in_the_default(app, client, shop, outbox):
+    from app.orders import state as state_machine
+
+    add(client, shop)
+    guest_checkout(client)
+    with app.app_context():
+        order = db.session.query(Order).one()
+        order.locale = None
+        db.session.commit()
+        state_machine.transition(order.number, "shipped", actor_id=None)
+
+    assert outbox[-1].body.startswith("Good news: your order")

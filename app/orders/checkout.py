@@ -29,6 +29,7 @@ from app.catalog.models import Product, Variant
 from app.countries import countries
 from app.errors import Conflict, OutOfStock, ValidationFailed
 from app.extensions import db, security
+from app.i18n import current_locale
 from app.orders import emails, pricing
 from app.orders.models import (
     ADDRESS_FIELDS,
@@ -409,6 +410,7 @@ def _build_order(
         status=OrderStatus.PENDING_PAYMENT,
         currency=currency,
         payment_method=asked.method,
+        locale=current_locale(),
         checkout_key=checkout_key,
         subtotal_cents=totals.subtotal_cents,
         discount_cents=totals.discount_cents,

@@ -1,8 +1,11 @@
 """Order e-mails: confirmation when placed, notice when shipped. Sent through Flask-Mailman."""
 
 from flask import current_app, has_request_context, render_template, url_for
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMessage
 
+from app.i18n import in_locale
 from app.orders import guest
 from app.orders.models import Order
 
@@ -21,20 +24,25 @@ def order_link(order: Order) -> str:
         return url_for(endpoint, **values, _external=True)
 
 
-def _send(order: Order, subject: str, template: str) -> None:
+def _send(order: Order, subject: LazyString, template: str) -> None:
+    """The e-mail in the language the customer ordered in, whoever sends it (the back office
+    ships in its own language)."""
     link = order_link(order)
-    body = render_template(template, order=order, link=link)
-    EmailMessage(
-        subject=subject,
-        body=body,
-        from_email=current_app.config["SECURITY_EMAIL_SENDER"],
-        to=[order.recipient],
-    ).send()
+    with in_locale(order.locale):
+        body = render_template(template, order=order, link=link)
+        EmailMessage(
+            subject=str(subject),
+            body=body,
+            from_email=current_app.config["SECURITY_EMAIL_SENDER"],
+            to=[order.recipient],
+        ).send()
 
 
 def send_order_confirmation(order: Order) -> None:
-    _send(order, f"Your order {order.number}", "orders/email/confirmation.txt")
+    subject = _l("Your order %(number)s", number=order.number)
+    _send(order, subject, "orders/email/confirmation.txt")
 
 
 def send_order_shipped(order: Order) -> None:
-    _send(order, f"Your order {order.number} has shipped", "orders/email/shipped.txt")
+    subject = _l("Your order %(number)s has shipped", number=order.number)
+    _send(order, subject, "orders/email/shipped.txt")

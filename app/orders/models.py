@@ -73,6 +73,9 @@ class Order(Model):
     )
     voucher_code: Mapped[str] = mapped_column(String(32), default="")
     payment_method: Mapped[str] = mapped_column(String(20))
+    # The language the customer ordered in (app/i18n.py: a LANGUAGES locale): the order's
+    # e-mails are written in it. None: orders placed before it was kept (the default language).
+    locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
     ship_name: Mapped[str] = mapped_column(String(120))
     ship_line1: Mapped[str] = mapped_column(String(200))
     ship_line2: Mapped[str] = mapped_column(String(200), default="")
