@@ -11,7 +11,7 @@ from app.extensions import db
 from app.i18n import LOCALE_COOKIE
 from app.orders.models import Order
 from tests.factories import ProductFactory, UserFactory, create
-from tests.helpers import csrf_token, login
+from tests.helpers import ADDRESS, csrf_token, login
 from tests.test_guest_checkout import add, guest_checkout
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
@@ -216,3 +216,17 @@ def test_an_order_from_before_languages_were_kept_mails_in_the_default(app, clie
         state_machine.transition(order.number, "shipped", actor_id=None)
 
     assert outbox[-1].body.startswith("Good news: your order")
+
+
+def test_the_account_and_address_book_speak_german(app, client):
+    create(app, UserFactory, email="lena@example.com")
+    login(client, "lena@example.com")
+    client.set_cookie(LOCALE_COOKIE, "de_DE")
+
+    assert "<h1>Ihr Konto</h1>" in text_of(client, "/account")
+    form = {**ADDRESS, "csrf_token": csrf_token(client, "/account/addresses/new")}
+    added = client.post("/account/addresses/new", data=form, follow_redirects=True)
+    book = added.get_data(as_text=True)
+    assert "Adresse hinzugefügt." in book
+    assert "<h1>Ihre Adressen</h1>" in book
+    assert "Vereinigtes Königreich" in book

@@ -1,6 +1,7 @@
 """Account pages beyond Flask-Security's own (which live under /login, /register, ...)."""
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_security import auth_required, current_user, logout_user
 
 from app.accounts import menu as member_menu
@@ -33,5 +34,5 @@ def logout_everywhere():
     """End every session, remember-me cookie and API token of the user, this browser's too."""
     services.revoke_all_sessions(current_user)
     logout_user()
-    flash("You have been logged out everywhere, here too. Log in again to go on.", "info")
+    flash(_("You have been logged out everywhere, here too. Log in again to go on."), "info")
     return redirect(url_for("security.login"))

@@ -2,6 +2,7 @@
 POST form; the rules are app.addresses.services'."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_security import auth_required, current_user
 
 from app.addresses import services
@@ -43,7 +44,7 @@ def index():
 @auth_required()
 def add():
     form = AddressForm()
-    if form.validate_on_submit() and (done := _save(form, None, "Address added.")):
+    if form.validate_on_submit() and (done := _save(form, None, _("Address added."))):
         return done
     return render_template("addresses/form.html", form=form, address=None)
 
@@ -53,7 +54,7 @@ def add():
 def edit(address_id: int):
     address = services.get_address(current_user.id, address_id)
     form = AddressForm(data=address.fields())
-    if form.validate_on_submit() and (done := _save(form, address_id, "Address saved.")):
+    if form.validate_on_submit() and (done := _save(form, address_id, _("Address saved."))):
         return done
     return render_template("addresses/form.html", form=form, address=address)
 
@@ -62,7 +63,7 @@ def edit(address_id: int):
 @auth_required()
 def delete(address_id: int):
     services.delete_address(current_user.id, address_id)
-    flash("Address deleted.", "success")
+    flash(_("Address deleted."), "success")
     return _to_book()
 
 
@@ -77,7 +78,12 @@ def make_default(address_id: int):
     try:
         services.save_address(current_user.id, address_id, {KINDS[kind]: True})
     except ValidationFailed as error:
-        flash(f"{error.message} Edit the address first.", "danger")
+        flash(_("%(reason)s Edit the address first.", reason=error.message), "danger")
     else:
-        flash(f"This is now your default {kind} address.", "success")
+        flash(
+            _("This is now your default shipping address.")
+            if kind == "shipping"
+            else _("This is now your default billing address."),
+            "success",
+        )
     return _to_book()
