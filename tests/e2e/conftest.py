@@ -102,6 +102,11 @@ def live_server(live_app, live_port):
     server.shutdown()
     server.server_close()
     thread.join(timeout=10)
+    # Requests still being answered (a browser's last fetches) end before live_app closes the
+    # app's database connections: closing one a request is using crashes mysqlclient.
+    for worker in threading.enumerate():
+        if worker.name.endswith("(process_request_thread)"):
+            worker.join(timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -45,8 +45,11 @@ def test_a_visitor_buys_in_german(live_app, page, live_server, outbox_dir, brows
     page.goto("/products/sencha-green-tea")
     page.get_by_label("Language").select_option("de_DE")
     page.get_by_role("button", name="Change").click()
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_label("Sprache")).to_have_value("de_DE")
     page.get_by_role("button", name="In den Warenkorb").click()
-    expect(page.locator(".alert-success")).to_contain_text("In den Warenkorb gelegt.")
+    expect(page.locator("h1")).to_have_text("Ihr Warenkorb")
+    expect(page.locator("#cart-subtotal")).to_have_text("12,50\xa0€")
     page.get_by_role("link", name="Zur Kasse").click()
 
     expect(page.locator("h1")).to_have_text("Kasse")
