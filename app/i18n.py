@@ -50,13 +50,18 @@ def in_locale(locale: str | None) -> Iterator[None]:
     """Text, money and dates in ``locale`` (None: the default language) inside the block,
     whoever's request this is: an order's e-mails are in the customer's language."""
     locale = locale if locale in current_app.config["LANGUAGES"] else None
-    locale = locale or next(iter(current_app.config["LANGUAGES"]))
+    locale = locale or default_locale()
     token = _FORCED.set(locale)
     try:
         with force_locale(locale):
             yield
     finally:
         _FORCED.reset(token)
+
+
+def default_locale() -> str:
+    """The shop's default language: the first of LANGUAGES (the catalogue's own texts)."""
+    return next(iter(current_app.config["LANGUAGES"]))
 
 
 def current_locale() -> str:

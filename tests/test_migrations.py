@@ -48,11 +48,11 @@ def current_revision() -> str | None:
 
 
 def table_names() -> list[str]:
-    """The tables, less SQLite's full-text search table and its shadow tables."""
+    """The tables, less SQLite's full-text search tables and their shadow tables."""
     return sorted(
         name
         for name in inspect(db.engine).get_table_names()
-        if not name.startswith("product_search")
+        if not name.startswith(search.FTS_TABLES)
     )
 
 
@@ -407,7 +407,7 @@ def test_search_migration_indexes_the_existing_products(empty_db_app):
 
     downgrade(revision=f"{SEARCH_REVISION}-1")
     names = inspect(db.engine).get_table_names()
-    assert not [name for name in names if name.startswith(search.FTS_TABLE)]
+    assert not [name for name in names if name.startswith(search.FTS_TABLES)]
     indexes = {i["name"] for i in inspect(db.engine).get_indexes("product")}
     assert not {"ix_product_fulltext", "ix_product_fulltext_name"} & indexes
 

@@ -203,7 +203,7 @@ def test_db_upgrade_creates_the_tables_and_seed_is_idempotent(env):
         tables = set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
-    own = {t for t in tables if not t.startswith(search.FTS_TABLE)}  # and SQLite's FTS5 tables
+    own = {t for t in tables if not t.startswith(search.FTS_TABLES)}  # and SQLite's FTS5 tables
     assert own == {*db.metadata.tables, "alembic_version"}
 
     first = run_ok({**env, "STOREFRONT_DEMO_PHOTOS": "true"}, "dbmanager.py", "seed")

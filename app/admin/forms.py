@@ -1,5 +1,7 @@
 """Back-office forms. Each is a Flask-Admin SecureForm: no POST is accepted without its token."""
 
+from functools import cache
+
 from flask import current_app
 from flask_admin.form import SecureForm
 from sqlalchemy import select
@@ -17,7 +19,15 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # WTForms 3.3; stubs 3.2
 from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
-from app.catalog.models import ALT_MAX_LENGTH, Category, OptionType, OptionValue, Product
+from app.catalog.models import (
+    ALT_MAX_LENGTH,
+    Category,
+    OptionType,
+    OptionValue,
+    Product,
+    Translatable,
+)
+from app.catalog.services import TEXT_LIMITS
 from app.countries import countries
 from app.extensions import db
 from app.shipping.models import ShippingMethod, ShippingZone
@@ -96,6 +106,50 @@ class CategoryForm(SecureForm):
         description="Left empty, it is made from the name.",
     )
     parent_id = SelectField("Parent", choices=_category_choices("(top level)"), coerce=_optional_id)
+
+
+TRANSLATED = "__"  # a translated text's field: {text}__{locale}, "name__de_DE"
+
+
+@cache
+def translated(
+    form_class: type, model: type[Translatable], languages: tuple[tuple[str, str], ...]
+) -> type:
+    """``form_class`` with a field for each of ``model``'s TEXTS in each of ``languages``
+    ((locale, name) pairs): "Name (Deutsch)", empty for the default language's text."""
+    fields = {}
+    for locale, language in languages:
+        for text in model.TEXTS:
+            label = f"{getattr(form_class, text).args[0]} ({language})"
+            field = TextAreaField if text == "description" else StringField
+            fields[f"{text}{TRANSLATED}{locale}"] = field(
+                label,
+                [Optional(), Length(max=TEXT_LIMITS[(model, text)])],
+                filters=[_strip],
+                description="Empty: the default language's.",
+            )
+    return type(form_class.__name__, (form_class,), fields)
+
+
+def translations_of(form, model: type[Translatable]) -> dict[str, dict[str, str]]:
+    """The translated texts ``form`` holds, by locale, as ``set_translations`` takes them."""
+    texts: dict[str, dict[str, str]] = {}
+    for field in form:
+        text, separator, locale = field.name.partition(TRANSLATED)
+        if separator and text in model.TEXTS:
+            texts.setdefault(locale, {})[text] = field.data or ""
+    return texts
+
+
+def translation_data(model: Translatable | None) -> dict[str, str]:
+    """The values of a form's translated fields, from ``model``'s translations."""
+    if model is None:
+        return {}
+    return {
+        f"{text}{TRANSLATED}{locale}": getattr(translation, text)
+        for locale, translation in model.translations.items()
+        for text in model.TEXTS
+    }
 
 
 class TransitionForm(SecureForm):

@@ -4,13 +4,15 @@ Writes go through the shop's services (``save_product``, ``transition``) or the 
 datastore, so the back office obeys the same rules as the shop and the API.
 """
 
+from typing import Any
+
 from flask import Config, abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_admin.form import SecureForm
-from flask_admin.helpers import flash_errors
+from flask_admin.helpers import flash_errors, get_form_data
 from flask_admin.model.form import create_editable_list_form
 from flask_admin.model.template import DeleteRowAction, LinkRowAction, TemplateLinkRowAction
 from flask_security import current_user
@@ -40,6 +42,9 @@ from app.admin.forms import (
     VariantForm,
     VariantImageForm,
     WeightBandForm,
+    translated,
+    translation_data,
+    translations_of,
 )
 from app.cart.services import MAX_ROW_ID
 from app.catalog import images as gallery
@@ -49,6 +54,7 @@ from app.catalog.models import Category, Product, ProductImage, Variant
 from app.countries import country_name
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import default_locale
 from app.orders import queries as order_queries
 from app.orders import state as order_state
 from app.orders.models import Order, OrderStatus
@@ -187,11 +193,32 @@ def upload_body_limit() -> int | None:
     return None
 
 
+class TranslatedTexts:
+    """The create and edit forms hold the model's texts in each language but the default
+    (admin.forms.translated); the view saves them with ``set_translations``."""
+
+    model: Any
+    _create_form_class: type
+    _edit_form_class: type
+
+    def _translated(self, form_class: type) -> type:
+        default = default_locale()
+        others = tuple((k, v) for k, v in current_app.config["LANGUAGES"].items() if k != default)
+        return translated(form_class, self.model, others)
+
+    def create_form(self, obj=None):
+        return self._translated(self._create_form_class)(get_form_data(), obj=obj)
+
+    def edit_form(self, obj=None):
+        form_class = self._translated(self._edit_form_class)
+        return form_class(get_form_data(), obj=obj, **translation_data(obj))
+
+
 def _gallery_url(view, product_id, row=None) -> str:
     return url_for("admin_products.gallery_view", product_id=product_id)
 
 
-class ProductView(AdminModelView):
+class ProductView(TranslatedTexts, AdminModelView):
     form = ProductForm
     can_view_details = True
     edit_template = "admin/product_edit.html"
@@ -253,6 +280,8 @@ class ProductView(AdminModelView):
 
     def _save(self, product: Product | None, form) -> Product | None:
         data = {f.name: f.data for f in form if f.name in catalog_services.PRODUCT_FIELDS}
+        if texts := translations_of(form, Product):
+            data["translations"] = texts
         if product is not None and not data.get("slug", product.slug):
             del data["slug"]  # an emptied slug keeps the old one: links to it keep working
         try:
@@ -629,7 +658,7 @@ class TaxRateView(ServiceFormView):
         tax_rules.delete_rate(model)
 
 
-class CategoryView(AdminModelView):
+class CategoryView(TranslatedTexts, AdminModelView):
     form = CategoryForm
     column_list = ("name", "slug", "parent")
     column_sortable_list = ("name", "slug", ("parent", "parent.name"))
@@ -641,6 +670,7 @@ class CategoryView(AdminModelView):
             model.slug = catalog_services.slugify(model.name)
         try:
             catalog_services.check_category_parent(model.id, model.parent_id)
+            catalog_services.set_translations(model, translations_of(form, Category))
         except ValidationFailed as error:
             raise ValidationError(error.message) from None  # Flask-Admin shows it on the form
 

@@ -38,6 +38,13 @@ def admin_required(view):
     return api_auth_required(roles_required(ADMIN)(view))
 
 
+class ProductTexts(ma.Schema):
+    """A product's texts in one language; an empty one falls back to the default language's."""
+
+    name = ma.fields.String(validate=ma.validate.Length(max=160))
+    description = ma.fields.String(validate=ma.validate.Length(max=10_000))
+
+
 class ProductUpdate(ma.Schema):
     """A product's writable fields; PATCH sends any of them (and at least a JSON object)."""
 
@@ -66,6 +73,16 @@ class ProductUpdate(ma.Schema):
         metadata={"description": "A category's slug; null for none.", "example": "tea"},
     )
     is_active = JsonBoolean(metadata={"description": "Shown in the shop."})
+    translations = ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.Length(min=1, max=16)),
+        values=ma.fields.Nested(ProductTexts),
+        metadata={
+            "description": "Its name and description in the shop's other languages, by "
+            "locale; a text left out keeps its translation, a language with no text left "
+            "loses it. An unknown locale is 422.",
+            "example": {"de_DE": {"name": "Grüner Tee"}},
+        },
+    )
 
     @ma.post_load
     def strip_names(self, data, **_kwargs):

@@ -75,16 +75,20 @@ def text(max_length: int, **kwargs) -> ma.fields.String:
     )
 
 
+# Names and descriptions in the request's language (Accept-Language), else the default one.
+TRANSLATED = {"description": "In the request's language (Accept-Language) if translated."}
+
+
 class CategoryRef(ma.Schema):
     slug = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
+    name = ma.fields.String(required=True, attribute="translated.name", metadata=TRANSLATED)
 
 
 class CategoryNode(ma.Schema):
     """A category with its sub-categories (the tree)."""
 
     slug = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
+    name = ma.fields.String(required=True, attribute="translated.name", metadata=TRANSLATED)
     children = ma.fields.List(ma.fields.Nested(lambda: CategoryNode()), required=True)
 
 
@@ -244,8 +248,10 @@ class ProductSchema(PlainDump):
         required=True, metadata={"description": "The first variant's (a simple product's own)."}
     )
     slug = ma.fields.String(required=True)
-    name = ma.fields.String(required=True)
-    description = ma.fields.String(required=True)
+    name = ma.fields.String(required=True, attribute="translated.name", metadata=TRANSLATED)
+    description = ma.fields.String(
+        required=True, attribute="translated.description", metadata=TRANSLATED
+    )
     price_cents = ma.fields.Integer(required=True, metadata={"description": "Minor units."})
     sale_price_cents = ma.fields.Function(
         lambda product: sale_price(product, product.price_cents),
@@ -286,12 +292,13 @@ class ProductSchema(PlainDump):
     @staticmethod
     def plain(obj: Any) -> dict[str, Any]:
         category = obj.category
+        texts = obj.translated
         return {
             "id": obj.id,
             "sku": obj.sku,
             "slug": obj.slug,
-            "name": obj.name,
-            "description": obj.description,
+            "name": texts.name,
+            "description": texts.description,
             "price_cents": obj.price_cents,
             "sale_price_cents": sale_price(obj, obj.price_cents),
             "sale": sale_of(obj),
@@ -299,7 +306,7 @@ class ProductSchema(PlainDump):
             "in_stock": obj.in_stock,
             "stock": obj.stock,
             "is_active": obj.is_active,
-            "category": category and {"slug": category.slug, "name": category.name},
+            "category": category and {"slug": category.slug, "name": category.translated.name},
             "image_url": ProductSchema.get_image_url(obj),
             "options": [
                 {"name": option.name, "values": [value.value for value in option.values]}
@@ -450,7 +457,7 @@ class CartSchema(ma.Schema):
                     "product_id": line.product.id,
                     "variant_id": line.variant.id,
                     "sku": line.variant.sku,
-                    "name": line.product.name,
+                    "name": line.product.translated.name,
                     "options": line.variant.options_label,
                     "quantity": line.quantity,
                     "regular_price_cents": line.regular_price_cents,

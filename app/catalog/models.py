@@ -1,5 +1,8 @@
 """Category, Product and its variants. Prices are integer minor units plus an ISO 4217 code.
 
+Names and descriptions are the default language's (the first of LANGUAGES); other languages'
+are rows of CategoryTranslation and ProductTranslation, and ``translated`` reads them.
+
 A product has ordered option types (Size, Colour) with ordered values, and variants: one for
 each combination that is sold, each with its own SKU and stock, an optional price (else the
 product's) and weight. A product without options has exactly one variant.
@@ -7,6 +10,8 @@ product's) and weight. A product without options has exactly one variant.
 
 from collections.abc import Iterable
 from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -25,16 +30,41 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, attribute_keyed_dict, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import page_cache
 from app.extensions import Model, db
+from app.i18n import current_locale, default_locale
 from app.timestamps import utcnow
 
 
-class Category(Model):
+class Translatable:
+    """A model whose ``TEXTS`` are written in other languages too, in ``translations`` (by
+    locale); its own columns are the default language's."""
+
+    TEXTS: tuple[str, ...]
+    translations: Any
+
+    @property
+    def translated(self) -> Any:
+        """Its texts in this request's language, each falling back to the default language's
+        where the translation leaves it empty: ``product.translated.name``."""
+        locale = current_locale()
+        if locale == default_locale():  # no translation to read: no query
+            return self
+        return self.texts_in(locale)
+
+    def texts_in(self, locale: str) -> SimpleNamespace:
+        found = self.translations.get(locale)
+        return SimpleNamespace(
+            **{text: getattr(found, text, None) or getattr(self, text) for text in self.TEXTS}
+        )
+
+
+class Category(Translatable, Model):
     __tablename__ = "category"
+    TEXTS = ("name",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -44,6 +74,11 @@ class Category(Model):
     )
     parent: Mapped["Category | None"] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list["Category"]] = relationship(back_populates="parent")
+    translations: Mapped[dict[str, "CategoryTranslation"]] = relationship(
+        collection_class=attribute_keyed_dict("locale"),
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -52,8 +87,23 @@ class Category(Model):
 MYSQL_DIALECTS = ("mysql", "mariadb")  # SQLAlchemy's names for MySQL and MariaDB
 
 
-class Product(Model):
+class CategoryTranslation(Model):
+    """A category's name in a language other than the default."""
+
+    __tablename__ = "category_translation"
+    __table_args__ = (
+        UniqueConstraint("category_id", "locale", name="uq_category_translation_locale"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(120), default="")
+
+
+class Product(Translatable, Model):
     __tablename__ = "product"
+    TEXTS = ("name", "description")
     __table_args__ = (
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         # The catalogue lists active products in one of these orders (see bench/).
@@ -110,6 +160,11 @@ class Product(Model):
         back_populates="product",
         cascade="all, delete-orphan",
         order_by="(ProductImage.position, ProductImage.id)",
+    )
+    translations: Mapped[dict[str, "ProductTranslation"]] = relationship(
+        collection_class=attribute_keyed_dict("locale"),
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
     @property
@@ -168,6 +223,28 @@ class Product(Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ProductTranslation(Model):
+    """A product's name and description in a language other than the default (searched too:
+    app/catalog/search.py)."""
+
+    __tablename__ = "product_translation"
+    __table_args__ = (
+        UniqueConstraint("product_id", "locale", name="uq_product_translation_locale"),
+        Index("ix_product_translation_fulltext_name", "name", mysql_prefix="FULLTEXT").ddl_if(
+            dialect=MYSQL_DIALECTS  # type: ignore[arg-type]
+        ),
+        Index(
+            "ix_product_translation_fulltext", "name", "description", mysql_prefix="FULLTEXT"
+        ).ddl_if(dialect=MYSQL_DIALECTS),  # type: ignore[arg-type]
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id", ondelete="CASCADE"))
+    locale: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(160), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
 
 
 class OptionType(Model):
@@ -341,4 +418,13 @@ def attach_values(products: Iterable[Product]) -> None:
 
 
 # What the shared catalogue pages show: a write to any of these starts the page cache afresh.
-page_cache.watch(Category, Product, OptionType, OptionValue, Variant, ProductImage)
+page_cache.watch(
+    Category,
+    CategoryTranslation,
+    Product,
+    ProductTranslation,
+    OptionType,
+    OptionValue,
+    Variant,
+    ProductImage,
+)

@@ -13,8 +13,14 @@ pages, counts and facets of a search work on these ids and never match again. Pa
 search is ``capped``: its listings hold its best matches, as big shops' searches do.
 
 The indexes keep themselves in step with the product table: MariaDB updates its FULLTEXT
-indexes on commit, SQLite's triggers (``SQLITE_DDL``) update the FTS5 table in the same
-statement. The migration that made them indexed the existing rows.
+indexes on commit, SQLite's triggers (``_fts5``) update the FTS5 table in the same
+statement.
+
+A visitor reading another language than the default searches the products' translations into
+it first (ProductTranslation, indexed the same way), then their default texts: "Teekanne" and
+"teapot" both find the teapot, the German matches first.
+
+The migration that made the indexes indexed the existing rows.
 """
 
 import hashlib
@@ -31,6 +37,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    and_,
     bindparam,
     column,
     event,
@@ -43,8 +50,9 @@ from sqlalchemy import (
 )
 
 from app import page_cache
-from app.catalog.models import MYSQL_DIALECTS, Product
+from app.catalog.models import MYSQL_DIALECTS, Product, ProductTranslation
 from app.extensions import db
+from app.i18n import current_locale, default_locale
 
 MIN_WORD = 3  # MariaDB's innodb_ft_min_token_size: shorter words are not in its index
 MAX_WORDS = 8
@@ -55,32 +63,44 @@ STOPWORDS = frozenset(
     "to was what when where who will with und www".split()
 )
 NAME_WEIGHT = 3  # a word in the name counts this many times one in the description
-FTS_TABLE = "product_search"  # SQLite; FTS5 adds its shadow tables, product_search_*
 
-# SQLite: an external-content FTS5 table over product(name, description), kept by triggers.
-SQLITE_DDL = [
-    "CREATE VIRTUAL TABLE product_search USING fts5("
-    "name, description, content='product', content_rowid='id', tokenize='unicode61')",
-    "CREATE TRIGGER product_search_insert AFTER INSERT ON product BEGIN "
-    "INSERT INTO product_search(rowid, name, description) "
-    "VALUES (new.id, new.name, new.description); END",
-    "CREATE TRIGGER product_search_delete AFTER DELETE ON product BEGIN "
-    "INSERT INTO product_search(product_search, rowid, name, description) "
-    "VALUES ('delete', old.id, old.name, old.description); END",
-    "CREATE TRIGGER product_search_update AFTER UPDATE OF name, description ON product BEGIN "
-    "INSERT INTO product_search(product_search, rowid, name, description) "
-    "VALUES ('delete', old.id, old.name, old.description); "
-    "INSERT INTO product_search(rowid, name, description) "
-    "VALUES (new.id, new.name, new.description); END",
-]
-SQLITE_DROP = [  # the triggers are product's: they outlive the virtual table
-    "DROP TRIGGER IF EXISTS product_search_update",
-    "DROP TRIGGER IF EXISTS product_search_delete",
-    "DROP TRIGGER IF EXISTS product_search_insert",
-    "DROP TABLE IF EXISTS product_search",
-]
+
+def _fts5(source: str) -> list[str]:
+    """SQLite: an external-content FTS5 table over ``source``'s name and description,
+    ``{source}_search``, kept by triggers."""
+    fts = f"{source}_search"
+    return [
+        f"CREATE VIRTUAL TABLE {fts} USING fts5("
+        f"name, description, content='{source}', content_rowid='id', tokenize='unicode61')",
+        f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {source} BEGIN "
+        f"INSERT INTO {fts}(rowid, name, description) "
+        "VALUES (new.id, new.name, new.description); END",
+        f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {source} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, name, description) "
+        "VALUES ('delete', old.id, old.name, old.description); END",
+        f"CREATE TRIGGER {fts}_update AFTER UPDATE OF name, description ON {source} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, name, description) "
+        "VALUES ('delete', old.id, old.name, old.description); "
+        f"INSERT INTO {fts}(rowid, name, description) "
+        "VALUES (new.id, new.name, new.description); END",
+    ]
+
+
+def _fts5_drop(source: str) -> list[str]:  # the triggers are the source's: they outlive the table
+    fts = f"{source}_search"
+    return [
+        f"DROP TRIGGER IF EXISTS {fts}_update",
+        f"DROP TRIGGER IF EXISTS {fts}_delete",
+        f"DROP TRIGGER IF EXISTS {fts}_insert",
+        f"DROP TABLE IF EXISTS {fts}",
+    ]
+
+
+# SQLite's FTS5 tables (FTS5 adds its shadow tables, product_search_* ...), by source table.
+FTS_TABLES = ("product_search", "product_translation_search")
 
 _fts = table("product_search", column("rowid"))
+_fts_translation = table("product_translation_search", column("rowid"))
 
 
 @dataclass(frozen=True)
@@ -106,57 +126,80 @@ def words(q: str) -> list[str]:
 
 
 def search(q: str) -> Search:
-    """The products matching ``q``: ranked by full text, or by substring when ``q`` has no
-    word the index holds."""
+    """The products matching ``q`` in the request's language or the default one: ranked by
+    full text, or by substring when ``q`` has no word the index holds."""
     terms = words(q)
     limit = int(current_app.config["CATALOG_COUNT_LIMIT"])
+    locale = current_locale()
+    translated = locale if locale != default_locale() else None
     if not terms:
         pattern = f"%{_escape_like(q.strip())}%"
-        return Search(
-            condition=or_(
-                Product.name.ilike(pattern, escape="\\"),
-                Product.description.ilike(pattern, escape="\\"),
-            ),
-            limit=limit,
-            key=f"like:{q.strip().lower()}",
-        )
+        matches: list[ColumnElement[bool]] = [
+            Product.name.ilike(pattern, escape="\\"),
+            Product.description.ilike(pattern, escape="\\"),
+        ]
+        if translated:
+            matches.append(
+                Product.translations.any(
+                    and_(
+                        ProductTranslation.locale == translated,
+                        or_(
+                            ProductTranslation.name.ilike(pattern, escape="\\"),
+                            ProductTranslation.description.ilike(pattern, escape="\\"),
+                        ),
+                    )
+                )
+            )
+        return Search(condition=or_(*matches), limit=limit, key=f"like:{q.strip().lower()}")
     key = f"{' '.join(terms)}:{limit}"
-    return Search(ids=ranked_ids(terms, limit), limit=limit, key=key)
+    return Search(ids=ranked_ids(terms, limit, translated), limit=limit, key=key)
 
 
-def ranked_ids(terms: list[str], limit: int) -> array:
-    """The ids of the ``limit`` + 1 best matches of ``terms``, best first (ties by id), kept
-    until the catalogue changes."""
+def ranked_ids(terms: list[str], limit: int, locale: str | None = None) -> array:
+    """The ids of the ``limit`` + 1 best matches of ``terms``, best first (ties by id): those
+    in the ``locale``'s translations first, if given. Kept until the catalogue changes."""
 
     def load() -> array:
-        if db.session.get_bind().dialect.name == "sqlite":
-            statement = _sqlite_ranked(terms)
-        else:
-            statement = _mariadb_ranked(terms)
-        return array("q", db.session.scalars(statement.limit(limit + 1)))
+        sqlite = db.session.get_bind().dialect.name == "sqlite"
+        ranked = _sqlite_ranked if sqlite else _mariadb_ranked
+        found: dict[int, None] = {}
+        if locale is not None:
+            found |= dict.fromkeys(db.session.scalars(ranked(terms, locale).limit(limit + 1)))
+        found |= dict.fromkeys(db.session.scalars(ranked(terms).limit(limit + 1)))
+        return array("q", list(found)[: limit + 1])
 
     digest = hashlib.sha256(f"{' '.join(terms)}:{limit}".encode()).hexdigest()
-    return page_cache.catalog_read(f"search-ids:{digest}", load)
+    return page_cache.catalog_read(f"search-ids:{digest}", load)  # kept by locale
 
 
-def _sqlite_ranked(terms: list[str]) -> Select:
+def _sqlite_ranked(terms: list[str], locale: str | None = None) -> Select:
     # Each word a quoted prefix ("tea"*): FTS5 takes nothing of the visitor's as syntax.
     query = " ".join(f'"{term}"*' for term in terms)
-    table_name: ColumnElement[Any] = literal_column("product_search")
+    fts = _fts_translation if locale else _fts
+    table_name: ColumnElement[Any] = literal_column(fts.name)
     bm25 = func.bm25(table_name, float(NAME_WEIGHT), 1.0, type_=Float)  # lower is better
-    return select(_fts.c.rowid).where(table_name.op("MATCH")(query)).order_by(bm25, _fts.c.rowid)
+    if locale is None:
+        return select(fts.c.rowid).where(table_name.op("MATCH")(query)).order_by(bm25, fts.c.rowid)
+    return (
+        select(ProductTranslation.product_id)
+        .join_from(fts, ProductTranslation, ProductTranslation.id == fts.c.rowid)
+        .where(table_name.op("MATCH")(query), ProductTranslation.locale == locale)
+        .order_by(bm25, ProductTranslation.product_id)
+    )
 
 
-def _mariadb_ranked(terms: list[str]) -> Select:
+def _mariadb_ranked(terms: list[str], locale: str | None = None) -> Select:
     # Boolean mode: +word* (each word required, as a prefix); \w+ words carry no operator.
     query = " ".join(f"+{term}*" for term in terms)
+    source = "product_translation" if locale else "product"
+    matched = "MATCH (name, description) AGAINST (:query IN BOOLEAN MODE)"
     ranked = (
         text(
-            "SELECT id, MATCH (name) AGAINST (:query IN BOOLEAN MODE) * :weight "
-            "+ MATCH (name, description) AGAINST (:query IN BOOLEAN MODE) AS score "
-            "FROM product WHERE MATCH (name, description) AGAINST (:query IN BOOLEAN MODE)"
+            f"SELECT {'product_id' if locale else 'id'} AS id, "
+            f"MATCH (name) AGAINST (:query IN BOOLEAN MODE) * :weight + {matched} AS score "
+            f"FROM {source} WHERE {matched}" + (" AND locale = :locale" if locale else "")
         )
-        .bindparams(query=query, weight=NAME_WEIGHT)
+        .bindparams(query=query, weight=NAME_WEIGHT, **({"locale": locale} if locale else {}))
         .columns(id=Integer, score=Float)
         .subquery("ranked")
     )
@@ -169,7 +212,7 @@ def schema_filter(dialect_name: str):
     FULLTEXT indexes, on SQLite)."""
 
     def include_object(obj, name, type_, reflected, compare_to) -> bool:
-        if type_ == "table" and reflected and name.startswith(FTS_TABLE):
+        if type_ == "table" and reflected and name.startswith(FTS_TABLES):
             return False
         if type_ == "index" and obj.dialect_options["mysql"].get("prefix") == "FULLTEXT":
             return dialect_name in MYSQL_DIALECTS
@@ -194,7 +237,8 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-for statement in SQLITE_DDL:
-    event.listen(Product.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
-for statement in SQLITE_DROP:
-    event.listen(Product.__table__, "before_drop", DDL(statement).execute_if(dialect="sqlite"))
+for model in (Product, ProductTranslation):
+    for statement in _fts5(model.__tablename__):
+        event.listen(model.__table__, "after_create", DDL(statement).execute_if(dialect="sqlite"))
+    for statement in _fts5_drop(model.__tablename__):
+        event.listen(model.__table__, "before_drop", DDL(statement).execute_if(dialect="sqlite"))

@@ -20,14 +20,18 @@ from app import page_cache
 from app.catalog import facets, paging, search
 from app.catalog.models import (
     Category,
+    CategoryTranslation,
     OptionType,
     Product,
+    ProductTranslation,
+    Translatable,
     Variant,
     VariantOptionValue,
     attach_values,
 )
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.extensions import db
+from app.i18n import current_locale, default_locale
 from app.taxes.models import TaxClass
 from app.transactions import atomic
 
@@ -50,6 +54,11 @@ PRODUCT_DETAILS = (
     selectinload(Product.options).joinedload(OptionType.values),
     selectinload(Product.images),
 )
+# What a product's texts need in a language other than the default (``with_texts``).
+TRANSLATIONS = (
+    selectinload(Product.translations),
+    joinedload(Product.category).selectinload(Category.translations),
+)
 # A product with an active variant in stock.
 IN_STOCK = Product.variants.any(and_(Variant.is_active == true(), Variant.stock > 0))
 # Each sort's key: (column, descending), the product's id last so that the order is total.
@@ -69,6 +78,12 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "item"
 
 
+def with_texts(details: tuple) -> tuple:
+    """Loader options ``details`` and, in a language other than the default, what
+    ``translated`` reads: no query more in the default language, one or two in another."""
+    return details if current_locale() == default_locale() else (*details, *TRANSLATIONS)
+
+
 def all_categories() -> list[Category]:
     """Every category by name, each with its ``children``: one query, once per request (a
     shop has tens of categories, not thousands; a listing needs them twice)."""
@@ -80,7 +95,13 @@ def all_categories() -> list[Category]:
 
 
 def _load_categories() -> list[Category]:
-    categories = db.session.scalars(select(Category).order_by(Category.name)).all()
+    query = select(Category).order_by(Category.name)
+    translated = current_locale() != default_locale()
+    if translated:
+        query = query.options(selectinload(Category.translations))
+    categories = list(db.session.scalars(query))
+    if translated:  # by name in the visitor's language
+        categories.sort(key=lambda category: category.translated.name.casefold())
     children: dict[int | None, list[Category]] = {}
     for category in categories:
         children.setdefault(category.parent_id, []).append(category)
@@ -241,7 +262,7 @@ def list_products(
         key=key,
         sort=sort,
         cursor=after,
-        details=details,
+        details=None if details is None else with_texts(details),
         count_select=None if window else _listing_count(conditions, include_inactive, found),
         count_key=listing,
         count_limit=facets.count_limit(),
@@ -259,7 +280,7 @@ def list_products(
 
 def products_by_id(ids: list[int], details: tuple = CARD_DETAILS) -> list[Product]:
     """These products, in this order, with ``details`` (a listing's page of ids)."""
-    products = paging.products_in_order(ids, details)
+    products = paging.products_in_order(ids, with_texts(details))
     attach_values(products)
     return products
 
@@ -323,7 +344,7 @@ def featured_products(limit: int = 8) -> list[Product]:
     products = list(
         db.session.scalars(
             select(Product)
-            .options(*CARD_DETAILS)
+            .options(*with_texts(CARD_DETAILS))
             .where(Product.is_active == true(), Product.is_featured == true(), IN_STOCK)
             .order_by(Product.id)
             .limit(limit)
@@ -335,7 +356,7 @@ def featured_products(limit: int = 8) -> list[Product]:
 
 def get_product(slug: str, include_inactive: bool = False) -> Product:
     """One product by slug; inactive products do not exist for the public."""
-    query = select(Product).options(*PRODUCT_DETAILS).where(Product.slug == slug)
+    query = select(Product).options(*with_texts(PRODUCT_DETAILS)).where(Product.slug == slug)
     if not include_inactive:
         query = query.where(Product.is_active == true())
     product = db.session.scalars(query).unique().first()
@@ -430,7 +451,9 @@ def save_product(product: Product | None, data: dict) -> Product:
 
     A product is priced in the shop's one currency, ``SHOP_CURRENCY``, its default.
 
-    :raises ValidationFailed: a number out of bounds or another currency.
+    ``data["translations"]``, if given, is ``set_translations``'.
+
+    :raises ValidationFailed: a number out of bounds, another currency, a bad translation.
     :raises Conflict: the SKU or slug exists already.
     """
     creating = product is None
@@ -449,6 +472,8 @@ def save_product(product: Product | None, data: dict) -> Product:
             {field: ["Set it on the product's variants."] for field in variant_data},
         )
     product = product or Product()
+    if "translations" in data:
+        set_translations(product, data["translations"])
     for field in PRODUCT_FIELDS:
         if field in data and field not in VARIANT_FIELDS:
             setattr(product, field, data[field])
@@ -465,3 +490,51 @@ def save_product(product: Product | None, data: dict) -> Product:
     except IntegrityError as error:  # the unit rolls back
         raise Conflict("A product with this SKU or slug exists already.") from error
     return product
+
+
+# The longest text of each translated field (a product's description: as the API takes it).
+TEXT_LIMITS: dict[tuple[type, str], int] = {
+    (Category, "name"): 120,
+    (Product, "name"): 160,
+    (Product, "description"): 10_000,
+}
+TRANSLATION_CLASSES: dict[type, type] = {
+    Category: CategoryTranslation,
+    Product: ProductTranslation,
+}
+
+
+def set_translations(model: Translatable, texts: dict[str, dict[str, str]]) -> None:
+    """``model``'s texts in other languages than the default, by locale: ``{"de_DE": {"name":
+    "Teekanne"}}``. A text left out keeps its translation; an empty one falls back to the
+    default language's, and a language left with no text loses its translation.
+
+    :raises ValidationFailed: a locale not among the other LANGUAGES, a text too long.
+    """
+    kind = type(model)
+    others = [locale for locale in current_app.config["LANGUAGES"] if locale != default_locale()]
+    errors: dict[str, list[str]] = {}
+    for locale, fields in texts.items():
+        if locale not in others:
+            errors[f"translations.{locale}"] = [f"Translate into one of: {', '.join(others)}."]
+            continue
+        for field, value in fields.items():
+            limit = TEXT_LIMITS.get((kind, field))
+            if limit is None:
+                errors[f"translations.{locale}.{field}"] = [
+                    f"Translate one of: {', '.join(model.TEXTS)}."
+                ]
+            elif len(value) > limit:
+                errors[f"translations.{locale}.{field}"] = [f"At most {limit:,} characters."]
+    if errors:
+        raise ValidationFailed("Check the translations.", errors)
+    for locale, fields in texts.items():
+        found = model.translations.get(locale)
+        values = {text: fields.get(text, getattr(found, text, "")).strip() for text in model.TEXTS}
+        if not any(values.values()):
+            model.translations.pop(locale, None)  # deleted with the flush (delete-orphan)
+        elif found is None:
+            model.translations[locale] = TRANSLATION_CLASSES[kind](locale=locale, **values)
+        else:
+            for text, value in values.items():
+                setattr(found, text, value)

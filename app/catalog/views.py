@@ -101,7 +101,9 @@ def _listing(
         result=result,
         cards=_cards(result.items),
         filters_html=_filters_html(q, category, sort, chosen, filters),
-        heading=next((c.name for c in services.all_categories() if c.slug == category), None),
+        heading=next(
+            (c.translated.name for c in services.all_categories() if c.slug == category), None
+        ),
         q=q,
         category=category,
         sort=sort,
@@ -163,4 +165,4 @@ def _detail(slug: str) -> tuple[str, str, str]:
     html = render_template(
         "catalog/_detail.html", product=product, offer=offer, csrf_slot=CSRF_SLOT
     )
-    return product.name, head, html
+    return product.translated.name, head, html

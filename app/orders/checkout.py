@@ -432,7 +432,7 @@ def _build_order(
                 product_id=variant.product_id,
                 variant_id=variant.id,
                 sku=variant.sku,
-                name=variant.product.name,
+                name=variant.product.translated.name,  # as the buyer read it
                 options=variant.options_label,
                 unit_price_cents=unit_price,
                 regular_price_cents=(

@@ -106,12 +106,12 @@ def product_head(product: Product, offer: Offer | None) -> dict[str, Any]:
     images = _image_urls(product)
     # Link previews (Facebook, Slack...) take raster images only: a demo product's SVG is none.
     previews = [url for url in images if not url.partition("?")[0].endswith(".svg")]
-    description = " ".join(product.description.split())[:DESCRIPTION_LENGTH]
+    description = " ".join(product.translated.description.split())[:DESCRIPTION_LENGTH]
     price_cents = product.price_from_cents
     tags = [
         ("property", "og:type", "product"),
         ("property", "og:site_name", current_app.config["SITE_NAME"]),
-        ("property", "og:title", product.name),
+        ("property", "og:title", product.translated.name),
         ("property", "og:url", canonical),
         ("property", "og:description", description),
         *(("property", "og:image", url) for url in previews[:1]),
@@ -181,14 +181,14 @@ def _product_json_ld(
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Product",
-        "name": product.name,
+        "name": product.translated.name,
         "description": description,
         "url": canonical,
     }
     if images:
         data["image"] = images
     if product.category is not None:
-        data["category"] = product.category.name
+        data["category"] = product.category.translated.name
     if product.options:
         data["offers"] = [
             {**offer_of(v.unit_price_cents, v.stock > 0, v.sku), "name": v.options_label}
