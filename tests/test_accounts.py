@@ -316,6 +316,21 @@ def enable_two_factor(client) -> str:
     return key
 
 
+def test_two_factor_pages_show_radio_buttons_and_buttons_as_such(client, user_factory):
+    """A method to choose is a radio button with its label after it; a button has no label."""
+    user_factory()
+    login(client)
+
+    setup = client.get("/tf-setup").get_data(as_text=True)
+    codes = client.get("/mf-recovery-codes").get_data(as_text=True)
+
+    radio = r'<input class="form-check-input" [^>]*type="radio" value="authenticator">'
+    assert re.search(radio, setup)
+    assert '<label class="form-check-label" for="setup-' in setup
+    assert 'id="show_codes"' in codes
+    assert 'for="show_codes"' not in codes
+
+
 def test_two_factor_setup_then_login_asks_for_the_code(app, client, user_factory):
     user_factory()
     login(client)
