@@ -98,9 +98,21 @@ def test_a_customers_pages_have_no_accessibility_violation(shop, page, axe_sourc
         "/orders",
         f"/orders/{shop['order']}",
         "/change",
+        "/tf-setup",
+        "/mf-recovery-codes",
     ):
         page.goto(path)
         found += violations(page, axe_source)
+    # Two-factor set-up with the authenticator app chosen (its QR code), and the recovery codes.
+    page.goto("/tf-setup")
+    page.get_by_label("Set up using an authenticator app").check()
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.locator("#qrcode")).to_be_visible()
+    found += violations(page, axe_source)
+    page.goto("/mf-recovery-codes")
+    page.get_by_role("button", name="Generate New Recovery Codes").click()
+    expect(page.locator("main li.fs-div")).to_have_count(5)  # the codes
+    found += violations(page, axe_source)
     assert found == [], "\n".join(found)
     assert browser_errors == []
 
