@@ -15,7 +15,8 @@
     if (!item) return;
     gallery.scrollTo({ left: item.offsetLeft, behavior: "smooth" });
     gallery.querySelectorAll(".gallery-item").forEach((each) => {
-      each.toggleAttribute("aria-current", each === item);
+      if (each === item) each.setAttribute("aria-current", "true");
+      else each.removeAttribute("aria-current"); // an empty aria-current means false
     });
   };
   selects.forEach((select) => select.addEventListener("change", show));

@@ -1,6 +1,6 @@
 """An admin uploads three photos to a product, reorders them and gives a variant its photo; a
-visitor sees the gallery with responsive images, and picking that variant shows its photo.
-Headless Chromium against a live server (issue 28)."""
+visitor sees the gallery with responsive images, picking that variant shows its photo, and the
+thumbnails work by keyboard. Headless Chromium against a live server (issue 28)."""
 
 import re
 from io import BytesIO
@@ -96,13 +96,34 @@ def test_an_admin_builds_a_gallery_and_a_visitor_sees_the_variants_photo(
     visitor.get_by_label("Size").select_option("M")
     visitor.get_by_label("Colour").select_option("blue")
     blue = visitor.locator("#gallery .gallery-item").nth(2)
-    expect(blue).to_have_attribute("aria-current", "")
+    expect(blue).to_have_attribute("aria-current", "true")
     visitor.wait_for_function(
         "() => { const g = document.getElementById('gallery'); const item = g.children[2];"
         " return Math.abs(g.scrollLeft - item.offsetLeft) < 2; }"
     )
     expect(visitor.locator("#variants tr[data-sku='TS-M-BLUE'] a")).to_have_attribute(
         "href", re.compile(r"^#image-\d+$")
+    )
+
+    # By keyboard: Tab from the strip to the thumbnails, each ringed round its image; Enter on
+    # the second brings the white photo into view and puts the focus on it.
+    visitor.locator("#gallery").focus()
+    visitor.keyboard.press("Tab")
+    thumbs = visitor.locator("#gallery-thumbs a")
+    expect(thumbs.first).to_be_focused()
+    visitor.keyboard.press("Tab")
+    expect(thumbs.nth(1)).to_be_focused()
+    ring, image = thumbs.nth(1).bounding_box(), thumbs.nth(1).locator("img").bounding_box()
+    assert ring is not None
+    assert image is not None
+    assert ring["height"] >= image["height"]
+    visitor.keyboard.press("Enter")
+    white = visitor.locator("#gallery .gallery-item").nth(1)
+    expect(white).to_be_focused()
+    assert white.evaluate("item => item.matches(':focus-visible')")
+    visitor.wait_for_function(
+        "() => { const g = document.getElementById('gallery'); const item = g.children[1];"
+        " return Math.abs(g.scrollLeft - item.offsetLeft) < 2; }"
     )
     visitor.close()
     assert browser_errors == []
