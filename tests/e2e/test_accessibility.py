@@ -134,3 +134,18 @@ def test_the_option_pickers_work_by_keyboard(shop, page, browser_errors):
     expect(page.locator("h1")).to_contain_text("cart", ignore_case=True)
     expect(page.locator("main table")).to_contain_text("Size M, Colour blue")
     assert browser_errors == []
+
+
+def test_the_language_selector_works_by_keyboard(shop, page, browser_errors):
+    """Tab to the footer's selector, arrow to Deutsch, Enter on its button: the page is German."""
+    page.goto("/products/tshirt")
+    page.get_by_label("Language").focus()
+    page.keyboard.press("ArrowDown")  # English -> Deutsch
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Change")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(page.locator("html")).to_have_attribute("lang", "de")
+    expect(page.get_by_role("button", name="In den Warenkorb")).to_be_visible()
+    expect(page.get_by_label("Sprache")).to_have_value("de_DE")
+    assert browser_errors == []
