@@ -8,8 +8,15 @@ from xml.etree import ElementTree
 import pytest
 from sqlalchemy import func, select
 
-from app.catalog import seed
-from app.catalog.models import Category, OptionValue, Product, Variant
+from app.catalog import demo_texts_de, seed
+from app.catalog.models import (
+    Category,
+    CategoryTranslation,
+    OptionValue,
+    Product,
+    ProductTranslation,
+    Variant,
+)
 from app.commands import CREATE_ADMIN_HINT
 from app.errors import ValidationFailed
 from app.extensions import db
@@ -17,6 +24,7 @@ from app.sales.demo import LOADED as DEMO_OFFERS
 
 PRODUCT_IMAGES = Path(__file__).resolve().parent.parent / "app" / "static" / "products"
 SVG = "{http://www.w3.org/2000/svg}"
+GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
 
 
 def counts(app) -> tuple[int, int]:
@@ -278,6 +286,90 @@ def test_seed_reuses_categories_an_admin_made_before_any_product(app, runner):
     assert result.exit_code == 0, result.output
     assert "Loaded 54 products in 10 categories.\n" in result.output
     assert counts(app) == (54, 10)
+
+
+def german_texts(app) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """The German texts in the database: each category's name, each product's (name,
+    description), by their English names."""
+    with app.app_context():
+        return {
+            c.name: c.translations["de_DE"].name
+            for c in db.session.scalars(select(Category))
+            if "de_DE" in c.translations
+        }, {
+            p.name: (p.translations["de_DE"].name, p.translations["de_DE"].description)
+            for p in db.session.scalars(select(Product))
+            if "de_DE" in p.translations
+        }
+
+
+def test_german_demo_texts_name_every_demo_category_and_product_and_nothing_else():
+    products = {item.name for items in seed.DEMO_PRODUCTS.values() for item in items}
+
+    assert set(demo_texts_de.CATEGORIES) == {spec.name for spec in seed.DEMO_CATEGORIES}
+    assert set(demo_texts_de.PRODUCTS) == products
+    assert len(products) == 54
+    assert all(name.strip() for name in demo_texts_de.CATEGORIES.values())
+    for name, description in demo_texts_de.PRODUCTS.values():
+        assert 0 < len(name) <= 160, name
+        assert description.endswith("."), name
+    german_names = [name for name, _ in demo_texts_de.PRODUCTS.values()]
+    assert len(set(german_names)) == len(german_names)
+
+
+def test_seed_gives_every_demo_category_and_product_its_german_texts(app, runner):
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0, result.output
+    categories, products = german_texts(app)
+    assert categories == demo_texts_de.CATEGORIES
+    assert products == demo_texts_de.PRODUCTS
+    assert categories["Coffee & Tea"] == "Kaffee & Tee"
+    assert products["Pride and Prejudice"][0] == "Stolz und Vorurteil"
+
+
+def test_seed_sets_no_german_texts_in_a_shop_without_german(app, runner):
+    app.config["LANGUAGES"] = {"en": "English"}
+
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0, result.output
+    assert counts(app) == (54, 10)
+    with app.app_context():
+        assert db.session.scalar(select(func.count(CategoryTranslation.id))) == 0
+        assert db.session.scalar(select(func.count(ProductTranslation.id))) == 0
+
+
+def test_seed_gives_reused_categories_german_names_but_keeps_an_admins(app, runner):
+    with app.app_context():
+        db.session.add(Category(name="Books", slug="books"))
+        tea = Category(name="Tea", slug="tea")
+        tea.translations["de_DE"] = CategoryTranslation(locale="de_DE", name="Teesorten")
+        db.session.add(tea)
+        db.session.commit()
+
+    result = runner.invoke(args=["seed"])
+
+    assert result.exit_code == 0, result.output
+    categories, _ = german_texts(app)
+    assert categories == {**demo_texts_de.CATEGORIES, "Tea": "Teesorten"}
+    assert categories["Books"] == "Bücher"
+
+
+def test_demo_product_page_in_german_shows_its_german_texts(app, runner, client):
+    runner.invoke(args=["seed"])
+
+    response = client.get("/products/ethiopia-yirgacheffe-beans-250-g", headers=GERMAN)
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<html lang="de">' in html
+    assert '<h1 class="h2" id="product-name">Äthiopien Yirgacheffe, Bohnen 250 g</h1>' in html
+    assert "Gewaschener Arabica mit Noten von Jasmin, Bergamotte und Zitrone." in html
+    assert ">Kaffee</a></li>" in html
+    assert "<title>Äthiopien Yirgacheffe, Bohnen 250 g · " in html
+    english = client.get("/products/ethiopia-yirgacheffe-beans-250-g").get_data(as_text=True)
+    assert '<h1 class="h2" id="product-name">Ethiopia Yirgacheffe Beans 250 g</h1>' in english
 
 
 def test_seed_products_adds_synthetic_products_without_the_demo(app, runner):

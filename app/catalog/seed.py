@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from app.catalog import demo_texts_de
 from app.catalog.images import Upload, add_images, set_variant_image
 from app.catalog.models import (
     Category,
@@ -22,9 +23,10 @@ from app.catalog.models import (
     Variant,
     variant_option_value,
 )
-from app.catalog.services import slugify
+from app.catalog.services import set_translations, slugify
 from app.errors import Conflict, ValidationFailed
 from app.extensions import db
+from app.i18n import default_locale
 from app.timestamps import utcnow
 from app.transactions import atomic
 
@@ -37,6 +39,8 @@ SYNTHETIC_SKU_PREFIX = "SF-SYN-"
 SYNTHETIC_DIGITS = 8
 SYNTHETIC_SIZED_EVERY = 10
 SYNTHETIC_SIZES = ("S", "M", "L")
+# The demo catalogue's texts in German (demo_texts_de.py), set when the shop speaks German.
+GERMAN = "de_DE"
 # Photos of a few demo products, drawn by scripts/make_demo_photos.py; its manifest.json lists
 # each product's (by slug) in gallery order, with alt texts and the variants each one shows.
 DEMO_PHOTOS = Path(__file__).resolve().parent / "demo_photos"
@@ -518,16 +522,21 @@ class DemoSummary:
 
 
 def load_demo_catalogue() -> DemoSummary:
-    """Load the demo categories and products into a catalogue without products (one commit)."""
+    """Load the demo categories and products into a catalogue without products (one commit),
+    with their German texts when German is one of the shop's other LANGUAGES."""
     existing = db.session.scalar(select(func.count(Product.id)))
     if existing:
         return _unchanged(existing)
     currency = current_app.config["SHOP_CURRENCY"]
+    german = GERMAN in current_app.config["LANGUAGES"] and GERMAN != default_locale()
     categories: dict[str, Category] = {}
     products = 0
     for spec in DEMO_CATEGORIES:
         category = _get_or_create_category(spec, categories[spec.parent] if spec.parent else None)
         categories[spec.name] = category
+        # A category an admin made keeps a German name it has.
+        if german and GERMAN not in category.translations:
+            set_translations(category, {GERMAN: {"name": demo_texts_de.CATEGORIES[spec.name]}})
         for number, item in enumerate(DEMO_PRODUCTS.get(spec.name, ()), start=1):
             product = Product(
                 slug=slugify(item.name),
@@ -540,6 +549,9 @@ def load_demo_catalogue() -> DemoSummary:
                 image=spec.image,
                 category=category,
             )
+            if german:
+                name, description = demo_texts_de.PRODUCTS[item.name]
+                set_translations(product, {GERMAN: {"name": name, "description": description}})
             sku = f"SF-{spec.sku_code}-{number:03d}"
             if isinstance(item, DemoProduct):
                 product.variants = [
