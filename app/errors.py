@@ -5,6 +5,9 @@ import re
 import time
 
 from flask import current_app, g, jsonify, render_template, request
+from flask_babel import format_number, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import (
     HTTPException,
@@ -127,35 +130,67 @@ def _field_messages(messages) -> dict[str, list[str]]:
     return fields
 
 
+# An error page's title and what it says, in the visitor's language, where werkzeug's own
+# (English, written for developers) would show: ``abort(404)``, an unknown URL.
+PAGE_TITLES = {  # werkzeug's names in English
+    400: _l("Bad Request"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    413: _l("Request Entity Too Large"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+    503: _l("Service Unavailable"),
+}
+PAGE_MESSAGES = {
+    400: _l("The request could not be understood. Go back and try again."),
+    403: _l("You do not have access to this page."),
+    404: _l("There is no page at this address. Check it, or start again from the home page."),
+    405: _l("This page cannot be used this way."),
+    500: _l("Sorry, something went wrong on our side. Please try again in a moment."),
+}
+
+
 def handle_http_exception(error: HTTPException):
     if error.code == 304:
         return "", 304
     message = error.description or error.name
+    if error.description == type(error).description and error.code in PAGE_MESSAGES:
+        message = str(PAGE_MESSAGES[error.code])  # werkzeug's own: ours, translated
     if error.code == 429:
-        message = f"Too many attempts ({error.description}). {_when_to_retry()}"
+        message = _(
+            "Too many attempts (%(limit)s). %(retry)s",
+            limit=error.description,
+            retry=_when_to_retry(),
+        )
     if error.code == 413:
-        limit = request.max_content_length
-        message = f"The request body is over the {limit:,} bytes this site accepts."
+        limit = request.max_content_length or 0
+        message = _(
+            "The request body is over the %(limit)s bytes this site accepts.",
+            limit=format_number(limit),
+        )
     data = getattr(error, "data", None) or {}
     if wants_json() and error.code == 422 and "messages" in data:
-        return json_error(422, "Some fields are invalid.", fields=_field_messages(data["messages"]))
+        return json_error(
+            422, _("Some fields are invalid."), fields=_field_messages(data["messages"])
+        )
     if wants_json():
         response = json_error(error.code or 500, message)
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response[0].headers["Allow"] = ", ".join(error.valid_methods)
         return response
-    return render_error_page(error.code or 500, message, error.name)
+    return render_error_page(error.code or 500, message)
 
 
 def _when_to_retry() -> str:
     """The wait Flask-Limiter also sends as Retry-After (``RATELIMIT_HEADERS_ENABLED``)."""
     limit = limiter.current_limit
     if limit is None:
-        return "Wait a little and try again."
+        return _("Wait a little and try again.")
     seconds = max(1, int(limit.reset_at - time.time()))
     if seconds < 120:
-        return f"Try again in {seconds} second{'s' if seconds > 1 else ''}."
-    return f"Try again in {math.ceil(seconds / 60)} minutes."
+        return ngettext("Try again in %(num)d second.", "Try again in %(num)d seconds.", seconds)
+    return _("Try again in %(num)d minutes.", num=math.ceil(seconds / 60))
 
 
 def handle_unexpected_error(error: Exception):
@@ -198,7 +233,7 @@ def is_lock_conflict(error: BaseException) -> bool:
 def busy() -> Unavailable:
     """The answer to a lock conflict that was not retried, or retried in vain: try again."""
     return Unavailable(
-        "The shop is very busy right now: nothing was changed. Please try again.",
+        _("The shop is very busy right now: nothing was changed. Please try again."),
         retry_after=current_app.config["TRANSACTION_RETRY_AFTER"],
     )
 
@@ -239,15 +274,16 @@ def handle_database_error(error: SQLAlchemyError):
     # The page must not ask the database who is logged in: render it for a visitor.
     g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
     unavailable = ServiceUnavailable(
-        "The shop cannot reach its database right now. Please try again in a moment."
+        _("The shop cannot reach its database right now. Please try again in a moment.")
     )
     response = current_app.make_response(handle_http_exception(unavailable))
     response.headers["Retry-After"] = str(current_app.config["DATABASE_RETRY_AFTER"])
     return response
 
 
-def render_error_page(status: int, message: str, title: str | None = None):
-    title = title or http_code(status).replace("_", " ").capitalize()
+def render_error_page(status: int, message: str):
+    """The error page: its title is the status's, in the visitor's language."""
+    title = PAGE_TITLES.get(status) or http_code(status).replace("_", " ").capitalize()
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 

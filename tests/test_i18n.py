@@ -11,7 +11,7 @@ from app.extensions import db
 from app.i18n import LOCALE_COOKIE
 from app.orders.models import Order
 from tests.factories import ProductFactory, UserFactory, create
-from tests.helpers import ADDRESS, csrf_token, login
+from tests.helpers import ADDRESS, assert_error, csrf_token, login
 from tests.test_guest_checkout import add, guest_checkout
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
@@ -230,3 +230,42 @@ def test_the_account_and_address_book_speak_german(app, client):
     assert "Adresse hinzugefügt." in book
     assert "<h1>Ihre Adressen</h1>" in book
     assert "Vereinigtes Königreich" in book
+
+
+def test_the_shops_messages_come_in_german_on_pages_and_in_the_api(client, shop):
+    token = csrf_token(client, "/products")
+    too_many = client.post(
+        "/cart/add",
+        data={"product_id": shop, "quantity": 11, "csrf_token": token},
+        headers=GERMAN,
+        follow_redirects=True,
+    )
+    voucher = client.post(
+        "/cart/voucher",
+        data={"voucher_code": "NOPE", "csrf_token": token},
+        headers=GERMAN,
+        follow_redirects=True,
+    )
+    german = client.get("/api/v1/products/no-such-thing", headers=GERMAN)
+    english = client.get("/api/v1/products/no-such-thing")
+
+    assert "Von Green Tea sind nur noch 10 auf Lager." in too_many.get_data(as_text=True)
+    assert "Legen Sie zuerst etwas in den Warenkorb." in voucher.get_data(as_text=True)
+    assert assert_error(german, 404, "not_found")["message"] == "Dieses Produkt gibt es nicht."
+    assert german.headers["Content-Language"] == "de-DE"
+    assert assert_error(english, 404, "not_found")["message"] == "No such product."
+    assert english.headers["Content-Language"] == "en"
+
+
+def test_error_and_about_pages_come_in_german(client):
+    missing = client.get("/no-such-page", headers=GERMAN)
+    english = client.get("/no-such-page")
+    about = text_of(client, "/about", headers=GERMAN)
+
+    assert missing.status_code == 404
+    page = missing.get_data(as_text=True)
+    assert "<h1>404 · Seite nicht gefunden</h1>" in page
+    assert "Unter dieser Adresse gibt es keine Seite." in page
+    assert "Zurück zur Startseite" in page
+    assert "<h1>404 · Not Found</h1>" in english.get_data(as_text=True)
+    assert "<h1>Über Storefront</h1>" in about

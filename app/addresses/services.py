@@ -4,6 +4,7 @@ and at most one default for shipping and one for billing. Another customer's add
 exist (404)."""
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select, true, update
 
 from app.accounts.models import User
@@ -35,7 +36,7 @@ def list_addresses(user_id: int) -> list[SavedAddress]:
 def get_address(user_id: int, address_id: int) -> SavedAddress:
     address = db.session.get(SavedAddress, address_id) if 1 <= address_id <= MAX_ROW_ID else None
     if address is None or address.user_id != user_id:
-        raise NotFound("No such address.")
+        raise NotFound(_("No such address."))
     return address
 
 
@@ -72,7 +73,7 @@ def save_address(user_id: int, address_id: int | None, data: dict) -> SavedAddre
         address = get_address(user_id, address_id)
         current = address.fields()
     fields = {field: data[field] for field in ADDRESS_FIELDS if field in data}
-    checked = validate_address({**current, **fields}, what="the address")
+    checked = validate_address({**current, **fields}, what=_("Check the address."))
     for field, value in checked.__dict__.items():
         setattr(address, field, value)
     db.session.add(address)

@@ -8,6 +8,7 @@ from app.api import addresses, admin, auth, cart, catalog, docs, meta, orders
 from app.api.common import requires_authentication
 from app.api.spec import Blueprint
 from app.extensions import csrf
+from app.i18n import current_locale
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 for module in (meta, auth, catalog, cart, orders, addresses, admin, docs):
@@ -47,3 +48,11 @@ def check_csrf():
         return
     if request.cookies:
         csrf.protect()
+
+
+@bp.after_request
+def content_language(response):
+    """The language of the texts in the answer (names, descriptions, error messages): the
+    best match of Accept-Language (app/i18n.py)."""
+    response.headers["Content-Language"] = current_locale().replace("_", "-")
+    return response

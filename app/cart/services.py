@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Insert, Table, delete, insert, select, update
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -197,7 +198,7 @@ def _insert_anonymous_cart() -> str:
         except IntegrityError:
             continue
         return token
-    raise Conflict("Could not start a cart just now. Please try again.")
+    raise Conflict(_("Could not start a cart just now. Please try again."))
 
 
 def _lock_or_create_cart(owner: CartOwner) -> Cart:
@@ -225,8 +226,8 @@ def _limits() -> tuple[int, int]:
 def _valid_quantity(quantity) -> int:
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         raise ValidationFailed(
-            "Quantity must be a whole number of 1 or more.",
-            {"quantity": ["Must be a whole number of 1 or more."]},
+            _("Quantity must be a whole number of 1 or more."),
+            {"quantity": [_("Must be a whole number of 1 or more.")]},
         )
     _check_line_quantity(quantity)
     return quantity
@@ -236,8 +237,8 @@ def _check_line_quantity(quantity: int) -> None:
     max_quantity = _limits()[1]
     if quantity > max_quantity:
         raise ValidationFailed(
-            f"A cart holds at most {max_quantity} of one product.",
-            {"quantity": [f"Must be at most {max_quantity} in all."]},
+            _("A cart holds at most %(count)d of one product.", count=max_quantity),
+            {"quantity": [_("Must be at most %(count)d in all.", count=max_quantity)]},
         )
 
 
@@ -245,8 +246,12 @@ def _check_line_count(cart: Cart) -> None:
     max_lines = _limits()[0]
     if len(cart.items) >= max_lines:
         raise ValidationFailed(
-            f"A cart holds at most {max_lines} different products.",
-            {"variant_id": [f"The cart already holds {max_lines} different products."]},
+            _("A cart holds at most %(count)d different products.", count=max_lines),
+            {
+                "variant_id": [
+                    _("The cart already holds %(count)d different products.", count=max_lines)
+                ]
+            },
         )
 
 
@@ -259,27 +264,29 @@ def _available_variant(product_id: int | None, variant_id: int | None) -> Varian
     if variant_id is not None:
         variant = db.session.get(Variant, variant_id) if _valid_id(variant_id) else None
         if variant is None or not variant.on_sale:
-            raise NotFound("No such product.")
+            raise NotFound(_("No such product."))
         return variant
     product = db.session.get(Product, product_id) if _valid_id(product_id) else None
     if product is None or not product.is_active:
-        raise NotFound("No such product.")
+        raise NotFound(_("No such product."))
     if len(product.variants) != 1:
         raise ValidationFailed(
-            f"Choose which {product.name} you want.",
-            {"variant_id": ["This product comes in several variants: give the variant's id."]},
+            _("Choose which %(product)s you want.", product=product.translated.name),
+            {"variant_id": [_("This product comes in several variants: give the variant's id.")]},
         )
     variant = product.variants[0]
     if not variant.is_active:
-        raise NotFound("No such product.")
+        raise NotFound(_("No such product."))
     return variant
 
 
 def _check_stock(variant: Variant, quantity: int) -> None:
     if quantity > variant.stock:
         if variant.stock == 0:
-            raise OutOfStock(f"{variant} is out of stock.")
-        raise OutOfStock(f"Only {variant.stock} of {variant} left in stock.")
+            raise OutOfStock(_("%(item)s is out of stock.", item=variant.title))
+        raise OutOfStock(
+            _("Only %(count)d of %(item)s left in stock.", count=variant.stock, item=variant.title)
+        )
 
 
 def _line(cart: Cart | None, product_id: int | None, variant_id: int | None) -> CartItem | None:
@@ -291,8 +298,8 @@ def _line(cart: Cart | None, product_id: int | None, variant_id: int | None) -> 
     lines = [item for item in cart.items if item.product_id == product_id]
     if len(lines) > 1:
         raise ValidationFailed(
-            "The cart holds several variants of this product.",
-            {"variant_id": ["Give the variant's id."]},
+            _("The cart holds several variants of this product."),
+            {"variant_id": [_("Give the variant's id.")]},
         )
     return lines[0] if lines else None
 
@@ -327,7 +334,7 @@ def set_quantity(
     quantity = _valid_quantity(quantity)
     item = _line(_lock_existing_cart(owner), product_id, variant_id)
     if item is None:
-        raise NotFound("That product is not in your cart.")
+        raise NotFound(_("That product is not in your cart."))
     _check_stock(item.variant, quantity)
     item.quantity = quantity
     return summarize(item.cart)
@@ -341,7 +348,7 @@ def remove_from_cart(
     cart = _lock_existing_cart(owner)
     item = _line(cart, product_id, variant_id)
     if cart is None or item is None:
-        raise NotFound("That product is not in your cart.")
+        raise NotFound(_("That product is not in your cart."))
     cart.items.remove(item)
     return summarize(cart)
 
@@ -402,7 +409,9 @@ def apply_voucher(owner: CartOwner, code) -> CartSummary:
     when used up) saying why not, and the cart unchanged. Checkout checks it again."""
     cart = _lock_existing_cart(owner)
     if cart is None or not cart.items:
-        raise ValidationFailed("Add something to your cart first.", {"voucher_code": ["Empty."]})
+        raise ValidationFailed(
+            _("Add something to your cart first."), {"voucher_code": [_("Empty.")]}
+        )
     lines = [(item.variant, item.quantity) for item in cart.items]
     cart.voucher_code = pricing.applied_voucher(code, lines, "").code
     return summarize(cart)

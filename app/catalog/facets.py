@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -76,21 +77,23 @@ class Filters:
         """
         errors: dict[str, list[str]] = {}
         if price_min is not None and price_min < 0 or price_max is not None and price_max < 0:
-            errors["price"] = ["Prices cannot be negative."]
+            errors["price"] = [_("Prices cannot be negative.")]
         elif price_min is not None and price_max is not None and price_min > price_max:
-            errors["price"] = ["The lowest price is above the highest."]
+            errors["price"] = [_("The lowest price is above the highest.")]
         chosen: dict[str, set[str]] = {}
         given = list(options)
         for option in given:
             name, sep, value = option.partition(":")
             if not sep or not name.strip() or not value.strip():
-                errors["option"] = [f"Give an option as name:value (size:m), not {option!r}."]
+                errors["option"] = [
+                    _("Give an option as name:value (size:m), not %(option)r.", option=option)
+                ]
                 break
             chosen.setdefault(name.strip().lower(), set()).add(value.strip().lower())
         if len(given) > MAX_OPTIONS:
-            errors["option"] = [f"Choose at most {MAX_OPTIONS} option values."]
+            errors["option"] = [_("Choose at most %(count)d option values.", count=MAX_OPTIONS)]
         if errors:
-            raise ValidationFailed("Check the filters.", errors)
+            raise ValidationFailed(_("Check the filters."), errors)
         return cls(
             price_min,
             price_max,

@@ -347,6 +347,13 @@ class Variant(Model):
         return ", ".join(str(value) for value in self.ordered_values)
 
     @property
+    def title(self) -> str:
+        """Its product's name in the request's language, with its options: "T-shirt (Size M)"."""
+        label = self.options_label
+        name = self.product.translated.name
+        return f"{name} ({label})" if label else name
+
+    @property
     def on_sale(self) -> bool:
         return self.is_active and self.product.is_active
 

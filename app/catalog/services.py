@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from flask import current_app, g, has_request_context
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -361,7 +362,7 @@ def get_product(slug: str, include_inactive: bool = False) -> Product:
         query = query.where(Product.is_active == true())
     product = db.session.scalars(query).unique().first()
     if product is None:
-        raise NotFound("No such product.")
+        raise NotFound(_("No such product."))
     attach_values([product])
     return product
 

@@ -11,6 +11,7 @@ from flask import (
     render_template,
     request,
 )
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from app import page_cache
@@ -64,7 +65,7 @@ def _filters() -> tuple[dict, facets.Filters, list[str]]:
             prices[name] = to_minor_units(raw, currency)
             chosen[name] = raw
         except ValueError:
-            problems.append(f"“{raw}” is not a price: enter one like 12.50.")
+            problems.append(_("“%(raw)s” is not a price: enter one like 12.50.", raw=raw))
     if args.get("in_stock") == "1":
         chosen["in_stock"] = "1"
     options = [o[:130] for o in args.getlist("option")[: facets.MAX_OPTIONS + 1]]

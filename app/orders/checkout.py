@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_security import EmailValidateException
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import want_bytes
@@ -89,14 +90,14 @@ EMAIL_MAX = 255  # the order's e-mail column
 def validate_email(value) -> str:
     """A guest's e-mail address as Flask-Security checks and normalizes an account's, lower-cased
     (so that the account registered with it later finds the order); 422 naming ``email``."""
-    message = "Enter the e-mail address the order confirmation should go to."
+    message = _("Enter the e-mail address the order confirmation should go to.")
     if not isinstance(value, str) or not value.strip() or len(value) > EMAIL_MAX:
         raise ValidationFailed(message, {"email": [message]})
     try:
         return security.mail_util.validate(value.strip()).lower()
     except EmailValidateException:
         raise ValidationFailed(
-            message, {"email": ["That is not a valid e-mail address."]}
+            message, {"email": [_("That is not a valid e-mail address.")]}
         ) from None
 
 
@@ -110,27 +111,29 @@ class Address:
     line2: str = ""
 
 
-def validate_address(data: dict, what: str = "the shipping address", prefix: str = "") -> Address:
+def validate_address(data: dict, what: str = "", prefix: str = "") -> Address:
     """Check an address (shipping, billing, one for the address book); 422 with per-field
-    messages, the fields named ``prefix`` + field."""
+    messages, the fields named ``prefix`` + field; ``what`` the address is in the message
+    ("Check the billing address."; by default the shipping address)."""
     errors: dict[str, list[str]] = {}
     clean = {}
     for field, max_length in ADDRESS_FIELDS.items():
         value = data.get(field) or ""
         if not isinstance(value, str):
-            errors[field] = ["Must be text."]
+            errors[field] = [_("Must be text.")]
             continue
         value = value.strip()
         if not value and field not in OPTIONAL_ADDRESS_FIELDS:
-            errors[field] = ["This field is required."]
+            errors[field] = [_("This field is required.")]
         elif len(value) > max_length:
-            errors[field] = [f"At most {max_length} characters."]
+            errors[field] = [_("At most %(count)d characters.", count=max_length)]
         clean[field] = value
     country = clean.get("country", "").upper()
     if "country" not in errors and country not in dict(countries()):
-        errors["country"] = ["Use an ISO 3166 two-letter country code, e.g. DE or FR."]
+        errors["country"] = [_("Use an ISO 3166 two-letter country code, e.g. DE or FR.")]
     if errors:
-        raise ValidationFailed(f"Check {what}.", {prefix + k: v for k, v in errors.items()})
+        message = what or _("Check the shipping address.")
+        raise ValidationFailed(message, {prefix + k: v for k, v in errors.items()})
     clean["country"] = country
     return Address(**clean)
 
@@ -169,8 +172,8 @@ def issue_checkout_key(buyer: Buyer) -> str:
 def checkout_key_from_form(buyer: Buyer, signed: str | None) -> str:
     """The checkout key of a submitted form, if this server issued it to this buyer."""
     refused = ValidationFailed(
-        "This checkout form has expired: check your order and submit it again.",
-        {"checkout_key": ["Reload the checkout page."]},
+        _("This checkout form has expired: check your order and submit it again."),
+        {"checkout_key": [_("Reload the checkout page.")]},
     )
     if not signed or len(signed) > CHECKOUT_KEY_MAX:
         raise refused
@@ -216,7 +219,9 @@ def place_order(
     shipping = validate_address(address)
     billing = shipping
     if billing_address is not None:
-        billing = validate_address(billing_address, "the billing address", prefix="billing_")
+        billing = validate_address(
+            billing_address, _("Check the billing address."), prefix="billing_"
+        )
     provider = get_provider(payment_method)
     provider.validate(details)
     asked = Reservation(
@@ -305,10 +310,10 @@ def _reserve_unit(
     )
     items = sorted(cart.items if cart else [], key=lambda i: i.variant_id)
     if not items:
-        raise ValidationFailed("Your cart is empty.")
+        raise ValidationFailed(_("Your cart is empty."))
     currencies = {item.product.currency for item in items}
     if len(currencies) != 1:
-        raise ValidationFailed("The cart mixes currencies; remove items to check out.")
+        raise ValidationFailed(_("The cart mixes currencies; remove items to check out."))
     order = _build_order(buyer, checkout_key, asked, items, currencies.pop())
     order.checkout_fingerprint = request_fingerprint
     order.payments.append(
@@ -375,10 +380,13 @@ def _build_order(
     snapshot of the variants (SKU, product name, option values, price) as they are now."""
     short = stock.take({item.variant_id: item.quantity for item in items})
     if short is not None:
-        name = next(str(item.variant) for item in items if item.variant_id == short)
+        name = next(item.variant.title for item in items if item.variant_id == short)
         raise OutOfStock(
-            f"Sorry, {name} is out of stock (or fewer are left than you asked "
-            "for). Your cart is unchanged: update it and try again."
+            _(
+                "Sorry, %(item)s is out of stock (or fewer are left than you asked for). "
+                "Your cart is unchanged: update it and try again.",
+                item=name,
+            )
         )
     # Prices as they are in the database at this moment (the variants are now locked).
     variants = {

@@ -2,6 +2,7 @@
 confirms their e-mail address."""
 
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 from flask_security import current_user, user_authenticated, user_confirmed
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import update
@@ -32,7 +33,7 @@ def order_token(order: Order) -> str:
 def order_from_token(token: str) -> Order:
     """The order a link shows: 404 when the link was not made here, 410 when it is too old."""
     max_age = current_app.config["GUEST_ORDER_LINK_MAX_AGE"]
-    invalid = NotFound("This order link is not valid: use the whole link from the e-mail.")
+    invalid = NotFound(_("This order link is not valid: use the whole link from the e-mail."))
     if len(token) > LINK_MAX:
         raise invalid
     try:

@@ -1,5 +1,6 @@
 """Order queries: one order (the customer's own, or any for the back office), a customer's pages."""
 
+from flask_babel import gettext as _
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -24,7 +25,7 @@ def get_order_for_user(user_id: int, order_number: str) -> Order:
         order_query().where(Order.number == order_number, Order.user_id == user_id)
     )
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     return order
 
 
@@ -32,7 +33,7 @@ def get_order(order_number: str) -> Order:
     """Any order (back office)."""
     order = db.session.scalar(order_query().where(Order.number == order_number))
     if order is None:
-        raise NotFound("No such order.")
+        raise NotFound(_("No such order."))
     return order
 
 

@@ -3,6 +3,7 @@ for a subtotal and a parcel weight."""
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select, true
 from sqlalchemy.orm import selectinload
 
@@ -74,13 +75,13 @@ def choose(quotes: list[ShippingQuote], method_id) -> ShippingQuote:
     """The chosen one of the methods offered (the first when none is chosen); 422 naming
     ``shipping_method`` when none is offered (not shipped there) or the choice is not one."""
     if not quotes:
-        message = "Sorry, we do not ship to this country (or not a parcel this heavy)."
+        message = _("Sorry, we do not ship to this country (or not a parcel this heavy).")
         raise ValidationFailed(message, {"shipping_method": [message], "country": [message]})
     if method_id in (None, ""):
         return quotes[0]
     chosen = next((q for q in quotes if str(q.method_id) == str(method_id)), None)
     if chosen is None:
-        message = "Choose one of the shipping methods offered for this address."
+        message = _("Choose one of the shipping methods offered for this address.")
         raise ValidationFailed(message, {"shipping_method": [message]})
     return chosen
 

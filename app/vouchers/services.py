@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, true, update
 
 from app.catalog.models import Product
@@ -37,7 +38,7 @@ class VoucherUsedUp(Conflict):
 
 
 def _used_up() -> VoucherUsedUp:
-    message = "Sorry, this code has been used up. Remove it to check out without it."
+    message = _("Sorry, this code has been used up. Remove it to check out without it.")
     return VoucherUsedUp(message, {FIELD: [message]})
 
 
@@ -71,7 +72,7 @@ def find(code) -> Voucher:
     if wanted and len(wanted) <= CODE_MAX:
         voucher = db.session.scalar(select(Voucher).where(Voucher.code == wanted))
     if voucher is None or not voucher.is_active:
-        raise _refused("This code is not valid. Check it, or check out without it.")
+        raise _refused(_("This code is not valid. Check it, or check out without it."))
     return voucher
 
 
@@ -99,15 +100,15 @@ def check(
     ``voucher_used_up`` when no use is left."""
     subtotal_cents = sum(amount for _product, amount in lines)
     if voucher.starts_at is not None and now < voucher.starts_at:
-        raise _refused("This code is not valid yet.")
+        raise _refused(_("This code is not valid yet."))
     if voucher.ends_at is not None and now >= voucher.ends_at:
-        raise _refused("This code has expired.")
+        raise _refused(_("This code has expired."))
     if voucher.min_subtotal_cents is not None and subtotal_cents < voucher.min_subtotal_cents:
-        raise _refused("Your order does not reach this code's minimum yet.")
+        raise _refused(_("Your order does not reach this code's minimum yet."))
     scope = scope_of(voucher)
     base = sum(amount for product, amount in lines if scope is None or product in scope)
     if scope is not None and not base:
-        raise _refused("This code is not for the products in your cart.")
+        raise _refused(_("This code is not for the products in your cart."))
     if voucher.max_uses is not None and voucher.uses >= voucher.max_uses:
         raise _used_up()
     _check_customer_uses(voucher, email)
@@ -128,7 +129,7 @@ def _check_customer_uses(voucher: Voucher, email: str, locking: bool = False) ->
     if locking:
         query = query.with_for_update(read=True)
     if (db.session.scalar(query) or 0) >= voucher.max_uses_per_customer:
-        raise _refused("You have used this code as often as it allows.")
+        raise _refused(_("You have used this code as often as it allows."))
 
 
 def take_use(voucher_id: int, email: str) -> None:
