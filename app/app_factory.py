@@ -5,6 +5,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Config, Flask, Request, abort, request
 from flask.sessions import SecureCookieSessionInterface
@@ -167,6 +168,7 @@ def load_config(app: Flask, overrides: dict) -> None:
     app.config.update(overrides)
 
     _site_url_settings(app.config)
+    _check_shop_timezone(app.config)
     _read_committed_on_mariadb(app.config)
     if app.config["CACHE_TYPE"] is None:
         _choose_cache(app.config)
@@ -222,6 +224,17 @@ def _site_url_settings(config: Config) -> None:
             f"{site.netloc!r}: set SITE_URL only."
         )
     config.update(SERVER_NAME=site.netloc, PREFERRED_URL_SCHEME=site.scheme)
+
+
+def _check_shop_timezone(config: Config) -> None:
+    """SHOP_TIMEZONE names a time zone zoneinfo knows (the dashboard counts days in it)."""
+    try:
+        ZoneInfo(config["SHOP_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(
+            f"SHOP_TIMEZONE must be an IANA time zone such as 'Europe/Berlin', not "
+            f"{config['SHOP_TIMEZONE']!r}."
+        ) from None
 
 
 def _choose_cache(config: Config) -> None:

@@ -145,6 +145,7 @@ LANGUAGES = {"en": "English", "de_DE": "Deutsch"}
 # app/totals.py. SHOP_COUNTRY's rates estimate the tax before an address is known (the cart).
 SHOP_PRICES_INCLUDE_TAX = True
 SHOP_COUNTRY = "DE"
+SHOP_TIMEZONE = "Europe/Berlin"  # IANA zone: the back office dashboard's days start at its 0:00
 PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in display order
 # `python dbmanager.py orders expire` (run it every few minutes, e.g. from cron) cancels
 # orders still unpaid after ORDER_PAYMENT_TIMEOUT seconds (bank transfer; the stock goes back),

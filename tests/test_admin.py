@@ -887,6 +887,13 @@ def test_the_dashboard_counts_orders_and_revenue_and_lists_low_stock(app, as_adm
         "today-revenue": "€21.50",
         "week-orders": "3",
         "week-revenue": "€26.00",
+        "month-orders": "4",
+        "month-revenue": "€30.50",
+        "month-average": "€7.63",
+        "refunds-count": "1",  # the cancelled order, paid by the test card
+        "refunds-amount": "€4.50",
+        "vouchers-orders": "0",
+        "vouchers-discount": "€0.00",
     }
     low_stock = re.search(r'id="low-stock">.*?</table>', html, re.S).group(0)
     row = r"<td>([^<]*)</td>\s*<td><a[^>]*>([^<]+)</a></td>\s*<td[^>]*>(\d+)</td>"

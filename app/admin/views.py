@@ -133,7 +133,8 @@ def _tax_class_name(class_id: int | None) -> str:
 class DashboardView(AdminOnly, AdminIndexView):
     @expose("/")
     def index(self):
-        """Orders and revenue today and over the last 7 days; products low on stock."""
+        """Orders and revenue (today, 7 and 30 days, a chart of the 30), top products, refunds,
+        vouchers, in the shop's days (SHOP_TIMEZONE); products low on stock."""
         return self.render("admin/dashboard.html", stats=services.dashboard())
 
 
