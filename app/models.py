@@ -4,6 +4,7 @@ from app.accounts.models import Role, User
 from app.addresses.models import SavedAddress
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Category, Product, ProductImage
+from app.invoices.models import DocumentCounter, Invoice
 from app.orders.models import Order, OrderEvent, OrderLine, Payment
 from app.payments.models import WebhookEvent
 from app.sales.models import Sale
@@ -16,7 +17,7 @@ def all_models() -> dict:
     """Name -> model class, for the shell."""
     models = (
         *(User, Role, SavedAddress, Category, Product, ProductImage, Cart, CartItem),
-        *(Order, OrderLine, OrderEvent, Payment),
+        *(Order, OrderLine, OrderEvent, Payment, Invoice, DocumentCounter),
         *(ShippingZone, ShippingZoneCountry, ShippingMethod, WeightBand, TaxClass, TaxRate),
         *(Voucher, Sale, WebhookEvent),
     )

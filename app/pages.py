@@ -24,6 +24,7 @@ from app.catalog import images
 from app.catalog import services as catalog_services
 from app.catalog import views as catalog_views
 from app.extensions import csrf
+from app.invoices import views as invoices_views
 from app.links import bootstrap_tags, link, shared_fragment, url_with
 from app.orders import views as orders_views
 from app.page_cache import shared
@@ -43,6 +44,7 @@ for domain in (
     catalog_views,
     cart_views,
     orders_views,
+    invoices_views,
     seo_views,
 ):
     bp.register_blueprint(domain.bp)

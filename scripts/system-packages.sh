@@ -5,6 +5,8 @@
 set -euo pipefail
 
 packages=(python3-venv python3-dev build-essential pkg-config default-libmysqlclient-dev libpcre2-dev)
+# WeasyPrint's text layout and fonts (invoices as PDF)
+packages+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [[ ${1:-run} == test ]]; then
   packages+=(mariadb-server redis-server chromium)
   # npm for the browser tests' axe-core; a Node.js from elsewhere (NodeSource) brings its own.

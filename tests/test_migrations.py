@@ -426,3 +426,53 @@ def test_search_still_follows_products_at_head(empty_db_app):
         )
 
     assert [p.slug for p in catalog_services.list_products(q="sencha").items] == ["sencha"]
+
+
+INVOICES_REVISION = "d5e3f7a92b16"
+
+
+def test_invoices_migration_invoices_the_orders_paid_before_in_the_order_they_were_paid(
+    empty_db_app,
+):
+    """Orders paid before get invoices numbered by when they were paid (an unpaid one none),
+    and the counter goes on from the last; downgrade drops both tables."""
+    upgrade(revision=f"{INVOICES_REVISION}-1")
+    user = db.engine.dialect.identifier_preparer.quote("user")
+    address = ", ".join(["'A', '1 Street', '', 'Berlin', '10115', 'DE'"] * 2)
+    columns = ", ".join(f"{kind}_{field}" for kind in ("ship", "bill") for field in ADDRESS)
+    with db.engine.begin() as conn:
+        conn.execute(text(SHOP_ROWS[0].format(user=user)))
+        for order_id, status in ((1, "paid"), (2, "pending_payment"), (3, "shipped")):
+            conn.execute(
+                text(
+                    "INSERT INTO orders (id, number, user_id, email, status, currency, "
+                    "subtotal_cents, discount_cents, shipping_cents, shipping_tax_cents, "
+                    "tax_cents, total_cents, prices_include_tax, shipping_method, voucher_code, "
+                    f"payment_method, {columns}, checkout_key, checkout_fingerprint, "
+                    f"created_at, updated_at) VALUES ({order_id}, 'N-{order_id}', 1, "
+                    f"'a@example.com', '{status}', 'EUR', 900, 0, 0, 0, 0, 900, 1, '', '', "
+                    f"'test', {address}, 'key-{order_id}', '', '2026-01-02 03:04:05', "
+                    "'2026-01-02 03:04:05')"
+                )
+            )
+        events = [(1, "paid", "2026-01-03 10:00:00"), (3, "paid", "2026-01-02 09:00:00")]
+        events.append((3, "shipped", "2026-01-04 09:00:00"))
+        for order_id, status, moment in events:
+            conn.execute(
+                text(
+                    "INSERT INTO order_event (order_id, to_status, note, created_at) "
+                    f"VALUES ({order_id}, '{status}', '', '{moment}')"
+                )
+            )
+
+    def read(query):
+        with db.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+
+    upgrade(revision=INVOICES_REVISION)
+    assert read("SELECT order_id, number FROM invoice ORDER BY number") == [(3, 1), (1, 2)]
+    assert read("SELECT kind, last_number FROM document_counter") == [("invoice", 2)]
+
+    downgrade(revision=f"{INVOICES_REVISION}-1")
+    assert "invoice" not in table_names()
+    assert "document_counter" not in table_names()

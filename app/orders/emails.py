@@ -6,6 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMessage
 
 from app.i18n import in_locale
+from app.invoices.pdf import invoice_pdf
+from app.invoices.services import invoice_of
 from app.orders import guest
 from app.orders.models import Order
 
@@ -24,23 +26,27 @@ def order_link(order: Order) -> str:
         return url_for(endpoint, **values, _external=True)
 
 
-def _send(order: Order, subject: LazyString, template: str) -> None:
+def _send(order: Order, subject: LazyString, template: str, attach_invoice: bool = False) -> None:
     """The e-mail in the language the customer ordered in, whoever sends it (the back office
-    ships in its own language)."""
+    ships in its own language); with the order's invoice as a PDF, if asked and issued."""
     link = order_link(order)
     with in_locale(order.locale):
         body = render_template(template, order=order, link=link)
-        EmailMessage(
+        message = EmailMessage(
             subject=str(subject),
             body=body,
             from_email=current_app.config["SECURITY_EMAIL_SENDER"],
             to=[order.recipient],
-        ).send()
+        )
+    invoice = invoice_of(order) if attach_invoice else None
+    if invoice is not None:
+        message.attach(f"{invoice.label}.pdf", invoice_pdf(invoice), "application/pdf")
+    message.send()
 
 
 def send_order_confirmation(order: Order) -> None:
     subject = _l("Your order %(number)s", number=order.number)
-    _send(order, subject, "orders/email/confirmation.txt")
+    _send(order, subject, "orders/email/confirmation.txt", attach_invoice=True)
 
 
 def send_order_shipped(order: Order) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.catalog import stock
 from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
+from app.invoices import services as invoices
 from app.orders import emails
 from app.orders.models import Order, OrderEvent, OrderStatus, Payment, Refund
 from app.orders.queries import get_order_for_user
@@ -149,6 +150,8 @@ def _change_status(
     if changed != 1:
         raise _Stale
     set_committed_value(order, "status", to_status)
+    if to_status == OrderStatus.PAID:  # numbered in this transaction: no gap, no duplicate
+        invoices.issue_invoice(order)
     db.session.add(
         OrderEvent(
             order_id=order.id, from_status=seen, to_status=to_status, actor_id=actor_id, note=note

@@ -192,7 +192,7 @@ def guest_detail(token):
     if _back_from_payment_page(order):
         order = guest.order_from_token(token)
     response = current_app.make_response(
-        render_template("orders/detail.html", order=order, guest_view=True)
+        render_template("orders/detail.html", order=order, guest_view=True, token=token)
     )
     # The link is the key: no cache keeps the page (and Talisman's referrer policy sends
     # other sites the origin only, never the link).

@@ -1,0 +1,1 @@
+"""Invoices: one for each paid order, numbered without gaps, and its PDF."""
