@@ -1,6 +1,8 @@
 """The back office at /admin/: admins only, CSRF on every write, CSP nonces, local assets, and
 writes through the shop's services (save_product, transition, the user datastore)."""
 
+import csv
+import io
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -10,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from app.accounts.models import User
-from app.admin.views import AdminModelView
+from app.admin.views import AdminModelView, OrderView, csv_cell
 from app.catalog import services as catalog_services
 from app.catalog.models import Category, OptionType, OptionValue, Product, Variant
 from app.extensions import db
@@ -117,7 +119,7 @@ ADMIN_URLS = [
     ("POST", "/admin/orders/action/", 302),
     ("POST", "/admin/orders/ajax/update/", 404),
     ("GET", "/admin/orders/ajax/lookup/?name=user", 404),
-    ("GET", "/admin/orders/export/<export_type>/", 302),
+    ("GET", "/admin/orders/export/<export_type>/", 200),
     ("GET", "/admin/vouchers/", 200),
     ("GET", "/admin/vouchers/new/", 200),
     ("POST", "/admin/vouchers/new/", 200),
@@ -158,6 +160,9 @@ ADMIN_PAGES += [
     "/admin/products/?flt0_category_equals={category}&flt1_active_equals=1&search=tea",
     "/admin/products/?page=1",
     "/admin/orders/?flt0_status_equals=paid&search=SF",
+    "/admin/orders/?flt0_placed_utc_date_between=2026-03-01+to+2026-03-31"
+    "&flt1_placed_utc_date_on_or_after=2026-03-01&flt2_placed_utc_date_on_or_before=2026-03-31"
+    "&flt3_customer_email_contains=shop",
     "/admin/users/?flt0_active_equals=1&search=example",
 ]
 # What the CSP blocks in a tag: an inline event handler or a javascript: URL.
@@ -784,6 +789,236 @@ def test_orders_are_filtered_by_status_and_searched_by_number(app, as_admin, cus
     assert numbers("/admin/orders/") == sorted([first, second])
     assert numbers("/admin/orders/?flt0_status_equals=cancelled") == [second]
     assert numbers(f"/admin/orders/?search={first[3:8]}") == [first]
+
+
+# Orders: filtered by the day placed and the customer, exported as CSV
+
+
+def placed_at(app, number, when: str) -> None:
+    """Set when the order was placed (naive UTC, as created_at is stored)."""
+    with app.app_context():
+        placed = datetime.fromisoformat(when)
+        db.session.execute(update(Order).where(Order.number == number).values(created_at=placed))
+        db.session.commit()
+
+
+def as_guest(app, number, email: str, voucher_code: str = "") -> None:
+    """Make a placed order a guest's, with this e-mail (and voucher code, as recorded)."""
+    with app.app_context():
+        db.session.execute(
+            update(Order)
+            .where(Order.number == number)
+            .values(user_id=None, email=email, voucher_code=voucher_code)
+        )
+        db.session.commit()
+
+
+def listed_numbers(client, url) -> list[str]:
+    return sorted(set(re.findall(r"SF-[A-Z0-9]{10}", client.get(url).get_data(as_text=True))))
+
+
+def csv_rows(response) -> list[dict]:
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+@pytest.fixture
+def march(app, customer_id):
+    """Orders placed around March 2026 (UTC): the last second of February, the first of March,
+    the last of March, the first of April; the last of March a guest's."""
+    product_id = create(app, ProductFactory, name="Green Tea", price_cents=450, stock=50)
+    orders = {}
+    for key, when in (
+        ("feb", "2026-02-28T23:59:59"),
+        ("mar1", "2026-03-01T00:00:00"),
+        ("mar31", "2026-03-31T23:59:59.999999"),
+        ("apr", "2026-04-01T00:00:00"),
+    ):
+        orders[key] = place(app, customer_id, (product_id, 2), key=key)
+        placed_at(app, orders[key], when)
+    as_guest(app, orders["mar31"], "walk-in@example.net")
+    return orders
+
+
+def test_orders_are_filtered_by_the_utc_day_they_were_placed(as_admin, march):
+    url = "/admin/orders/?flt0_placed_utc_date_"
+
+    assert listed_numbers(as_admin, f"{url}between=2026-03-01+to+2026-03-31") == sorted(
+        [march["mar1"], march["mar31"]]
+    )
+    assert listed_numbers(as_admin, f"{url}between=2026-03-31+to+2026-03-31") == [march["mar31"]]
+    assert listed_numbers(as_admin, f"{url}on_or_after=2026-04-01") == [march["apr"]]
+    assert listed_numbers(as_admin, f"{url}on_or_before=2026-02-28") == [march["feb"]]
+    both = f"{url}on_or_after=2026-03-01&flt1_placed_utc_date_on_or_before=2026-03-01"
+    assert listed_numbers(as_admin, both) == [march["mar1"]]
+    assert listed_numbers(as_admin, f"{url}on_or_before=9999-12-31") == sorted(march.values())
+    # A range backwards or a date that is none: the filter is ignored, all orders listed.
+    assert listed_numbers(as_admin, f"{url}between=2026-03-31+to+2026-03-01") == sorted(
+        march.values()
+    )
+    assert listed_numbers(as_admin, f"{url}on_or_after=2026-02-30") == sorted(march.values())
+
+
+def test_orders_are_filtered_by_the_customers_email(app, as_admin, march):
+    url = "/admin/orders/?flt0_customer_email_contains="
+    members = sorted([march["feb"], march["mar1"], march["apr"]])
+
+    assert listed_numbers(as_admin, f"{url}walk-in") == [march["mar31"]]
+    assert listed_numbers(as_admin, f"{url}SHOPPER@example") == members
+    assert listed_numbers(as_admin, f"{url}%25") == []  # % is a character, not a wildcard
+    with app.app_context():  # a member's account e-mail now, not the one they ordered with
+        db.session.execute(
+            update(User).where(User.email == CUSTOMER_EMAIL).values(email="renamed@example.org")
+        )
+        db.session.commit()
+    assert listed_numbers(as_admin, f"{url}renamed") == members
+
+
+def test_the_orders_list_links_to_the_csv_of_what_it_shows(as_admin, march):
+    html = as_admin.get("/admin/orders/?flt0_status_equals=paid&search=SF").get_data(as_text=True)
+
+    links = re.findall(r'<a class="nav-link" href="([^"]+)"\s+title="Export">Export CSV</a>', html)
+    assert len(links) == 1
+    assert urlsplit(links[0]).path == "/admin/orders/export/csv/"
+    assert parse_qs(urlsplit(links[0].replace("&amp;", "&")).query) == {
+        "flt0_status_equals": ["paid"],
+        "search": ["SF"],
+    }
+
+
+def test_the_orders_csv_holds_the_filtered_orders_with_decimal_amounts(app, as_admin, march):
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == march["mar1"]))
+        order.discount_cents, order.shipping_cents, order.tax_cents = 50, 495, 152
+        order.subtotal_cents, order.total_cents, order.voucher_code = 900, 1345, "SPRING"
+        db.session.commit()
+        state_machine.transition(march["mar31"], "cancelled", actor_id=None)
+
+    response = as_admin.get(
+        "/admin/orders/export/csv/?flt0_placed_utc_date_between=2026-03-01+to+2026-03-31"
+        "&sort=1&desc=0"  # by when placed, the first first
+    )
+
+    assert response.headers["Content-Disposition"].startswith("attachment;filename=orders-")
+    assert response.headers["Cache-Control"] == "private, no-store"
+    header = response.get_data(as_text=True).splitlines()[0]
+    assert header == (
+        "Number,Placed (UTC),Customer e-mail,Guest,Status,Items,Subtotal,Discount,Shipping,"
+        "Tax,Total,Currency,Voucher code,Payment method"
+    )
+    assert csv_rows(response) == [
+        {
+            "Number": march["mar1"],
+            "Placed (UTC)": "2026-03-01T00:00:00",
+            "Customer e-mail": CUSTOMER_EMAIL,
+            "Guest": "no",
+            "Status": "paid",
+            "Items": "2",
+            "Subtotal": "9.00",
+            "Discount": "0.50",
+            "Shipping": "4.95",
+            "Tax": "1.52",
+            "Total": "13.45",
+            "Currency": "EUR",
+            "Voucher code": "SPRING",
+            "Payment method": "test",
+        },
+        {
+            "Number": march["mar31"],
+            "Placed (UTC)": "2026-03-31T23:59:59",
+            "Customer e-mail": "walk-in@example.net",
+            "Guest": "yes",
+            "Status": "cancelled",
+            "Items": "2",
+            "Subtotal": "9.00",
+            "Discount": "0.00",
+            "Shipping": "0.00",
+            "Tax": "0.00",
+            "Total": "9.00",
+            "Currency": "EUR",
+            "Voucher code": "",
+            "Payment method": "test",
+        },
+    ]
+    everything = csv_rows(as_admin.get("/admin/orders/export/csv/"))
+    assert sorted(row["Number"] for row in everything) == sorted(march.values())
+    by_customer = as_admin.get("/admin/orders/export/csv/?flt0_customer_email_contains=walk-in")
+    assert [row["Number"] for row in csv_rows(by_customer)] == [march["mar31"]]
+    paid_in_march = as_admin.get(
+        "/admin/orders/export/csv/?flt0_placed_utc_date_on_or_after=2026-03-01"
+        "&flt1_placed_utc_date_on_or_before=2026-03-31&flt2_status_equals=paid"
+    )
+    assert [row["Number"] for row in csv_rows(paid_in_march)] == [march["mar1"]]
+
+
+def test_the_orders_csv_holds_more_orders_than_a_page(app, as_admin, customer_id, monkeypatch):
+    monkeypatch.setattr(OrderView, "page_size", 2)
+    product_id = create(app, ProductFactory, name="Green Tea", price_cents=450, stock=50)
+    numbers = [place(app, customer_id, (product_id, 1), key=f"k{n}") for n in range(3)]
+
+    rows = csv_rows(as_admin.get("/admin/orders/export/csv/"))
+
+    assert sorted(row["Number"] for row in rows) == sorted(numbers)
+
+
+def test_the_orders_csv_is_refused_above_its_limit_not_cut_short(as_admin, march, monkeypatch):
+    monkeypatch.setattr(OrderView, "export_limit", 3)
+
+    response = as_admin.get("/admin/orders/export/csv/?flt0_status_equals=paid")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/admin/orders/?flt0_status_equals=paid"
+    html = as_admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert admin_alerts(html) == [
+        "4 orders are more than one export holds (3): filter them by date, for instance."
+    ]
+    in_march = as_admin.get(
+        "/admin/orders/export/csv/?flt0_placed_utc_date_between=2026-03-01+to+2026-03-31"
+    )
+    assert len(csv_rows(in_march)) == 2
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("a=1", "a=1"),
+        ("12.50", "12.50"),
+        (2, "2"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_a_csv_cell_that_starts_like_a_formula_gets_an_apostrophe(value, cell):
+    assert csv_cell(value) == cell
+
+
+def test_the_orders_csv_neutralises_formulas_in_emails_and_voucher_codes(app, as_admin, march):
+    formula = '=HYPERLINK("http://evil.example","x")'
+    as_guest(app, march["apr"], "=cmd|' /C calc'!a0@example.com", voucher_code=formula[:32])
+
+    response = as_admin.get("/admin/orders/export/csv/?flt0_placed_utc_date_on_or_after=2026-04-01")
+
+    [row] = csv_rows(response)
+    assert row["Customer e-mail"] == "'=cmd|' /C calc'!a0@example.com"
+    assert row["Voucher code"] == "'" + formula[:32]
+    assert row["Guest"] == "yes"
+
+
+def test_a_customer_cannot_export_orders(client, march):
+    login(client, CUSTOMER_EMAIL)
+
+    response = client.get("/admin/orders/export/csv/")
+
+    assert response.status_code == 403
+    assert response.mimetype == "text/html"
+    assert march["feb"] not in response.get_data(as_text=True)
 
 
 # Users

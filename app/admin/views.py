@@ -4,21 +4,30 @@ Writes go through the shop's services (``save_product``, ``transition``) or the 
 datastore, so the back office obeys the same rules as the shop and the API.
 """
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import Config, abort, current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import (
+    DateBetweenFilter,
+    DateGreaterFilter,
+    DateSmallerFilter,
+    FilterEqual,
+    FilterLike,
+    IntEqualFilter,
+)
 from flask_admin.form import SecureForm
 from flask_admin.helpers import flash_errors, get_form_data
 from flask_admin.model.form import create_editable_list_form
 from flask_admin.model.template import DeleteRowAction, LinkRowAction, TemplateLinkRowAction
 from flask_security import current_user
 from flask_security.decorators import default_unauthn_handler
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import BooleanField, IntegerField
 from wtforms.validators import InputRequired, ValidationError
@@ -55,6 +64,7 @@ from app.countries import country_name
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
 from app.i18n import default_locale
+from app.money import to_decimal
 from app.orders import queries as order_queries
 from app.orders import state as order_state
 from app.orders.models import Order, OrderStatus
@@ -62,6 +72,7 @@ from app.payments.providers import provider_for
 from app.shipping import admin_rules as shipping_rules
 from app.taxes import admin_rules as tax_rules
 from app.taxes.models import TaxClass
+from app.timestamps import utcnow
 
 
 class AdminOnly:
@@ -95,6 +106,18 @@ def _money(attribute: str):
         return context.environment.filters["money"](amount, currency)
 
     return format_money
+
+
+# What a spreadsheet reads as the start of a formula (OWASP, CSV injection): =, +, -, @, and the
+# tab and carriage return that can hide one.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell that a spreadsheet shows as text, never runs: one that starts like a
+    formula (an e-mail or voucher code as typed, ``=HYPERLINK(...)``) gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def _categories() -> list[Category]:
@@ -166,6 +189,10 @@ class AdminModelView(AdminOnly, ModelView):
     create_template = "admin/storefront_create.html"
     edit_template = "admin/storefront_edit.html"
     details_template = "admin/storefront_details.html"
+
+    def get_export_value(self, model, name) -> str:
+        """Each cell of an export (Flask-Admin's CSV), neutralised by ``csv_cell``."""
+        return csv_cell(super().get_export_value(model, name))
 
     def get_list_row_actions(self):
         """Flask-Admin's delete button confirms in an inline onclick, which the CSP blocks: ours
@@ -682,6 +709,89 @@ class CategoryView(TranslatedTexts, AdminModelView):
         return super().handle_view_exception(exc)
 
 
+def _next_day(day: date) -> datetime | None:
+    """Midnight after ``day`` (None after the last day a date can hold)."""
+    return datetime.combine(day + timedelta(days=1), time.min) if day < date.max else None
+
+
+class PlacedFromFilter(DateGreaterFilter):
+    """Orders placed on the day given (a UTC date, as created_at is stored) or later."""
+
+    def apply(self, query, value, alias=None):
+        return query.filter(self.get_column(alias) >= datetime.combine(value, time.min))
+
+    def operation(self) -> str:
+        return "on or after"
+
+
+class PlacedUntilFilter(DateSmallerFilter):
+    """Orders placed on the day given (a UTC date) or earlier: to the end of that day."""
+
+    def apply(self, query, value, alias=None):
+        end = _next_day(value)
+        return query if end is None else query.filter(self.get_column(alias) < end)
+
+    def operation(self) -> str:
+        return "on or before"
+
+
+class PlacedBetweenFilter(DateBetweenFilter):
+    """Orders placed from the first day given to the end of the second (UTC dates), both
+    included: Flask-Admin's own compares a datetime with the second day's midnight."""
+
+    def apply(self, query, value, alias=None):
+        start, last = value
+        column = self.get_column(alias)
+        query = query.filter(column >= datetime.combine(start, time.min))
+        end = _next_day(last)
+        return query if end is None else query.filter(column < end)
+
+
+class CustomerFilter(FilterLike):
+    """Orders whose e-mail (the guest's, or the member's when they ordered) or whose customer's
+    account e-mail now contains the text; ``%`` and ``_`` are matched as typed."""
+
+    def apply(self, query, value, alias=None):
+        text = value.strip().lower()  # e-mails are stored lower-cased
+        # User.__table__.c: Flask-Security's fsqla mixins type their class attributes as Never.
+        users = User.__table__.c
+        members = select(users.id).where(users.email.icontains(text, autoescape=True))
+        return query.filter(
+            or_(Order.email.icontains(text, autoescape=True), Order.user_id.in_(members))
+        )
+
+
+def _placed_utc(view, context, order, name) -> str:
+    return order.created_at.isoformat(timespec="seconds")
+
+
+def _amount(attribute: str):
+    """An export formatter: ``attribute`` (minor units) as a decimal amount in the order's
+    currency (1250 EUR -> 12.50, 1250 JPY -> 1250)."""
+    return lambda view, context, order, name: str(
+        to_decimal(getattr(order, attribute), order.currency)
+    )
+
+
+# The CSV export's columns and their titles, in order.
+ORDER_EXPORT_COLUMNS = [
+    ("number", "Number"),
+    ("created_at", "Placed (UTC)"),
+    ("email", "Customer e-mail"),
+    ("guest", "Guest"),
+    ("status", "Status"),
+    ("item_count", "Items"),
+    ("subtotal_cents", "Subtotal"),
+    ("discount_cents", "Discount"),
+    ("shipping_cents", "Shipping"),
+    ("tax_cents", "Tax"),
+    ("total_cents", "Total"),
+    ("currency", "Currency"),
+    ("voucher_code", "Voucher code"),
+    ("payment_method", "Payment method"),
+]
+
+
 class OrderView(AdminModelView):
     """Orders are read here; their status changes only through the state machine's buttons."""
 
@@ -706,7 +816,60 @@ class OrderView(AdminModelView):
     column_filters = (
         FilterEqual(Order.status, "Status", options=[(s.value, s.label) for s in OrderStatus]),
         FilterEqual(Order.voucher_code, "Voucher"),  # ?flt0_voucher_equals=CODE: its uses
+        # ?flt0_placed_utc_date_between=2026-03-01+to+2026-03-31 (created_at is naive UTC)
+        PlacedBetweenFilter(Order.created_at, "Placed (UTC date)"),
+        PlacedFromFilter(Order.created_at, "Placed (UTC date)"),
+        PlacedUntilFilter(Order.created_at, "Placed (UTC date)"),
+        CustomerFilter(Order.email, "Customer e-mail"),  # ?flt0_customer_email_contains=...
     )
+    # "Export" on the list: a CSV of the orders its filters and search select, all of them
+    # (Flask-Admin's export_max_rows 0, not None, which would mean one page); cells through
+    # csv_cell. Flask-Admin loads the rows before it streams them: see export() for the bound.
+    can_export = True
+    export_types = ["csv"]
+    export_max_rows = 0
+    export_limit = 100_000
+    column_formatters_export = {
+        "created_at": _placed_utc,
+        "guest": lambda view, context, order, name: "yes" if order.is_guest else "no",
+        "item_count": lambda view, context, order, name: sum(line.quantity for line in order.lines),
+        "subtotal_cents": _amount("subtotal_cents"),
+        "discount_cents": _amount("discount_cents"),
+        "shipping_cents": _amount("shipping_cents"),
+        "tax_cents": _amount("tax_cents"),
+        "total_cents": _amount("total_cents"),
+    }
+
+    def get_export_columns(self):
+        return list(ORDER_EXPORT_COLUMNS)
+
+    def get_export_name(self, export_type: str = "csv") -> str:
+        return f"orders-{utcnow():%Y-%m-%d-%H%M%S}.{export_type}"
+
+    def get_query(self):
+        query = super().get_query()
+        if request.endpoint == f"{self.endpoint}.export":
+            query = query.options(selectinload(Order.lines))  # the item counts, batched
+        return query
+
+    @expose("/export/<export_type>/")
+    def export(self, export_type):
+        """Flask-Admin's export (not stored by caches), refused with a message on the list, not
+        cut short, when the filters select more than ``export_limit`` orders."""
+        args = self._get_list_extra_args()
+        count, _query = self.get_list(
+            0, None, False, args.search, args.filters, execute=False, page_size=0
+        )
+        if count is not None and count > self.export_limit:
+            flash(
+                f"{count} orders are more than one export holds ({self.export_limit}): "
+                "filter them by date, for instance.",
+                "error",
+            )
+            return redirect(self.get_url(".index_view", **request.args))
+        response = super().export(export_type)
+        response.headers["Cache-Control"] = "private, no-store"  # customers' e-mails
+        return response
 
     def get_pk_value(self, model):
         return model.number  # pages are /admin/orders/details/?id=SF-..., not a sales counter
