@@ -9,7 +9,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from app.accounts.models import User
 from app.admin.views import AdminModelView, OrderView, csv_cell
@@ -977,6 +977,35 @@ def test_the_orders_csv_is_refused_above_its_limit_not_cut_short(as_admin, march
         "/admin/orders/export/csv/?flt0_placed_utc_date_between=2026-03-01+to+2026-03-31"
     )
     assert len(csv_rows(in_march)) == 2
+
+
+def export_queries(app, client, url) -> int:
+    """The SQL statements an export runs, its body read (after one warm-up request)."""
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    client.get(url).get_data()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert csv_rows(client.get(url))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_the_orders_csv_runs_as_many_queries_for_many_orders_as_for_a_few(
+    app, as_admin, customer_id, march
+):
+    few = export_queries(app, as_admin, "/admin/orders/export/csv/")
+    product_id = create(app, ProductFactory, name="Hojicha", price_cents=500, stock=50)
+    for n in range(6):
+        place(app, customer_id, (product_id, 1), key=f"more-{n}")
+
+    assert export_queries(app, as_admin, "/admin/orders/export/csv/") == few
 
 
 @pytest.mark.parametrize(
