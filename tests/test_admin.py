@@ -115,6 +115,7 @@ ADMIN_URLS = [
     ("POST", "/admin/orders/edit/?id={order}", 302),
     ("GET", "/admin/orders/details/?id={order}", 200),
     ("POST", "/admin/orders/<number>/transition/", 302),
+    ("GET", "/admin/orders/<number>/invoice.pdf", 200),
     ("POST", "/admin/orders/delete/", 302),
     ("POST", "/admin/orders/action/", 302),
     ("POST", "/admin/orders/ajax/update/", 404),
@@ -155,7 +156,11 @@ ADMIN_URLS = [
     ("GET", "/admin/users/export/<export_type>/", 302),
 ]
 # Every URL above that an admin GETs as a page, with their list pages filtered and searched.
-ADMIN_PAGES = [path for method, path, status in ADMIN_URLS if method == "GET" and status == 200]
+ADMIN_PAGES = [  # the pages answered in HTML (or CSV); an invoice is a PDF
+    path
+    for method, path, status in ADMIN_URLS
+    if method == "GET" and status == 200 and not path.endswith(".pdf")
+]
 ADMIN_PAGES += [
     "/admin/products/?flt0_category_equals={category}&flt1_active_equals=1&search=tea",
     "/admin/products/?page=1",

@@ -213,3 +213,18 @@ def test_the_admin_api_writes_translations_and_refuses_an_unknown_language(
     with app.app_context():
         texts = db.session.get(Product, teapot).texts_in("de_DE")
         assert (texts.name, texts.description) == ("Gusseiserne Teekanne", TEAPOT_DE["description"])
+
+
+def test_a_new_translation_shows_at_once_where_the_page_was_kept(app, client, teapot):
+    """The German page is kept (the page cache and the kept fragments key on the locale); a
+    translation written afterwards starts them afresh, as any catalogue write does."""
+    assert "Teekanne aus Gusseisen" in text_of(client, "/products/cast-iron-teapot", headers=GERMAN)
+    with app.app_context():
+        catalog_services.set_translations(
+            db.session.get(Product, teapot), {"de_DE": {"name": "Gusseiserne Teekanne"}}
+        )
+        db.session.commit()
+
+    page = text_of(client, "/products/cast-iron-teapot", headers=GERMAN)
+    assert "Gusseiserne Teekanne" in page
+    assert "Cast Iron Teapot" in text_of(client, "/products/cast-iron-teapot")

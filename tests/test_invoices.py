@@ -83,6 +83,14 @@ def test_the_customer_downloads_the_invoice_and_no_one_else_does(app, client, te
     )
 
 
+def test_an_admin_downloads_any_orders_invoice_from_its_page(app, as_admin, tea, user_factory):
+    number = place(app, user_factory(email="owner@example.com"), (tea, 1))
+    page = as_admin.get(f"/admin/orders/details/?id={number}").get_data(as_text=True)
+
+    assert f'href="/admin/orders/{number}/invoice.pdf"' in page
+    assert "Invoice INV-000001" in pdf_text(as_admin.get(f"/admin/orders/{number}/invoice.pdf"))
+
+
 def test_an_unpaid_order_has_no_invoice_to_download(app, client, tea, user_factory):
     owner = user_factory(email="owner@example.com")
     number = place(app, owner, (tea, 1), method="manual", details={})

@@ -64,6 +64,7 @@ from app.countries import country_name
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
 from app.i18n import default_locale
+from app.invoices import views as invoice_views
 from app.money import to_decimal
 from app.orders import queries as order_queries
 from app.orders import state as order_state
@@ -906,6 +907,11 @@ class OrderView(AdminModelView):
         else:
             flash_errors(form, message="The status was not changed. %(error)s")
         return redirect(self.get_url(".details_view", id=number))
+
+    @expose("/<number>/invoice.pdf", methods=("GET",))
+    def invoice_view(self, number):
+        """The order's invoice, as its customer downloads it."""
+        return invoice_views.download(order_queries.get_order(number))
 
 
 class UserView(AdminModelView):
