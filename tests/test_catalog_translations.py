@@ -6,15 +6,23 @@ import json
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
 
 from app.accounts.services import ensure_roles
 from app.catalog import services as catalog_services
 from app.catalog.models import Category, Product, ProductTranslation
+from app.errors import Conflict
 from app.extensions import db
 from app.orders.models import OrderLine
 from tests.factories import CategoryFactory, ProductFactory, create
-from tests.helpers import admin_alerts, admin_form_token, assert_error, token_headers
+from tests.helpers import (
+    admin_alerts,
+    admin_form_token,
+    assert_error,
+    run_together,
+    token_headers,
+)
 from tests.test_guest_checkout import add, guest_checkout
 from tests.test_i18n import GERMAN, text_of
 
@@ -228,3 +236,61 @@ def test_a_new_translation_shows_at_once_where_the_page_was_kept(app, client, te
     page = text_of(client, "/products/cast-iron-teapot", headers=GERMAN)
     assert "Gusseiserne Teekanne" in page
     assert "Cast Iron Teapot" in text_of(client, "/products/cast-iron-teapot")
+
+
+@pytest.mark.mariadb
+@pytest.mark.concurrency
+def test_translating_a_product_at_once_keeps_one_translation(pooled_app):
+    """Eight admins add the same product's German texts at once: each is saved or told to
+    try again (409), never a 500, and the product keeps one German translation."""
+    product_id = create(pooled_app, ProductFactory, name="Cast Iron Teapot")
+
+    def translate(i):
+        with pooled_app.app_context():
+            product = db.session.get(Product, product_id)
+            catalog_services.save_product(product, {"translations": {"de_DE": {"name": f"T{i}"}}})
+            return f"T{i}"
+
+    results = run_together(8, translate)
+
+    saved = [r for r in results if isinstance(r, str)]
+    refused = [r for r in results if isinstance(r, Conflict)]
+    assert saved, results
+    assert len(saved) + len(refused) == 8, results
+    assert all("translation" in error.message for error in refused)
+    with pooled_app.app_context():
+        rows = db.session.scalars(select(ProductTranslation)).all()
+        assert [(row.product_id, row.locale) for row in rows] == [(product_id, "de_DE")]
+        assert rows[0].name in saved
+
+
+@pytest.mark.mariadb
+def test_a_translation_another_admin_added_meanwhile_is_a_409_saying_so(app):
+    """Between reading the product and saving, another admin commits the same language's
+    translation: the save is refused (409) with the reason, not as a duplicate SKU."""
+    product_id = create(app, ProductFactory, name="Milk Jug")
+
+    done = []
+
+    def another_admin_first(session, _context, _instances):
+        if done:
+            return
+        done.append(True)
+        with db.engine.begin() as other:
+            other.execute(
+                insert(ProductTranslation).values(
+                    product_id=product_id, locale="de_DE", name="Milchkanne", description=""
+                )
+            )
+
+    with app.app_context():
+        product = db.session.get(Product, product_id)
+        event.listen(Session, "before_flush", another_admin_first)
+        try:
+            with pytest.raises(Conflict, match="translation was added at the same moment"):
+                catalog_services.save_product(
+                    product, {"translations": {"de_DE": {"name": "Kanne"}}}
+                )
+        finally:
+            event.remove(Session, "before_flush", another_admin_first)
+        assert db.session.scalars(select(ProductTranslation.name)).all() == ["Milchkanne"]

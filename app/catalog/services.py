@@ -489,6 +489,10 @@ def save_product(product: Product | None, data: dict) -> Product:
     try:
         db.session.flush()
     except IntegrityError as error:  # the unit rolls back
+        if "product_translation" in str(error.orig):  # another admin added it a moment ago
+            raise Conflict(
+                "This product's translation was added at the same moment: reload and try again."
+            ) from error
         raise Conflict("A product with this SKU or slug exists already.") from error
     return product
 
