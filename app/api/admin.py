@@ -28,8 +28,9 @@ bp = Blueprint("admin", __name__, description="Back office (role admin)")
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 UNKNOWN_CATEGORY = (
-    "Also for a valid body whose category is no category's slug, or whose currency is not "
-    "the shop's."
+    "Also for a valid body whose category is no category's slug, whose currency is not "
+    "the shop's, or whose translations name a language the shop does not have (LANGUAGES, "
+    "less the default)."
 )
 
 
@@ -74,7 +75,7 @@ class ProductUpdate(ma.Schema):
     )
     is_active = JsonBoolean(metadata={"description": "Shown in the shop."})
     translations = ma.fields.Dict(
-        keys=ma.fields.String(validate=ma.validate.Length(min=1, max=16)),
+        keys=ma.fields.String(),
         values=ma.fields.Nested(ProductTexts),
         metadata={
             "description": "Its name and description in the shop's other languages, by "
