@@ -64,7 +64,7 @@ from app.countries import country_name
 from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
 from app.i18n import default_locale
-from app.invoices import views as invoice_views
+from app.invoices import pdf as invoice_pdf
 from app.money import to_decimal
 from app.orders import queries as order_queries
 from app.orders import state as order_state
@@ -911,7 +911,7 @@ class OrderView(AdminModelView):
     @expose("/<number>/invoice.pdf", methods=("GET",))
     def invoice_view(self, number):
         """The order's invoice, as its customer downloads it."""
-        return invoice_views.download(order_queries.get_order(number))
+        return invoice_pdf.download(order_queries.get_order(number))
 
 
 class UserView(AdminModelView):

@@ -6,9 +6,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, render_template
+from flask import Response, current_app, render_template
 from flask_babel import format_percent
+from flask_babel import gettext as _
 
+from app.errors import NotFound
 from app.i18n import in_locale
 from app.invoices.models import Invoice
 from app.orders.models import Order
@@ -63,3 +65,14 @@ def invoice_pdf(invoice: Invoice) -> bytes:
         )
     stylesheet = weasyprint.CSS(filename=STYLESHEET)
     return weasyprint.HTML(string=html).write_pdf(stylesheets=[stylesheet])
+
+
+def download(order: Order) -> Response:
+    """The order's invoice as a PDF file (the customer's, the guest's, an admin's download);
+    404 before the order is paid."""
+    if order.invoice is None:
+        raise NotFound(_("This order has no invoice yet: it is issued once the order is paid."))
+    response = Response(invoice_pdf(order.invoice), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{order.invoice.label}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -35,10 +35,6 @@ def next_number(kind: str) -> int:
 
 def issue_invoice(order: Order) -> Invoice:
     """The order's invoice, numbered now: call it in the transaction that marks it paid."""
-    invoice = Invoice(order_id=order.id, number=next_number(INVOICE), issued_at=utcnow())
+    invoice = Invoice(order=order, number=next_number(INVOICE), issued_at=utcnow())
     db.session.add(invoice)
     return invoice
-
-
-def invoice_of(order: Order) -> Invoice | None:
-    return db.session.scalar(select(Invoice).where(Invoice.order_id == order.id))

@@ -7,7 +7,6 @@ from flask_mailman import EmailMessage
 
 from app.i18n import in_locale
 from app.invoices.pdf import invoice_pdf
-from app.invoices.services import invoice_of
 from app.orders import guest
 from app.orders.models import Order
 
@@ -38,7 +37,7 @@ def _send(order: Order, subject: LazyString, template: str, attach_invoice: bool
             from_email=current_app.config["SECURITY_EMAIL_SENDER"],
             to=[order.recipient],
         )
-    invoice = invoice_of(order) if attach_invoice else None
+    invoice = order.invoice if attach_invoice else None
     if invoice is not None:
         message.attach(f"{invoice.label}.pdf", invoice_pdf(invoice), "application/pdf")
     message.send()

@@ -3,7 +3,7 @@
 import enum
 from datetime import datetime
 from decimal import Decimal
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -21,6 +21,9 @@ from app.accounts.models import User
 from app.extensions import Model
 from app.payments.statuses import PaymentStatus
 from app.timestamps import utcnow
+
+if TYPE_CHECKING:
+    from app.invoices.models import Invoice
 
 
 class OrderStatus(enum.StrEnum):
@@ -105,6 +108,8 @@ class Order(Model):
     payments: Mapped[list["Payment"]] = relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="Payment.id"
     )
+    if TYPE_CHECKING:  # Invoice.order's backref: None until the order is paid (app/invoices/)
+        invoice: Invoice | None
 
     def quantities(self) -> dict[int, int]:
         """Each variant's quantity in the order (lines whose variant is deleted left out)."""
