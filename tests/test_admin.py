@@ -967,21 +967,49 @@ def test_the_orders_csv_holds_more_orders_than_a_page(app, as_admin, customer_id
     assert sorted(row["Number"] for row in rows) == sorted(numbers)
 
 
-def test_the_orders_csv_is_refused_above_its_limit_not_cut_short(as_admin, march, monkeypatch):
-    monkeypatch.setattr(OrderView, "export_limit", 3)
+@pytest.mark.parametrize(
+    ("query", "newest_first"),
+    [("", True), ("?sort=1&desc=0", False)],  # the list's default sort; by when placed, up
+)
+def test_the_orders_csv_streams_its_orders_in_batches(
+    app, as_admin, customer_id, monkeypatch, query, newest_first
+):
+    monkeypatch.setattr(OrderView, "export_batch_size", 2)
+    product_id = create(app, ProductFactory, name="Green Tea", price_cents=450, stock=50)
+    numbers = [place(app, customer_id, (product_id, 1), key=f"k{n}") for n in range(5)]
+    for number in numbers:  # placed in the same second: the order id breaks the tie
+        placed_at(app, number, "2026-03-01T12:00:00")
+    with app.app_context():
+        engine = db.engine
+    batches = []
 
-    response = as_admin.get("/admin/orders/export/csv/?flt0_status_equals=paid")
+    def record(conn, cursor, statement, *args):
+        if statement.startswith("SELECT orders."):
+            batches.append(statement)
 
-    assert response.status_code == 302
-    assert response.headers["Location"] == "/admin/orders/?flt0_status_equals=paid"
-    html = as_admin.get(response.headers["Location"]).get_data(as_text=True)
-    assert admin_alerts(html) == [
-        "4 orders are more than one export holds (3): filter them by date, for instance."
-    ]
-    in_march = as_admin.get(
-        "/admin/orders/export/csv/?flt0_placed_utc_date_between=2026-03-01+to+2026-03-31"
-    )
-    assert len(csv_rows(in_march)) == 2
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = as_admin.get(f"/admin/orders/export/csv/{query}")
+        streamed, fetched_before_the_body = response.is_streamed, len(batches)
+        rows = csv_rows(response)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+    assert streamed
+    assert fetched_before_the_body == 0
+    assert [row["Number"] for row in rows] == (numbers[::-1] if newest_first else numbers)
+    assert len(batches) == 3  # 2 + 2 + 1 orders
+
+
+@pytest.mark.mariadb
+def test_the_orders_csv_gives_its_database_connection_back_once_read(app, as_admin, march):
+    with app.app_context():
+        pool = db.engine.pool
+
+    rows = csv_rows(as_admin.get("/admin/orders/export/csv/"))
+
+    assert len(rows) == 4
+    assert pool.checkedout() == 0
 
 
 def export_queries(app, client, url) -> int:
