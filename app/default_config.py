@@ -147,13 +147,15 @@ SHOP_PRICES_INCLUDE_TAX = True
 SHOP_COUNTRY = "DE"
 SHOP_TIMEZONE = "Europe/Berlin"  # IANA zone: the back office dashboard's days start at its 0:00
 # The seller on invoices (app/invoices/): the shop's legal name and address, one line each,
-# and its VAT ID ("" leaves it out). Invoices are numbered INVOICE_PREFIX + 6 digits.
+# and its VAT ID ("" leaves it out). Invoices are numbered INVOICE_PREFIX + 6 digits, the
+# credit notes of refunds CREDIT_NOTE_PREFIX + 6 digits (each kind its own sequence).
 SHOP_ADDRESS = """Storefront Demo GmbH
 Musterstraße 1
 10115 Berlin
 Germany"""
 SHOP_VAT_ID = ""
 INVOICE_PREFIX = "INV-"
+CREDIT_NOTE_PREFIX = "CN-"
 PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in display order
 # `python dbmanager.py orders expire` (run it every few minutes, e.g. from cron) cancels
 # orders still unpaid after ORDER_PAYMENT_TIMEOUT seconds (bank transfer; the stock goes back),

@@ -476,3 +476,84 @@ def test_invoices_migration_invoices_the_orders_paid_before_in_the_order_they_we
     downgrade(revision=f"{INVOICES_REVISION}-1")
     assert "invoice" not in table_names()
     assert "document_counter" not in table_names()
+
+
+REFUNDS_REVISION = "e7f1a3b5c920"
+
+
+def test_refunds_migration_counts_refunds_shares_discounts_and_issues_credit_notes(
+    empty_db_app,
+):
+    """Before it: order 1 (invoiced, two lines, a 1.00 discount) refunded whole, after a refund
+    that failed; order 2 (never invoiced) refunded. After it: what each order refunded, its
+    lines' discount shares, and a credit note for the invoiced order's refund that went back."""
+    upgrade(revision=f"{REFUNDS_REVISION}-1")
+    user = db.engine.dialect.identifier_preparer.quote("user")
+    address = ", ".join(["'A', '1 Street', '', 'Berlin', '10115', 'DE'"] * 2)
+    columns = ", ".join(f"{kind}_{field}" for kind in ("ship", "bill") for field in ADDRESS)
+    with db.engine.begin() as conn:
+        conn.execute(text(SHOP_ROWS[0].format(user=user)))
+        for order_id, discount, total in ((1, 100, 800), (2, 0, 900)):
+            conn.execute(
+                text(
+                    "INSERT INTO orders (id, number, user_id, email, status, currency, "
+                    "subtotal_cents, discount_cents, shipping_cents, shipping_tax_cents, "
+                    "tax_cents, total_cents, prices_include_tax, shipping_method, voucher_code, "
+                    f"payment_method, {columns}, checkout_key, checkout_fingerprint, "
+                    f"created_at, updated_at) VALUES ({order_id}, 'N-{order_id}', 1, "
+                    f"'a@example.com', 'cancelled', 'EUR', 900, {discount}, 0, 0, 0, {total}, "
+                    f"1, '', '', 'test', {address}, 'key-{order_id}', '', "
+                    "'2026-01-02 03:04:05', '2026-01-02 03:04:05')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO payment (id, order_id, provider, status, amount_cents, "
+                    f"currency, reference, checkout_url, created_at) VALUES ({order_id}, "
+                    f"{order_id}, 'test', 'refunded', {total}, 'EUR', 'ch', '', "
+                    "'2026-01-02 03:04:05')"
+                )
+            )
+        for line_id, order_id, price, quantity in ((1, 1, 300, 1), (2, 1, 200, 3), (3, 2, 900, 1)):
+            conn.execute(
+                text(
+                    "INSERT INTO order_line (id, order_id, sku, name, options, "
+                    "unit_price_cents, tax_rate, tax_cents, currency, quantity) VALUES "
+                    f"({line_id}, {order_id}, 'S', 'N', '', {price}, 0, 0, 'EUR', {quantity})"
+                )
+            )
+        refunds = [(1, 1, 300, "failed"), (2, 1, 800, "succeeded"), (3, 2, 900, "succeeded")]
+        for refund_id, payment_id, amount, status in refunds:
+            conn.execute(
+                text(
+                    "INSERT INTO refund (id, payment_id, amount_cents, status, reference, "
+                    f"created_at) VALUES ({refund_id}, {payment_id}, {amount}, '{status}', "
+                    f"'re', '2026-01-0{refund_id + 2} 00:00:00')"
+                )
+            )
+        conn.execute(
+            text(
+                "INSERT INTO invoice (id, order_id, number, issued_at) "
+                "VALUES (1, 1, 1, '2026-01-02 03:04:05')"
+            )
+        )
+
+    def read(query):
+        with db.engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(text(query))]
+
+    upgrade(revision=REFUNDS_REVISION)
+    assert read("SELECT id, refunded_cents FROM orders ORDER BY id") == [(1, 800), (2, 900)]
+    assert read("SELECT id, discount_cents, refunded_quantity FROM order_line ORDER BY id") == [
+        (1, 33, 1),
+        (2, 67, 3),
+        (3, 0, 1),
+    ]
+    assert read("SELECT refund_id, number FROM credit_note") == [(2, 1)]  # not the failed one
+    assert ("credit_note", 1) in read("SELECT kind, last_number FROM document_counter")
+    assert read("SELECT id, note, shipping_cents FROM refund ORDER BY id")[0] == (1, "", 0)
+
+    downgrade(revision=f"{REFUNDS_REVISION}-1")
+    assert "credit_note" not in table_names()
+    assert "refund_line" not in table_names()
+    assert read("SELECT kind FROM document_counter") == [("invoice",)]

@@ -392,4 +392,5 @@ def test_the_customer_sees_the_refund_of_a_cancelled_paid_order(app, client):
 
     assert cancelled.status_code == 302
     page = client.get(f"/orders/{number}").get_data(as_text=True)
-    assert 'id="order-refund-1">Refund of €9.00: sent.</p>' in page
+    assert 'id="order-refund-1">Refund of €9.00: sent. <a class="credit-note-link"' in page
+    assert f'href="/orders/{number}/credit-notes/1.pdf">Credit note CN-000001 (PDF)</a>' in page

@@ -423,6 +423,8 @@ HUGE_INT_CASES = [
     ("GET", "/products/{n}", 404),
     ("GET", "/sitemaps/products-{n}.xml", 404),
     ("GET", "/orders/{n}", 404),
+    ("GET", "/orders/<number>/credit-notes/{n}.pdf", 404),  # no such order: 404
+    ("GET", "/orders/view/<token>/credit-notes/{n}.pdf", 404),
     ("GET", "/api/v1/orders/{n}", 404),
     ("GET", "/api/v1/addresses/{n}", 404),
     ("PATCH", "/api/v1/addresses/{n}", 422),  # the body sent below is a cart line's

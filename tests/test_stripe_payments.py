@@ -245,11 +245,16 @@ def test_a_dashboard_refund_is_recorded_once(app, client, shopper, stripe_fake):
         (500, "succeeded", refund["id"])
     ]
     assert payment.status == "succeeded"  # 14.00 of 19.00 not refunded
+    order = order_of(app, number)
+    assert (order.status, order.refunded_cents) == ("partially_refunded", 500)
+    assert order.events[-1].note == "Refund of €5.00: €5.00 more."
     stripe_fake.refund_in_dashboard(intent, 1400)
     deliver(client, stripe_fake, "charge.refunded", stripe_fake.charge(intent))
-    payment = order_of(app, number).payments[-1]
+    order = order_of(app, number)
+    payment = order.payments[-1]
     assert [r.amount_cents for r in payment.refunds] == [500, 1400]
     assert payment.status == "refunded"
+    assert (order.status, order.refunded_cents) == ("refunded", 1900)
 
 
 def test_a_back_office_refund_goes_to_stripe_and_its_webhook_adds_nothing(
@@ -298,7 +303,8 @@ def test_a_refund_event_before_the_payment_event_records_both(app, client, shopp
     deliver(client, stripe_fake, "payment_intent.succeeded", stripe_fake.intent(intent))
 
     order = order_of(app, number)
-    assert order.status == "paid"
+    assert order.status == "refunded"  # the dashboard's refund paid back all of it
+    assert order.refunded_cents == 1900
     assert order.payments[-1].status == "refunded"
     assert [r.amount_cents for r in order.payments[-1].refunds] == [1900]
 

@@ -7,7 +7,7 @@ from sqlalchemy import BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from app.extensions import Model
-from app.orders.models import Order
+from app.orders.models import Order, Refund
 from app.timestamps import utcnow
 
 
@@ -39,3 +39,22 @@ class Invoice(Model):
     def label(self) -> str:
         """Its number as printed: ``INVOICE_PREFIX`` and six digits, "INV-000042"."""
         return f"{current_app.config['INVOICE_PREFIX']}{self.number:06d}"
+
+
+class CreditNote(Model):
+    """The credit note of a refund of an invoiced order, numbered like invoices (its own
+    counter, "credit_note"). What it shows is the refund's lines, shipping and amount."""
+
+    __tablename__ = "credit_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refund.id"), unique=True)
+    number: Mapped[int] = mapped_column(BigInteger, unique=True)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # refund.credit_note: None for a refund of an order that was never invoiced.
+    refund: Mapped[Refund] = relationship(backref=backref("credit_note", uselist=False))
+
+    @property
+    def label(self) -> str:
+        """Its number as printed: ``CREDIT_NOTE_PREFIX`` and six digits, "CN-000007"."""
+        return f"{current_app.config['CREDIT_NOTE_PREFIX']}{self.number:06d}"

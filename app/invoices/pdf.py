@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 
 from app.errors import NotFound
 from app.i18n import in_locale
-from app.invoices.models import Invoice
+from app.invoices.models import CreditNote, Invoice
+from app.orders import refunds
 from app.orders.models import Order
 from app.payments.providers import PROVIDERS
 
@@ -46,25 +47,49 @@ def _weasyprint() -> Any:
     return weasyprint
 
 
-def invoice_pdf(invoice: Invoice) -> bytes:
-    """The invoice in the language its order was placed in."""
+def _pdf(template: str, order: Order, **context) -> bytes:
+    """A document of the order, in the language it was placed in."""
     weasyprint = _weasyprint()
-    order = invoice.order
     with in_locale(order.locale):
         html = render_template(
-            "invoices/invoice.html",
-            invoice=invoice,
+            template,
             order=order,
-            taxes=tax_by_rate(order),
             rate=rate,
             payment_method=PROVIDERS[order.payment_method].label
             if order.payment_method in PROVIDERS
             else order.payment_method,
             seller=current_app.config["SHOP_ADDRESS"].strip().splitlines(),
             vat_id=current_app.config["SHOP_VAT_ID"],
+            **context,
         )
     stylesheet = weasyprint.CSS(filename=STYLESHEET)
     return weasyprint.HTML(string=html).write_pdf(stylesheets=[stylesheet])
+
+
+def invoice_pdf(invoice: Invoice) -> bytes:
+    order = invoice.order
+    return _pdf("invoices/invoice.html", order, invoice=invoice, taxes=tax_by_rate(order))
+
+
+def credit_note_pdf(credit_note: CreditNote) -> bytes:
+    refund = credit_note.refund
+    order = refund.payment.order
+    taxes, shipping_tax = refunds.taxes(refund)
+    return _pdf(
+        "invoices/credit_note.html",
+        order,
+        credit_note=credit_note,
+        refund=refund,
+        taxes=taxes,
+        shipping_tax=shipping_tax,
+    )
+
+
+def _attachment(pdf: bytes, label: str) -> Response:
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{label}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def download(order: Order) -> Response:
@@ -72,7 +97,22 @@ def download(order: Order) -> Response:
     404 before the order is paid."""
     if order.invoice is None:
         raise NotFound(_("This order has no invoice yet: it is issued once the order is paid."))
-    response = Response(invoice_pdf(order.invoice), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{order.invoice.label}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _attachment(invoice_pdf(order.invoice), order.invoice.label)
+
+
+def download_credit_note(order: Order, number: int) -> Response:
+    """One of the order's credit notes, by its number, as a PDF file; 404 if it has none."""
+    for credit_note in credit_notes(order):
+        if credit_note.number == number:
+            return _attachment(credit_note_pdf(credit_note), credit_note.label)
+    raise NotFound(_("This order has no such credit note."))
+
+
+def credit_notes(order: Order) -> list[CreditNote]:
+    """The order's credit notes, oldest first."""
+    return [
+        refund.credit_note
+        for payment in order.payments
+        for refund in payment.refunds
+        if refund.credit_note is not None
+    ]

@@ -1,14 +1,16 @@
-"""Issuing invoices: a number taken in the transaction that marks the order paid."""
+"""Issuing invoices and credit notes: a number taken in the transaction that marks the order
+paid, or that makes the refund."""
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.invoices.models import DocumentCounter, Invoice
-from app.orders.models import Order
+from app.invoices.models import CreditNote, DocumentCounter, Invoice
+from app.orders.models import Order, Refund
 from app.timestamps import utcnow
 
 INVOICE = "invoice"
+CREDIT_NOTE = "credit_note"
 
 
 def next_number(kind: str) -> int:
@@ -38,3 +40,10 @@ def issue_invoice(order: Order) -> Invoice:
     invoice = Invoice(order=order, number=next_number(INVOICE), issued_at=utcnow())
     db.session.add(invoice)
     return invoice
+
+
+def issue_credit_note(refund: Refund) -> CreditNote:
+    """The refund's credit note, numbered now: call it in the transaction that makes it."""
+    credit_note = CreditNote(refund=refund, number=next_number(CREDIT_NOTE), issued_at=utcnow())
+    db.session.add(credit_note)
+    return credit_note

@@ -450,6 +450,7 @@ def _build_order(
                 quantity=item.quantity,
                 tax_rate=taxed.rate,
                 tax_cents=taxed.tax_cents,
+                discount_cents=taxed.discount_cents,
             )
         )
     order.events.append(

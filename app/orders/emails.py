@@ -1,4 +1,5 @@
-"""Order e-mails: confirmation when placed, notice when shipped. Sent through Flask-Mailman."""
+"""Order e-mails: confirmation when placed, notice when shipped, a refund with its credit note.
+Sent through Flask-Mailman."""
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import LazyString
@@ -6,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMessage
 
 from app.i18n import in_locale
-from app.invoices.pdf import invoice_pdf
+from app.invoices.pdf import credit_note_pdf, invoice_pdf
 from app.orders import guest
-from app.orders.models import Order
+from app.orders.models import Order, Refund
 
 
 def order_link(order: Order) -> str:
@@ -25,12 +26,19 @@ def order_link(order: Order) -> str:
         return url_for(endpoint, **values, _external=True)
 
 
-def _send(order: Order, subject: LazyString, template: str, attach_invoice: bool = False) -> None:
+def _send(
+    order: Order,
+    subject: LazyString,
+    template: str,
+    attach_invoice: bool = False,
+    refund: Refund | None = None,
+) -> None:
     """The e-mail in the language the customer ordered in, whoever sends it (the back office
-    ships in its own language); with the order's invoice as a PDF, if asked and issued."""
+    ships in its own language); with the order's invoice as a PDF, if asked and issued, or the
+    refund's credit note."""
     link = order_link(order)
     with in_locale(order.locale):
-        body = render_template(template, order=order, link=link)
+        body = render_template(template, order=order, link=link, refund=refund)
         message = EmailMessage(
             subject=str(subject),
             body=body,
@@ -40,6 +48,9 @@ def _send(order: Order, subject: LazyString, template: str, attach_invoice: bool
     invoice = order.invoice if attach_invoice else None
     if invoice is not None:
         message.attach(f"{invoice.label}.pdf", invoice_pdf(invoice), "application/pdf")
+    credit_note = refund.credit_note if refund is not None else None
+    if credit_note is not None:
+        message.attach(f"{credit_note.label}.pdf", credit_note_pdf(credit_note), "application/pdf")
     message.send()
 
 
@@ -51,3 +62,9 @@ def send_order_confirmation(order: Order) -> None:
 def send_order_shipped(order: Order) -> None:
     subject = _l("Your order %(number)s has shipped", number=order.number)
     _send(order, subject, "orders/email/shipped.txt")
+
+
+def send_refund(refund: Refund) -> None:
+    order = refund.payment.order
+    subject = _l("A refund for your order %(number)s", number=order.number)
+    _send(order, subject, "orders/email/refund.txt", refund=refund)

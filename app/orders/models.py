@@ -23,7 +23,7 @@ from app.payments.statuses import PaymentStatus
 from app.timestamps import utcnow
 
 if TYPE_CHECKING:
-    from app.invoices.models import Invoice
+    from app.invoices.models import CreditNote, Invoice
 
 
 class OrderStatus(enum.StrEnum):
@@ -32,6 +32,9 @@ class OrderStatus(enum.StrEnum):
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
+    # Set by refunds only (app/orders/refunds.py), never chosen as a status by hand.
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
 
     @property
     def label(self) -> str:
@@ -46,6 +49,10 @@ class Order(Model):
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
         CheckConstraint("tax_cents >= 0", name="tax_not_negative"),
         CheckConstraint("discount_cents >= 0", name="discount_not_negative"),
+        # Refunds never pay back more than was paid: the database refuses it too.
+        CheckConstraint(
+            "refunded_cents >= 0 AND refunded_cents <= total_cents", name="refunded_within_total"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,6 +74,8 @@ class Order(Model):
     shipping_tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     total_cents: Mapped[int] = mapped_column(BigInteger)
+    # What its refunds paid back (or are paying back: pending ones count), of total_cents.
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
     shipping_method: Mapped[str] = mapped_column(String(100), default="")  # its name, as it was
     # The voucher the discount came from (its code as applied); its use is given back once,
@@ -162,6 +171,10 @@ class OrderLine(Model):
     __table_args__ = (
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("unit_price_cents >= 0", name="unit_price_not_negative"),
+        CheckConstraint(
+            "refunded_quantity >= 0 AND refunded_quantity <= quantity",
+            name="refunded_within_quantity",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -181,13 +194,27 @@ class OrderLine(Model):
     # The line's tax (rate in percent, amount by app.totals' rule) when the order was placed.
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(6, 3), default=Decimal(0))
     tax_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The line's share of the order's discount (a voucher), already out of its tax_cents.
+    discount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     quantity: Mapped[int] = mapped_column(Integer)
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
     order: Mapped[Order] = relationship(back_populates="lines")
 
     @property
     def line_total_cents(self) -> int:
         return self.unit_price_cents * self.quantity
+
+    @property
+    def paid_cents(self) -> int:
+        """What the buyer paid for the line: its total less its share of the discount, plus
+        its tax when prices exclude tax."""
+        tax = 0 if self.order.prices_include_tax else self.tax_cents
+        return self.line_total_cents - self.discount_cents + tax
+
+    @property
+    def refundable_quantity(self) -> int:
+        return self.quantity - self.refunded_quantity
 
 
 class OrderEvent(Model):
@@ -248,12 +275,49 @@ class Refund(Model):
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(20))  # a RefundStatus
     reference: Mapped[str] = mapped_column(String(100), default="")
+    # What it pays back (amount_cents in all): its lines (RefundLine), shipping, and the rest
+    # an amount the admin chose, not tied to a line.
+    shipping_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    restocked: Mapped[bool] = mapped_column(Boolean, default=False)  # its lines' stock went back
+    note: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     payment: Mapped[Payment] = relationship(back_populates="refunds")
+    lines: Mapped[list["RefundLine"]] = relationship(
+        back_populates="refund", cascade="all, delete-orphan", order_by="RefundLine.id"
+    )
+    actor: Mapped[User | None] = relationship()
+    if TYPE_CHECKING:  # CreditNote.refund's backref: None for a refund of an unpaid order
+        credit_note: CreditNote | None
+
+    @property
+    def other_cents(self) -> int:
+        """The part of the amount tied to neither a line nor shipping."""
+        return (
+            self.amount_cents - self.shipping_cents - sum(line.amount_cents for line in self.lines)
+        )
 
     @property
     def refund_key(self) -> str:
         return f"{self.payment.order.number}:refund:{self.id}"
+
+
+class RefundLine(Model):
+    """Units of an order line a refund pays back, and what they cost the buyer."""
+
+    __tablename__ = "refund_line"
+    __table_args__ = (CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refund.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(
+        ForeignKey("order_line.id", ondelete="CASCADE"), index=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)  # paid back, as paid (with tax)
+    tax_cents: Mapped[int] = mapped_column(BigInteger)  # the tax in it, at the line's rate
+    refund: Mapped[Refund] = relationship(back_populates="lines")
+    order_line: Mapped[OrderLine] = relationship()
 
 
 # An address's fields and their maximum lengths, read from the order's columns (ship_<field>):

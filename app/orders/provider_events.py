@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.orders import state
-from app.orders.models import Order, OrderStatus, Payment, Refund
+from app.orders import refunds, state
+from app.orders.models import Order, OrderStatus, Payment
 from app.payments.models import WebhookEvent
 from app.payments.providers import PaymentResult, provider_for
-from app.payments.statuses import PaymentStatus
+from app.payments.statuses import PaymentStatus, RefundStatus
 from app.payments.stripe_provider import StripeProvider
 from app.transactions import atomic
 
@@ -107,7 +107,7 @@ def _paid(order: Order, kind: str, obj) -> str:
     return "paid" if after.status != OrderStatus.CANCELLED else "refunding"
 
 
-def _refunded(order: Order, intent: str, refunds: list) -> str:
+def _refunded(order: Order, intent: str, at_provider: list) -> str:
     """Refunds made in Stripe's dashboard are recorded; ours (their refund key in Stripe's
     metadata) get Stripe's answer. A refund means the charge was paid: recorded first."""
     if order.payments[-1].status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
@@ -117,19 +117,19 @@ def _refunded(order: Order, intent: str, refunds: list) -> str:
     by_reference = {r.reference: r for r in payment.refunds if r.reference}
     by_key = {r.refund_key: r for r in payment.refunds}
     added = 0
-    for found in refunds:
+    for found in at_provider:
         ours = by_reference.get(found.reference) or by_key.get(found.key)
         if ours is None:
-            db.session.add(
-                Refund(
-                    payment=payment,
-                    amount_cents=found.amount_cents,
-                    status=found.status,
-                    reference=found.reference,
-                )
+            outside = refunds.record_outside(
+                order, payment, found.amount_cents, found.status, found.reference
             )
+            state.show_refunded(order, None, refunds.describe(outside, order.currency))
+            if outside.status == RefundStatus.SUCCEEDED:
+                state.paid_back(order, outside)
             added += 1
         else:
+            if ours.status != RefundStatus.SUCCEEDED == found.status:
+                state.paid_back(order, ours)
             ours.reference, ours.status = found.reference, found.status
-    state.refunded_if_covered(payment)
+    refunds.refunded_if_covered(payment)
     return f"{added} dashboard refund(s) recorded"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -20,7 +20,8 @@ from app.catalog import stock
 from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.invoices import services as invoices
-from app.orders import emails
+from app.money import format_money
+from app.orders import emails, refunds
 from app.orders.models import Order, OrderEvent, OrderStatus, Payment, Refund
 from app.orders.queries import get_order_for_user
 from app.payments.providers import PaymentResult, RefundResult, provider_for
@@ -38,7 +39,37 @@ TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.SHIPPED: {OrderStatus.DELIVERED},
     OrderStatus.DELIVERED: set(),
     OrderStatus.CANCELLED: set(),
+    # Refunds (``refund``) move an order here, never a status change by hand. A partly refunded
+    # order goes on to be shipped and delivered: allowed_next() offers what its fulfilment
+    # still lacks.
+    OrderStatus.PARTIALLY_REFUNDED: {OrderStatus.SHIPPED, OrderStatus.DELIVERED},
+    OrderStatus.REFUNDED: set(),
 }
+
+# The statuses of an order that took money and may give some back.
+REFUNDABLE = (
+    OrderStatus.PAID,
+    OrderStatus.SHIPPED,
+    OrderStatus.DELIVERED,
+    OrderStatus.PARTIALLY_REFUNDED,
+)
+_FULFILMENT = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED)
+
+
+def allowed_next(order: Order) -> set[str]:
+    """The statuses the order may be moved to by hand. A partly refunded one: those after how
+    far it was fulfilled (its last paid, shipped or delivered event), cancelling aside."""
+    if order.status != OrderStatus.PARTIALLY_REFUNDED:
+        return TRANSITIONS[order.status]
+    return TRANSITIONS[_stage(order)] - {OrderStatus.CANCELLED}
+
+
+def _stage(order: Order) -> str:
+    """How far the order was fulfilled: its last paid, shipped or delivered event."""
+    return next(
+        (e.to_status for e in reversed(order.events) if e.to_status in _FULFILMENT),
+        OrderStatus.PAID,
+    )
 
 
 # The payment statuses a provider's answer may be recorded over. A payment that waits on the
@@ -79,7 +110,8 @@ def record_charge(order_id: int, result: PaymentResult) -> Order:
         if order.status == OrderStatus.PENDING_PAYMENT:
             _change_status(order, OrderStatus.PAID, None, f"Paid by {provider.label.lower()}.")
         elif order.status == OrderStatus.CANCELLED:
-            _refund_after_commit([_request_refund(payment, payment.amount_cents)])
+            whole = refunds.build_whole(order, payment, "Paid after the order was cancelled.")
+            _send_after_commit([whole.id])
     if order.status != OrderStatus.CANCELLED and not result.redirect_url:
         on_commit(lambda: emails.send_order_confirmation(order))
     return order
@@ -121,13 +153,18 @@ class _Stale(Exception):
     """Another transaction changed the order's status between our read and our write."""
 
 
-def _allowed(from_status: str, to_status: str) -> None:
-    if to_status not in TRANSITIONS[from_status]:
-        allowed = ", ".join(sorted(TRANSITIONS[from_status])) or "none"
+def _allowed(order: Order, to_status: str) -> None:
+    allowed_now = allowed_next(order)
+    if to_status not in allowed_now:
+        allowed = ", ".join(sorted(allowed_now)) or "none"
+        how = " (refunds set it)" if to_status in _BY_REFUNDS else ""
         raise InvalidTransition(
-            f"An order that is {OrderStatus(from_status).label.lower()} cannot become "
-            f"{OrderStatus(to_status).label.lower()} (allowed: {allowed})."
+            f"An order that is {OrderStatus(order.status).label.lower()} cannot become "
+            f"{OrderStatus(to_status).label.lower()}{how} (allowed: {allowed})."
         )
+
+
+_BY_REFUNDS = (OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED)
 
 
 def _change_status(
@@ -140,7 +177,15 @@ def _change_status(
     seen = order.status
     if only_from is not None and seen not in only_from:
         raise InvalidTransition(f"The order is {OrderStatus(seen).label.lower()} now.")
-    _allowed(seen, to_status)
+    _allowed(order, to_status)
+    _write_status(order, to_status, actor_id, note)
+    if to_status == OrderStatus.PAID:  # numbered in this transaction: no gap, no duplicate
+        invoices.issue_invoice(order)
+
+
+def _write_status(order: Order, to_status: str, actor_id: int | None, note: str) -> None:
+    """Write the order's new status and its event, if the status is still the one read."""
+    seen = order.status
     changed = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(Order)
         .where(Order.id == order.id, Order.status == seen)
@@ -150,8 +195,6 @@ def _change_status(
     if changed != 1:
         raise _Stale
     set_committed_value(order, "status", to_status)
-    if to_status == OrderStatus.PAID:  # numbered in this transaction: no gap, no duplicate
-        invoices.issue_invoice(order)
     db.session.add(
         OrderEvent(
             order_id=order.id, from_status=seen, to_status=to_status, actor_id=actor_id, note=note
@@ -173,13 +216,6 @@ def locked_order(**where) -> Order:
     if order is None:
         raise NotFound("No such order.")
     return order
-
-
-def _request_refund(payment: Payment, amount_cents: int) -> int:
-    refund = Refund(payment=payment, amount_cents=amount_cents, status=RefundStatus.PENDING)
-    db.session.add(refund)
-    db.session.flush()
-    return refund.id
 
 
 def transition(
@@ -211,7 +247,7 @@ def _transition(
     then its voucher's row."""
     _change_status(locked_order(number=order_number), to_status, actor_id, note, only_from)
     order = locked_order(number=order_number)  # payments as they are now, after our write
-    refunds = []
+    refund_ids = []
     if to_status == OrderStatus.PAID:
         for payment in order.payments:
             if payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
@@ -221,15 +257,68 @@ def _transition(
         vouchers.give_back(order.voucher_id)  # once: only one change can cancel the order
         for payment in order.payments:
             if payment.status == PaymentStatus.SUCCEEDED:
-                refunds.append(_request_refund(payment, payment.amount_cents))
+                refund_ids.append(refunds.build_whole(order, payment, note, actor_id).id)
             elif payment.status in (PaymentStatus.PENDING, PaymentStatus.PROCESSING):
                 if payment.status == PaymentStatus.PENDING and payment.checkout_url:
                     _abandon_after_commit(payment.provider, payment.reference)
                 payment.status = PaymentStatus.VOIDED
-    _refund_after_commit(refunds)
+    _send_after_commit(refund_ids)
     if to_status == OrderStatus.SHIPPED:
         on_commit(lambda: emails.send_order_shipped(order))
     return order
+
+
+@atomic
+def refund(order_number: str, asked: refunds.RefundRequest, actor_id: int | None) -> Refund:
+    """Pay back part (or the rest) of a paid, shipped or delivered order: one commit, then the
+    provider is asked (pending until it answers, sent again by ``resolve_unpaid_orders``); once
+    it paid back, the credit note is numbered and e-mailed (``paid_back``). The order becomes
+    partially refunded, or refunded once refunds cover its total.
+
+    Two admins refunding at once: the first write below takes the order's row (on SQLite the
+    database's write lock), so the second reads what the first refunded once it committed.
+    Lock order as in ``_transition``: the order's row, then its variants by ascending id.
+    """
+    db.session.execute(
+        update(Order)
+        .where(Order.number == order_number)
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    order = locked_order(number=order_number)
+    if order.status not in REFUNDABLE:
+        raise InvalidTransition(
+            f"An order that is {order.status_label.lower()} cannot be refunded "
+            "(paid, shipped, delivered or partially refunded ones can)."
+        )
+    refund = refunds.build(order, asked, actor_id)
+    if asked.restock:
+        returned: dict[int, int] = {}
+        for line in refund.lines:
+            if line.order_line.variant_id is not None:
+                variant_id = line.order_line.variant_id
+                returned[variant_id] = returned.get(variant_id, 0) + line.quantity
+        stock.give_back(returned)
+    show_refunded(order, actor_id, refunds.describe(refund, order.currency))
+    _send_after_commit([refund.id])
+    return refund
+
+
+def show_refunded(order: Order, actor_id: int | None, note: str) -> None:
+    """After a refund of a paid, shipped or delivered order (locked): it is partially
+    refunded, or refunded once refunds cover its total; an event says what went back."""
+    if order.status in REFUNDABLE:
+        covered = order.refunded_cents >= order.total_cents
+        to_status = OrderStatus.REFUNDED if covered else OrderStatus.PARTIALLY_REFUNDED
+        _write_status(order, to_status, actor_id, note)
+
+
+def paid_back(order: Order, refund: Refund) -> None:
+    """A refund the provider paid back: its credit note (an invoiced order's), numbered now,
+    and the customer's e-mail with it once this commits."""
+    if order.invoice is not None:
+        invoices.issue_credit_note(refund)
+    on_commit(lambda: emails.send_refund(refund))
 
 
 def _abandon_after_commit(provider_name: str, reference: str) -> None:
@@ -237,7 +326,7 @@ def _abandon_after_commit(provider_name: str, reference: str) -> None:
     on_commit(lambda: provider_for(provider_name).abandon(reference))
 
 
-def _refund_after_commit(refund_ids: list[int]) -> None:
+def _send_after_commit(refund_ids: list[int]) -> None:
     if refund_ids:
         on_commit(lambda: _send_refunds(refund_ids))
 
@@ -262,38 +351,35 @@ def _send_refunds(refund_ids: list[int]) -> int:
         except Exception:  # any provider failure: keep it pending, try again later
             log.exception("Refund %s of order %s failed", refund.id, payment.order.number)
             continue
-        _record_refund(refund_id, result)
+        _record(refund_id, result)
         answered += 1
     return answered
 
 
 @atomic
-def _record_refund(refund_id: int, result: RefundResult) -> None:
-    """The provider's answer to a refund; the payment is refunded once refunds cover it."""
-    db.session.execute(
-        update(Refund)
-        .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING)
-        .values(status=result.status, reference=result.reference)
-        .execution_options(synchronize_session=False)
-    )
-    refunded_if_covered(db.session.get_one(Refund, refund_id).payment)
-
-
-def refunded_if_covered(payment: Payment) -> None:
-    """The payment becomes refunded once its succeeded refunds cover its amount."""
-    db.session.flush()
-    refunded = db.session.execute(
-        select(func.coalesce(func.sum(Refund.amount_cents), 0)).where(
-            Refund.payment_id == payment.id, Refund.status == RefundStatus.SUCCEEDED
-        )
+def _record(refund_id: int, result: RefundResult) -> None:
+    """The provider's answer to a refund; the payment is refunded once refunds cover it. A
+    refund the provider refused gives its amount and units back, to be refunded again."""
+    order_id = db.session.execute(
+        select(Payment.order_id).join(Refund.payment).where(Refund.id == refund_id)
     ).scalar_one()
-    if refunded >= payment.amount_cents:
-        db.session.execute(
-            update(Payment)
-            .where(Payment.id == payment.id)
-            .values(status=PaymentStatus.REFUNDED)
-            .execution_options(synchronize_session=False)
-        )
+    order = locked_order(id=order_id)  # as refund() locks it: the amounts are decided on it
+    refund = next(r for p in order.payments for r in p.refunds if r.id == refund_id)
+    if refund.status != RefundStatus.PENDING:
+        return  # answered before (a retry of `orders expire`, a webhook)
+    refund.status, refund.reference = result.status, result.reference
+    if result.status == RefundStatus.SUCCEEDED:
+        paid_back(order, refund)
+    elif result.status == RefundStatus.FAILED:
+        order.refunded_cents -= refund.amount_cents
+        for line in refund.lines:
+            line.order_line.refunded_quantity -= line.quantity
+        log.warning("Refund %s of order %s was refused by the provider", refund.id, order.number)
+        if order.status in _BY_REFUNDS:
+            to_status = OrderStatus.PARTIALLY_REFUNDED if order.refunded_cents else _stage(order)
+            amount = format_money(refund.amount_cents, order.currency)
+            _write_status(order, to_status, None, f"The provider refused the refund of {amount}.")
+    refunds.refunded_if_covered(refund.payment)
 
 
 def cancel_own_order(user_id: int, order_number: str) -> Order:

@@ -1,0 +1,357 @@
+"""Partial refunds (app/orders/refunds.py, state.refund): lines and units, shipping or an
+amount paid back through the payment's provider, never more than was paid, also when admins
+refund at once; a credit note for each, numbered like invoices, e-mailed and downloaded."""
+
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from app.errors import InvalidTransition, ValidationFailed
+from app.extensions import db
+from app.invoices.models import CreditNote, DocumentCounter
+from app.invoices.pdf import credit_note_pdf
+from app.orders import state
+from app.orders.models import Order, OrderStatus, Refund
+from app.orders.refunds import RefundRequest, taxes
+from app.payments.statuses import PaymentStatus, RefundStatus
+from tests import test_shipping_tax
+from tests.factories import ProductFactory, create, place, set_status
+from tests.helpers import login, run_together, stock
+from tests.test_guest_checkout import add, guest_checkout
+from tests.test_invoices import pdf_text
+from tests.test_shipping_tax import BERLIN, NEW_YORK
+from tests.test_shipping_tax import place as place_shipped
+
+shipping_shop = test_shipping_tax.shop  # the fixture: a shop with shipping and tax rates
+
+
+@pytest.fixture
+def tea(app):
+    return create(app, ProductFactory, name="Green Tea", price_cents=1000, stock=50)
+
+
+@pytest.fixture
+def mug(app):
+    return create(app, ProductFactory, name="Mug", price_cents=333, stock=50)
+
+
+def order_of(app, number) -> dict:
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == number))
+        return {
+            "status": order.status,
+            "total": order.total_cents,
+            "refunded": order.refunded_cents,
+            "lines": {line.name: line.refunded_quantity for line in order.lines},
+            "line_ids": {line.name: line.id for line in order.lines},
+            "payment": order.payments[-1].status,
+            "refunds": [
+                (r.amount_cents, r.status, r.credit_note.label if r.credit_note else None)
+                for r in order.payments[-1].refunds
+            ],
+            "events": [(e.to_status, e.note) for e in order.events],
+        }
+
+
+def refund(app, number, lines=None, actor_id=None, **asked):
+    """Refund ``lines`` ({product name: units}) and what ``asked`` says, as the state machine."""
+    with app.app_context():
+        ids = order_of(app, number)["line_ids"]
+        request = RefundRequest(lines={ids[n]: q for n, q in (lines or {}).items()}, **asked)
+        return state.refund(number, request, actor_id).amount_cents
+
+
+def test_one_line_in_part_pays_back_its_units_and_the_order_is_partially_refunded(
+    app, tea, mug, user_factory, outbox
+):
+    number = place(app, user_factory(), (tea, 2), (mug, 3))
+
+    amount = refund(app, number, {"Green Tea": 1})
+
+    order = order_of(app, number)
+    assert amount == 1000
+    assert order["status"] == OrderStatus.PARTIALLY_REFUNDED
+    assert order["refunded"] == 1000
+    assert order["lines"] == {"Green Tea": 1, "Mug": 0}
+    assert order["refunds"] == [(1000, RefundStatus.SUCCEEDED, "CN-000001")]  # sent, answered
+    assert order["payment"] == PaymentStatus.SUCCEEDED  # not all of it went back
+    assert order["events"][-1] == (
+        OrderStatus.PARTIALLY_REFUNDED,
+        "Refund of €10.00: 1 × Green Tea.",
+    )
+    (message,) = [m for m in outbox if "refund" in m.subject]
+    assert number in message.subject
+    assert "€10.00" in message.body
+    (name, content, _mimetype) = message.attachments[0]
+    assert name == "CN-000001.pdf"
+    text = PdfReader(io.BytesIO(content)).pages[0].extract_text()
+    assert "Credit note CN-000001" in text
+    assert "INV-000001" in text  # the invoice it corrects
+    assert "Green Tea" in text
+
+
+def test_units_of_a_line_refunded_one_by_one_add_up_to_what_the_line_cost(app, mug, user_factory):
+    """Three mugs at €3.33 with a 10% discount share cost what the line says, whatever the
+    split: no cent lost or paid twice."""
+    number = place(app, user_factory(), (mug, 3))
+    with app.app_context():
+        line = db.session.scalar(select(Order).where(Order.number == number)).lines[0]
+        line.discount_cents = 100  # as a voucher would have shared it
+        db.session.commit()
+
+    amounts = [refund(app, number, {"Mug": 1}) for _ in range(3)]
+
+    assert sum(amounts) == 999 - 100
+    assert sorted(amounts) == [299, 300, 300]
+    assert order_of(app, number)["lines"] == {"Mug": 3}
+
+
+def test_everything_refunded_makes_the_order_refunded_and_its_payment(app, tea, user_factory):
+    number = place(app, user_factory(), (tea, 2))
+    total = order_of(app, number)["total"]
+
+    refund(app, number, {"Green Tea": 1})
+    refund(app, number, {"Green Tea": 1}, amount_cents=total - 2000)  # shipping, if any
+
+    order = order_of(app, number)
+    assert order["status"] == OrderStatus.REFUNDED
+    assert order["refunded"] == total
+    assert order["payment"] == PaymentStatus.REFUNDED
+    assert [label for _a, _s, label in order["refunds"]] == ["CN-000001", "CN-000002"]
+
+
+def test_restock_puts_the_units_back_and_without_it_the_stock_stays(app, tea, user_factory):
+    number = place(app, user_factory(), (tea, 4))
+    assert stock(app, tea) == 46
+
+    refund(app, number, {"Green Tea": 1})
+    assert stock(app, tea) == 46
+    refund(app, number, {"Green Tea": 2}, restock=True)
+    assert stock(app, tea) == 48
+
+
+def test_an_amount_is_refunded_and_never_more_than_is_left(app, tea, user_factory):
+    number = place(app, user_factory(), (tea, 1))
+    total = order_of(app, number)["total"]
+
+    assert refund(app, number, amount_cents=250, note="Scratched box") == 250
+    with pytest.raises(ValidationFailed) as refused:
+        refund(app, number, amount_cents=total - 250 + 1)
+
+    assert "is more than is left to refund" in refused.value.message
+    assert "amount_cents" in (refused.value.fields or {})
+    order = order_of(app, number)
+    assert order["refunded"] == 250
+    assert len(order["refunds"]) == 1  # nothing half-written
+    assert refund(app, number, amount_cents=total - 250) == total - 250
+    assert order_of(app, number)["status"] == OrderStatus.REFUNDED
+
+
+@pytest.mark.parametrize(
+    ("lines", "asked", "field"),
+    [
+        ({"Green Tea": 3}, {}, "lines"),  # two bought
+        ({"Green Tea": -1}, {}, "lines"),
+        ({}, {"amount_cents": -5}, "amount_cents"),
+        ({}, {}, "lines"),  # nothing at all
+    ],
+)
+def test_what_cannot_be_refunded_is_refused_and_nothing_is_written(
+    app, tea, user_factory, lines, asked, field
+):
+    number = place(app, user_factory(), (tea, 2))
+
+    with pytest.raises(ValidationFailed) as refused:
+        refund(app, number, lines, **asked)
+
+    assert field in refused.value.fields
+    order = order_of(app, number)
+    assert (order["refunded"], order["refunds"], order["status"]) == (0, [], OrderStatus.PAID)
+
+
+def test_shipping_is_refunded_once_and_the_credit_note_shows_each_tax(app, shipping_shop):
+    """Germany, prices with VAT: the book (19.99 at 7 %, 1.31 tax) and shipping (4.95, 0.79
+    tax) refunded; the credit note states both taxes."""
+    number = place_shipped(app, shipping_shop, BERLIN).number
+
+    assert refund(app, number, {"A Book": 1}, shipping=True) == 1999 + 495
+    with pytest.raises(ValidationFailed) as refused:
+        refund(app, number, shipping=True)
+
+    assert "no shipping left" in refused.value.fields["shipping"][0]
+    with app.app_context():
+        credit_note = db.session.scalar(select(CreditNote))
+        assert taxes(credit_note.refund) == ([(Decimal("7"), 131)], 79)
+        text = PdfReader(io.BytesIO(credit_note_pdf(credit_note))).pages[0].extract_text()
+    assert "Included tax at 7%" in text
+    assert "Tax on shipping" in text
+    assert "€24.94" in text
+
+
+@pytest.mark.app_config(SHOP_PRICES_INCLUDE_TAX=False)
+def test_prices_without_tax_refund_the_tax_paid_on_them(app, shipping_shop):
+    """The US, tax added: two teas at 4.50 paid 9.00 + 0.80 tax (8.875 %)."""
+    number = place_shipped(app, shipping_shop, NEW_YORK).number
+
+    assert refund(app, number, {"Tea": 2}) == 980
+
+
+def test_an_amount_tied_to_no_line_carries_the_orders_taxes_in_proportion(app, shipping_shop):
+    """Half of a German order (33.94: book 19.99 at 7 %, teas 9.00 at 19 %, shipping 4.95 at
+    19 %) paid back as an amount carries half of each tax."""
+    order = place_shipped(app, shipping_shop, BERLIN)
+    refund(app, order.number, amount_cents=1697)
+
+    with app.app_context():
+        (tax_by_rate, shipping_tax) = taxes(db.session.scalar(select(Refund)))
+    assert tax_by_rate == [(Decimal("19"), 72), (Decimal("7"), 66)]
+    assert shipping_tax == 40
+
+
+def test_an_unpaid_or_cancelled_order_cannot_be_refunded(app, tea, user_factory):
+    user = user_factory()
+    unpaid = place(app, user, (tea, 1), method="manual", details={})
+    cancelled = place(app, user, (tea, 1))
+    set_status(app, cancelled, OrderStatus.CANCELLED)
+
+    for number in (unpaid, cancelled):
+        with pytest.raises(InvalidTransition, match="cannot be refunded"):
+            refund(app, number, amount_cents=100)
+
+
+def test_refund_statuses_are_never_chosen_by_hand(app, tea, user_factory):
+    number = place(app, user_factory(), (tea, 2))
+
+    for status in (OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED):
+        with pytest.raises(InvalidTransition, match="refunds set it"):
+            set_status(app, number, status)
+
+
+def test_a_partly_refunded_order_is_still_shipped_and_delivered_but_not_cancelled(
+    app, tea, user_factory
+):
+    paid = place(app, user_factory(), (tea, 2))
+    refund(app, paid, {"Green Tea": 1})
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == paid))
+        assert state.allowed_next(order) == {OrderStatus.SHIPPED}
+    with pytest.raises(InvalidTransition):
+        set_status(app, paid, OrderStatus.CANCELLED)
+
+    set_status(app, paid, OrderStatus.SHIPPED)
+    refund(app, paid, amount_cents=100)  # shipped, then a second refund
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.number == paid))
+        assert order.status == OrderStatus.PARTIALLY_REFUNDED
+        assert state.allowed_next(order) == {OrderStatus.DELIVERED}
+    set_status(app, paid, OrderStatus.DELIVERED)
+    assert order_of(app, paid)["status"] == OrderStatus.DELIVERED
+
+
+def test_cancelling_a_paid_order_refunds_it_whole_with_a_credit_note(app, tea, user_factory):
+    number = place(app, user_factory(), (tea, 2))
+    set_status(app, number, OrderStatus.CANCELLED)
+
+    order = order_of(app, number)
+    assert order["refunded"] == order["total"]
+    assert order["lines"] == {"Green Tea": 2}
+    assert order["refunds"] == [(order["total"], RefundStatus.SUCCEEDED, "CN-000001")]
+
+
+def test_the_customer_downloads_the_credit_note_and_no_one_else(app, client, tea, user_factory):
+    owner = user_factory(email="owner@example.com")
+    user_factory(email="other@example.com")
+    number = place(app, owner, (tea, 2))
+    refund(app, number, {"Green Tea": 1})
+    url = f"/orders/{number}/credit-notes/1.pdf"
+
+    anonymous = client.get(url)
+    other = app.test_client()
+    login(other, "other@example.com")
+    login(client, "owner@example.com")
+    page = client.get(f"/orders/{number}").get_data(as_text=True)
+
+    assert anonymous.status_code in (302, 401)
+    assert other.get(url).status_code == 404
+    assert client.get(f"/orders/{number}/credit-notes/2.pdf").status_code == 404
+    text = pdf_text(client.get(url))
+    assert "Credit note CN-000001" in text
+    assert "Total credited" in text
+    assert f'href="{url}"' in page
+    assert "Partially refunded" in page
+
+
+def test_a_guest_downloads_the_credit_note_through_the_orders_link(app, client, tea, outbox):
+    add(client, tea, quantity=2)
+    assert guest_checkout(client).status_code == 302
+    link = re.search(r"/orders/view/[^\s]+", outbox[-1].body).group(0)
+    with app.app_context():
+        number = db.session.scalar(select(Order.number))
+    refund(app, number, {"Green Tea": 1})
+
+    assert "CN-000001" in pdf_text(client.get(f"{link}/credit-notes/1.pdf"))
+    assert f"{link}/credit-notes/1.pdf" in client.get(link).get_data(as_text=True)
+
+
+def test_a_refund_the_provider_refuses_can_be_made_again(app, tea, user_factory, monkeypatch):
+    from app.payments import providers
+    from app.payments.providers import RefundResult
+
+    number = place(app, user_factory(), (tea, 2))
+    monkeypatch.setattr(
+        providers.TestCardProvider,
+        "refund",
+        lambda self, *args, **kwargs: RefundResult(RefundStatus.FAILED, ""),
+    )
+    refund(app, number, {"Green Tea": 2})
+    order = order_of(app, number)
+    assert order["refunds"] == [(2000, RefundStatus.FAILED, None)]  # no credit note
+    assert (order["refunded"], order["lines"]) == (0, {"Green Tea": 0})
+    assert order["status"] == OrderStatus.PAID  # as before the refund
+    assert "refused the refund of €20.00" in order["events"][-1][1]
+
+    monkeypatch.undo()
+    assert refund(app, number, {"Green Tea": 2}) == 2000
+    assert order_of(app, number)["refunds"][-1] == (2000, RefundStatus.SUCCEEDED, "CN-000001")
+
+
+@pytest.mark.mariadb
+@pytest.mark.concurrency
+def test_admins_refunding_at_once_never_pay_back_more_than_was_paid(pooled_app, admin_id):
+    """Eight admins refund a unit of a five-unit line at the same moment, and six more each
+    refund 40% of another order: five units and two amounts go back, the others are refused
+    (422), and no refund is written twice or half."""
+    tea = create(pooled_app, ProductFactory, name="Green Tea", price_cents=1000, stock=50)
+    mug = create(pooled_app, ProductFactory, name="Mug", price_cents=500, stock=50)
+    units = place(pooled_app, admin_id, (tea, 5), (mug, 1))
+    amounts = place(pooled_app, admin_id, (tea, 5))
+    line_id = order_of(pooled_app, units)["line_ids"]["Green Tea"]
+    share = order_of(pooled_app, amounts)["total"] * 40 // 100
+
+    def one(i):
+        with pooled_app.app_context():
+            if i < 8:
+                asked = RefundRequest(lines={line_id: 1})
+                return state.refund(units, asked, admin_id).amount_cents
+            return state.refund(amounts, RefundRequest(amount_cents=share), admin_id).amount_cents
+
+    results = run_together(14, one)
+
+    unexpected = [r for r in results if isinstance(r, Exception)]
+    unexpected = [r for r in unexpected if not isinstance(r, ValidationFailed)]
+    assert not unexpected, results
+    assert results[:8].count(1000) == 5, results
+    assert results[8:].count(share) == 2, results
+    first, second = order_of(pooled_app, units), order_of(pooled_app, amounts)
+    assert (first["refunded"], first["lines"]) == (5000, {"Green Tea": 5, "Mug": 0})
+    assert len(first["refunds"]) == 5
+    assert second["refunded"] == 2 * share
+    with pooled_app.app_context():
+        numbers = db.session.scalars(select(CreditNote.number).order_by(CreditNote.number)).all()
+        assert numbers == list(range(1, 8))
+        assert db.session.get(DocumentCounter, "credit_note").last_number == 7
+        assert db.session.scalar(select(func.count(Refund.id))) == 7
