@@ -115,7 +115,9 @@ ADMIN_URLS = [
     ("POST", "/admin/orders/edit/?id={order}", 302),
     ("GET", "/admin/orders/details/?id={order}", 200),
     ("POST", "/admin/orders/<number>/transition/", 302),
+    ("POST", "/admin/orders/<number>/refund/", 302),  # without a token: refused, back
     ("GET", "/admin/orders/<number>/invoice.pdf", 200),
+    ("GET", "/admin/orders/<number>/credit-notes/<int:credit_note>.pdf", 404),  # none yet
     ("POST", "/admin/orders/delete/", 302),
     ("POST", "/admin/orders/action/", 302),
     ("POST", "/admin/orders/ajax/update/", 404),
@@ -267,6 +269,7 @@ def concrete(path: str, rows: dict) -> str:
     path = path.replace("<number>", rows["order"]).replace("<export_type>", "csv")
     path = path.replace("<int:product_id>", str(rows["product"])).replace("<int:image_id>", "1")
     path = path.replace("<int:variant_id>", "999999")  # none: 404
+    path = path.replace("<int:credit_note>", "1")
     return path.format(**rows)
 
 

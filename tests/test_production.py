@@ -426,6 +426,8 @@ HUGE_INT_CASES = [
     ("GET", "/orders/<number>/credit-notes/{n}.pdf", 404),  # no such order: 404
     ("GET", "/orders/view/<token>/credit-notes/{n}.pdf", 404),
     ("GET", "/api/v1/orders/{n}", 404),
+    ("GET", "/api/v1/orders/<number>/credit-notes/{n}", 404),
+    ("GET", "/api/v1/orders/guest/<link>/credit-notes/{n}", 404),
     ("GET", "/api/v1/addresses/{n}", 404),
     ("PATCH", "/api/v1/addresses/{n}", 422),  # the body sent below is a cart line's
     ("DELETE", "/api/v1/addresses/{n}", 404),
@@ -446,6 +448,7 @@ HUGE_INT_CASES = [
     ("GET", "/admin/products/?page_size={n}&sort={n}&desc={n}", 200),
     ("GET", "/api/v1/products?price_min_cents={n}", 422),
     ("GET", "/api/v1/products?price_max_cents={n}", 422),
+    ("GET", "/admin/orders/<number>/credit-notes/{n}.pdf", 404),
     ("GET", "/admin/products/{n}/images/", 404),
     ("POST", "/admin/products/{n}/images/", 404),
     *[

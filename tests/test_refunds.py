@@ -19,8 +19,19 @@ from app.orders.models import Order, OrderStatus, Refund
 from app.orders.refunds import RefundRequest, taxes
 from app.payments.statuses import PaymentStatus, RefundStatus
 from tests import test_shipping_tax
-from tests.factories import ProductFactory, create, place, set_status
-from tests.helpers import login, run_together, stock
+from tests.factories import ProductFactory, UserFactory, create, place, set_status
+from tests.helpers import (
+    ADMIN_EMAIL,
+    BODY,
+    admin_alerts,
+    admin_form_token,
+    assert_error,
+    csrf_token,
+    login,
+    run_together,
+    stock,
+    token_headers,
+)
 from tests.test_guest_checkout import add, guest_checkout
 from tests.test_invoices import pdf_text
 from tests.test_shipping_tax import BERLIN, NEW_YORK
@@ -355,3 +366,190 @@ def test_admins_refunding_at_once_never_pay_back_more_than_was_paid(pooled_app, 
         assert numbers == list(range(1, 8))
         assert db.session.get(DocumentCounter, "credit_note").last_number == 7
         assert db.session.scalar(select(func.count(Refund.id))) == 7
+
+
+# The back office
+
+
+def refund_page(as_admin, number) -> str:
+    return as_admin.get(f"/admin/orders/details/?id={number}").get_data(as_text=True)
+
+
+def test_an_admin_refunds_one_line_from_the_orders_page(app, as_admin, tea, mug, user_factory):
+    number = place(app, user_factory(email="owner@example.com"), (tea, 2), (mug, 1))
+    ids = order_of(app, number)["line_ids"]
+    page = refund_page(as_admin, number)
+    assert 'id="refund-form"' in page
+    assert f'name="quantity-{ids["Green Tea"]}"' in page
+
+    response = as_admin.post(
+        f"/admin/orders/{number}/refund/",
+        data={
+            "csrf_token": admin_form_token(page),
+            f"quantity-{ids['Green Tea']}": "1",
+            f"quantity-{ids['Mug']}": "0",
+            "restock": "y",
+            "note": "Returned, unopened",
+        },
+    )
+
+    assert response.status_code == 302
+    order = order_of(app, number)
+    assert (order["status"], order["refunded"]) == (OrderStatus.PARTIALLY_REFUNDED, 1000)
+    assert stock(app, tea) == 49
+    page = refund_page(as_admin, number)
+    assert "Refunded €10.00. The order is partially refunded." in admin_alerts(page)
+    assert "Refunded €10.00 of €23.33 paid." in page
+    assert "Returned, unopened" in page
+    link = f"/admin/orders/{number}/credit-notes/1.pdf"
+    assert f'href="{link}"' in page
+    assert "Credit note CN-000001" in pdf_text(as_admin.get(link))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"quantity-{tea}": "abc"}, "Enter whole numbers of units"),
+        ({"quantity-{tea}": "-1"}, "Enter whole numbers of units"),
+        ({"quantity-{tea}": "3"}, "choose up to 2 units"),
+        ({"quantity-999999999999999999999": "1"}, "The order has no line"),
+        ({"amount": "12,5x"}, "Enter an amount in EUR"),
+        ({"amount": "1000"}, "is more than is left to refund"),
+        ({"note": "x" * 501}, "Nothing was refunded."),
+        ({}, "Choose units, shipping or an amount to refund."),
+    ],
+)
+def test_a_refund_the_form_cannot_make_is_a_message_and_nothing_changes(
+    app, as_admin, tea, user_factory, fields, message
+):
+    number = place(app, user_factory(), (tea, 2))
+    line = order_of(app, number)["line_ids"]["Green Tea"]
+    token = admin_form_token(refund_page(as_admin, number))
+    data = {name.format(tea=line): value for name, value in fields.items()}
+
+    response = as_admin.post(f"/admin/orders/{number}/refund/", data={"csrf_token": token, **data})
+
+    assert response.status_code == 302
+    alerts = " ".join(admin_alerts(refund_page(as_admin, number)))
+    assert message in alerts
+    order = order_of(app, number)
+    assert (order["refunded"], order["refunds"], order["status"]) == (0, [], OrderStatus.PAID)
+
+
+def test_a_refund_without_the_forms_token_is_refused(app, as_admin, tea, user_factory):
+    number = place(app, user_factory(), (tea, 2))
+    line = order_of(app, number)["line_ids"]["Green Tea"]
+
+    as_admin.post(f"/admin/orders/{number}/refund/", data={f"quantity-{line}": "1"})
+
+    assert order_of(app, number)["refunds"] == []
+
+
+def test_an_unpaid_orders_page_offers_no_refund(app, as_admin, tea, user_factory):
+    number = place(app, user_factory(), (tea, 1), method="manual", details={})
+
+    assert 'id="refund-form"' not in refund_page(as_admin, number)
+
+
+# The API
+
+
+def test_the_admin_api_refunds_a_line_and_the_order_shows_it(app, client, admin_id, tea, mug):
+    owner = create(app, UserFactory, email="owner@example.com")
+    number = place(app, owner, (tea, 2), (mug, 1))
+    admin = token_headers(client, ADMIN_EMAIL)
+    customer = token_headers(client, "owner@example.com")
+    lines = client.get(f"/api/v1/orders/{number}", headers=customer).get_json()["lines"]
+    tea_line = next(line["id"] for line in lines if line["name"] == "Green Tea")
+
+    response = client.post(
+        f"/api/v1/orders/{number}/refunds",
+        json={"lines": [{"line_id": tea_line, "quantity": 1}], "note": "Broken lid"},
+        headers=admin,
+    )
+
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    # Answered after the commit, before the response: the test provider pays back at once.
+    assert (body["amount_cents"], body["status"], body["note"]) == (1000, "succeeded", "Broken lid")
+    assert body["credit_note"]["label"] == "CN-000001"
+    assert body["lines"] == [
+        {"line_id": tea_line, "quantity": 1, "amount_cents": 1000, "tax_cents": 0}
+    ]
+    order = client.get(f"/api/v1/orders/{number}", headers=customer).get_json()
+    assert (order["status"], order["refunded_cents"]) == ("partially_refunded", 1000)
+    assert order["invoice"]["label"] == "INV-000001"
+    (refund,) = order["refunds"]
+    assert refund["status"] == "succeeded"  # the test provider answered after the commit
+    assert refund["credit_note"]["label"] == "CN-000001"
+    assert [line["refunded_quantity"] for line in order["lines"]] == [1, 0]
+    invoice = client.get(f"/api/v1/orders/{number}/invoice", headers=customer)
+    credit = client.get(f"/api/v1/orders/{number}/credit-notes/1", headers=customer)
+    assert "Invoice INV-000001" in pdf_text(invoice)
+    assert "Credit note CN-000001" in pdf_text(credit)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ({"lines": [{"line_id": 1, "quantity": 5}]}, 422, "lines"),
+        ({"lines": [{"line_id": 99, "quantity": 1}]}, 422, "lines"),
+        ({"lines": [{"line_id": 1, "quantity": 1}] * 2}, 422, "lines"),
+        ({"amount_cents": 10**6}, 422, "amount_cents"),
+        ({"amount_cents": -1}, 422, "amount_cents"),
+        ({"note": "x" * 501}, 422, "note"),
+        ({}, 422, "lines"),
+    ],
+)
+def test_the_admin_api_refuses_what_cannot_be_refunded(
+    app, client, admin_id, tea, body, status, field
+):
+    number = place(app, admin_id, (tea, 2))
+
+    response = client.post(
+        f"/api/v1/orders/{number}/refunds", json=body, headers=token_headers(client, ADMIN_EMAIL)
+    )
+
+    error = assert_error(response, status, "validation_failed")
+    assert field in error["fields"]
+    assert order_of(app, number)["refunds"] == []
+
+
+def test_the_admin_api_refunds_only_paid_orders_and_only_for_admins(app, client, admin_id, tea):
+    owner = create(app, UserFactory, email="owner@example.com")
+    unpaid = place(app, owner, (tea, 1), method="manual", details={})
+    paid = place(app, owner, (tea, 1))
+    admin = token_headers(client, ADMIN_EMAIL)
+
+    refused = client.post(
+        f"/api/v1/orders/{unpaid}/refunds", json={"amount_cents": 1}, headers=admin
+    )
+    missing = client.post("/api/v1/orders/SF-NONE/refunds", json={"amount_cents": 1}, headers=admin)
+    customer = client.post(
+        f"/api/v1/orders/{paid}/refunds",
+        json={"amount_cents": 1},
+        headers=token_headers(client, "owner@example.com"),
+    )
+
+    assert_error(refused, 409, "invalid_transition")
+    assert_error(missing, 404, "not_found")
+    assert customer.status_code == 403
+    assert order_of(app, paid)["refunds"] == []
+
+
+def test_a_guest_gets_the_invoice_and_credit_note_through_the_api(app, client, tea):
+    added = client.post("/api/v1/cart/items", json={"product_id": tea, "quantity": 2})
+    assert added.status_code == 201
+    csrf = {"X-CSRF-Token": csrf_token(client, "/csrf-token")}
+    placed = client.post(
+        "/api/v1/orders", json={**BODY, "email": "guest@example.com"}, headers=csrf
+    )
+    assert placed.status_code == 201, placed.get_json()
+    link, number = placed.get_json()["link"], placed.get_json()["number"]
+    refund(app, number, {"Green Tea": 1})
+    stranger = app.test_client()
+
+    assert "INV-000001" in pdf_text(stranger.get(f"/api/v1/orders/guest/{link}/invoice"))
+    assert "CN-000001" in pdf_text(stranger.get(f"/api/v1/orders/guest/{link}/credit-notes/1"))
+    missing = stranger.get(f"/api/v1/orders/guest/{link}/credit-notes/2")
+    assert_error(missing, 404, "not_found")

@@ -1,5 +1,6 @@
 """Back-office forms. Each is a Flask-Admin SecureForm: no POST is accepted without its token."""
 
+from collections.abc import Mapping
 from functools import cache
 
 from flask import current_app
@@ -29,7 +30,10 @@ from app.catalog.models import (
 )
 from app.catalog.services import TEXT_LIMITS
 from app.countries import countries
+from app.errors import ValidationFailed
 from app.extensions import db
+from app.money import to_minor_units
+from app.orders.refunds import NOTE_MAX, RefundRequest
 from app.shipping.models import ShippingMethod, ShippingZone
 from app.taxes.models import TaxClass
 
@@ -156,6 +160,52 @@ class TransitionForm(SecureForm):
     """One button on an order's page: move the order to ``status``."""
 
     status = HiddenField(validators=[InputRequired()])
+
+
+QUANTITY_PREFIX = "quantity-"  # a line's units to refund: quantity-<order line id>
+
+
+class RefundForm(SecureForm):
+    """A refund on an order's page: each line's units to pay back (``quantity-<line id>``
+    inputs, read by ``refund_request``), the shipping, an amount tied to no line, stock back,
+    and the reason."""
+
+    shipping = BooleanField("Refund the shipping")
+    amount = StringField("Amount tied to no item", validators=[Optional(), Length(max=20)])
+    restock = BooleanField("Put the refunded units back in stock")
+    note = StringField("Reason", validators=[Optional(), Length(max=NOTE_MAX)])
+
+
+def refund_request(form: RefundForm, sent: Mapping[str, str], currency: str) -> RefundRequest:
+    """What the validated form asks to refund.
+
+    :raises ValidationFailed: a quantity that is not a whole number of zero or more, an amount
+        that is not one in the order's currency."""
+    lines: dict[int, int] = {}
+    errors: dict[str, list[str]] = {}
+    for name, value in sent.items():
+        if not name.startswith(QUANTITY_PREFIX) or not value.strip():
+            continue
+        line_id, units = name.removeprefix(QUANTITY_PREFIX), value.strip()
+        if not (line_id.isdigit() and units.isdigit() and len(line_id) + len(units) < 30):
+            errors["lines"] = ["Enter whole numbers of units, zero or more."]
+            continue
+        lines[int(line_id)] = int(units)
+    amount = 0
+    if form.amount.data and form.amount.data.strip():
+        try:
+            amount = to_minor_units(form.amount.data, currency)
+        except ValueError:
+            errors["amount"] = [f"Enter an amount in {currency} such as 12.50."]
+    if errors:
+        raise ValidationFailed("Nothing was refunded.", errors)
+    return RefundRequest(
+        lines=lines,
+        shipping=bool(form.shipping.data),
+        amount_cents=amount,
+        restock=bool(form.restock.data),
+        note=form.note.data or "",
+    )
 
 
 # What the upload form offers to pick; the server trusts only the file's content (Pillow).

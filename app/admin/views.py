@@ -56,6 +56,7 @@ from app.admin.forms import (
     ImageMoveForm,
     OptionTypeForm,
     ProductForm,
+    RefundForm,
     ShippingMethodForm,
     ShippingZoneForm,
     TaxClassForm,
@@ -64,6 +65,7 @@ from app.admin.forms import (
     VariantForm,
     VariantImageForm,
     WeightBandForm,
+    refund_request,
     translated,
     translation_data,
     translations_of,
@@ -78,8 +80,9 @@ from app.errors import DomainError, NotFound, ValidationFailed
 from app.extensions import db
 from app.i18n import default_locale
 from app.invoices import pdf as invoice_pdf
-from app.money import to_decimal
+from app.money import format_money, to_decimal
 from app.orders import queries as order_queries
+from app.orders import refunds
 from app.orders import state as order_state
 from app.orders.models import Order, OrderStatus
 from app.payments.providers import provider_for
@@ -947,9 +950,14 @@ class OrderView(AdminModelView):
     def render(self, template, **kwargs):
         if template == self.details_template:
             order = kwargs["model"]
-            allowed = order_state.TRANSITIONS[order.status]
+            allowed = order_state.allowed_next(order)
             kwargs["next_statuses"] = [status for status in OrderStatus if status in allowed]
             kwargs["transition_form"] = TransitionForm()
+            if order.status in order_state.REFUNDABLE:
+                kwargs["refund_form"] = RefundForm()
+                kwargs["shipping_left"] = (
+                    0 if refunds.shipping_refunded(order) else refunds.shipping_paid(order)
+                )
             kwargs["status_label"] = _status_label
             kwargs["dashboard_url"] = lambda p: provider_for(p.provider).dashboard_url(p.reference)
         return super().render(template, **kwargs)
@@ -971,10 +979,38 @@ class OrderView(AdminModelView):
             flash_errors(form, message="The status was not changed. %(error)s")
         return redirect(self.get_url(".details_view", id=number))
 
+    @expose("/<number>/refund/", methods=("POST",))
+    def refund_view(self, number):
+        """Refund what the form asks (state.refund); refusals come back as a flash."""
+        order = order_queries.get_order(number)
+        form = RefundForm(request.form)
+        if not form.validate():
+            flash_errors(form, message="Nothing was refunded. %(error)s")
+            return redirect(self.get_url(".details_view", id=number))
+        try:
+            asked = refund_request(form, request.form, order.currency)
+            refund = order_state.refund(number, asked, actor_id=current_user.id)
+        except DomainError as error:
+            if isinstance(error, NotFound):
+                raise
+            fields = (error.fields or {}).values()
+            details = [m for messages in fields for m in messages if m != error.message]
+            flash(" ".join([error.message, *details]), "error")  # the form is not shown again
+        else:
+            order = order_queries.get_order(number)
+            amount = format_money(refund.amount_cents, order.currency)
+            flash(f"Refunded {amount}. The order is {order.status_label.lower()}.", "success")
+        return redirect(self.get_url(".details_view", id=number))
+
     @expose("/<number>/invoice.pdf", methods=("GET",))
     def invoice_view(self, number):
         """The order's invoice, as its customer downloads it."""
         return invoice_pdf.download(order_queries.get_order(number))
+
+    @expose("/<number>/credit-notes/<int:credit_note>.pdf", methods=("GET",))
+    def credit_note_view(self, number, credit_note):
+        """One of the order's credit notes, as its customer downloads it."""
+        return invoice_pdf.download_credit_note(order_queries.get_order(number), credit_note)
 
 
 class UserView(AdminModelView):

@@ -13,16 +13,21 @@ from app.api.schemas import (
     JsonBoolean,
     OrderSchema,
     ProductSchema,
+    RefundSchema,
     VariantSchema,
     WholeNumber,
     text,
 )
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses
+from app.cart.services import MAX_ROW_ID
 from app.catalog import services as catalog_services
 from app.catalog import variants as variant_services
 from app.errors import ValidationFailed
+from app.extensions import db
+from app.money import MAX_AMOUNT
 from app.orders import state as order_state
-from app.orders.models import OrderStatus
+from app.orders.models import OrderStatus, Refund
+from app.orders.refunds import NOTE_MAX, RefundRequest
 
 bp = Blueprint("admin", __name__, description="Back office (role admin)")
 
@@ -119,6 +124,55 @@ class ProductCreate(ProductUpdate):
         metadata={"description": "A category's slug; null for none.", "example": "tea"},
     )
     is_active = JsonBoolean(load_default=True, metadata={"description": "Shown in the shop."})
+
+
+class RefundLineRequest(ma.Schema):
+    line_id = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=ma.validate.Range(1, MAX_ROW_ID),
+        metadata={"description": "An order line's id (the order's lines[].id)."},
+    )
+    quantity = ma.fields.Integer(
+        required=True, strict=True, validate=ma.validate.Range(1, 2**31 - 1)
+    )
+
+
+class RefundRequestSchema(ma.Schema):
+    lines = ma.fields.List(
+        ma.fields.Nested(RefundLineRequest),
+        load_default=list,
+        validate=ma.validate.Length(max=1000),
+        metadata={"description": "Units of lines to pay back, each line once."},
+    )
+    shipping = JsonBoolean(load_default=False, metadata={"description": "Pay back the shipping."})
+    amount_cents = ma.fields.Integer(
+        load_default=0,
+        strict=True,
+        validate=ma.validate.Range(0, MAX_AMOUNT),
+        metadata={"description": "More, tied to no line (a goodwill refund)."},
+    )
+    restock = JsonBoolean(
+        load_default=False, metadata={"description": "Put the lines' units back in stock."}
+    )
+    note = ma.fields.String(
+        load_default="",
+        validate=ma.validate.Length(max=NOTE_MAX),
+        metadata={"description": "The reason: in the order's history and on the credit note."},
+    )
+
+    @ma.validates("lines")
+    def each_line_once(self, lines, **_kwargs):
+        ids = [line["line_id"] for line in lines if "line_id" in line]  # also after errors
+        if len(ids) != len(set(ids)):
+            raise ma.ValidationError("Name each line once.")
+
+
+REFUND_RULES = (
+    "Also for a valid body that names a line the order does not have, more units than a line "
+    "has left, shipping refunded before (or none paid), nothing at all, or more than is left "
+    "to refund."
+)
 
 
 class OrderStatusChange(ma.Schema):
@@ -287,3 +341,28 @@ def change_order_status(body, number):
     paid -> shipped e-mails the customer; cancelling puts the stock back.
     """
     return order_state.transition(number, body["status"], actor_id=current_user.id)
+
+
+@bp.post("/orders/<number>/refunds")
+@admin_required
+@bp.arguments(RefundRequestSchema)
+@bp.response(201, RefundSchema)
+@bp.doc(security=AUTHENTICATED)
+@error_responses(bp, 400, 401, 403, 404, 409, rules={422: REFUND_RULES})
+def refund_order(body, number):
+    """Pay back units of a paid, shipped or delivered order's lines, its shipping, an amount.
+
+    The order becomes partially_refunded, or refunded once refunds cover its total; the money
+    goes back through its payment provider (status pending until it answers), and the credit
+    note is made and e-mailed once it did. 409 invalid_transition for an order not paid yet,
+    cancelled or refunded.
+    """
+    asked = RefundRequest(
+        lines={line["line_id"]: line["quantity"] for line in body["lines"]},
+        shipping=body["shipping"],
+        amount_cents=body["amount_cents"],
+        restock=body["restock"],
+        note=body["note"],
+    )
+    refund = order_state.refund(number, asked, actor_id=current_user.id)
+    return db.session.get_one(Refund, refund.id)

@@ -14,6 +14,7 @@ from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.cart import services as cart_services
 from app.cart.ownership import anonymous_token
 from app.errors import AuthenticationFailed, ValidationFailed
+from app.invoices import pdf as invoice_pdf
 from app.orders import checkout, guest, queries, state
 from app.orders.checkout import Buyer
 from app.payments.providers import CARD_NUMBER, PROVIDERS
@@ -282,6 +283,48 @@ def get_order(number):
 def get_guest_order(link):
     """A guest's order by the link its checkout returned (and e-mailed); nothing else."""
     return guest.order_from_token(link)
+
+
+PDF = {"type": "string", "format": "binary"}
+
+
+@bp.get("/orders/<number>/invoice")
+@api_auth_required
+@bp.response(200, PDF, content_type="application/pdf", description="The invoice as a PDF file.")
+@bp.doc(security=AUTHENTICATED)
+@error_responses(bp, 401, 404)
+def get_invoice(number):
+    """The invoice of one of the caller's orders; 404 before it is paid."""
+    return invoice_pdf.download(queries.get_order_for_user(current_user.id, number))
+
+
+@bp.get("/orders/<number>/credit-notes/<int:credit_note>")
+@api_auth_required
+@bp.response(200, PDF, content_type="application/pdf", description="The credit note, a PDF.")
+@bp.doc(security=AUTHENTICATED)
+@error_responses(bp, 401, 404)
+def get_credit_note(number, credit_note):
+    """A credit note of one of the caller's orders, by its number (its refund's credit_note)."""
+    order = queries.get_order_for_user(current_user.id, number)
+    return invoice_pdf.download_credit_note(order, credit_note)
+
+
+@bp.get("/orders/guest/<link>/invoice")
+@bp.response(200, PDF, content_type="application/pdf", description="The invoice as a PDF file.")
+@bp.doc(security=[{}])
+@error_responses(bp, 404, rules={410: "The link is older than GUEST_ORDER_LINK_MAX_AGE."})
+def get_guest_invoice(link):
+    """The invoice of a guest's order, by its link."""
+    return invoice_pdf.download(guest.order_from_token(link))
+
+
+@bp.get("/orders/guest/<link>/credit-notes/<int:credit_note>")
+@bp.response(200, PDF, content_type="application/pdf", description="The credit note, a PDF.")
+@bp.doc(security=[{}])
+@error_responses(bp, 404, rules={410: "The link is older than GUEST_ORDER_LINK_MAX_AGE."})
+def get_guest_credit_note(link, credit_note):
+    """A credit note of a guest's order, by the order's link and the credit note's number."""
+    return invoice_pdf.download_credit_note(guest.order_from_token(link), credit_note)
 
 
 @bp.post("/orders/<number>/cancel")

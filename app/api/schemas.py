@@ -15,6 +15,7 @@ from app.links import url_with
 from app.orders import guest, pricing
 from app.orders.checkout import ADDRESS_FIELDS
 from app.orders.models import OrderStatus
+from app.payments.statuses import RefundStatus
 from app.sales import services as sales
 
 
@@ -502,6 +503,9 @@ STATUSES = [str(status) for status in OrderStatus]
 
 
 class OrderLineSchema(ma.Schema):
+    id = ma.fields.Integer(
+        required=True, metadata={"description": "The line's id: what a refund names."}
+    )
     product_id = ma.fields.Integer(required=True, allow_none=True)
     variant_id = ma.fields.Integer(required=True, allow_none=True)
     sku = ma.fields.String(required=True)
@@ -529,6 +533,54 @@ class OrderLineSchema(ma.Schema):
     )
     tax_cents = ma.fields.Integer(required=True)
     currency = ma.fields.String(required=True)
+    refunded_quantity = ma.fields.Integer(
+        required=True, metadata={"description": "Units paid back by refunds so far."}
+    )
+
+
+class DocumentSchema(ma.Schema):
+    """An invoice or a credit note."""
+
+    number = ma.fields.Integer(
+        required=True, metadata={"description": "Its sequential number (the download's)."}
+    )
+    label = ma.fields.String(
+        required=True, metadata={"description": "Its number as printed.", "example": "INV-000042"}
+    )
+    issued_at = UtcDateTime(required=True)
+
+
+class RefundLineSchema(ma.Schema):
+    line_id = ma.fields.Integer(required=True, attribute="order_line_id")
+    quantity = ma.fields.Integer(required=True)
+    amount_cents = ma.fields.Integer(
+        required=True, metadata={"description": "What the units cost the buyer, tax included."}
+    )
+    tax_cents = ma.fields.Integer(required=True)
+
+
+class RefundSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    status = ma.fields.String(
+        required=True,
+        metadata={
+            "enum": [str(status) for status in RefundStatus],
+            "description": "pending until the payment provider paid it back.",
+        },
+    )
+    amount_cents = ma.fields.Integer(
+        required=True, metadata={"description": "All of it: lines, shipping and any amount."}
+    )
+    shipping_cents = ma.fields.Integer(required=True)
+    lines = ma.fields.List(ma.fields.Nested(RefundLineSchema), required=True)
+    note = ma.fields.String(required=True)
+    created_at = UtcDateTime(required=True)
+    credit_note = ma.fields.Nested(
+        DocumentSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Made once it is paid back, if the order was invoiced."},
+    )
 
 
 class OrderEventSchema(ma.Schema):
@@ -591,6 +643,16 @@ class OrderSchema(ma.Schema):
     shipping_address = ma.fields.Nested(AddressSchema, required=True)
     billing_address = ma.fields.Nested(AddressSchema, required=True)
     events = ma.fields.List(ma.fields.Nested(OrderEventSchema), required=True)
+    refunded_cents = ma.fields.Integer(
+        required=True, metadata={"description": "Paid back (or being paid back), of the total."}
+    )
+    refunds = ma.fields.List(ma.fields.Nested(RefundSchema), required=True)
+    invoice = ma.fields.Nested(
+        DocumentSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Issued when the order is paid; null before."},
+    )
 
 
 class PlacedOrderSchema(OrderSchema):

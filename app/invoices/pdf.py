@@ -110,9 +110,4 @@ def download_credit_note(order: Order, number: int) -> Response:
 
 def credit_notes(order: Order) -> list[CreditNote]:
     """The order's credit notes, oldest first."""
-    return [
-        refund.credit_note
-        for payment in order.payments
-        for refund in payment.refunds
-        if refund.credit_note is not None
-    ]
+    return [refund.credit_note for refund in order.refunds if refund.credit_note is not None]

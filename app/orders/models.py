@@ -133,6 +133,11 @@ class Order(Model):
         return OrderStatus(self.status).label
 
     @property
+    def refunds(self) -> list["Refund"]:
+        """Its payments' refunds, oldest first."""
+        return [refund for payment in self.payments for refund in payment.refunds]
+
+    @property
     def is_guest(self) -> bool:
         return self.user_id is None
 

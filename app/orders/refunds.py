@@ -24,6 +24,8 @@ from app.money import format_money
 from app.orders.models import Order, OrderLine, Payment, Refund, RefundLine
 from app.payments.statuses import PaymentStatus, RefundStatus
 
+NOTE_MAX = 500  # a refund's reason, in the order's history and on its credit note
+
 
 @dataclass(frozen=True)
 class RefundRequest:
@@ -100,6 +102,8 @@ def build(order: Order, asked: RefundRequest, actor_id: int | None) -> Refund:
         refund.shipping_cents = shipping_paid(order)
     if asked.amount_cents < 0:
         errors["amount_cents"] = [_("Enter an amount of zero or more.")]
+    if len(asked.note) > NOTE_MAX:
+        errors["note"] = [_("Keep the reason under %(max)s characters.", max=NOTE_MAX + 1)]
     if errors:
         raise ValidationFailed(_("Nothing was refunded."), errors)
     amount = refund.shipping_cents + asked.amount_cents

@@ -296,7 +296,7 @@ def test_every_json_body_is_required(spec):
         if "requestBody" in operation
     ]
 
-    assert len(bodies) == 14
+    assert len(bodies) == 15
     assert all(body["required"] is True for _method, _path, body in bodies)
 
 

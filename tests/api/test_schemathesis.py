@@ -71,6 +71,9 @@ STATE_RULES = {
     ("POST", "/api/v1/products/{slug}/options"): {422: {"values"}},
     ("POST", "/api/v1/products/{slug}/variants"): {422: {"options"}},
     ("PATCH", "/api/v1/variants/{variant_id}"): {422: {"options"}},
+    # A line the order does not have, more units than are left, shipping refunded before,
+    # nothing at all, more than is left to refund.
+    ("POST", "/api/v1/orders/{number}/refunds"): {422: {"lines", "shipping", "amount_cents"}},
     # The address book is full (ADDRESS_BOOK_MAX).
     ("POST", "/api/v1/addresses"): {422: {"_schema"}},
 }
