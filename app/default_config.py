@@ -155,6 +155,9 @@ Musterstraße 1
 Germany"""
 SHOP_VAT_ID = ""
 INVOICE_PREFIX = "INV-"
+# The confirmation e-mail attaches the invoice, a refund's e-mail its credit note, as PDFs
+# (laid out in 40-110 ms each); False: the e-mails link to the order's page, which has them.
+ORDER_EMAIL_PDFS = True
 CREDIT_NOTE_PREFIX = "CN-"
 PAYMENT_METHODS = ["test", "manual"]  # ids of app.payments.providers, in display order
 # `python dbmanager.py orders expire` (run it every few minutes, e.g. from cron) cancels

@@ -48,6 +48,8 @@ TEST_CONFIG = {
     "SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS": {"bcrypt__rounds": 4},
     "MAIL_BACKEND": "locmem",
     "DEMO_PHOTOS": False,  # 3 s a seed; on in tests/test_demo_photos.py and one make-run test
+    # 40-110 ms a paid order: on where the e-mails' PDFs are read (test_invoices, test_refunds)
+    "ORDER_EMAIL_PDFS": False,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SITE_URL": "http://localhost",  # the test client's default host
 }

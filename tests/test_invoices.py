@@ -117,6 +117,7 @@ def test_a_guest_downloads_it_through_the_orders_link_in_german(app, client, tea
     assert tampered.status_code == 404
 
 
+@pytest.mark.app_config(ORDER_EMAIL_PDFS=True)
 def test_the_confirmation_e_mail_attaches_the_invoice(app, tea, user_factory, outbox):
     place(app, user_factory(), (tea, 1))
 
@@ -156,3 +157,11 @@ def test_checkouts_at_once_number_their_invoices_without_gaps_or_duplicates(pool
         assert numbers == list(range(1, 11))
         assert db.session.scalar(select(func.count(Invoice.id))) == 10
         assert db.session.get(DocumentCounter, "invoice").last_number == 10
+
+
+def test_without_pdfs_the_confirmation_e_mail_attaches_none(app, tea, user_factory, outbox):
+    place(app, user_factory(), (tea, 1))
+
+    (message,) = [m for m in outbox if "Your order" in m.subject]
+    assert message.attachments == []
+    assert "/orders/" in message.body  # the order's page, which has the invoice

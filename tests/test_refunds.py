@@ -76,6 +76,7 @@ def refund(app, number, lines=None, actor_id=None, **asked):
         return state.refund(number, request, actor_id).amount_cents
 
 
+@pytest.mark.app_config(ORDER_EMAIL_PDFS=True)
 def test_one_line_in_part_pays_back_its_units_and_the_order_is_partially_refunded(
     app, tea, mug, user_factory, outbox
 ):

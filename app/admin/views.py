@@ -953,8 +953,10 @@ class OrderView(AdminModelView):
             allowed = order_state.allowed_next(order)
             kwargs["next_statuses"] = [status for status in OrderStatus if status in allowed]
             kwargs["transition_form"] = TransitionForm()
-            if order.status in order_state.REFUNDABLE:
+            payment = refunds.refunding_payment(order)
+            if order.status in order_state.REFUNDABLE and payment is not None:
                 kwargs["refund_form"] = RefundForm()
+                kwargs["refund_via"] = provider_for(payment.provider)
                 kwargs["shipping_left"] = (
                     0 if refunds.shipping_refunded(order) else refunds.shipping_paid(order)
                 )

@@ -35,7 +35,7 @@ def _send(
 ) -> None:
     """The e-mail in the language the customer ordered in, whoever sends it (the back office
     ships in its own language); with the order's invoice as a PDF, if asked and issued, or the
-    refund's credit note."""
+    refund's credit note (``ORDER_EMAIL_PDFS``)."""
     link = order_link(order)
     with in_locale(order.locale):
         body = render_template(template, order=order, link=link, refund=refund)
@@ -45,12 +45,14 @@ def _send(
             from_email=current_app.config["SECURITY_EMAIL_SENDER"],
             to=[order.recipient],
         )
-    invoice = order.invoice if attach_invoice else None
-    if invoice is not None:
-        message.attach(f"{invoice.label}.pdf", invoice_pdf(invoice), "application/pdf")
-    credit_note = refund.credit_note if refund is not None else None
-    if credit_note is not None:
-        message.attach(f"{credit_note.label}.pdf", credit_note_pdf(credit_note), "application/pdf")
+    if current_app.config["ORDER_EMAIL_PDFS"]:
+        invoice = order.invoice if attach_invoice else None
+        if invoice is not None:
+            message.attach(f"{invoice.label}.pdf", invoice_pdf(invoice), "application/pdf")
+        credit_note = refund.credit_note if refund is not None else None
+        if credit_note is not None:
+            pdf = credit_note_pdf(credit_note)
+            message.attach(f"{credit_note.label}.pdf", pdf, "application/pdf")
     message.send()
 
 

@@ -56,12 +56,13 @@ def shipping_refunded(order: Order) -> bool:
     )
 
 
-def refunding_payment(order: Order) -> Payment:
-    """The payment that took the order's money, which refunds go back through."""
+def refunding_payment(order: Order) -> Payment | None:
+    """The payment that took the order's money, which refunds go back through (None: it has
+    gone back whole already, or was never taken)."""
     for payment in reversed(order.payments):
         if payment.status == PaymentStatus.SUCCEEDED:
             return payment
-    raise Conflict(_("This order has no payment to refund."))
+    return None
 
 
 def build(order: Order, asked: RefundRequest, actor_id: int | None) -> Refund:
@@ -70,6 +71,8 @@ def build(order: Order, asked: RefundRequest, actor_id: int | None) -> Refund:
 
     :raises ValidationFailed: what cannot be refunded."""
     payment = refunding_payment(order)
+    if payment is None:
+        raise Conflict(_("This order has no payment to refund."))
     lines = {line.id: line for line in order.lines}
     refund = Refund(  # joins the session (and its payment) once it is whole: _count
         status=RefundStatus.PENDING,
