@@ -131,8 +131,8 @@ def top_products(counted, by_revenue: bool, limit: int = TOP_PRODUCTS) -> list[T
 
 
 def refunds(since: datetime, until: datetime) -> dict:
-    """Refunds asked for in the period (a cancelled paid order's whole amount, or one made in
-    the provider's dashboard), failed ones left out: their number and amount."""
+    """Refunds made in the period (partial ones, a cancelled paid order's whole amount, those
+    made in the provider's dashboard), failed ones left out: their number and amount."""
     count, amount = db.session.execute(
         select(func.count(Refund.id), func.coalesce(func.sum(Refund.amount_cents), 0)).where(
             Refund.created_at >= since,
