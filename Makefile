@@ -8,7 +8,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint security format db-upgrade seed shell uwsgi bench bench-million bench-checkout clean system-run system-test translations translations-extract translations-update
+.PHONY: help run test test-fast lint security format db-upgrade seed shell worker uwsgi bench bench-million bench-checkout clean system-run system-test translations translations-extract translations-update
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -94,6 +94,9 @@ security: $(VENV)/.installed-dev ## bandit over app/, pip-audit over the pinned 
 format: $(VENV)/.installed-dev ## ruff fix and format
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+worker: db-upgrade ## Run queued jobs (JOBS_EAGER = False in the instance config, Redis at JOBS_BROKER_URL)
+	$(BIN)/celery --app app.jobs.worker worker --loglevel=INFO --concurrency=2
 
 shell: db-upgrade ## IPython with the app loaded
 	$(BIN)/python cli.py

@@ -39,6 +39,7 @@ from app.extensions import (
     security,
     talisman,
 )
+from app.jobs import queue
 from app.media import views as media_views
 from app.money import to_decimal
 from app.orders import guest as guest_orders
@@ -148,6 +149,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
     load_config(app, config_overrides or {})
     register_extensions(app)
     register_blueprints(app)
+    queue.init_app(app)  # after the blueprints: their modules registered every job
     errors.register_errorhandlers(app)
     register_request_checks(app)
     register_commands(app)

@@ -98,6 +98,14 @@ MAIL_DEFAULT_SENDER = SECURITY_EMAIL_SENDER
 
 # Rate limits (Flask-Limiter). Use redis://... in production so all workers share counts.
 RATELIMIT_STORAGE_URI = "memory://"
+# Background jobs (app/jobs/, Celery): e-mails. True runs each job inline once its transaction
+# commits, in the process that made it (no Redis, no worker: make run). False queues it on
+# JOBS_BROKER_URL for `make worker`, retried after each of JOBS_RETRY_DELAYS seconds (then
+# kept as failed); a job a dead worker held runs again after JOBS_VISIBILITY_TIMEOUT seconds.
+JOBS_EAGER = True
+JOBS_BROKER_URL = "redis://127.0.0.1:6379/2"
+JOBS_RETRY_DELAYS = [10, 30, 90, 270, 810, 2430]  # exponential: x3 each time, 1 h in all
+JOBS_VISIBILITY_TIMEOUT = 600
 RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_LOGIN_FAILURES = "10 per minute"  # failed logins / token requests per client
 RATELIMIT_ACCOUNT_EMAILS = "60 per hour"  # register, reset, confirmation resend per client

@@ -5,6 +5,7 @@ from app.addresses.models import SavedAddress
 from app.cart.models import Cart, CartItem
 from app.catalog.models import Category, Product, ProductImage
 from app.invoices.models import CreditNote, DocumentCounter, Invoice
+from app.jobs.models import SentMail
 from app.orders.models import Order, OrderEvent, OrderLine, Payment, Refund, RefundLine
 from app.payments.models import WebhookEvent
 from app.sales.models import Sale
@@ -20,6 +21,6 @@ def all_models() -> dict:
         *(Order, OrderLine, OrderEvent, Payment, Refund, RefundLine),
         *(Invoice, CreditNote, DocumentCounter),
         *(ShippingZone, ShippingZoneCountry, ShippingMethod, WeightBand, TaxClass, TaxRate),
-        *(Voucher, Sale, WebhookEvent),
+        *(Voucher, Sale, WebhookEvent, SentMail),
     )
     return {model.__name__: model for model in models}

@@ -81,6 +81,8 @@ def place(app, shop, address, **options):
             {"card_number": GOOD_CARD},
             **options,
         )
+        db.session.refresh(order)  # expired by the commit: read again, lines and payments too
+        order.lines, order.payments  # noqa: B018
         db.session.expunge(order)
         return order
 

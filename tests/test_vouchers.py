@@ -64,6 +64,8 @@ def place(app, user_id, code, key="k"):
         order = checkout_service.place_order(
             user_id, key, BERLIN, "test", {"card_number": GOOD_CARD}, voucher_code=code
         )
+        db.session.refresh(order)  # expired by the commit: read again, lines and payments too
+        order.lines, order.payments  # noqa: B018
         db.session.expunge(order)
         return order
 

@@ -1,13 +1,17 @@
 """Order e-mails: confirmation when placed, notice when shipped, a refund with its credit note.
-Sent through Flask-Mailman."""
+Each is a job (app/jobs/), queued by the unit that commits what it tells, sent once through
+Flask-Mailman."""
 
 from flask import current_app, has_request_context, render_template, url_for
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMessage
 
+from app.extensions import db
 from app.i18n import in_locale
 from app.invoices.pdf import credit_note_pdf, invoice_pdf
+from app.jobs.mail import send_once
+from app.jobs.queue import enqueue, job
 from app.orders import guest
 from app.orders.models import Order, Refund
 
@@ -26,13 +30,13 @@ def order_link(order: Order) -> str:
         return url_for(endpoint, **values, _external=True)
 
 
-def _send(
+def _message(
     order: Order,
     subject: LazyString,
     template: str,
     attach_invoice: bool = False,
     refund: Refund | None = None,
-) -> None:
+) -> EmailMessage:
     """The e-mail in the language the customer ordered in, whoever sends it (the back office
     ships in its own language); with the order's invoice as a PDF, if asked and issued, or the
     refund's credit note (``ORDER_EMAIL_PDFS``)."""
@@ -53,20 +57,52 @@ def _send(
         if credit_note is not None:
             pdf = credit_note_pdf(credit_note)
             message.attach(f"{credit_note.label}.pdf", pdf, "application/pdf")
-    message.send()
+    return message
 
 
-def send_order_confirmation(order: Order) -> None:
-    subject = _l("Your order %(number)s", number=order.number)
-    _send(order, subject, "orders/email/confirmation.txt", attach_invoice=True)
+ORDER_MAIL = "orders.mail"
+CONFIRMATION, SHIPPED, REFUND = "confirmation", "shipped", "refund"
 
 
-def send_order_shipped(order: Order) -> None:
-    subject = _l("Your order %(number)s has shipped", number=order.number)
-    _send(order, subject, "orders/email/shipped.txt")
+def queue_confirmation(order: Order) -> None:
+    """The confirmation (with the invoice), sent once the current unit commits (a job)."""
+    enqueue(ORDER_MAIL, CONFIRMATION, order.id)
 
 
-def send_refund(refund: Refund) -> None:
-    order = refund.payment.order
-    subject = _l("A refund for your order %(number)s", number=order.number)
-    _send(order, subject, "orders/email/refund.txt", refund=refund)
+def queue_shipped(order: Order) -> None:
+    enqueue(ORDER_MAIL, SHIPPED, order.id)
+
+
+def queue_refund(refund: Refund) -> None:
+    """The refund's e-mail (with its credit note)."""
+    enqueue(ORDER_MAIL, REFUND, refund.id)
+
+
+@job(ORDER_MAIL)
+def send_order_mail(kind: str, record_id: int) -> bool:
+    """The job: the order's (``record_id``) confirmation or shipping notice, or the refund's
+    (``record_id``) e-mail, sent once (app/jobs/mail.py). False: sent before, or its order or
+    refund is gone."""
+    if kind == REFUND:
+        refund = db.session.get(Refund, record_id)
+        if refund is None:
+            return False
+        refunded = refund.payment.order
+        subject = _l("A refund for your order %(number)s", number=refunded.number)
+        return send_once(
+            f"refund:{record_id}",
+            lambda: _message(refunded, subject, "orders/email/refund.txt", refund=refund),
+        )
+    order = db.session.get(Order, record_id)
+    if order is None:
+        return False
+    if kind == CONFIRMATION:
+        subject = _l("Your order %(number)s", number=order.number)
+        template, attach_invoice = "orders/email/confirmation.txt", True
+    else:
+        subject = _l("Your order %(number)s has shipped", number=order.number)
+        template, attach_invoice = "orders/email/shipped.txt", False
+    return send_once(
+        f"order:{record_id}:{kind}",
+        lambda: _message(order, subject, template, attach_invoice=attach_invoice),
+    )

@@ -113,7 +113,7 @@ def record_charge(order_id: int, result: PaymentResult) -> Order:
             whole = refunds.build_whole(order, payment, "Paid after the order was cancelled.")
             _send_after_commit([whole.id])
     if order.status != OrderStatus.CANCELLED and not result.redirect_url:
-        on_commit(lambda: emails.send_order_confirmation(order))
+        emails.queue_confirmation(order)
     return order
 
 
@@ -264,7 +264,7 @@ def _transition(
                 payment.status = PaymentStatus.VOIDED
     _send_after_commit(refund_ids)
     if to_status == OrderStatus.SHIPPED:
-        on_commit(lambda: emails.send_order_shipped(order))
+        emails.queue_shipped(order)
     return order
 
 
@@ -318,7 +318,7 @@ def paid_back(order: Order, refund: Refund) -> None:
     and the customer's e-mail with it once this commits."""
     if order.invoice is not None:
         invoices.issue_credit_note(refund)
-    on_commit(lambda: emails.send_refund(refund))
+    emails.queue_refund(refund)
 
 
 def _abandon_after_commit(provider_name: str, reference: str) -> None:

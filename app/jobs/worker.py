@@ -1,0 +1,7 @@
+"""The worker's entry point: ``celery --app app.jobs.worker worker`` (``make worker``) runs
+the jobs queued on JOBS_BROKER_URL, with the app's configuration (JOBS_EAGER off)."""
+
+from app.app_factory import create_app
+
+flask_app = create_app()
+celery = flask_app.extensions["celery"]
