@@ -5,6 +5,7 @@ python dbmanager.py db upgrade|migrate|downgrade|current|history   (Flask-Migrat
 python dbmanager.py users create-admin EMAIL                       (the first admin)
 python dbmanager.py users create|activate|...  roles create|add|... (Flask-Security)
 python dbmanager.py seed                                           (demo data)
+python dbmanager.py jobs                                           (what waits on the queue)
 """
 
 from app.manage import cli

@@ -17,6 +17,7 @@ from app.catalog.seed import (
     load_demo_catalogue,
 )
 from app.errors import DomainError, NotFound
+from app.jobs.commands import jobs
 from app.orders.commands import orders
 from app.sales.demo import load_demo_offers
 from app.shipping.demo import load_demo_shipping_and_tax
@@ -132,6 +133,7 @@ def register_commands(app) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(orders)
     app.cli.add_command(cart_cli)
+    app.cli.add_command(jobs)
     # Flask-Security registers the `users` group at init_app; these belong beside create.
     app.cli.commands["users"].add_command(confirm)
     app.cli.commands["users"].add_command(create_admin_command)

@@ -12,7 +12,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mailman import Mail
 from flask_migrate import Migrate
-from flask_security import Security
+from flask_security import MailUtil, Security
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine, MetaData, event
@@ -126,8 +126,19 @@ def _policy_segments(policy: str | dict, nonce_in: tuple[str, ...]) -> list[str]
     return segments
 
 
+class QueuedMailUtil(MailUtil):
+    """Flask-Security's mails as jobs (app/accounts/mail.py, imported when a mail is sent: it
+    needs this module)."""
+
+    def send_mail(self, template, subject, recipient, sender, body, html, **kwargs):
+        from app.accounts.mail import queue_mail
+
+        queue_mail(template, subject, recipient, sender, body, html, **kwargs)
+
+
 migrate = Migrate()
-security = Security(totp_cls=SingleUseTotp)  # a TOTP code is accepted once
+# A TOTP code is accepted once; the mails are jobs.
+security = Security(totp_cls=SingleUseTotp, mail_util_cls=QueuedMailUtil)
 csrf = CSRFProtect()
 mail = Mail()
 bootstrap = Bootstrap5()

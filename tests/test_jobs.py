@@ -4,13 +4,14 @@ default (JOBS_EAGER), and an e-mail job sends once however many times it runs.""
 import pytest
 from sqlalchemy import select
 
+from app.accounts.mail import send_security_mail
 from app.extensions import db
 from app.jobs.models import SentMail
 from app.orders import emails
 from app.orders.models import Order
 from app.transactions import atomic
 from tests.factories import ProductFactory, create, place
-from tests.helpers import run_together
+from tests.helpers import csrf_token, run_together
 
 
 @pytest.fixture
@@ -110,3 +111,31 @@ def tea_on(pooled_app):
         "tea": create(pooled_app, ProductFactory, name="Green Tea", stock=10),
         "user": create(pooled_app, UserFactory, email="buyer@example.com"),
     }
+
+
+def test_flask_securitys_mails_are_jobs_sent_once(app, client, user_factory, outbox):
+    user_factory(email="shopper@example.com")
+
+    response = client.post(
+        "/reset",
+        data={"email": "shopper@example.com", "csrf_token": csrf_token(client, "/reset")},
+    )
+
+    assert response.status_code in (200, 302)
+    [message] = outbox
+    assert "/reset/" in message.body
+    with app.app_context():
+        [key] = db.session.scalars(select(SentMail.key)).all()
+        again = send_security_mail(
+            key, "Again", "shopper@example.com", "shop@example.com", "", None
+        )
+    assert key.startswith("security:reset_instructions:")
+    assert again is False
+    assert len(outbox) == 1
+
+
+def test_the_jobs_command_says_jobs_run_inline_by_default(app):
+    result = app.test_cli_runner().invoke(args=["jobs"])
+
+    assert result.exit_code == 0
+    assert "Jobs run inline" in result.output

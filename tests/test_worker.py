@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from app.app_factory import create_app
 from app.extensions import db
+from app.jobs import queue
 from app.jobs.models import SentMail
 from tests.factories import ProductFactory, UserFactory, create, place
 from tests.helpers import TEST_CONFIG
@@ -156,3 +157,25 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_next_and_the_mail_arrives_once
     time.sleep(1)
     assert [m["Subject"] for m in smtp.messages] == [f"Your order {number}"]
     assert len(sent_keys(app)) == 1
+
+
+def test_the_jobs_command_lists_what_waits_and_says_what_to_do_without_redis(queued, tmp_path):
+    app, _sink, _start_worker = queued
+    tea = create(app, ProductFactory, name="Green Tea", stock=5)
+    buyer = create(app, UserFactory, email="buyer@example.com")
+    place(app, buyer, (tea, 1))
+
+    listed = app.test_cli_runner().invoke(args=["jobs"])
+    app.config["JOBS_BROKER_URL"] = f"redis://127.0.0.1:{free_port()}/0"
+    del app.extensions["celery"]
+    queue.init_app(app)
+    down = app.test_cli_runner().invoke(args=["jobs"])
+
+    assert listed.exit_code == 0, listed.output
+    assert (
+        listed.output
+        == "1 waiting, 0 running (taken by a worker).\n  waiting  orders.mail confirmation\n"
+    )
+    assert down.exit_code == 1
+    assert "does not answer" in down.output
+    assert "JOBS_EAGER = True" in down.output

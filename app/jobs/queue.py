@@ -8,6 +8,8 @@ worker to run: acknowledged once it has run (a worker that dies mid-job leaves i
 and retried on failure with exponential backoff (``JOBS_RETRY_DELAYS``).
 """
 
+import base64
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -104,3 +106,24 @@ def enqueue(name: str, *args) -> None:
     celery = current_app.extensions["celery"]
     task = celery.tasks[name]
     on_commit(lambda: task.apply_async(args))
+
+
+def pending() -> tuple[list[str], list[str]]:
+    """The jobs waiting on the queue and those workers have taken, each as its name and first
+    argument ("orders.mail confirmation"; never the rest, which may hold a reset link).
+
+    :raises redis.exceptions.ConnectionError: no Redis at JOBS_BROKER_URL.
+    """
+    celery = current_app.extensions["celery"]
+    with celery.connection_for_read() as connection:
+        client = connection.default_channel.client
+        waiting = [_described(json.loads(raw)) for raw in client.lrange("celery", 0, -1)]
+        taken = [_described(json.loads(raw)[0]) for raw in client.hvals("unacked")]
+    return waiting, taken
+
+
+def _described(message: dict) -> str:
+    headers = message.get("headers") or {}
+    body = json.loads(base64.b64decode(message.get("body") or "") or "[[]]")
+    args = body[0] if body and isinstance(body[0], list) else []
+    return f"{headers.get('task', '?')} {args[0] if args else ''}".rstrip()

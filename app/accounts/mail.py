@@ -1,0 +1,38 @@
+"""Flask-Security's e-mails (welcome and confirmation, password reset, sign-in codes...) as
+jobs (app/jobs/): each message, rendered in the request, is queued and sent once."""
+
+import uuid
+
+from flask_mailman import EmailMultiAlternatives
+
+from app.jobs.mail import send_once
+from app.jobs.queue import enqueue, job
+
+SECURITY_MAIL = "accounts.mail"
+
+
+def queue_mail(template, subject, recipient, sender, body, html, **_context) -> None:
+    """Queue the message Flask-Security rendered (its MailUtil.send_mail's arguments).
+
+    Flask-Security commits its own changes after it asks for the mail (a registration's user,
+    in the view's last step): the message is queued when asked, and it carries everything it
+    says (links and codes are in the text), so it never reads what may not be committed yet.
+    """
+    if isinstance(sender, tuple) and len(sender) == 2:
+        sender = f"{sender[0]} <{sender[1]}>"
+    name = template.rsplit("/", 1)[-1]  # "security/email/reset_instructions"
+    key = f"security:{name}:{uuid.uuid4().hex}"  # one per message: sent once
+    enqueue(SECURITY_MAIL, key, str(subject), str(recipient), str(sender), body, html)
+
+
+@job(SECURITY_MAIL)
+def send_security_mail(
+    key: str, subject: str, recipient: str, sender: str, body: str | None, html: str | None
+) -> bool:
+    def message() -> EmailMultiAlternatives:
+        mail = EmailMultiAlternatives(subject, body=body, from_email=sender, to=[recipient])
+        if html:
+            mail.attach_alternative(html, "text/html")
+        return mail
+
+    return send_once(key, message)
