@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.errors import InvalidTransition, ValidationFailed
 from app.extensions import db
@@ -554,3 +554,28 @@ def test_a_guest_gets_the_invoice_and_credit_note_through_the_api(app, client, t
     assert "CN-000001" in pdf_text(stranger.get(f"/api/v1/orders/guest/{link}/credit-notes/1"))
     missing = stranger.get(f"/api/v1/orders/guest/{link}/credit-notes/2")
     assert_error(missing, 404, "not_found")
+
+
+def test_the_api_lists_orders_and_their_documents_in_as_many_queries_for_five_as_for_one(
+    app, client, tea
+):
+    owner = create(app, UserFactory, email="owner@example.com")
+    headers = token_headers(client, "owner@example.com")
+    with app.app_context():
+        engine = db.engine
+    counts = []
+    for orders in (1, 4):  # 1, then 5 orders, each refunded in part (a credit note each)
+        for _ in range(orders):
+            refund(app, place(app, owner, (tea, 2)), {"Green Tea": 1})
+        client.get("/api/v1/orders", headers=headers)  # warm-up: the token's user
+        statements = []
+        listener = lambda *args, found=statements: found.append(args[2])  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            listed = client.get("/api/v1/orders", headers=headers).get_json()["items"]
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert all(order["refunds"][0]["credit_note"] for order in listed)
+        counts.append(len(statements))
+
+    assert counts[0] == counts[1], counts
