@@ -428,6 +428,23 @@ def test_search_still_follows_products_at_head(empty_db_app):
     assert [p.slug for p in catalog_services.list_products(q="sencha").items] == ["sencha"]
 
 
+def insert_order(conn, order_id: int, status: str, discount: int = 0, total: int = 900) -> None:
+    """An order of user 1 as the schema stood from shipping and tax to invoices (raw SQL)."""
+    address = ", ".join(["'A', '1 Street', '', 'Berlin', '10115', 'DE'"] * 2)
+    columns = ", ".join(f"{kind}_{field}" for kind in ("ship", "bill") for field in ADDRESS)
+    conn.execute(
+        text(
+            "INSERT INTO orders (id, number, user_id, email, status, currency, subtotal_cents, "
+            "discount_cents, shipping_cents, shipping_tax_cents, tax_cents, total_cents, "
+            "prices_include_tax, shipping_method, voucher_code, "
+            f"payment_method, {columns}, checkout_key, checkout_fingerprint, created_at, "
+            f"updated_at) VALUES ({order_id}, 'N-{order_id}', 1, 'a@example.com', '{status}', "
+            f"'EUR', 900, {discount}, 0, 0, 0, {total}, 1, '', '', 'test', {address}, "
+            f"'key-{order_id}', '', '2026-01-02 03:04:05', '2026-01-02 03:04:05')"
+        )
+    )
+
+
 INVOICES_REVISION = "d5e3f7a92b16"
 
 
@@ -438,23 +455,10 @@ def test_invoices_migration_invoices_the_orders_paid_before_in_the_order_they_we
     and the counter goes on from the last; downgrade drops both tables."""
     upgrade(revision=f"{INVOICES_REVISION}-1")
     user = db.engine.dialect.identifier_preparer.quote("user")
-    address = ", ".join(["'A', '1 Street', '', 'Berlin', '10115', 'DE'"] * 2)
-    columns = ", ".join(f"{kind}_{field}" for kind in ("ship", "bill") for field in ADDRESS)
     with db.engine.begin() as conn:
         conn.execute(text(SHOP_ROWS[0].format(user=user)))
         for order_id, status in ((1, "paid"), (2, "pending_payment"), (3, "shipped")):
-            conn.execute(
-                text(
-                    "INSERT INTO orders (id, number, user_id, email, status, currency, "
-                    "subtotal_cents, discount_cents, shipping_cents, shipping_tax_cents, "
-                    "tax_cents, total_cents, prices_include_tax, shipping_method, voucher_code, "
-                    f"payment_method, {columns}, checkout_key, checkout_fingerprint, "
-                    f"created_at, updated_at) VALUES ({order_id}, 'N-{order_id}', 1, "
-                    f"'a@example.com', '{status}', 'EUR', 900, 0, 0, 0, 0, 900, 1, '', '', "
-                    f"'test', {address}, 'key-{order_id}', '', '2026-01-02 03:04:05', "
-                    "'2026-01-02 03:04:05')"
-                )
-            )
+            insert_order(conn, order_id, status)
         events = [(1, "paid", "2026-01-03 10:00:00"), (3, "paid", "2026-01-02 09:00:00")]
         events.append((3, "shipped", "2026-01-04 09:00:00"))
         for order_id, status, moment in events:
@@ -489,23 +493,10 @@ def test_refunds_migration_counts_refunds_shares_discounts_and_issues_credit_not
     lines' discount shares, and a credit note for the invoiced order's refund that went back."""
     upgrade(revision=f"{REFUNDS_REVISION}-1")
     user = db.engine.dialect.identifier_preparer.quote("user")
-    address = ", ".join(["'A', '1 Street', '', 'Berlin', '10115', 'DE'"] * 2)
-    columns = ", ".join(f"{kind}_{field}" for kind in ("ship", "bill") for field in ADDRESS)
     with db.engine.begin() as conn:
         conn.execute(text(SHOP_ROWS[0].format(user=user)))
         for order_id, discount, total in ((1, 100, 800), (2, 0, 900)):
-            conn.execute(
-                text(
-                    "INSERT INTO orders (id, number, user_id, email, status, currency, "
-                    "subtotal_cents, discount_cents, shipping_cents, shipping_tax_cents, "
-                    "tax_cents, total_cents, prices_include_tax, shipping_method, voucher_code, "
-                    f"payment_method, {columns}, checkout_key, checkout_fingerprint, "
-                    f"created_at, updated_at) VALUES ({order_id}, 'N-{order_id}', 1, "
-                    f"'a@example.com', 'cancelled', 'EUR', 900, {discount}, 0, 0, 0, {total}, "
-                    f"1, '', '', 'test', {address}, 'key-{order_id}', '', "
-                    "'2026-01-02 03:04:05', '2026-01-02 03:04:05')"
-                )
-            )
+            insert_order(conn, order_id, "cancelled", discount, total)
             conn.execute(
                 text(
                     "INSERT INTO payment (id, order_id, provider, status, amount_cents, "

@@ -33,13 +33,18 @@ class Sink(Collect):
     """An SMTP server on loopback; ``hold_first`` keeps the first client waiting in RCPT (a
     worker mid-job, its mail not accepted) until ``release`` is set, then refuses it."""
 
-    def __init__(self, hold_first: bool = False):
+    def __init__(self, hold_first: bool = False, refuse: int = 0):
         super().__init__()
         self.hold_first = hold_first
+        self.refuse = refuse  # the first ``refuse`` mails are refused (451): the job retries
+        self.refused = 0
         self.held = threading.Event()
         self.release = threading.Event()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refused < self.refuse:
+            self.refused += 1
+            return "451 Try again later"
         if self.hold_first:
             self.hold_first = False
             self.held.set()
@@ -61,6 +66,7 @@ def queued(backend, tmp_path, redis_server):
         "JOBS_EAGER": False,
         "JOBS_BROKER_URL": redis_server.url.rsplit("/", 1)[0] + "/5",
         "JOBS_VISIBILITY_TIMEOUT": 3,
+        "JOBS_RETRY_DELAYS": [1, 2],
         "MAIL_BACKEND": "smtp",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": port,
@@ -179,3 +185,23 @@ def test_the_jobs_command_lists_what_waits_and_says_what_to_do_without_redis(que
     assert down.exit_code == 1
     assert "does not answer" in down.output
     assert "JOBS_EAGER = True" in down.output
+
+
+def test_a_mail_the_smtp_server_refuses_is_retried_after_its_delays_and_sent_once(queued):
+    """Refused twice: retried after 1 s, then 2 s (JOBS_RETRY_DELAYS), sent by the third run."""
+    app, sink, start_worker = queued
+    smtp = sink(refuse=2)
+    tea = create(app, ProductFactory, name="Green Tea", stock=5)
+    buyer = create(app, UserFactory, email="buyer@example.com")
+    number = place(app, buyer, (tea, 1))
+
+    started = time.monotonic()
+    start_worker()
+    wait_for(lambda: smtp.messages)
+    took = time.monotonic() - started
+    time.sleep(1)
+
+    assert smtp.refused == 2
+    assert [m["Subject"] for m in smtp.messages] == [f"Your order {number}"]
+    assert len(sent_keys(app)) == 1
+    assert took >= 3  # waited out both delays
