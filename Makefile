@@ -96,7 +96,7 @@ format: $(VENV)/.installed-dev ## ruff fix and format
 	$(BIN)/ruff format .
 
 worker: db-upgrade ## Run queued jobs (JOBS_EAGER = False in the instance config, Redis at JOBS_BROKER_URL)
-	$(BIN)/celery --app app.jobs.worker worker --loglevel=INFO --concurrency=2
+	$(BIN)/celery --app app.jobs.worker worker --beat --loglevel=INFO --concurrency=2
 
 shell: db-upgrade ## IPython with the app loaded
 	$(BIN)/python cli.py

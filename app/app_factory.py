@@ -22,6 +22,7 @@ from app.accounts import menu as member_menu
 from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
+from app.accounts.mail import queue_mail
 from app.api import bp as api_bp
 from app.api import cart as api_cart
 from app.api import orders as api_orders
@@ -432,6 +433,7 @@ def register_extensions(app: Flask) -> None:
         app.wsgi_app = UwsgiChunkedInput(app.wsgi_app)  # type: ignore[method-assign]
 
     page_cache.init_app(app, _worker_processes())
+    app.extensions["security_mail"] = queue_mail  # extensions.AppMailUtil's
     security.init_app(app, user_datastore)
     security.unauthn_handler(_unauthn_handler)
     security.unauthz_handler(_unauthz_handler)

@@ -101,11 +101,22 @@ RATELIMIT_STORAGE_URI = "memory://"
 # Background jobs (app/jobs/, Celery): e-mails. True runs each job inline once its transaction
 # commits, in the process that made it (no Redis, no worker: make run). False queues it on
 # JOBS_BROKER_URL for `make worker`, retried after each of JOBS_RETRY_DELAYS seconds (then
-# kept as failed); a job a dead worker held runs again after JOBS_VISIBILITY_TIMEOUT seconds.
+# kept as failed, for an admin to retry); a job a dead worker held runs again after
+# JOBS_VISIBILITY_TIMEOUT seconds.
 JOBS_EAGER = True
 JOBS_BROKER_URL = "redis://127.0.0.1:6379/2"
 JOBS_RETRY_DELAYS = [10, 30, 90, 270, 810, 2430]  # exponential: x3 each time, 1 h in all
 JOBS_VISIBILITY_TIMEOUT = 600
+# The workers' timetable (JOBS_EAGER = False): job -> cron line (SHOP_TIMEZONE) or seconds.
+# One worker's scheduler runs it; another takes over JOBS_SCHEDULER_TAKEOVER seconds after
+# that worker stops. Inline (JOBS_EAGER = True), run the same commands from cron instead.
+JOBS_SCHEDULE = {
+    "orders.expire": "*/5 * * * *",  # python dbmanager.py orders expire
+    "cart.purge": "30 3 * * *",  # python dbmanager.py cart purge
+    "jobs.purge": "45 3 * * *",  # python dbmanager.py jobs purge
+}
+JOBS_SCHEDULER_TAKEOVER = 60
+JOBS_SENT_MAIL_DAYS = 30  # how long an e-mail's sent-once key is kept (longer than retries)
 RATELIMIT_HEADERS_ENABLED = True
 RATELIMIT_LOGIN_FAILURES = "10 per minute"  # failed logins / token requests per client
 RATELIMIT_ACCOUNT_EMAILS = "60 per hour"  # register, reset, confirmation resend per client

@@ -3,7 +3,7 @@
 from typing import TYPE_CHECKING, Any
 
 import flask_talisman
-from flask import request
+from flask import current_app, request
 from flask_babel import Babel
 from flask_bootstrap import Bootstrap5
 from flask_caching import Cache
@@ -126,19 +126,19 @@ def _policy_segments(policy: str | dict, nonce_in: tuple[str, ...]) -> list[str]
     return segments
 
 
-class QueuedMailUtil(MailUtil):
-    """Flask-Security's mails as jobs (app/accounts/mail.py, imported when a mail is sent: it
-    needs this module)."""
+class AppMailUtil(MailUtil):
+    """Flask-Security's mails handed to the app's ``extensions["security_mail"]`` (the app
+    factory sets it: app/accounts/mail.py queues them as jobs)."""
 
     def send_mail(self, template, subject, recipient, sender, body, html, **kwargs):
-        from app.accounts.mail import queue_mail
-
-        queue_mail(template, subject, recipient, sender, body, html, **kwargs)
+        current_app.extensions["security_mail"](
+            template, subject, recipient, sender, body, html, **kwargs
+        )
 
 
 migrate = Migrate()
 # A TOTP code is accepted once; the mails are jobs.
-security = Security(totp_cls=SingleUseTotp, mail_util_cls=QueuedMailUtil)
+security = Security(totp_cls=SingleUseTotp, mail_util_cls=AppMailUtil)
 csrf = CSRFProtect()
 mail = Mail()
 bootstrap = Bootstrap5()

@@ -156,6 +156,17 @@ ADMIN_URLS = [
     ("POST", "/admin/users/ajax/update/", 404),
     ("GET", "/admin/users/ajax/lookup/?name=roles", 404),
     ("GET", "/admin/users/export/<export_type>/", 302),
+    ("GET", "/admin/failed-jobs/", 200),
+    ("GET", "/admin/failed-jobs/new/", 302),
+    ("POST", "/admin/failed-jobs/new/", 302),
+    ("GET", "/admin/failed-jobs/edit/?id=1", 302),
+    ("POST", "/admin/failed-jobs/edit/?id=1", 302),
+    ("GET", "/admin/failed-jobs/details/?id=1", 302),
+    ("POST", "/admin/failed-jobs/delete/", 302),
+    ("POST", "/admin/failed-jobs/action/", 302),
+    ("POST", "/admin/failed-jobs/ajax/update/", 404),
+    ("GET", "/admin/failed-jobs/ajax/lookup/?name=name", 404),
+    ("GET", "/admin/failed-jobs/export/<export_type>/", 302),
 ]
 # Every URL above that an admin GETs as a page, with their list pages filtered and searched.
 ADMIN_PAGES = [  # the pages answered in HTML (or CSV); an invoice is a PDF

@@ -10,16 +10,20 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.app_factory import create_app
 from app.extensions import db
 from app.jobs import queue
-from app.jobs.models import SentMail
+from app.jobs.models import FailedJob, SentMail
+from app.jobs.queue import retry_failed
+from app.orders.models import Order
+from app.timestamps import utcnow
 from tests.factories import ProductFactory, UserFactory, create, place
 from tests.helpers import TEST_CONFIG
 from tests.test_mail import Collect, free_port
@@ -55,9 +59,10 @@ class Sink(Collect):
 
 
 @pytest.fixture
-def queued(backend, tmp_path, redis_server):
+def queued(backend, tmp_path, redis_server, request):
     """A shop on a database of its own with the queue on Redis (a database of its own too),
-    mail to an SMTP sink; yields (app, sink factory, worker starter)."""
+    mail to an SMTP sink; yields (app, sink factory, worker starter). Indirect parameters
+    override its settings."""
     url = backend.fresh_url(tmp_path)
     port = free_port()
     settings = {
@@ -71,6 +76,7 @@ def queued(backend, tmp_path, redis_server):
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": port,
         "MAIL_TIMEOUT": 60,
+        **getattr(request, "param", {}),
     }
     app = create_app(settings)
     with app.app_context():
@@ -92,19 +98,30 @@ def queued(backend, tmp_path, redis_server):
         controllers.append(controller)
         return handler
 
-    def start_worker() -> subprocess.Popen:
+    def start_worker(beat: bool = False, log: Path | None = None) -> subprocess.Popen:
+        """A worker, as `make worker` starts one (``beat``: with its scheduler), in a process
+        group of its own; its log to ``log``."""
         command = [sys.executable, "-m", "celery", "--app", "app.jobs.worker", "worker"]
         command += ["--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+        command += ["--beat"] if beat else []
+        output = log.open("w") if log else subprocess.DEVNULL
         worker = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+        if log:
+            output.close()  # the worker has its own
         workers.append(worker)
         return worker
 
     yield app, sink, start_worker
     for worker in workers:
         if worker.poll() is None:
-            worker.send_signal(signal.SIGTERM)
+            os.killpg(worker.pid, signal.SIGTERM)
             worker.wait(timeout=30)
     for controller in controllers:
         controller.stop()
@@ -154,7 +171,7 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_next_and_the_mail_arrives_once
 
     first = start_worker()
     assert smtp.held.wait(60)  # the worker is sending: inside the SMTP conversation
-    first.send_signal(signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)
     first.wait(timeout=10)
     smtp.release.set()
     start_worker()
@@ -178,10 +195,15 @@ def test_the_jobs_command_lists_what_waits_and_says_what_to_do_without_redis(que
     down = app.test_cli_runner().invoke(args=["jobs"])
 
     assert listed.exit_code == 0, listed.output
-    assert (
-        listed.output
-        == "1 waiting, 0 running (taken by a worker).\n  waiting  orders.mail confirmation\n"
-    )
+    assert listed.output.splitlines() == [
+        "1 waiting, 0 running (taken by a worker).",
+        "  waiting  orders.mail confirmation",
+        "Timetable (JOBS_SCHEDULE, run by the workers' scheduler):",
+        "  orders.expire    */5 * * * *  last run: never",
+        "  cart.purge       30 3 * * *  last run: never",
+        "  jobs.purge       45 3 * * *  last run: never",
+        "0 failed (python dbmanager.py jobs retry ID, or the back office).",
+    ]
     assert down.exit_code == 1
     assert "does not answer" in down.output
     assert "JOBS_EAGER = True" in down.output
@@ -205,3 +227,83 @@ def test_a_mail_the_smtp_server_refuses_is_retried_after_its_delays_and_sent_onc
     assert [m["Subject"] for m in smtp.messages] == [f"Your order {number}"]
     assert len(sent_keys(app)) == 1
     assert took >= 3  # waited out both delays
+
+
+def runs(log: Path, name: str) -> int:
+    """How many runs of the job ``name`` a worker's log shows as done."""
+    text = log.read_text() if log.exists() else ""
+    return sum(1 for line in text.splitlines() if f"Task {name}[" in line and "succeeded" in line)
+
+
+def status_of(app, number) -> str:
+    with app.app_context():
+        return str(db.session.scalar(select(Order.status).where(Order.number == number)))
+
+
+EVERY_SECOND = {"JOBS_SCHEDULE": {"orders.expire": 1}, "JOBS_SCHEDULER_TAKEOVER": 4}
+
+
+@pytest.mark.parametrize("queued", [EVERY_SECOND], indirect=True)
+def test_two_workers_run_the_timetable_once_and_the_second_takes_over(queued, tmp_path):
+    """Each worker carries a scheduler; the one holding the lock in Redis sends each run once,
+    and when its worker dies the other takes over. Expiry needs no cron line."""
+    app, sink, start_worker = queued
+    sink()
+    tea = create(app, ProductFactory, name="Green Tea", stock=5)
+    buyer = create(app, UserFactory, email="buyer@example.com")
+    number = place(app, buyer, (tea, 1), method="manual", details={})
+    with app.app_context():
+        db.session.execute(update(Order).values(created_at=utcnow() - timedelta(days=4)))
+        db.session.commit()
+    logs = [tmp_path / "worker-a.log", tmp_path / "worker-b.log"]
+    workers = [start_worker(beat=True, log=logs[0]), start_worker(beat=True, log=logs[1])]
+
+    wait_for(lambda: status_of(app, number) == "cancelled")
+    wait_for(lambda: sum(runs(log, "orders.expire") for log in logs) >= 2)
+    before = sum(runs(log, "orders.expire") for log in logs)
+    time.sleep(6)
+    during = sum(runs(log, "orders.expire") for log in logs) - before
+    assert 4 <= during <= 8, during  # one a second for 6 s: not two (one per scheduler)
+    scheduling = [i for i, log in enumerate(logs) if "beat: Acquired lock" in log.read_text()]
+    assert len(scheduling) == 1  # the other scheduler waits on the lock
+    holder, other = scheduling[0], 1 - scheduling[0]
+    os.killpg(workers[holder].pid, signal.SIGKILL)  # its scheduler too
+    workers[holder].wait(timeout=10)
+    killed_at = time.monotonic()
+    wait_for(lambda: "beat: Acquired lock" in logs[other].read_text(), timeout=30)
+    took_over = time.monotonic() - killed_at
+    after = runs(logs[other], "orders.expire")
+    wait_for(lambda: runs(logs[other], "orders.expire") >= after + 3, timeout=10)
+
+    assert took_over < 10  # JOBS_SCHEDULER_TAKEOVER (4 s), the standby's poll (2 s), slack
+
+
+@pytest.mark.parametrize("queued", [{"JOBS_RETRY_DELAYS": [1]}], indirect=True)
+def test_a_job_that_keeps_failing_is_kept_and_an_admins_retry_sends_it_once(queued):
+    app, sink, start_worker = queued
+    smtp = sink(refuse=2)  # the first run and its one retry
+    tea = create(app, ProductFactory, name="Green Tea", stock=5)
+    buyer = create(app, UserFactory, email="buyer@example.com")
+    number = place(app, buyer, (tea, 1))
+    start_worker()
+
+    wait_for(lambda: failed(app))
+    [kept] = failed(app)
+    with app.app_context():
+        assert retry_failed([kept.id]) == 1
+    wait_for(lambda: smtp.messages)
+    time.sleep(1)
+
+    assert kept.summary == f"The confirmation e-mail of order {number}"
+    assert kept.attempts == 2
+    assert kept.error.startswith("SMTPRecipientsRefused")
+    assert smtp.refused == 2
+    assert [m["Subject"] for m in smtp.messages] == [f"Your order {number}"]
+    assert failed(app) == []
+
+
+def failed(app) -> list[FailedJob]:
+    with app.app_context():
+        rows = list(db.session.scalars(select(FailedJob)))
+        db.session.expunge_all()
+        return rows

@@ -25,7 +25,7 @@ def queue_mail(template, subject, recipient, sender, body, html, **_context) -> 
     enqueue(SECURITY_MAIL, key, str(subject), str(recipient), str(sender), body, html)
 
 
-@job(SECURITY_MAIL)
+@job(SECURITY_MAIL, describe=lambda key, subject, recipient, *_: f"“{subject}” to {recipient}")
 def send_security_mail(
     key: str, subject: str, recipient: str, sender: str, body: str | None, html: str | None
 ) -> bool:

@@ -6,6 +6,7 @@ from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 
 from app.accounts.models import User
+from app.admin.jobs import FailedJobView
 from app.admin.sales import SaleView
 from app.admin.views import (
     CategoryView,
@@ -25,6 +26,7 @@ from app.admin.views import (
 from app.admin.vouchers import VoucherView
 from app.catalog.models import Category, OptionType, Product, Variant
 from app.extensions import db
+from app.jobs.models import FailedJob
 from app.orders.models import Order
 from app.sales.models import Sale
 from app.shipping.models import ShippingMethod, ShippingZone, WeightBand
@@ -90,6 +92,9 @@ def init_app(app: Flask) -> None:
             url="tax-classes",
         ),
         UserView(User, db, name="Users", endpoint="admin_users", url="users"),
+        FailedJobView(
+            FailedJob, db, name="Failed jobs", endpoint="admin_failed_jobs", url="failed-jobs"
+        ),
     )
     admin.add_link(MenuLink(name="Back to the shop", endpoint="pages.home"))
     admin.init_app(app)

@@ -78,7 +78,17 @@ def queue_refund(refund: Refund) -> None:
     enqueue(ORDER_MAIL, REFUND, refund.id)
 
 
-@job(ORDER_MAIL)
+def _describe(kind: str, record_id: int) -> str:
+    """ "The confirmation of order 2026-000042", for the back office's failed jobs."""
+    if kind == REFUND:
+        refund = db.session.get(Refund, record_id)
+        order = refund.payment.order if refund else None
+    else:
+        order = db.session.get(Order, record_id)
+    return f"The {kind} e-mail of order {order.number if order else f'(gone, id {record_id})'}"
+
+
+@job(ORDER_MAIL, describe=_describe)
 def send_order_mail(kind: str, record_id: int) -> bool:
     """The job: the order's (``record_id``) confirmation or shipping notice, or the refund's
     (``record_id``) e-mail, sent once (app/jobs/mail.py). False: sent before, or its order or
