@@ -8,7 +8,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint security format db-upgrade seed shell worker uwsgi bench bench-million bench-checkout clean system-run system-test translations translations-extract translations-update
+.PHONY: help run test test-fast lint security format db-upgrade seed shell worker uwsgi bench bench-million bench-checkout cluster cluster-down clean system-run system-test translations translations-extract translations-update
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -97,6 +97,12 @@ format: $(VENV)/.installed-dev ## ruff fix and format
 
 worker: db-upgrade ## Run queued jobs (JOBS_EAGER = False in the instance config, Redis at JOBS_BROKER_URL)
 	$(BIN)/celery --app app.jobs.worker worker --beat --loglevel=INFO --concurrency=2
+
+cluster: system-test $(VENV)/.installed-run $(COMPILED) ## The production stack on loopback: nginx (TLS), two uwsgi app servers, MariaDB, Redis, the worker
+	$(BIN)/python scripts/cluster.py up
+
+cluster-down: ## Stop everything `make cluster` started and remove its directory (.cluster/)
+	@$(BIN)/python scripts/cluster.py down
 
 shell: db-upgrade ## IPython with the app loaded
 	$(BIN)/python cli.py

@@ -152,6 +152,10 @@ PAGE_MESSAGES = {
 
 
 def handle_http_exception(error: HTTPException):
+    outage = _outage_behind(error)
+    if outage is not None:
+        # Raised where no handler of ours looks (an after-request hook): Flask's 500.
+        return handle_database_error(outage)
     if error.code == 304:
         return "", 304
     message = error.description or error.name
@@ -194,7 +198,11 @@ def _when_to_retry() -> str:
 
 
 def handle_unexpected_error(error: Exception):
-    """Last resort: log the traceback, show the user a plain 500."""
+    """Last resort: log the traceback, show the user a plain 500 (a 503 when a database
+    outage lies behind it, e.g. SQLAlchemy refusing a session whose connection died)."""
+    outage = _outage_behind(error)
+    if outage is not None and outage is not error:
+        return handle_database_error(outage)
     current_app.logger.exception("Unhandled error on %s %s", request.method, request.path)
     return handle_http_exception(InternalServerError())
 
@@ -250,6 +258,19 @@ def database_unavailable(error: SQLAlchemyError) -> bool:
     if getattr(orig, "sqlite_errorname", "").startswith(SQLITE_UNAVAILABLE):
         return True
     return _mysql_code(error) in MYSQL_UNAVAILABLE
+
+
+def _outage_behind(error: BaseException) -> SQLAlchemyError | None:
+    """The database outage that ``error`` stands for: itself, the exception Flask wrapped in
+    its 500 (``original_exception``), or one it was raised from or while handling."""
+    current: BaseException | None = getattr(error, "original_exception", None) or error
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, SQLAlchemyError) and database_unavailable(current):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def handle_database_error(error: SQLAlchemyError):

@@ -8,7 +8,8 @@ packages=(python3-venv python3-dev build-essential pkg-config default-libmysqlcl
 # WeasyPrint's text layout and fonts (invoices as PDF)
 packages+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
 if [[ ${1:-run} == test ]]; then
-  packages+=(mariadb-server redis-server chromium)
+  # nginx (and openssl for its test certificate) for `make cluster` and its tests
+  packages+=(mariadb-server redis-server chromium nginx openssl)
   # npm for the browser tests' axe-core; a Node.js from elsewhere (NodeSource) brings its own.
   command -v npm >/dev/null || packages+=(nodejs npm)
 fi

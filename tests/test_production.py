@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from flask import request, url_for
+from flask import after_this_request, request, url_for
 from sqlalchemy import text
 from sqlalchemy.pool import NullPool
 from werkzeug.routing import IntegerConverter
@@ -702,3 +702,54 @@ def test_a_sql_bug_is_still_a_500_with_a_logged_traceback(app, caplog, sql):
     assert "Retry-After" not in response.headers
     [record] = [r for r in caplog.records if r.getMessage() == "Unhandled error on GET /broken"]
     assert record.exc_info is not None
+
+
+def test_an_outage_in_an_after_request_hook_is_503_not_500(outage):
+    """The database goes away after the view's unit committed, before an after-request hook
+    reads it: the answer is 503 with Retry-After (Flask's 500 wraps such errors)."""
+
+    @outage.app.get("/answer-then-hook")
+    def answer_then_hook():
+        @after_this_request
+        def reads(response):
+            outage.cut()
+            db.session.execute(text("SELECT 1"))
+            return response
+
+        return "answered"
+
+    outage.app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: Flask's 500
+    try:
+        response = outage.app.test_client().get("/answer-then-hook")
+    finally:
+        outage.restore()
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "10"
+
+
+def test_the_cart_cookie_hook_needs_no_query(outage, monkeypatch):
+    """The hook that gives a visitor the cart cookie knows whose cart it was from before the
+    unit committed: the database going away before it runs does not fail a member's answer
+    (asking current_user would read the user again: the commit expired it)."""
+    from app.api import cart as cart_api
+
+    create(outage.app, UserFactory)
+    product_id = create(outage.app, ProductFactory)
+    member = outage.app.test_client()
+    token = token_headers(member)
+    hook = cart_api.remember_cart
+
+    def outage_then_hook(*args):
+        outage.cut()
+        return hook(*args)
+
+    monkeypatch.setattr(cart_api, "remember_cart", outage_then_hook)
+    try:
+        response = member.post(
+            "/api/v1/cart/items", json={"product_id": product_id, "quantity": 1}, headers=token
+        )
+    finally:
+        outage.restore()
+
+    assert response.status_code == 201, response.get_data(as_text=True)

@@ -148,13 +148,11 @@ def add_item(body):
     the answer sets the cart cookie and carries the same key in the X-Cart-Token header, which
     a client without cookies sends back (every cart call, and a guest's POST /orders).
     """
+    owner = current_owner()
     summary = services.add_to_cart(
-        current_owner(),
-        body.get("product_id"),
-        body["quantity"],
-        variant_id=body.get("variant_id"),
+        owner, body.get("product_id"), body["quantity"], variant_id=body.get("variant_id")
     )
-    after_this_request(lambda response: remember_cart(response, summary))
+    after_this_request(lambda response: remember_cart(response, summary, owner))
     return summary
 
 

@@ -44,10 +44,12 @@ def current_owner() -> CartOwner:
     return CartOwner(token=anonymous_token())
 
 
-def remember_cart(response, summary: CartSummary):
+def remember_cart(response, summary: CartSummary, owner: CartOwner):
     """Give an anonymous visitor the cookie for the cart the service just made, and the same
-    signed token in the X-Cart-Token header (for API clients without cookies)."""
-    if not current_user.is_authenticated and summary.token and summary.token != anonymous_token():
+    signed token in the X-Cart-Token header (for API clients without cookies). ``owner`` is
+    who the request's cart was for, known before the service committed: asking current_user
+    now would read the user again (the commit expired it), after the request's last query."""
+    if owner.user_id is None and summary.token and summary.token != anonymous_token():
         config = current_app.config
         signed = signed_token(summary.token)
         response.headers[CART_TOKEN_HEADER] = signed

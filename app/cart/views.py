@@ -47,14 +47,13 @@ def add():
     quantity = _int_field("quantity")
     try:
         line = _line_key()
-        summary = services.add_to_cart(
-            current_owner(), quantity=1 if quantity is None else quantity, **line
-        )
+        owner = current_owner()
+        summary = services.add_to_cart(owner, quantity=1 if quantity is None else quantity, **line)
     except DomainError as error:
         flash(error.message, "danger")
         return redirect(safe_next(request.form.get("next"), url_for("pages.cart.show")))
     flash(_("Added to your cart."), "success")
-    return remember_cart(redirect(url_for("pages.cart.show")), summary)
+    return remember_cart(redirect(url_for("pages.cart.show")), summary, owner)
 
 
 @bp.post("/cart/voucher")
