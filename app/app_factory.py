@@ -16,7 +16,17 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
 
-from app import admin, errors, i18n, models, page_cache, pages, security_utils, static_files
+from app import (
+    admin,
+    errors,
+    i18n,
+    metrics,
+    models,
+    page_cache,
+    pages,
+    security_utils,
+    static_files,
+)
 from app.accounts import language as member_language
 from app.accounts import menu as member_menu
 from app.accounts import tokens as account_tokens
@@ -396,6 +406,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     limiter.init_app(app)
     page_cache.skip_limiter_on_catalogue_reads(app)
+    metrics.init_app(app, _under_uwsgi())
     production = app.config["ENV"] == "production"
     talisman.init_app(
         app,

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import metrics
 from app.accounts.models import User
 from app.cart import services as cart_services
 from app.cart.models import Cart, CartItem
@@ -42,9 +43,9 @@ from app.orders.models import (
 )
 from app.orders.queries import order_query
 from app.orders.state import locked_order, record_charge
-from app.payments.providers import PaymentDeclined, get_provider
+from app.payments.providers import PaymentDeclined, PaymentUnavailable, get_provider
 from app.payments.statuses import PaymentStatus
-from app.transactions import atomic
+from app.transactions import atomic, on_commit
 from app.vouchers import services as vouchers
 
 OPTIONAL_ADDRESS_FIELDS = frozenset({"line2"})
@@ -238,7 +239,11 @@ def place_order(
             order.total_cents, order.currency, details, idempotency_key=payment.charge_key
         )
     except PaymentDeclined:
+        metrics.payment("declined")
         _discard_declined(order.id, buyer.cart)
+        raise
+    except PaymentUnavailable:
+        metrics.payment("failed")
         raise
     return record_charge(order.id, result)
 
@@ -328,6 +333,7 @@ def _reserve_unit(
         db.session.delete(item)
     if cart is not None:
         cart.voucher_code = None  # used (the order keeps it)
+    on_commit(metrics.order_placed)
     return order
 
 

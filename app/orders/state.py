@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app import metrics
 from app.catalog import stock
 from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
@@ -104,6 +105,7 @@ def record_charge(order_id: int, result: PaymentResult) -> Order:
     ).rowcount
     if not recorded:
         return order  # recorded before (a retry, a webhook, the expiry job): as it is
+    on_commit(lambda: metrics.payment(result.status))
     order = locked_order(id=order_id)  # re-read after our write: the current status
     if result.status == PaymentStatus.SUCCEEDED:
         provider = provider_for(payment.provider)
