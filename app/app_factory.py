@@ -20,6 +20,7 @@ from app import (
     admin,
     errors,
     i18n,
+    logs,
     metrics,
     models,
     page_cache,
@@ -158,6 +159,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         instance_path=os.environ.get("STOREFRONT_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
     )
     load_config(app, config_overrides or {})
+    logs.init_app(app)
     register_extensions(app)
     register_blueprints(app)
     queue.init_app(app)  # after the blueprints: their modules registered every job
@@ -457,6 +459,8 @@ def register_extensions(app: Flask) -> None:
     cart_ownership.init_app(app)
     guest_orders.init_app(app)
     admin.init_app(app)
+    # Outermost: every response carries its X-Request-ID, the page cache's too.
+    app.wsgi_app = logs.RequestIds(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def _media_origins(config: Config) -> list[str]:

@@ -26,7 +26,7 @@ from celery.schedules import crontab
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, select
 
-from app import metrics
+from app import logs, metrics
 from app.extensions import db
 from app.jobs.models import FailedJob
 from app.transactions import atomic, on_commit
@@ -70,7 +70,7 @@ def init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
             # In an app context of its own, so its own database session, as on a worker.
-            with _app_of(app).app_context():
+            with _app_of(app).app_context(), logs.bind(job=self.name):
                 return self.run(*args, **kwargs)
 
     config = app.config
@@ -84,6 +84,7 @@ def init_app(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,  # the app's handler (app/logs.py): LOG_FORMAT's lines
         # A job taken by a worker that died goes back to the queue after this many seconds
         # (longer than any job runs), looked for as often (at most every minute).
         broker_transport_options={
