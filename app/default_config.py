@@ -148,7 +148,7 @@ METRICS_TOKEN = None
 # (time, level, logger, message, request_id, user_id, order, job) for a log shipper. None: json
 # in production, text elsewhere. Card numbers, passwords, tokens and secrets are redacted.
 LOG_FORMAT = None
-LOG_LEVEL = "INFO"
+LOG_LEVEL = None  # None: INFO in production (orders, payments, jobs), WARNING elsewhere
 
 # Compression (Flask-Compress) of HTML and JSON as the client accepts. Streamed responses (files
 # served by Python in development; uwsgi serves them in production) are sent as they are.

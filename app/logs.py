@@ -3,8 +3,8 @@ context and nothing secret.
 
 The context: ``request_id`` (the request's X-Request-ID, or one made for it; echoed on the
 response), ``user_id`` once a user is logged in, and what a service or job binds for the rest
-of its request, job or command: ``bind(order="SF-...")``. Outside requests (commands, the
-worker) records carry whatever is bound, no request id.
+of its app context (a request's, a job's, a command's): ``bind(order="SF-...")``. Outside
+requests (commands, the worker) records carry whatever is bound, no request id.
 
 Redaction happens on the formatted line, whatever logged it (a library's message, an
 exception's text): card numbers, passwords, CSRF and API tokens, Authorization values, the
@@ -16,17 +16,18 @@ import logging
 import re
 import sys
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from types import MappingProxyType
 from typing import Any
 
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_app_context, has_request_context
 from flask.logging import default_handler
 from pythonjsonlogger.json import JsonFormatter
 from sqlalchemy import inspect
 
 HANDLER_NAME = "storefront"
+G_FIELDS = "_log_fields"  # what is bound in an app context, on its g
 REQUEST_ID_HEADER = "X-Request-ID"
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # The fields the text format shows, in this order (JSON has every bound field).
@@ -70,22 +71,41 @@ SIGNED = re.compile(r"[\w-]{8,}\.[\w-]{4,}\.(?=[\w-]*[A-Z0-9])[\w-]{20,}")
 
 
 class bind:  # noqa: N801  (used as a function: bind(order=...), or `with bind(...):`)
-    """Add ``fields`` to every record until the current request, job or command ends (or the
-    ``with`` block, used as one)."""
+    """Add ``fields`` to every record until the current app context ends (a request's, a
+    job's, a command's), or the ``with`` block used as one."""
 
     def __init__(self, **fields: Any):
-        self._token = _fields.set(MappingProxyType({**_fields.get(), **fields}))
+        self._in_app = has_app_context()
+        self._previous = _bound()
+        _set_bound(MappingProxyType({**self._previous, **fields}))
 
     def __enter__(self) -> "bind":
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        _fields.reset(self._token)
+        if self._in_app == has_app_context():
+            _set_bound(self._previous)
+
+
+def _bound() -> Mapping[str, Any]:
+    """What is bound in the current app context (it ends with it), else outside any."""
+    if has_app_context():
+        return g.get(G_FIELDS, MappingProxyType({}))
+    return _fields.get()
+
+
+def _set_bound(fields: Mapping[str, Any]) -> None:
+    if has_app_context():
+        setattr(g, G_FIELDS, fields)
+    else:
+        _fields.set(MappingProxyType(dict(fields)))
 
 
 def context() -> dict[str, Any]:
-    """The fields of records logged now: what is bound, and the logged-in user."""
+    """The fields of records logged now: the request's id, what is bound, the logged-in user."""
     fields = dict(_fields.get())
+    if has_app_context():
+        fields.update(g.get(G_FIELDS, {}))
     if has_request_context():
         user = g.get("_login_user")  # Flask-Login's, once loaded: never loaded for a log line
         if user is not None and getattr(user, "is_authenticated", False):
@@ -185,6 +205,11 @@ def log_format(config: Any) -> str:
     return chosen
 
 
+def log_level(config: Any) -> str:
+    """LOG_LEVEL, or its default: INFO in production, WARNING elsewhere (tests, commands)."""
+    return config["LOG_LEVEL"] or ("INFO" if config["ENV"] == "production" else "WARNING")
+
+
 def init_app(app: Flask) -> logging.Handler:
     """The root logger's handler (replacing an earlier app's), at LOG_LEVEL."""
     redact = Redactor(_secret_values(app.config))
@@ -199,7 +224,7 @@ def init_app(app: Flask) -> logging.Handler:
     for earlier in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(earlier)
     root.addHandler(handler)
-    root.setLevel(app.config["LOG_LEVEL"])
+    root.setLevel(log_level(app.config))
     app.logger.removeHandler(default_handler)  # the root's handler writes the app's records
     return handler
 

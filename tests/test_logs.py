@@ -12,7 +12,7 @@ from flask import request
 from app import logs
 from tests.helpers import ADDRESS, GOOD_CARD, PASSWORD, TEST_CONFIG, TOKEN_HEADER, csrf_token, login
 
-pytestmark = pytest.mark.app_config(LOG_FORMAT="json")
+pytestmark = pytest.mark.app_config(LOG_FORMAT="json", LOG_LEVEL="INFO")
 NEW_PASSWORD = "a brand new passphrase 42"
 log = logging.getLogger("tests.echo")
 

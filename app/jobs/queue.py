@@ -84,7 +84,6 @@ def init_app(app: Flask) -> Celery:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
-        worker_hijack_root_logger=False,  # the app's handler (app/logs.py): LOG_FORMAT's lines
         # A job taken by a worker that died goes back to the queue after this many seconds
         # (longer than any job runs), looked for as often (at most every minute).
         broker_transport_options={
