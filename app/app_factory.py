@@ -16,7 +16,18 @@ from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import MapAdapter
 
-from app import admin, errors, i18n, models, page_cache, pages, security_utils, static_files
+from app import (
+    admin,
+    errors,
+    i18n,
+    logs,
+    metrics,
+    models,
+    page_cache,
+    pages,
+    security_utils,
+    static_files,
+)
 from app.accounts import language as member_language
 from app.accounts import menu as member_menu
 from app.accounts import tokens as account_tokens
@@ -148,6 +159,7 @@ def create_app(config_overrides: dict | None = None) -> Flask:
         instance_path=os.environ.get("STOREFRONT_INSTANCE_PATH", str(PROJECT_ROOT / "instance")),
     )
     load_config(app, config_overrides or {})
+    logs.init_app(app)
     register_extensions(app)
     register_blueprints(app)
     queue.init_app(app)  # after the blueprints: their modules registered every job
@@ -396,6 +408,7 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     limiter.init_app(app)
     page_cache.skip_limiter_on_catalogue_reads(app)
+    metrics.init_app(app, _under_uwsgi())
     production = app.config["ENV"] == "production"
     talisman.init_app(
         app,
@@ -446,6 +459,8 @@ def register_extensions(app: Flask) -> None:
     cart_ownership.init_app(app)
     guest_orders.init_app(app)
     admin.init_app(app)
+    # Outermost: every response carries its X-Request-ID, the page cache's too.
+    app.wsgi_app = logs.RequestIds(app.wsgi_app)  # type: ignore[method-assign]
 
 
 def _media_origins(config: Config) -> list[str]:

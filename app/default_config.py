@@ -139,6 +139,17 @@ CACHE_DEFAULT_TIMEOUT = 300  # seconds an entry lives at most
 CACHE_THRESHOLD = 1000  # entries SimpleCache keeps
 CACHE_KEY_PREFIX = "storefront:"
 
+# Observability. /metrics (Prometheus's text format; app/metrics.py) answers loopback callers
+# that came through no proxy, and callers sending `Authorization: Bearer <METRICS_TOKEN>`;
+# anyone else gets 404. None: loopback only. A secret: instance/application.cfg.py. Under uwsgi,
+# set PROMETHEUS_MULTIPROC_DIR in the environment (an empty directory) so workers add up.
+METRICS_TOKEN = None
+# Logs (app/logs.py) go to stderr (uwsgi's log): "text" lines, or "json", one object a line
+# (time, level, logger, message, request_id, user_id, order, job) for a log shipper. None: json
+# in production, text elsewhere. Card numbers, passwords, tokens and secrets are redacted.
+LOG_FORMAT = None
+LOG_LEVEL = None  # None: INFO in production (orders, payments, jobs), WARNING elsewhere
+
 # Compression (Flask-Compress) of HTML and JSON as the client accepts. Streamed responses (files
 # served by Python in development; uwsgi serves them in production) are sent as they are.
 COMPRESS_STREAMS = False

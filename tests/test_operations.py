@@ -653,3 +653,46 @@ def test_uwsgi_without_secret_key_exits_instead_of_respawning(tmp_path):
     assert result.returncode == 22  # uwsgi's "failed to load app" exit code
     assert "Missing secret SECRET_KEY" in result.stderr
     assert "need-app requested, destroying the instance..." in result.stderr
+
+
+@pytest.mark.slow
+def test_uwsgi_workers_add_up_their_metrics(uwsgi_env, tmp_path):
+    """With PROMETHEUS_MULTIPROC_DIR, /metrics counts every worker's requests: a worker held
+    on a half-sent scrape while the other serves 20 requests then reports those 20. What a
+    proxy forwards is 404; every answer has its request id."""
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    env = {**uwsgi_env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    db_upgrade(env)
+    proc, base = start_uwsgi(env, tmp_path / "uwsgi.log")
+    port = int(base.rsplit(":", 1)[1])
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as held:
+            held.sendall(b"GET /metrics HTTP/1.0\r\n")  # one worker waits for the rest
+            time.sleep(0.5)  # both workers are up (start_uwsgi waits for one), one holds it
+            answers = [get(f"{base}/api/v1/") for _ in range(20)]  # the other serves these
+            held.sendall(b"Host: 127.0.0.1\r\n\r\n")
+            scrape = b""
+            while chunk := held.recv(65536):
+                scrape += chunk
+        outside = requests.get(
+            f"{base}/metrics", headers={"X-Forwarded-For": "203.0.113.9"}, timeout=10
+        )
+        missing = requests.get(
+            f"{base}/no-such-page", headers={"X-Request-ID": "probe-1"}, timeout=10
+        )
+    finally:
+        stop_group(proc)
+
+    assert {status for status, _ in answers} == {200}
+    head, _, body = scrape.decode().partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.0 200")
+    counted = re.search(
+        r'^storefront_http_request_duration_seconds_count\{endpoint="api\.meta\.index",'
+        r'method="GET",status="200"\} (\S+)$',
+        body,
+        re.M,
+    )
+    assert float(counted.group(1)) == 20
+    assert outside.status_code == 404
+    assert missing.headers["X-Request-ID"] == "probe-1"

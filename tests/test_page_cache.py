@@ -411,10 +411,11 @@ def test_several_workers_without_redis_serve_without_the_cache(monkeypatch, capl
     monkeypatch.setattr("app.app_factory._worker_processes", lambda: 4)
     config = {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"}
 
-    assert not isinstance(create_app(config).wsgi_app, PageCacheMiddleware)
+    # Inside app/logs.py's RequestIds, the outermost (every answer carries its request id).
+    assert not isinstance(create_app(config).wsgi_app.wsgi_app, PageCacheMiddleware)
     assert "The page cache is off: 4 worker processes" in caplog.text
     shared = create_app({**config, "CACHE_REDIS_URL": "redis://127.0.0.1:1/1"})
-    assert isinstance(shared.wsgi_app, PageCacheMiddleware)
+    assert isinstance(shared.wsgi_app.wsgi_app, PageCacheMiddleware)
 
 
 def test_admin_is_never_cached(app, shop, user_factory):

@@ -26,6 +26,7 @@ from celery.schedules import crontab
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import delete, select
 
+from app import logs, metrics
 from app.extensions import db
 from app.jobs.models import FailedJob
 from app.transactions import atomic, on_commit
@@ -69,7 +70,7 @@ def init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
         def __call__(self, *args, **kwargs):
             # In an app context of its own, so its own database session, as on a worker.
-            with _app_of(app).app_context():
+            with _app_of(app).app_context(), logs.bind(job=self.name):
                 return self.run(*args, **kwargs)
 
     config = app.config
@@ -132,23 +133,28 @@ def _retrying(function: Callable[..., Any]) -> Callable[..., Any]:
 
     def run(task: Task, *args):
         try:
-            return function(*args)
+            done = function(*args)
         except Exception as error:
             if task.request.is_eager:
                 # Its unit has committed: the request goes on, and an admin can retry the job.
                 log.exception("Job %s failed: kept for an admin to retry", task.name)
+                metrics.job_run(task.name, "failed")
                 _keep(task.name, args, error, attempts=1)
                 return None
             delays = current_app.config["JOBS_RETRY_DELAYS"]
             attempt = task.request.retries
             if attempt >= len(delays):
                 log.error("Job %s failed for good, kept for an admin: %s", task.name, error)
+                metrics.job_run(task.name, "failed")
                 _keep(task.name, args, error, attempts=attempt + 1)
                 raise
             log.warning("Job %s%r failed (%s): retry %d", task.name, args, error, attempt + 1)
+            metrics.job_run(task.name, "retried")
             raise task.retry(
                 exc=error, countdown=delays[attempt], max_retries=len(delays)
             ) from error
+        metrics.job_run(task.name, "done")
+        return done
 
     run.__name__ = run.__qualname__ = function.__name__
     return run

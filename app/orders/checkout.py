@@ -7,6 +7,7 @@ cart or order locks; the outcome is recorded through the state machine (app.orde
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import logs, metrics
 from app.accounts.models import User
 from app.cart import services as cart_services
 from app.cart.models import Cart, CartItem
@@ -42,10 +44,12 @@ from app.orders.models import (
 )
 from app.orders.queries import order_query
 from app.orders.state import locked_order, record_charge
-from app.payments.providers import PaymentDeclined, get_provider
+from app.payments.providers import PaymentDeclined, PaymentUnavailable, get_provider
 from app.payments.statuses import PaymentStatus
-from app.transactions import atomic
+from app.transactions import atomic, on_commit
 from app.vouchers import services as vouchers
+
+log = logging.getLogger(__name__)
 
 OPTIONAL_ADDRESS_FIELDS = frozenset({"line2"})
 
@@ -228,6 +232,7 @@ def place_order(
         shipping, billing, provider.name, shipping_method, vouchers.normalize(voucher_code)
     )
     order = _reserve(buyer, checkout_key, asked)
+    logs.bind(order=order.number)
     payment = order.payments[-1]
     if payment.status != PaymentStatus.PROCESSING:
         return order  # a retry of a checkout that is settled already
@@ -238,7 +243,13 @@ def place_order(
             order.total_cents, order.currency, details, idempotency_key=payment.charge_key
         )
     except PaymentDeclined:
+        log.info("Payment declined by %s: the order is withdrawn", provider.name)
+        metrics.payment("declined")
         _discard_declined(order.id, buyer.cart)
+        raise
+    except PaymentUnavailable:
+        log.warning("Payment provider %s did not answer: the order waits", provider.name)
+        metrics.payment("failed")
         raise
     return record_charge(order.id, result)
 
@@ -328,6 +339,7 @@ def _reserve_unit(
         db.session.delete(item)
     if cart is not None:
         cart.voucher_code = None  # used (the order keeps it)
+    on_commit(metrics.order_placed)
     return order
 
 

@@ -7,6 +7,7 @@ from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from flask_mailman import EmailMessage
 
+from app import logs
 from app.extensions import db
 from app.i18n import in_locale
 from app.invoices.pdf import credit_note_pdf, invoice_pdf
@@ -98,6 +99,7 @@ def send_order_mail(kind: str, record_id: int) -> bool:
         if refund is None:
             return False
         refunded = refund.payment.order
+        logs.bind(order=refunded.number)
         subject = _l("A refund for your order %(number)s", number=refunded.number)
         return send_once(
             f"refund:{record_id}",
@@ -106,6 +108,7 @@ def send_order_mail(kind: str, record_id: int) -> bool:
     order = db.session.get(Order, record_id)
     if order is None:
         return False
+    logs.bind(order=order.number)
     if kind == CONFIRMATION:
         subject = _l("Your order %(number)s", number=order.number)
         template, attach_invoice = "orders/email/confirmation.txt", True

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import contains_eager, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app import logs, metrics
 from app.catalog import stock
 from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
@@ -95,6 +96,7 @@ def record_charge(order_id: int, result: PaymentResult) -> Order:
     goes when it succeeds). A charge that succeeds for an order cancelled meanwhile is refunded.
     """
     order = locked_order(id=order_id)
+    logs.bind(order=order.number)
     payment = order.payments[-1]
     recorded = db.session.execute(  # type: ignore[attr-defined]  # DML: a CursorResult
         update(Payment)
@@ -104,6 +106,8 @@ def record_charge(order_id: int, result: PaymentResult) -> Order:
     ).rowcount
     if not recorded:
         return order  # recorded before (a retry, a webhook, the expiry job): as it is
+    provider_name = payment.provider
+    on_commit(lambda: _recorded(provider_name, result.status))
     order = locked_order(id=order_id)  # re-read after our write: the current status
     if result.status == PaymentStatus.SUCCEEDED:
         provider = provider_for(payment.provider)
@@ -115,6 +119,11 @@ def record_charge(order_id: int, result: PaymentResult) -> Order:
     if order.status != OrderStatus.CANCELLED and not result.redirect_url:
         emails.queue_confirmation(order)
     return order
+
+
+def _recorded(provider: str, status: str) -> None:
+    log.info("Payment by %s recorded: %s", provider, status)
+    metrics.payment(status)
 
 
 def settle_hosted_payment(order_number: str) -> Order | None:
@@ -195,6 +204,7 @@ def _write_status(order: Order, to_status: str, actor_id: int | None, note: str)
     if changed != 1:
         raise _Stale
     set_committed_value(order, "status", to_status)
+    on_commit(lambda: log.info("Order status %s -> %s", seen, to_status))
     db.session.add(
         OrderEvent(
             order_id=order.id, from_status=seen, to_status=to_status, actor_id=actor_id, note=note
@@ -245,6 +255,7 @@ def _transition(
 ) -> Order:
     """Lock order: the order's row, then its variants by ascending id (app.catalog.stock),
     then its voucher's row."""
+    logs.bind(order=order_number)
     _change_status(locked_order(number=order_number), to_status, actor_id, note, only_from)
     order = locked_order(number=order_number)  # payments as they are now, after our write
     refund_ids = []
@@ -279,6 +290,7 @@ def refund(order_number: str, asked: refunds.RefundRequest, actor_id: int | None
     database's write lock), so the second reads what the first refunded once it committed.
     Lock order as in ``_transition``: the order's row, then its variants by ascending id.
     """
+    logs.bind(order=order_number)
     db.session.execute(
         update(Order)
         .where(Order.number == order_number)
@@ -301,6 +313,7 @@ def refund(order_number: str, asked: refunds.RefundRequest, actor_id: int | None
         stock.give_back(returned)
     show_refunded(order, actor_id, refunds.describe(refund, order.currency))
     _send_after_commit([refund.id])
+    log.info("Refund of %s requested", format_money(refund.amount_cents, order.currency))
     return refund
 
 

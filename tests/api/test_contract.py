@@ -23,7 +23,7 @@ UNDOCUMENTED_METHODS = {"HEAD", "OPTIONS"}  # Flask answers them for every route
 ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
 # Error responses that document a body of their own, on purpose: a health check's 503 has the
 # same body as its 200, so monitors read one shape.
-OWN_ERROR_BODIES = {("GET", "/api/v1/health", "503")}
+OWN_ERROR_BODIES = {("GET", "/api/v1/health", "503"), ("GET", "/api/v1/health/ready", "503")}
 
 
 def make_app():
