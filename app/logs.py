@@ -108,10 +108,11 @@ def context() -> dict[str, Any]:
         fields.update(g.get(G_FIELDS, {}))
     if has_request_context():
         user = g.get("_login_user")  # Flask-Login's, once loaded: never loaded for a log line
-        if user is not None and getattr(user, "is_authenticated", False):
-            identity = inspect(user).identity  # no query, even for an expired instance
-            if identity:
-                fields["user_id"] = identity[0]
+        # The row's identity only: asking is_authenticated would read an expired user again,
+        # a query inside a log call (which fails with the database it is logging about).
+        state = inspect(user, raiseerr=False) if user is not None else None
+        if state is not None and state.identity:
+            fields["user_id"] = state.identity[0]
     return fields
 
 

@@ -218,9 +218,10 @@ class Cluster:
     def start_app(self, name: str) -> None:
         """App server ``name``: uwsgi.ini, on the uwsgi protocol for nginx and plain HTTP."""
         ports = self.state["ports"]
+        # /metrics adds up this server's workers through these files (made empty by `up`; a
+        # server restarted keeps its counts, as counters should).
         multiproc = self.root / "prometheus" / name
-        shutil.rmtree(multiproc, ignore_errors=True)
-        multiproc.mkdir(parents=True)
+        multiproc.mkdir(parents=True, exist_ok=True)
         env = {
             **self.env(),
             "UWSGI_SOCKET": f"127.0.0.1:{ports[f'uwsgi_{name}']}",
@@ -240,7 +241,10 @@ class Cluster:
     def start_worker(self) -> None:
         command = [str(VENV_BIN / "celery"), "--app", "app.jobs.worker", "worker", "--beat"]
         command += ["--loglevel=INFO", "--concurrency=2", "--without-gossip", "--without-mingle"]
-        self._spawn("worker", command)
+        # On app server A's machine: its jobs' counts join A's /metrics.
+        env = {**self.env(), "PROMETHEUS_MULTIPROC_DIR": str(self.root / "prometheus" / "a")}
+        (self.root / "prometheus" / "a").mkdir(parents=True, exist_ok=True)
+        self._spawn("worker", command, env)
         _wait(lambda: "ready." in self.log("worker").read_text(), "the worker", self.log("worker"))
 
     def start_nginx(self) -> None:
@@ -265,19 +269,22 @@ class Cluster:
             os.killpg(pid, sig)
         except ProcessLookupError:
             return
-        if child is not None:  # ours: wait() reaps it
+        if child is not None:  # ours: wait() reaps the leader
             try:
                 child.wait(timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(pid, signal.SIGKILL)
                 child.wait()
-            return
+        # Then the rest of its group (uwsgi's and nginx's workers, Celery's children).
         deadline = time.monotonic() + timeout
-        while _alive(pid) and time.monotonic() < deadline:
+        while group_members(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _alive(pid):
-            os.killpg(pid, signal.SIGKILL)
-            while _alive(pid):
+        if group_members(pid):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                return
+            while group_members(pid):
                 time.sleep(0.1)
 
     def down(self, remove: bool = True) -> list[str]:
@@ -469,6 +476,19 @@ def _alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
+
+
+def group_members(group: int) -> list[int]:
+    """The live processes of process group ``group`` (zombies left out)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if fields[0] != "Z" and int(fields[2]) == group:
+            members.append(int(stat.parent.name))
+    return members
 
 
 def _port_open(port: int) -> bool:

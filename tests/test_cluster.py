@@ -19,7 +19,7 @@ import MySQLdb
 import pytest
 import requests
 
-from scripts.cluster import Cluster
+from scripts.cluster import Cluster, group_members
 from tests.helpers import ADDRESS
 
 pytestmark = [pytest.mark.cluster, pytest.mark.slow]
@@ -78,7 +78,10 @@ def cluster(tmp_path_factory):
         stack.state["teas"] = json.loads(seeded.stdout.strip().splitlines()[-1])
         yield stack
     finally:
+        groups = list(stack.state["pids"].values())
         stack.down(remove=False)
+        # make cluster-down's promise: nothing left running.
+        assert [pid for group in groups for pid in group_members(group)] == []
 
 
 # --- speaking to it ---------------------------------------------------------------------
@@ -236,6 +239,38 @@ def test_a_page_changed_through_server_a_is_fresh_on_server_b(cluster):
     assert "Cluster Oolong" in after.text
 
 
+def test_requests_carry_an_id_and_each_app_server_adds_up_its_workers_metrics(cluster):
+    verify = str(cluster.certificate)
+    named = requests.get(
+        f"{cluster.url}/api/v1/health/ready",
+        headers={"X-Request-ID": "cluster-check-42"},
+        verify=verify,
+        timeout=30,
+    )
+    unnamed = requests.get(f"{cluster.url}/api/v1/health", verify=verify, timeout=30)
+    through_nginx = requests.get(f"{cluster.url}/metrics", verify=verify, timeout=30)
+    for _ in range(6):  # on app server A's two workers
+        requests.get(f"{cluster.app_url('a')}/api/v1/health", timeout=30)
+    scraped = requests.get(f"{cluster.app_url('a')}/metrics", timeout=30)  # from loopback
+    served = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in scraped.text.splitlines()
+        if line.startswith("storefront_http_request_duration_seconds_count{")
+        and 'endpoint="api.meta.health"' in line
+    )
+
+    assert named.status_code == 200
+    assert named.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "rate_limits": "ok", "cache": "ok", "jobs": "ok"},
+    }
+    assert named.headers["X-Request-ID"] == "cluster-check-42"  # the client's, through nginx
+    assert re.fullmatch(r"[0-9a-f]{32}", unnamed.headers["X-Request-ID"])  # nginx's own
+    assert through_nginx.status_code == 404  # a forwarded scrape: not for the public
+    assert scraped.status_code == 200
+    assert served >= 6  # both workers' requests, added up (PROMETHEUS_MULTIPROC_DIR)
+
+
 # --- under load -------------------------------------------------------------------------
 
 
@@ -385,3 +420,18 @@ def test_restarting_mariadb_under_checkout_load_answers_503_then_recovers(cluste
     assert other == []  # no 500, no 502, no broken connection
     assert recovered - times["up"] < 10  # no restart of anything else
     audit(cluster, answers)
+
+
+def test_the_workers_jobs_are_counted_on_its_machines_metrics(cluster):
+    """The worker shares app server A's metrics files: the order mails of the loads above."""
+    scraped = requests.get(f"{cluster.app_url('a')}/metrics", timeout=30).text
+    mails = [
+        float(line.rsplit(" ", 1)[1])
+        for line in scraped.splitlines()
+        if line.startswith("storefront_jobs_total{")
+        and 'job="orders.mail"' in line
+        and 'outcome="done"' in line
+    ]
+
+    assert mails
+    assert sum(mails) > 0

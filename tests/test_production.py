@@ -753,3 +753,29 @@ def test_the_cart_cookie_hook_needs_no_query(outage, monkeypatch):
         outage.restore()
 
     assert response.status_code == 201, response.get_data(as_text=True)
+
+
+def test_a_log_line_about_a_member_makes_no_query(outage):
+    """A log record names the logged-in user by the row's identity: a user the commit expired
+    is not read again (during an outage that query would fail inside the log call)."""
+    from flask import current_app
+    from flask_security import auth_required, current_user
+
+    @outage.app.get("/log-during-outage")
+    @auth_required("token")
+    def log_during_outage():
+        assert current_user.id  # loaded
+        db.session.commit()  # expires it
+        outage.cut()
+        current_app.logger.warning("the database went away")
+        return "logged"
+
+    create(outage.app, UserFactory)
+    member = outage.app.test_client()
+    token = token_headers(member)
+    try:
+        response = member.get("/log-during-outage", headers=token)
+    finally:
+        outage.restore()
+
+    assert response.get_data(as_text=True) == "logged"
