@@ -152,10 +152,11 @@ PAGE_MESSAGES = {
 
 
 def handle_http_exception(error: HTTPException):
-    outage = _outage_behind(error)
-    if outage is not None:
-        # Raised where no handler of ours looks (an after-request hook): Flask's 500.
-        return handle_database_error(outage)
+    if isinstance(error, InternalServerError):
+        # Flask's 500 around what escaped every handler of ours (an after-request hook).
+        outage = _outage_behind(error)
+        if outage is not None:
+            return handle_database_error(outage)
     if error.code == 304:
         return "", 304
     message = error.description or error.name

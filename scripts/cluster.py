@@ -11,6 +11,7 @@ cluster.json records ports and pids. The tests marked ``cluster`` drive the same
 """
 
 import argparse
+import getpass
 import json
 import os
 import secrets
@@ -100,7 +101,7 @@ class Cluster:
     # --- up ------------------------------------------------------------------------------
 
     def up(self) -> None:
-        if any(_alive(pid) for pid in self.state.get("pids", {}).values()):
+        if any(group_members(pid) for pid in self.state.get("pids", {}).values()):
             raise SystemExit(f"A cluster runs in {self.root} already: `make cluster-down` first.")
         self._remove()  # what a stopped one left
         for name in ("nginx", "mariadbd", "mariadb-install-db", "redis-server", "openssl"):
@@ -152,7 +153,7 @@ class Cluster:
                         _binary("mariadb-install-db"),
                         "--no-defaults",
                         f"--datadir={data}",
-                        f"--user={_user()}",
+                        f"--user={getpass.getuser()}",
                         "--auth-root-authentication-method=normal",
                         "--skip-test-db",
                     ],
@@ -169,7 +170,7 @@ class Cluster:
                 f"--socket={socket_path}",
                 f"--port={self.state['ports']['mariadb']}",
                 "--bind-address=127.0.0.1",
-                f"--user={_user()}",
+                f"--user={getpass.getuser()}",
                 "--skip-name-resolve",
                 "--skip-log-bin",
                 "--character-set-server=utf8mb4",
@@ -457,25 +458,6 @@ class _Steps:
     def __call__(self, what: str) -> None:
         self.done += 1
         print(f"[{self.done}/{self.total}] {what}", flush=True)
-
-
-def _user() -> str:
-    import getpass
-
-    return getpass.getuser()
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` (started by an earlier `up`, not our child) still runs."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
 
 
 def group_members(group: int) -> list[int]:
