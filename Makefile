@@ -8,7 +8,7 @@ PORT ?= 5000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast lint security format db-upgrade seed shell worker uwsgi bench bench-million bench-checkout cluster cluster-down clean system-run system-test translations translations-extract translations-update
+.PHONY: help run test test-fast lint security format db-upgrade seed shell worker uwsgi bench bench-million bench-checkout cluster cluster-down clean system-run system-test translations translations-extract translations-update frontend frontend-dev frontend-client frontend-check
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk -F':.*?## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -61,16 +61,51 @@ db-upgrade: system-run $(VENV)/.installed-run $(COMPILED) instance/application.c
 seed: db-upgrade ## Load demo data where it is missing
 	$(BIN)/python dbmanager.py seed
 
-run: seed ## Install what is missing, migrate, seed, serve on http://$(HOST):$(PORT)
-	@echo "Serving on http://$(HOST):$(PORT)  (mail goes to instance/outbox/; Ctrl-C stops)"
+run: seed frontend ## Install what is missing, migrate, seed, serve on http://$(HOST):$(PORT)
+	@echo "Serving on http://$(HOST):$(PORT), the React storefront on /app/  (mail goes to instance/outbox/; Ctrl-C stops)"
 	HOST=$(HOST) PORT=$(PORT) SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(BIN)/python server.py
+
+# The React storefront (frontend/, README "The React storefront"): its npm packages pinned by
+# frontend/package-lock.json, Node.js and npm from Debian (scripts/system-packages.sh). The
+# bundle in frontend/dist is built here, never committed; Flask serves it under /app/.
+FRONTEND_NODE := frontend/node_modules/.package-lock.json
+$(FRONTEND_NODE): frontend/package-lock.json | system-run
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+
+FRONTEND_SOURCES := $(shell find frontend/src -type f) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json app/static/favicon.svg
+frontend/dist/index.html: $(FRONTEND_NODE) $(FRONTEND_SOURCES)
+	cd frontend && npm run --silent build -- --logLevel=warn
+
+frontend: frontend/dist/index.html ## Build the React storefront into frontend/dist (make run and make test do it)
+
+frontend-dev: seed $(FRONTEND_NODE) ## The React storefront from Vite's dev server on :5173 (reloads on save), Flask on :$(PORT) behind it
+	@echo "Open http://127.0.0.1:5173/app/  (Flask serves the API on :$(PORT); Ctrl-C stops both)"
+	trap 'kill 0' EXIT; \
+	HOST=$(HOST) PORT=$(PORT) SITE_URL="$${SITE_URL:-http://$(HOST):$(PORT)}" $(BIN)/python server.py & \
+	cd frontend && FLASK_URL=http://$(HOST):$(PORT) npm run --silent dev
+
+# The typed client: frontend/src/api/schema.d.ts, from openapi.json as the code documents it
+# (scripts/openapi_document.py). Committed; frontend-check fails when it is out of date.
+FRONTEND_SCHEMA := frontend/src/api/schema.d.ts
+frontend-client: $(VENV)/.installed-run $(FRONTEND_NODE) ## Regenerate the frontend's typed API client from /api/v1/openapi.json
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/python scripts/openapi_document.py "$$tmp/openapi.json" && \
+	cd frontend && npx --no-install openapi-typescript "$$tmp/openapi.json" --output src/api/schema.d.ts
+
+frontend-check: $(VENV)/.installed-run $(FRONTEND_NODE) ## The frontend's typed-client drift check, type check, lint and unit tests (Vitest)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/python scripts/openapi_document.py "$$tmp/openapi.json" && \
+	(cd frontend && npx --no-install openapi-typescript "$$tmp/openapi.json" --output "$$tmp/schema.d.ts" >/dev/null) && \
+	{ diff -u $(FRONTEND_SCHEMA) "$$tmp/schema.d.ts" >"$$tmp/drift" || \
+	  { head -40 "$$tmp/drift"; echo "$(FRONTEND_SCHEMA) is not what openapi.json says: run make frontend-client and commit it." >&2; exit 1; }; }
+	cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test -- --reporter=dot
 
 # What the browser tests load into pages (axe-core), from the npm registry: tests/e2e/package.json.
 E2E_NODE := tests/e2e/node_modules/.package-lock.json
 $(E2E_NODE): tests/e2e/package-lock.json | system-test
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 
-test: system-test $(VENV)/.installed-dev $(COMPILED) $(E2E_NODE) lint security ## Lint, type and security checks, then the whole suite on SQLite and MariaDB
+test: system-test $(VENV)/.installed-dev $(COMPILED) $(E2E_NODE) lint security frontend-check frontend ## Lint, type and security checks, then the whole suite on SQLite and MariaDB
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The inner loop: no lint, no MariaDB, no browser, no schemathesis or uwsgi runs. One test
@@ -98,7 +133,7 @@ format: $(VENV)/.installed-dev ## ruff fix and format
 worker: db-upgrade ## Run queued jobs (JOBS_EAGER = False in the instance config, Redis at JOBS_BROKER_URL)
 	$(BIN)/celery --app app.jobs.worker worker --beat --loglevel=INFO --concurrency=2
 
-cluster: system-test $(VENV)/.installed-run $(COMPILED) ## The production stack on loopback: nginx (TLS), two uwsgi app servers, MariaDB, Redis, the worker
+cluster: system-test $(VENV)/.installed-run $(COMPILED) frontend ## The production stack on loopback: nginx (TLS), two uwsgi app servers, MariaDB, Redis, the worker
 	$(BIN)/python scripts/cluster.py up
 
 cluster-down: ## Stop everything `make cluster` started and remove its directory (.cluster/)
@@ -107,7 +142,7 @@ cluster-down: ## Stop everything `make cluster` started and remove its directory
 shell: db-upgrade ## IPython with the app loaded
 	$(BIN)/python cli.py
 
-uwsgi: seed ## Try uwsgi.ini on http://127.0.0.1:8000 with development settings
+uwsgi: seed frontend ## Try uwsgi.ini on http://127.0.0.1:8000 with development settings
 	$(BIN)/uwsgi --ini uwsgi.ini --env ENV=development
 
 # Issue 22's targets: the project against a bare Flask app under the same uwsgi (bench/run.py
@@ -127,5 +162,5 @@ bench-checkout: system-test $(VENV)/.installed-dev ## Checkout load on MariaDB, 
 	$(BIN)/python bench/checkout_load.py $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv and caches (keeps instance/)
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache tests/e2e/screenshots
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache tests/e2e/screenshots frontend/node_modules frontend/dist
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

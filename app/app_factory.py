@@ -26,6 +26,7 @@ from app import (
     page_cache,
     pages,
     security_utils,
+    spa,
     static_files,
 )
 from app.accounts import language as member_language
@@ -494,11 +495,13 @@ def _unauthz_handler(func_name, params):
 
 
 def register_blueprints(app: Flask) -> None:
-    """pages (HTML, /) and api (JSON, /api/v1), in which the domains nest; webhooks
-    (/webhooks), where payment providers call with a signature instead of a session; and the
-    media files under MEDIA_URL, when they are on this site."""
+    """pages (HTML, /) and api (JSON, /api/v1), in which the domains nest; spa (/app/, the
+    React storefront on the API); webhooks (/webhooks), where payment providers call with a
+    signature instead of a session; and the media files under MEDIA_URL, when they are on
+    this site."""
     app.register_blueprint(pages.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(spa.bp)
     media_views.init_app(app)
     api.init_app(app)
     register_security_schemes()

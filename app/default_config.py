@@ -232,6 +232,11 @@ CART_MAX_QUANTITY = 1000  # of one product in one cart
 # an OFFSET no database accepts.
 LISTING_MAX_PAGE = 100_000
 
+# The React storefront (frontend/, app/spa.py): the folder `make frontend` builds it into,
+# served under /app/ (uwsgi.ini and the nginx files serve its assets/ themselves).
+# None: frontend/dist in this checkout.
+FRONTEND_DIST = None
+
 # Media: product images (app/media, app/catalog/images.py). MEDIA_STORAGE names the store's
 # class. The default keeps files in MEDIA_ROOT (None: <instance>/media), served under
 # MEDIA_URL (by uwsgi's static map in production). "app.media.s3.S3Storage" keeps them in an

@@ -412,6 +412,7 @@ class Cluster:
                 Path(flask_bootstrap.__file__).parent / "static" / "bootstrap5"
             ),
             "@MEDIA@": str(self.root / "instance" / "media"),
+            "@APP_ASSETS@": str(ROOT / "frontend" / "dist" / "assets"),
             "@SNIPPETS@": str(nginx),
         }
         for name in ("storefront.conf", "storefront-app.conf"):

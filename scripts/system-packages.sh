@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Install the Debian/Ubuntu packages Storefront needs, only those missing.
-#   scripts/system-packages.sh run    build tools and MySQL client headers (make run)
-#   scripts/system-packages.sh test   plus MariaDB server, Redis, Chromium and npm (make test)
+#   scripts/system-packages.sh run    build tools, MySQL client headers, Node.js and npm (make run)
+#   scripts/system-packages.sh test   plus MariaDB server, Redis, Chromium and nginx (make test)
 set -euo pipefail
 
 packages=(python3-venv python3-dev build-essential pkg-config default-libmysqlclient-dev libpcre2-dev)
 # WeasyPrint's text layout and fonts (invoices as PDF)
 packages+=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core)
+# Node.js and npm build the React storefront (frontend/) and load axe-core into the browser
+# tests; a Node.js from elsewhere (NodeSource, nvm) brings its own npm and is used instead.
+command -v npm >/dev/null || packages+=(nodejs npm)
 if [[ ${1:-run} == test ]]; then
   # nginx (and openssl for its test certificate) for `make cluster` and its tests
   packages+=(mariadb-server redis-server chromium nginx openssl)
-  # npm for the browser tests' axe-core; a Node.js from elsewhere (NodeSource) brings its own.
-  command -v npm >/dev/null || packages+=(nodejs npm)
 fi
 
 missing=()

@@ -420,20 +420,25 @@ def test_uwsgi_serves_the_app_and_stops_on_sigterm(uwsgi_env, tmp_path):
 def test_uwsgi_serves_static_files_itself_and_pages_from_the_shared_cache(
     uwsgi_env, tmp_path, redis_server
 ):
-    """uwsgi.ini's static-map: the versioned files a page links (Bootstrap's too) come with a
-    year-long Cache-Control and without the app's headers (Python never saw them). The
-    workers keep the page cache in Redis (CACHE_REDIS_URL)."""
+    """uwsgi.ini's static-map: the versioned files a page links (Bootstrap's too, and the
+    React storefront's built assets) come with a year-long Cache-Control and without the
+    app's headers (Python never saw them). The workers keep the page cache in Redis
+    (CACHE_REDIS_URL)."""
     db_upgrade(uwsgi_env)
     proc, base = start_uwsgi(uwsgi_env, tmp_path / "uwsgi.log")
     try:
         page = requests.get(f"{base}/about", timeout=10)
         links = re.findall(r'(?:href|src)="(/(?:bootstrap/)?static/[^"]+)"', page.text)
+        app_page = requests.get(f"{base}/app/products", timeout=10)  # `make test` builds it
+        links += re.findall(r'(?:href|src)="(/app/assets/[^"]+)"', app_page.text)
         files = [requests.get(f"{base}{link}", timeout=10) for link in links]
         again = requests.get(f"{base}/about", timeout=10)
     finally:
         stop_group(proc)
     assert "Content-Security-Policy" in page.headers  # the app's answer
+    assert "Content-Security-Policy" in app_page.headers
     assert any(link.startswith("/bootstrap/static/") for link in links)
+    assert sum(link.startswith("/app/assets/") for link in links) == 3  # script, styles, icon
     for link, response in zip(links, files, strict=True):
         assert response.status_code == 200, link
         assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable", link

@@ -88,6 +88,9 @@ class CategoryRef(ma.Schema):
 class CategoryNode(ma.Schema):
     """A category with its sub-categories (the tree)."""
 
+    id = ma.fields.Integer(
+        required=True, metadata={"description": "What the product facets count by."}
+    )
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True, attribute="translated.name", metadata=TRANSLATED)
     children = ma.fields.List(ma.fields.Nested(lambda: CategoryNode()), required=True)
@@ -105,7 +108,7 @@ class OptionSchema(ma.Schema):
     values = ma.fields.Function(
         lambda option: [value.value for value in option.values],
         required=True,
-        metadata={"example": ["S", "M", "L"]},
+        metadata={"type": "array", "items": {"type": "string"}, "example": ["S", "M", "L"]},
     )
 
 
@@ -141,6 +144,16 @@ SALE_DOC = {
     },
     "required": ["name", "percent", "ends_at"],
 }
+# What the document says of fields that marshmallow cannot type (Function, Method), so that
+# clients generated from it are typed (frontend/src/api/schema.d.ts).
+OPTION_VALUE_DOC = {
+    "type": "object",
+    "properties": {
+        "option": {"type": "string", "example": "Size"},
+        "value": {"type": "string", "example": "M"},
+    },
+    "required": ["option", "value"],
+}
 SALE_PRICE_DOC = {
     "type": "integer",
     "description": "The price now, lowered by the sale; null: none.",
@@ -173,12 +186,18 @@ class VariantSchema(PlainDump):
         allow_none=True,
         metadata=SALE_PRICE_DOC,
     )
-    in_stock = ma.fields.Function(lambda variant: variant.stock > 0, required=True)
+    in_stock = ma.fields.Function(
+        lambda variant: variant.stock > 0, required=True, metadata={"type": "boolean"}
+    )
     stock = ma.fields.Integer(required=True)
     options = ma.fields.Function(
         lambda variant: OptionValueRef(many=True).dump(variant.ordered_values),
         required=True,
-        metadata={"description": "Its option values, in the product's option order."},
+        metadata={
+            "type": "array",
+            "items": OPTION_VALUE_DOC,
+            "description": "Its option values, in the product's option order.",
+        },
     )
     image_id = ma.fields.Integer(
         required=True,
@@ -270,7 +289,10 @@ class ProductSchema(PlainDump):
         "get_image_url",
         required=True,
         allow_none=True,
-        metadata={"description": "The bundled demo picture (`images` holds uploaded ones)."},
+        metadata={
+            "type": "string",
+            "description": "The bundled demo picture (`images` holds uploaded ones).",
+        },
     )
     images = ma.fields.List(
         ma.fields.Nested(ImageSchema),
@@ -281,7 +303,11 @@ class ProductSchema(PlainDump):
     variants = ma.fields.Function(
         lambda product: VariantSchema(many=True).field_dump(product.variants_on_sale),
         required=True,
-        metadata={"description": "The variants on sale; a simple product has one."},
+        metadata={
+            "type": "array",
+            "items": {"$ref": "#/components/schemas/Variant"},
+            "description": "The variants on sale; a simple product has one.",
+        },
     )
 
     @staticmethod
