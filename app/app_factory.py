@@ -193,6 +193,7 @@ def load_config(app: Flask, overrides: dict) -> None:
     if app.config["ENV"] == "production":
         check_production_config(app.config, Path(app.instance_path) / INSTANCE_CONFIG)
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+        app.config["SECURITY_CSRF_COOKIE"] = {**app.config["SECURITY_CSRF_COOKIE"], "secure": True}
         if app.config["TRUSTED_HOSTS"] is None:
             app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["SITE_URL"]).hostname]
     if "redis" in app.config["RATELIMIT_STORAGE_URI"]:

@@ -75,6 +75,13 @@ SECURITY_POST_REGISTER_VIEW = "/"
 SECURITY_POST_CONFIRM_VIEW = "/login"
 SECURITY_REDIRECT_ALLOW_SUBDOMAINS = False
 SECURITY_CSRF_PROTECT_MECHANISMS = ["session", "basic"]  # token auth needs no CSRF
+# Single-page apps (the React storefront, frontend/), as Flask-Security documents: the CSRF
+# token in this cookie, which JavaScript reads and sends back in the X-XSRF-Token header
+# (SECURITY_CSRF_HEADER, which Flask-Security adds to WTF_CSRF_HEADERS). Set at login and by
+# a JSON GET /login (how the app gets one before logging in), removed at logout. Secure in
+# production (the factory adds it).
+SECURITY_CSRF_COOKIE_NAME = "XSRF-TOKEN"
+SECURITY_CSRF_COOKIE = {"samesite": "Strict", "httponly": False, "secure": False}
 # An API token is never a fresh login: disabling 2FA, recovery codes, password and e-mail
 # changes need a browser session (Flask-Security's own views accept only "session").
 SECURITY_FRESHNESS_ALLOW_AUTH_TOKEN = False

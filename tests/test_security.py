@@ -11,6 +11,8 @@ from app.extensions import db
 from tests.factories import UserFactory, create, two_factor_user
 from tests.helpers import PASSWORD, PRODUCTION_CONFIG, TEST_CONFIG, csrf_token, login
 
+JSON = "application/json"
+
 
 def test_pages_send_security_headers(client):
     response = client.get("/")
@@ -67,6 +69,37 @@ def test_production_sets_secure_cookies_and_hsts(production_app):
     assert "max-age=" in response.headers["Strict-Transport-Security"]
     cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "Secure" in cookie
+    spa = client.get("/login", base_url="https://shop.example", headers={"Accept": JSON})
+    xsrf = next(c for c in spa.headers.getlist("Set-Cookie") if c.startswith("XSRF-TOKEN="))
+    assert "Secure" in xsrf
+
+
+def test_single_page_apps_get_the_csrf_token_in_a_cookie_scripts_read(app, client):
+    """Flask-Security's SPA pattern (the React storefront): a JSON GET /login sets XSRF-TOKEN,
+    readable by scripts (not HttpOnly), never sent by other sites (Strict); a write that
+    sends it back in X-XSRF-Token passes the CSRF check, one without it does not."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    response = client.get("/login", headers={"Accept": JSON})
+
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith("XSRF-TOKEN="))
+    assert "HttpOnly" not in cookie
+    assert "SameSite=Strict" in cookie
+    assert "Secure" not in cookie  # development over plain http
+    token = client.get_cookie("XSRF-TOKEN").value
+    assert response.get_json()["response"]["csrf_token"] == token
+    body = {"email": "nobody@example.com", "password": "wrong"}
+    refused = client.post("/login", json=body)
+    checked = client.post("/login", json=body, headers={"X-XSRF-Token": token})
+    assert refused.status_code == 400
+    assert refused.get_json()["response"]["errors"] == ["The CSRF token is missing."]
+    assert checked.status_code == 400
+    assert "csrf" not in checked.get_data(as_text=True).lower()  # refused for the password
+    added = client.post("/api/v1/cart/items", json={"product_id": 1, "quantity": 1})
+    assert added.status_code == 400  # a cookie-carrying API write needs the token too
+    with_token = client.post(
+        "/api/v1/cart/items", json={"product_id": 1, "quantity": 1}, headers={"X-XSRF-Token": token}
+    )
+    assert with_token.status_code == 404  # past the CSRF check: there is no product 1
 
 
 @pytest.mark.parametrize(

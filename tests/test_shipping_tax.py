@@ -293,3 +293,13 @@ def test_racing_admins_make_one_default_zone_and_one_standard_rate(pooled_app):
     with pooled_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ShippingZone)) == 1
         assert db.session.scalar(select(func.count()).select_from(TaxRate)) == 1
+
+
+@pytest.mark.app_config(PAYMENT_METHODS=["manual", "test"])
+def test_the_quote_offers_the_shops_payment_methods_in_its_order(client):
+    quoted = client.get("/api/v1/cart/quote?country=DE").get_json()
+
+    assert quoted["payment_methods"] == [
+        {"id": "manual", "name": "Bank transfer", "takes_card": False, "hosted": False},
+        {"id": "test", "name": "Test card", "takes_card": True, "hosted": False},
+    ]

@@ -8,6 +8,8 @@ from app.addresses import services
 from app.api.common import api_auth_required
 from app.api.schemas import AddressSchema, JsonBoolean
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
+from app.countries import countries
+from app.i18n import current_locale
 
 bp = Blueprint("addresses", __name__, description="Address book")
 
@@ -42,6 +44,19 @@ class SavedAddressSchema(AddressSchema):
     line2 = ma.fields.String(required=True, metadata={"description": "Or empty."})
     default_shipping = ma.fields.Boolean(required=True, attribute="is_default_shipping")
     default_billing = ma.fields.Boolean(required=True, attribute="is_default_billing")
+
+
+class CountrySchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"example": "DE"})
+    name = ma.fields.String(required=True, metadata={"example": "Germany"})
+
+
+@bp.get("/countries")
+@bp.response(200, CountrySchema(many=True))
+def list_countries():
+    """The countries an address may name: ISO 3166-1 codes with their names in the language
+    of Accept-Language, sorted by name (the HTML checkout's list)."""
+    return [{"code": code, "name": name} for code, name in countries(current_locale())]
 
 
 @bp.get("/addresses")

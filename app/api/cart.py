@@ -12,6 +12,7 @@ from app.cart import services
 from app.cart.ownership import current_owner, remember_cart
 from app.countries import country_codes
 from app.orders import pricing
+from app.payments.providers import enabled_providers
 from app.vouchers.limits import voucher_guesses
 
 bp = Blueprint("cart", __name__, description="Cart")
@@ -219,6 +220,22 @@ class ShippingMethodSchema(ma.Schema):
     )
 
 
+class PaymentMethodSchema(ma.Schema):
+    id = ma.fields.String(
+        required=True, attribute="name", metadata={"description": "What payment.method takes."}
+    )
+    name = ma.fields.Function(
+        lambda provider: str(provider.label), required=True, metadata={"type": "string"}
+    )
+    takes_card = ma.fields.Boolean(
+        required=True, metadata={"description": "true: payment.card_number is required."}
+    )
+    hosted = ma.fields.Boolean(
+        required=True,
+        metadata={"description": "true: the customer pays at the placed order's payment_url."},
+    )
+
+
 class QuoteSchema(ma.Schema):
     country = ma.fields.String(required=True)
     shipping_methods = ma.fields.List(
@@ -236,6 +253,13 @@ class QuoteSchema(ma.Schema):
     tax_cents = ma.fields.Integer(required=True, attribute="totals.tax_cents")
     prices_include_tax = ma.fields.Boolean(required=True, attribute="totals.prices_include_tax")
     total_cents = ma.fields.Integer(required=True, attribute="totals.total_cents")
+    payment_methods = ma.fields.List(
+        ma.fields.Nested(PaymentMethodSchema),
+        required=True,
+        attribute="payment_methods",  # not the quote's: the shop's, in the order it shows them
+        dump_default=enabled_providers,
+        metadata={"description": "The payment methods POST /orders takes, in display order."},
+    )
 
 
 class CartTokenHeaders(ma.Schema):

@@ -66,6 +66,7 @@ class PaymentProvider:
     # True: ``charge`` answers PENDING with the provider's page, where the customer pays; the
     # outcome arrives by webhook, by ``outcome`` on the customer's return, or by the expiry job.
     hosted = False
+    takes_card = False  # True: the payment details carry a card_number
 
     def validate(self, details: dict) -> None:
         """Refuse malformed payment details (ValidationFailed) before any order is written."""
@@ -126,6 +127,7 @@ class TestCardProvider(PaymentProvider):
     __test__ = False  # not a pytest test class
     name = "test"
     label = _l("Test card")
+    takes_card = True
     SUCCEEDS = "4242424242424242"
     DECLINES = "4000000000000002"
     REPLY_LOST = "4000000000000119"

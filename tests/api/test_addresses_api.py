@@ -142,3 +142,15 @@ def test_a_session_write_without_the_csrf_token_is_400(caller):
     assert_error(browser.patch(f"{BOOK}/{address}", json={"city": "Paris"}), 400, "bad_request")
     assert_error(browser.delete(f"{BOOK}/{address}"), 400, "bad_request")
     assert [a["city"] for a in browser.get(BOOK).get_json()] == ["London"]
+
+
+def test_anyone_gets_the_countries_named_in_their_language(client):
+    english = client.get("/api/v1/countries")
+    german = client.get("/api/v1/countries", headers={"Accept-Language": "de-DE,de;q=0.9"})
+
+    assert english.status_code == 200
+    assert len(english.get_json()) == 249
+    assert {"code": "DE", "name": "Germany"} in english.get_json()
+    assert {"code": "DE", "name": "Deutschland"} in german.get_json()
+    names = [country["name"] for country in german.get_json()]
+    assert names.index("Österreich") < names.index("Polen")  # sorted as a reader expects

@@ -70,6 +70,10 @@ def test_a_visitor_searches_filters_and_pages_the_catalogue(
     expect(page.locator("#result-count")).to_have_text("2 products for “shirt”")
     assert violations(page, axe_source) == []
 
+    page.set_viewport_size({"width": 360, "height": 740})  # a phone: nothing wider than it
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    expect(page.get_by_role("button", name="Search")).to_be_in_viewport()
+
     page.goto("/app/no-such-screen")
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     assert browser_errors == []

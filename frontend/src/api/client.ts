@@ -27,10 +27,30 @@ export function readCookie(cookies: string, name: string): string | undefined {
   return undefined;
 }
 
+let fetchingToken: Promise<unknown> | undefined;
+
+/**
+ * The CSRF token for a write. Flask-Security sets its cookie at login; before that (a guest's
+ * cart) and after a logout, a JSON GET /login sets it: Flask-Security's way for single-page
+ * apps. Writes at the same moment wait for the one GET.
+ */
+export async function xsrfToken(): Promise<string | undefined> {
+  const token = readCookie(document.cookie, XSRF_COOKIE);
+  if (token) return token;
+  fetchingToken ??= fetch("/login", {
+    headers: { Accept: "application/json" },
+    credentials: "same-origin",
+  }).finally(() => {
+    fetchingToken = undefined;
+  });
+  await fetchingToken;
+  return readCookie(document.cookie, XSRF_COOKIE);
+}
+
 const xsrf: Middleware = {
-  onRequest({ request }) {
+  async onRequest({ request }) {
     if (!SAFE_METHODS.has(request.method)) {
-      const token = readCookie(document.cookie, XSRF_COOKIE);
+      const token = await xsrfToken();
       if (token) request.headers.set(XSRF_HEADER, token);
     }
     return request;

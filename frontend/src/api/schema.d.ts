@@ -781,6 +781,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/countries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The countries an address may name: ISO 3166-1 codes with their names in the language
+         *     of Accept-Language, sorted by name (the HTML checkout's list).
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Country"][];
+                    };
+                };
+                default: components["responses"]["DEFAULT_ERROR"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -1895,7 +1935,7 @@ export interface components {
             country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
             line1: string;
             /** @default  */
-            line2: string;
+            line2?: string;
             name: string;
             postcode: string;
         };
@@ -1913,7 +1953,7 @@ export interface components {
             default_shipping?: boolean;
             line1?: string;
             /** @default  */
-            line2: string;
+            line2?: string;
             name?: string;
             postcode?: string;
         };
@@ -1931,7 +1971,7 @@ export interface components {
             default_shipping?: boolean;
             line1: string;
             /** @default  */
-            line2: string;
+            line2?: string;
             name: string;
             postcode: string;
         };
@@ -2006,8 +2046,14 @@ export interface components {
              * @default null
              * @example WELCOME10
              */
-            voucher_code: string | null;
+            voucher_code?: string | null;
         } & (unknown | unknown);
+        Country: {
+            /** @example DE */
+            code: string;
+            /** @example Germany */
+            name: string;
+        };
         Document: {
             /** Format: date-time */
             issued_at: string;
@@ -2085,7 +2131,7 @@ export interface components {
             /** @example Size */
             name: string;
             /** @default 0 */
-            position: number;
+            position?: number;
             /**
              * @description In their order, each once.
              * @example [
@@ -2212,13 +2258,22 @@ export interface components {
             /** @description Total number of pages. */
             total_pages?: number;
         };
+        PaymentMethod: {
+            /** @description true: the customer pays at the placed order's payment_url. */
+            hosted: boolean;
+            /** @description What payment.method takes. */
+            id: string;
+            readonly name: string;
+            /** @description true: payment.card_number is required. */
+            takes_card: boolean;
+        };
         PaymentRequest: {
             /**
              * @description 12-19 digits, spaces allowed; empty for method manual. For method test: 4242 4242 4242 4242 succeeds, 4000 0000 0000 0002 is declined.
              * @default
              * @example 4242 4242 4242 4242
              */
-            card_number: string;
+            card_number?: string;
             /** @enum {string} */
             method: "manual" | "stripe" | "test";
         };
@@ -2310,19 +2365,19 @@ export interface components {
              * @default null
              * @example tea
              */
-            category: string | null;
+            category?: string | null;
             /**
              * @description The shop's currency (the default); no other.
              * @example EUR
              */
             currency?: string;
             /** @default  */
-            description: string;
+            description?: string;
             /**
              * @description Shown in the shop.
              * @default true
              */
-            is_active: boolean;
+            is_active?: boolean;
             name: string;
             /** @description Minor units: 450 is 4.50. */
             price_cents: number;
@@ -2330,7 +2385,7 @@ export interface components {
             /** @example green-tea */
             slug?: string;
             /** @default 0 */
-            stock: number;
+            stock?: number;
             /**
              * @description Its name and description in the shop's other languages, by locale; a text left out keeps its translation, a language with no text left loses it. An unknown locale is 422.
              * @example {
@@ -2396,6 +2451,8 @@ export interface components {
         Quote: {
             country: string;
             discount_cents: number;
+            /** @description The payment methods POST /orders takes, in display order. */
+            payment_methods: components["schemas"]["PaymentMethod"][];
             prices_include_tax: boolean;
             shipping_cents: number;
             shipping_method: components["schemas"]["ShippingMethod"] | null;
@@ -2456,24 +2513,24 @@ export interface components {
              * @description More, tied to no line (a goodwill refund).
              * @default 0
              */
-            amount_cents: number;
+            amount_cents?: number;
             /** @description Units of lines to pay back, each line once. */
             lines?: components["schemas"]["RefundLineRequest"][];
             /**
              * @description The reason: in the order's history and on the credit note.
              * @default
              */
-            note: string;
+            note?: string;
             /**
              * @description Put the lines' units back in stock.
              * @default false
              */
-            restock: boolean;
+            restock?: boolean;
             /**
              * @description Pay back the shipping.
              * @default false
              */
-            shipping: boolean;
+            shipping?: boolean;
         };
         Root: {
             /** @example success */
@@ -2513,7 +2570,7 @@ export interface components {
              * @description The current TOTP code, when the account has 2FA.
              * @default null
              */
-            code: string | null;
+            code?: string | null;
             email: string;
             password: string;
         };

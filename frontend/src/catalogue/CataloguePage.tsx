@@ -1,6 +1,6 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useState, type FormEvent } from "react";
-import { useSearchParams } from "react-router-dom";
+import { Link, useSearchParams } from "react-router-dom";
 
 import { api, unwrap, type Schemas } from "../api/client";
 import { ErrorAlert } from "../ErrorAlert";
@@ -239,10 +239,9 @@ function ProductCard({ product }: { product: Schemas["Product"] }) {
       )}
       <div className="card-body">
         <h2 className="h6 card-title">
-          {/* The product screen comes with the next slice of #33: the HTML shop's page meanwhile. */}
-          <a href={`/products/${product.slug}`} className="stretched-link">
+          <Link to={`/products/${product.slug}`} className="stretched-link">
             {product.name}
-          </a>
+          </Link>
         </h2>
         {product.sale_price_cents !== null ? (
           <p className="mb-0">

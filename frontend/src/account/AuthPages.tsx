@@ -1,0 +1,158 @@
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent, type ReactNode } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router-dom";
+
+import { ErrorAlert } from "../ErrorAlert";
+import { securityPost } from "./security";
+
+/** Log in: e-mail and password, then the authenticator's code when the account has 2FA. */
+export function LoginPage() {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [remember, setRemember] = useState(false);
+  const [code, setCode] = useState("");
+  const [needsCode, setNeedsCode] = useState(false);
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const client = useQueryClient();
+  const done = async () => {
+    // Who is logged in, and their cart (a guest's merged into it): known before moving on.
+    await client.invalidateQueries();
+    const next = params.get("next") ?? "";
+    navigate(next.startsWith("/") && !next.startsWith("//") ? next : "/account");
+  };
+  const login = useMutation({
+    mutationFn: () => securityPost("/login", { email: email.trim(), password, remember }),
+    onSuccess: (answer) => (answer.tf_required ? setNeedsCode(true) : done()),
+  });
+  const validate = useMutation({
+    mutationFn: () => securityPost("/tf-validate", { code: code.trim() }),
+    onSuccess: done,
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    (needsCode ? validate : login).mutate();
+  };
+  return (
+    <AuthForm title="Log in" onSubmit={submit} error={login.error ?? validate.error}>
+      {!needsCode ? (
+        <>
+          <Input id="email" label="E-mail" type="email" autoComplete="username" value={email} onChange={setEmail} />
+          <Input id="password" label="Password" type="password" autoComplete="current-password" value={password}
+            onChange={setPassword} />
+          <div className="form-check mb-3">
+            <input id="remember" type="checkbox" className="form-check-input" checked={remember}
+              onChange={(e) => setRemember(e.target.checked)} />
+            <label htmlFor="remember" className="form-check-label">Remember me</label>
+          </div>
+          <button type="submit" className="btn btn-primary" disabled={login.isPending}>Log in</button>
+          <p className="mt-3">
+            <Link to="/reset">Forgot your password?</Link> · <Link to="/register">Register</Link>
+          </p>
+        </>
+      ) : (
+        <>
+          <p>Enter the code your authenticator app shows for this shop.</p>
+          <Input id="code" label="Authentication code" autoComplete="one-time-code" inputMode="numeric" value={code}
+            onChange={setCode} />
+          <button type="submit" className="btn btn-primary" disabled={validate.isPending}>Verify</button>
+          <p className="mt-3">
+            Lost your device? <a href="/mf-recovery">Use a recovery code</a>.
+          </p>
+        </>
+      )}
+    </AuthForm>
+  );
+}
+
+/** Register: the confirmation link goes to the address given. */
+export function RegisterPage() {
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const register = useMutation({
+    mutationFn: () => securityPost("/register", { email: email.trim(), password, password_confirm: confirm }),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    register.mutate();
+  };
+  if (register.isSuccess) {
+    return (
+      <div className="alert alert-success" role="status">
+        Thank you. We have sent a link to <strong>{email.trim()}</strong>: open it to confirm your address, then{" "}
+        <Link to="/login">log in</Link>.
+      </div>
+    );
+  }
+  return (
+    <AuthForm title="Register" onSubmit={submit} error={register.error}>
+      <Input id="email" label="E-mail" type="email" autoComplete="email" value={email} onChange={setEmail} />
+      <Input id="password" label="Password" type="password" autoComplete="new-password" value={password}
+        onChange={setPassword} hint="At least 8 characters; a phrase of a few words is strong and easy to remember." />
+      <Input id="password-confirm" label="Password again" type="password" autoComplete="new-password" value={confirm}
+        onChange={setConfirm} />
+      <button type="submit" className="btn btn-primary" disabled={register.isPending}>Register</button>
+    </AuthForm>
+  );
+}
+
+/** Forgotten password: a reset link by e-mail (the link opens the shop's own reset page). */
+export function ResetPage() {
+  const [email, setEmail] = useState("");
+  const reset = useMutation({ mutationFn: () => securityPost("/reset", { email: email.trim() }) });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    reset.mutate();
+  };
+  if (reset.isSuccess) {
+    return (
+      <div className="alert alert-success" role="status">
+        We have sent instructions to reset your password to <strong>{email.trim()}</strong>.
+      </div>
+    );
+  }
+  return (
+    <AuthForm title="Reset your password" onSubmit={submit} error={reset.error}>
+      <Input id="email" label="E-mail" type="email" autoComplete="email" value={email} onChange={setEmail} />
+      <button type="submit" className="btn btn-primary" disabled={reset.isPending}>Send the link</button>
+    </AuthForm>
+  );
+}
+
+function AuthForm({ title, onSubmit, error, children }: {
+  title: string;
+  onSubmit: (event: FormEvent) => void;
+  error: Error | null;
+  children: ReactNode;
+}) {
+  return (
+    <div className="row justify-content-center">
+      <form className="col-md-6 col-lg-5" onSubmit={onSubmit}>
+        <h1 className="h3 mb-3">{title}</h1>
+        <div aria-live="polite">{error && <ErrorAlert error={error} />}</div>
+        {children}
+      </form>
+    </div>
+  );
+}
+
+export function Input({ id, label, value, onChange, hint, ...rest }: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  hint?: string;
+  type?: string;
+  autoComplete?: string;
+  inputMode?: "numeric";
+}) {
+  return (
+    <div className="mb-3">
+      <label htmlFor={id} className="form-label">{label}</label>
+      <input id={id} className="form-control" required value={value} onChange={(e) => onChange(e.target.value)}
+        aria-describedby={hint ? `${id}-hint` : undefined} {...rest} />
+      {hint && <div id={`${id}-hint`} className="form-text">{hint}</div>}
+    </div>
+  );
+}

@@ -1,0 +1,113 @@
+import { useQuery } from "@tanstack/react-query";
+import { Link, useLocation, useParams } from "react-router-dom";
+
+import { api, unwrap, type Schemas } from "../api/client";
+import { ErrorAlert } from "../ErrorAlert";
+import { formatMoney } from "../money";
+import { useCountryName } from "../checkout/countries";
+import { STATUS_LABELS } from "./status";
+
+/** A guest's order by the link its checkout gave (GET /api/v1/orders/guest/{link}). */
+export function GuestOrderPage() {
+  const { link = "" } = useParams();
+  const order = useQuery({
+    queryKey: ["guest-order", link],
+    queryFn: async ({ signal }) =>
+      unwrap(await api.GET("/api/v1/orders/guest/{link}", { params: { path: { link } }, signal })),
+  });
+  return <OrderView query={order} />;
+}
+
+/** One of the customer's orders (GET /api/v1/orders/{number}). */
+export function CustomerOrderPage() {
+  const { number = "" } = useParams();
+  const order = useQuery({
+    queryKey: ["orders", number],
+    queryFn: async ({ signal }) =>
+      unwrap(await api.GET("/api/v1/orders/{number}", { params: { path: { number } }, signal })),
+  });
+  return <OrderView query={order} />;
+}
+
+function OrderView({ query }: { query: { data?: Schemas["Order"]; error: Error | null } }) {
+  const placed = (useLocation().state as { placed?: boolean } | null)?.placed;
+  if (query.error) return <ErrorAlert error={query.error} />;
+  const order = query.data;
+  if (!order) return <p role="status">Loading your order…</p>;
+  const money = (cents: number) => formatMoney(cents, order.currency);
+  return (
+    <>
+      {placed && (
+        <div className="alert alert-success" role="status">
+          Thank you! Your order <strong>{order.number}</strong> is placed. A confirmation is on its way to{" "}
+          {order.email}.
+        </div>
+      )}
+      <h1 className="h3">Order {order.number}</h1>
+      <p>
+        Status: <strong id="order-status">{STATUS_LABELS[order.status]}</strong> · placed{" "}
+        {new Date(order.created_at).toLocaleString()}
+      </p>
+      <table className="table" id="order-lines">
+        <caption className="visually-hidden">What you ordered</caption>
+        <thead>
+          <tr>
+            <th scope="col">Product</th>
+            <th scope="col" className="text-end">Quantity</th>
+            <th scope="col" className="text-end">Price</th>
+          </tr>
+        </thead>
+        <tbody>
+          {order.lines.map((line) => (
+            <tr key={line.id}>
+              <td>
+                {line.name} {line.options && <span className="text-secondary">({line.options})</span>}
+              </td>
+              <td className="text-end">{line.quantity}</td>
+              <td className="text-end">{money(line.line_total_cents)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <dl className="row">
+        <dt className="col-6 col-md-3 fw-normal">Subtotal</dt>
+        <dd className="col-6 col-md-9">{money(order.subtotal_cents)}</dd>
+        {order.discount_cents > 0 && (
+          <>
+            <dt className="col-6 col-md-3 fw-normal">Voucher {order.voucher_code}</dt>
+            <dd className="col-6 col-md-9">−{money(order.discount_cents)}</dd>
+          </>
+        )}
+        <dt className="col-6 col-md-3 fw-normal">Shipping{order.shipping_method && ` (${order.shipping_method})`}</dt>
+        <dd className="col-6 col-md-9">{money(order.shipping_cents)}</dd>
+        <dt className="col-6 col-md-3 fw-normal">{order.prices_include_tax ? "Of which tax" : "Tax"}</dt>
+        <dd className="col-6 col-md-9">{money(order.tax_cents)}</dd>
+        <dt className="col-6 col-md-3">Total</dt>
+        <dd className="col-6 col-md-9 fw-bold" id="order-total">{money(order.total_cents)}</dd>
+      </dl>
+      <h2 className="h5">Shipping to</h2>
+      <address>
+        {order.shipping_address.name}
+        <br />
+        {order.shipping_address.line1}
+        {order.shipping_address.line2 && (
+          <>
+            <br />
+            {order.shipping_address.line2}
+          </>
+        )}
+        <br />
+        {order.shipping_address.postcode} {order.shipping_address.city}
+        <br />
+        <CountryName code={order.shipping_address.country} />
+      </address>
+      <p>
+        <Link to="/">Continue shopping</Link>
+      </p>
+    </>
+  );
+}
+
+function CountryName({ code }: { code: string }) {
+  return <>{useCountryName(code)}</>;
+}

@@ -1,0 +1,110 @@
+"""The React storefront (frontend/, built by `make frontend`) through Flask: a customer
+registers, confirms from the outbox, turns on two-factor authentication, logs out, logs in
+with password and code, buys, and finds the order in the account.
+
+Flask-Security's own JSON views do the accounts (/register, /login, /tf-setup, /tf-validate,
+/logout), as it documents for single-page apps: the session cookie, the XSRF-TOKEN cookie's
+token in the X-XSRF-Token header, and nothing in the browser's storage.
+"""
+
+import re
+import time
+
+import pytest
+from passlib.totp import TOTP
+from playwright.sync_api import expect
+
+from tests.e2e.test_accessibility import axe_source, violations  # noqa: F401 (a fixture)
+from tests.e2e.test_app_catalogue_journey import built_app  # noqa: F401 (a fixture)
+from tests.e2e.test_shop_journey import body, mails, mails_with_subject
+from tests.factories import ProductFactory, create
+from tests.helpers import GOOD_CARD, PASSWORD
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CUSTOMER = "reader@example.com"
+
+
+def test_a_customer_registers_confirms_logs_in_with_2fa_and_buys(
+    live_app,
+    page,
+    live_server,
+    outbox_dir,
+    axe_source,  # noqa: F811
+    screenshot,
+    browser_errors,
+):
+    create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
+
+    page.goto("/app/register")
+    page.get_by_label("E-mail").fill(CUSTOMER)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password again").fill(PASSWORD)
+    assert violations(page, axe_source) == []
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_role("status")).to_contain_text("We have sent a link to reader@example.com")
+    [welcome] = [m for m in mails(outbox_dir) if "/confirm/" in body(m)]
+    [confirm] = re.findall(re.escape(live_server) + r"/confirm/[\w.-]+", body(welcome))
+    page.goto(confirm)  # the shop's own confirmation page
+
+    page.goto("/app/login")
+    page.get_by_label("E-mail").fill(CUSTOMER)
+    page.get_by_label("Password").fill(PASSWORD)
+    assert violations(page, axe_source) == []
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/app/account$"))
+    expect(page.locator("#two-factor-status")).to_contain_text("Off.")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    key = page.locator("#tf-key").inner_text().replace("-", "")
+    page.get_by_label("The code your app shows").fill(TOTP(key=key).generate().token)
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.locator("#two-factor-status")).to_contain_text("On:")
+    assert violations(page, axe_source) == []
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    page.get_by_role("link", name="Log in").click()
+    page.get_by_label("E-mail").fill(CUSTOMER)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("Invalid password")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Authentication code").fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_contain_text("Invalid code")
+    # The code set up with is spent: the next 30 s window's (the check allows that skew).
+    page.get_by_label("Authentication code").fill(TOTP(key=key).generate(time.time() + 30).token)
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(re.compile(r"/app/account$"))
+    expect(page.locator("#orders")).to_have_count(0)
+
+    page.get_by_role("link", name="Storefront").click()
+    page.get_by_role("link", name="Sencha Green Tea").click()
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("link", name="See your cart").click()
+    page.get_by_role("link", name="Check out").click()
+    expect(page.get_by_text(f"Ordering as {CUSTOMER}.")).to_be_visible()
+    page.get_by_label("Name").fill("Reader")
+    page.get_by_label("Street and number").fill("Unter den Linden 1")
+    page.get_by_label("Postcode").fill("10117")
+    page.get_by_label("City").fill("Berlin")
+    page.get_by_label("Country").select_option(label="Germany")
+    page.get_by_label("Test card").check()
+    page.get_by_label("Card number").fill(GOOD_CARD)
+    page.get_by_role("button", name="Place order").click()
+    expect(page).to_have_url(re.compile(r"/app/account/orders/SF-\w+$"))
+    number = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ")
+    expect(page.locator("#order-status")).to_have_text("Paid")
+    screenshot("app-customer-01-order")
+
+    page.get_by_role("link", name="Your account").click()
+    expect(page.locator("#orders")).to_contain_text(number)
+    expect(page.locator("#orders")).to_contain_text("€4.50")
+    page.get_by_role("link", name=number).click()
+    expect(page.locator("#order-lines")).to_contain_text("Sencha Green Tea")
+    assert mails_with_subject(outbox_dir, f"Your order {number}")
+    # Chromium logs every 4xx answer: the wrong password and the wrong code (400).
+    expected = re.compile(r"status of 400 .*/(login|tf-validate)\)$")
+    assert [error for error in browser_errors if not expected.search(error)] == []
