@@ -22,6 +22,7 @@ from tests.factories import ProductFactory, UserFactory, create, fill_cart
 from tests.helpers import (
     ADDRESS,
     BODY,
+    DECLINED_CARD,
     GOOD_CARD,
     assert_error,
     csrf_token,
@@ -266,6 +267,22 @@ def test_the_api_applies_and_removes_a_code_and_the_order_takes_it(app, client, 
     )
     assert (removed["voucher_code"], removed["discount_cents"]) == (None, 0)
     assert (placed["voucher_code"], placed["discount_cents"]) == ("WELCOME10", 290)
+
+
+def test_a_declined_card_gives_the_cart_its_code_back_with_its_lines(app, client, shopper):
+    voucher = make_voucher(app)
+    headers = token_headers(client)
+    client.post("/api/v1/cart/voucher", json={"code": "WELCOME10"}, headers=headers)
+    declined = {**BODY, "payment": {"method": "test", "card_number": DECLINED_CARD}}
+
+    refused = client.post("/api/v1/orders", json=declined, headers=headers)
+    cart = client.get("/api/v1/cart", headers=headers).get_json()
+    placed = client.post("/api/v1/orders", json=BODY, headers=headers).get_json()
+
+    assert refused.status_code == 402
+    assert (cart["voucher_code"], cart["discount_cents"]) == ("WELCOME10", 290)
+    assert (placed["voucher_code"], placed["discount_cents"]) == ("WELCOME10", 290)
+    assert uses(app, voucher) == 1
 
 
 @pytest.mark.app_config(RATELIMIT_VOUCHER_GUESSES="3 per minute")

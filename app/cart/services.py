@@ -383,11 +383,16 @@ def merge_anonymous_cart(token: str, user_id: int) -> None:
 
 
 @atomic
-def restore_to_cart(owner: CartOwner, quantities: Mapping[int, int]) -> None:
+def restore_to_cart(
+    owner: CartOwner, quantities: Mapping[int, int], voucher_code: str = ""
+) -> None:
     """Put quantities of variants (a declined order's) back into the owner's cart, within the
     cart's bounds (CART_MAX_LINES lines, CART_MAX_QUANTITY of each) and only of variants still
-    on sale. The stock is not checked: the caller gives back what the order had taken."""
+    on sale, with the voucher code the order took (if any). The stock is not checked: the
+    caller gives back what the order had taken."""
     cart = _lock_or_create_cart(owner)
+    if voucher_code:
+        cart.voucher_code = voucher_code
     max_lines, max_quantity = _limits()
     variants = db.session.scalars(
         select(Variant).where(Variant.id.in_(quantities)).options(*VARIANT_DETAILS)

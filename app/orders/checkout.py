@@ -350,7 +350,8 @@ def _existing_order(buyer: Buyer, checkout_key: str, request_fingerprint: str) -
 
 @atomic
 def _discard_declined(order_id: int, cart: CartOwner) -> None:
-    """A declined charge: the order goes (conditional DELETE), the stock and cart come back.
+    """A declined charge: the order goes (conditional DELETE); the stock, the cart and its
+    voucher code come back.
 
     The cart is refilled (and so locked) before the stock comes back: the lock order."""
     order = locked_order(id=order_id)
@@ -361,7 +362,7 @@ def _discard_declined(order_id: int, cart: CartOwner) -> None:
     ).rowcount
     if removed:
         quantities = order.quantities()
-        cart_services.restore_to_cart(cart, quantities)
+        cart_services.restore_to_cart(cart, quantities, order.voucher_code)
         stock.give_back(quantities)
         vouchers.give_back(order.voucher_id)
     db.session.expunge(order)  # its rows are gone (with its lines and payment, by cascade)

@@ -28,11 +28,11 @@ export function App() {
     <QueryClientProvider client={queryClient}>
       <BrowserRouter basename="/app/">
         <header className="navbar navbar-expand border-bottom mb-4">
-          <nav className="container" aria-label="Main">
+          <nav className="container flex-wrap" aria-label="Main">
             <Link to="/" className="navbar-brand">
               Storefront
             </Link>
-            <div className="navbar-nav ms-auto gap-3 align-items-center">
+            <div className="navbar-nav ms-auto flex-wrap column-gap-3 align-items-center">
               <CartLink />
               <AccountLinks />
               <a href="/" className="nav-link">

@@ -41,6 +41,7 @@ def test_a_visitor_searches_filters_and_pages_the_catalogue(
     response = page.goto("/app/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
     expect(page.locator("#result-count")).to_have_text("32 products")
+    expect(page).to_have_title("Products · Storefront")
     expect(products).to_have_count(24)
     assert violations(page, axe_source) == []
     page.get_by_role("button", name="Next").click()

@@ -101,6 +101,9 @@ def test_a_customer_registers_confirms_logs_in_with_2fa_and_buys(
 
     page.get_by_role("link", name="Your account").click()
     expect(page.locator("#orders")).to_contain_text(number)
+    assert violations(page, axe_source) == []
+    page.set_viewport_size({"width": 360, "height": 740})  # a phone: nothing wider than it
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     expect(page.locator("#orders")).to_contain_text("€4.50")
     page.get_by_role("link", name=number).click()
     expect(page.locator("#order-lines")).to_contain_text("Sencha Green Tea")

@@ -1,11 +1,13 @@
 """The React storefront (frontend/, built by `make frontend`) through Flask: a guest picks a
-variant, fills the cart, is declined, pays with the test card, and reads the order.
+variant in the gallery, fills the cart, applies a voucher, picks a shipping method, is
+declined, pays with the test card, and reads the order.
 
 Real headless Chromium, on SQLite and on MariaDB, under the site's strict CSP; every write
 carries Flask-Security's X-XSRF-Token header (the API refuses a cookie-carrying write without).
 """
 
 import re
+from decimal import Decimal
 from io import BytesIO
 
 import pytest
@@ -16,6 +18,9 @@ from sqlalchemy import select
 from app.catalog import images
 from app.catalog.models import Product, Variant
 from app.extensions import db
+from app.shipping.models import ShippingMethod, ShippingZone, ShippingZoneCountry
+from app.taxes.models import TaxRate
+from app.vouchers.models import Voucher
 from tests.e2e.test_accessibility import axe_source, violations  # noqa: F401 (a fixture)
 from tests.e2e.test_app_catalogue_journey import built_app  # noqa: F401 (a fixture)
 from tests.e2e.test_shop_journey import mails_with_subject
@@ -51,6 +56,14 @@ def test_a_guest_buys_a_variant(
         pictures.append(("blue.jpg", jpeg((30, 60, 200)), "Blue T-shirt"))
         _red, blue = images.add_images(product_id, pictures)
         images.set_variant_image(blue_m, blue)
+        eu = ShippingZone(name="EU", countries=[ShippingZoneCountry(country="DE")])
+        eu.methods = [
+            ShippingMethod(name="Standard", price_cents=495),
+            ShippingMethod(name="Express", price_cents=1200, position=1),
+        ]
+        voucher = Voucher(code="SPRING5", kind="fixed", value=500, min_subtotal_cents=2000)
+        db.session.add_all([eu, TaxRate(country="DE", rate=Decimal("19")), voucher])
+        db.session.commit()
     gallery = page.locator("#gallery img").first
     writes = []
     page.on(
@@ -61,6 +74,7 @@ def test_a_guest_buys_a_variant(
     page.goto("/app/")
     page.get_by_role("link", name="T-shirt").click()
     expect(page).to_have_url(re.compile(r"/app/products/tshirt$"))
+    expect(page).to_have_title("T-shirt · Storefront")
     expect(page.locator("#availability")).to_have_text("Choose an option of each kind.")
     expect(gallery).to_have_attribute("alt", "Red T-shirt")
     page.get_by_role("button", name="Picture 2: Blue T-shirt").click()
@@ -82,6 +96,10 @@ def test_a_guest_buys_a_variant(
     page.get_by_role("link", name="See your cart").click()
     expect(page.locator("#cart-lines")).to_contain_text("Size M, Colour blue")
     expect(page.locator("#cart-totals")).to_contain_text("€30.00")
+    page.get_by_label("Voucher code").fill("spring5")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#cart-totals")).to_contain_text("Voucher SPRING5−€5.00")
+    expect(page.locator("#cart-totals-total")).to_have_text("€25.00")
     assert violations(page, axe_source) == []
     page.get_by_role("link", name="Check out").click()
 
@@ -91,7 +109,9 @@ def test_a_guest_buys_a_variant(
     page.get_by_label("Postcode").fill("10117")
     page.get_by_label("City").fill("Berlin")
     page.get_by_label("Country").select_option(label="Germany")
-    expect(page.locator("#checkout-total")).to_contain_text("€")
+    expect(page.locator("#checkout-totals-total")).to_have_text("€29.95")  # Standard
+    page.get_by_label("Express: €12.00").check()
+    expect(page.locator("#checkout-totals-total")).to_have_text("€37.00")
     page.get_by_label("Test card").check()
     page.get_by_label("Card number").fill(DECLINED_CARD)
     assert violations(page, axe_source) == []
@@ -105,8 +125,15 @@ def test_a_guest_buys_a_variant(
     expect(page.get_by_role("status")).to_contain_text("Thank you! Your order")
     expect(page.locator("#order-status")).to_have_text("Paid")
     expect(page.locator("#order-lines")).to_contain_text("T-shirt (Size M, Colour blue)")
+    expect(page.locator("#order-totals")).to_contain_text("Shipping (Express)€12.00")
+    expect(page.locator("#order-totals")).to_contain_text("Voucher SPRING5−€5.00")
+    expect(page.locator("#order-totals-total")).to_have_text("€37.00")
     number = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ")
+    assert violations(page, axe_source) == []
     screenshot("app-guest-02-order")
+    page.set_viewport_size({"width": 360, "height": 740})  # a phone: nothing wider than it
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.set_viewport_size({"width": 1280, "height": 800})
     expect(page.locator("#cart-link")).to_have_text("Cart")
 
     page.reload()  # the link is the guest's way back to the order

@@ -9,9 +9,11 @@ import { STATUS_LABELS } from "../orders/status";
 import { Input } from "./AuthPages";
 import { ME, useMe } from "./queries";
 import { securityPost, type SecurityAnswer } from "./security";
+import { useTitle } from "../title";
 
 /** The customer's account: their orders, and two-factor authentication. */
 export function AccountPage() {
+  useTitle("Your account");
   const me = useMe();
   if (me.isError) return <ErrorAlert error={me.error} />;
   if (me.data === undefined) return <p role="status">Loading…</p>;
@@ -45,7 +47,7 @@ function Orders() {
       ) : (
         <ul className="list-group" id="orders">
           {orders.data.items.map((order: Schemas["Order"]) => (
-            <li key={order.number} className="list-group-item d-flex justify-content-between">
+            <li key={order.number} className="list-group-item d-flex flex-wrap justify-content-between column-gap-3">
               <Link to={`/account/orders/${order.number}`}>{order.number}</Link>
               <span>{new Date(order.created_at).toLocaleDateString()}</span>
               <span>{STATUS_LABELS[order.status]}</span>

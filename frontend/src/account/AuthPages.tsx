@@ -3,6 +3,7 @@ import { useState, type FormEvent, type ReactNode } from "react";
 import { Link, useNavigate, useSearchParams } from "react-router-dom";
 
 import { ErrorAlert } from "../ErrorAlert";
+import { useTitle } from "../title";
 import { securityPost } from "./security";
 
 /** Log in: e-mail and password, then the authenticator's code when the account has 2FA. */
@@ -126,6 +127,7 @@ function AuthForm({ title, onSubmit, error, children }: {
   error: Error | null;
   children: ReactNode;
 }) {
+  useTitle(title);
   return (
     <div className="row justify-content-center">
       <form className="col-md-6 col-lg-5" onSubmit={onSubmit}>

@@ -3,11 +3,14 @@ import { Link } from "react-router-dom";
 
 import type { Schemas } from "../api/client";
 import { ErrorAlert } from "../ErrorAlert";
+import { Totals } from "../Totals";
 import { formatMoney } from "../money";
 import { useApplyVoucher, useCart, useRemoveLine, useRemoveVoucher, useSetQuantity } from "./queries";
+import { useTitle } from "../title";
 
 /** The cart: its lines, quantities, voucher and totals (GET /api/v1/cart and its changes). */
 export function CartPage() {
+  useTitle("Your cart");
   const cart = useCart();
   if (cart.isError) return <ErrorAlert error={cart.error} />;
   if (!cart.data) return <p role="status">Loading your cart…</p>;
@@ -29,7 +32,7 @@ export function CartPage() {
             </ul>
           </div>
           <div className="col-lg-4">
-            <Totals cart={cart.data} />
+            <Totals parts={cart.data} estimated id="cart-totals" />
             <Voucher cart={cart.data} />
             <Link to="/checkout" className="btn btn-primary w-100 mt-3">
               Check out
@@ -92,26 +95,6 @@ function CartLine({ item, currency }: { item: Schemas["CartItem"]; currency: str
       {update.isError && <ErrorAlert error={update.error} />}
       {remove.isError && <ErrorAlert error={remove.error} />}
     </li>
-  );
-}
-
-export function Totals({ cart }: { cart: Schemas["Cart"] }) {
-  const money = (cents: number) => formatMoney(cents, cart.currency);
-  return (
-    <dl className="row mb-0" id="cart-totals">
-      <dt className="col-7 fw-normal">Subtotal</dt>
-      <dd className="col-5 text-end">{money(cart.subtotal_cents)}</dd>
-      {cart.discount_cents > 0 && (
-        <>
-          <dt className="col-7 fw-normal">Voucher {cart.voucher_code}</dt>
-          <dd className="col-5 text-end">−{money(cart.discount_cents)}</dd>
-        </>
-      )}
-      <dt className="col-7 fw-normal">{cart.prices_include_tax ? "Of which tax (estimated)" : "Tax (estimated)"}</dt>
-      <dd className="col-5 text-end">{money(cart.tax_cents)}</dd>
-      <dt className="col-7">Total without shipping</dt>
-      <dd className="col-5 text-end fw-bold">{money(cart.total_cents)}</dd>
-    </dl>
   );
 }
 

@@ -14,6 +14,7 @@ import {
   type CatalogueState,
   type Sort,
 } from "./query";
+import { useTitle } from "../title";
 
 const SORT_LABELS: Record<Sort, string> = {
   relevance: "Best match",
@@ -27,6 +28,7 @@ const SORT_LABELS: Record<Sort, string> = {
 export function CataloguePage() {
   const [params, setParams] = useSearchParams();
   const state = parseState(params);
+  useTitle(state.q ? `“${state.q}”` : "Products");
   const change = (next: CatalogueState) => setParams(toSearchParams(next));
 
   const products = useQuery({

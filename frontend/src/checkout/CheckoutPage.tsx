@@ -7,13 +7,16 @@ import { useMe } from "../account/queries";
 import { CART, useCart } from "../cart/queries";
 import { Voucher } from "../cart/CartPage";
 import { ErrorAlert } from "../ErrorAlert";
+import { Totals } from "../Totals";
 import { formatMoney } from "../money";
 import { useCountries } from "./countries";
 import { checkoutBody, EMPTY_ADDRESS, shippingCountry, type CheckoutForm, type Country } from "./body";
+import { useTitle } from "../title";
 
 /** Checkout for guests and customers: address, shipping method, voucher, payment, then
  * POST /api/v1/orders. The quote (GET /api/v1/cart/quote) prices what the order will be. */
 export function CheckoutPage() {
+  useTitle("Checkout");
   const cart = useCart();
   const me = useMe();
   if (cart.isError || me.isError) return <ErrorAlert error={(cart.error ?? me.error)!} />;
@@ -249,7 +252,13 @@ function Checkout({ cart, me }: { cart: Schemas["Cart"]; me: Schemas["Me"] | nul
                 </li>
               ))}
             </ul>
-            {quote.data && <QuoteTotals quote={quote.data} currency={cart.currency} />}
+            {quote.data && (
+              <Totals
+                parts={{ ...quote.data, currency: cart.currency }}
+                shipping={{ name: quote.data.shipping_method?.name ?? "", cents: quote.data.shipping_cents }}
+                id="checkout-totals"
+              />
+            )}
             <Voucher cart={cart} />
             <div aria-live="polite">{place.isError && <ErrorAlert error={place.error} />}</div>
             <button type="submit" className="btn btn-primary w-100 mt-3" disabled={place.isPending || !quote.data}>
@@ -259,28 +268,6 @@ function Checkout({ cart, me }: { cart: Schemas["Cart"]; me: Schemas["Me"] | nul
         </div>
       </div>
     </form>
-  );
-}
-
-function QuoteTotals({ quote, currency }: { quote: Schemas["Quote"]; currency: string }) {
-  const money = (cents: number) => formatMoney(cents, currency);
-  return (
-    <dl className="row mb-0" id="checkout-totals">
-      <dt className="col-7 fw-normal">Subtotal</dt>
-      <dd className="col-5 text-end">{money(quote.subtotal_cents)}</dd>
-      {quote.discount_cents > 0 && (
-        <>
-          <dt className="col-7 fw-normal">Voucher {quote.voucher_code}</dt>
-          <dd className="col-5 text-end">−{money(quote.discount_cents)}</dd>
-        </>
-      )}
-      <dt className="col-7 fw-normal">Shipping</dt>
-      <dd className="col-5 text-end">{money(quote.shipping_cents)}</dd>
-      <dt className="col-7 fw-normal">{quote.prices_include_tax ? "Of which tax" : "Tax"}</dt>
-      <dd className="col-5 text-end">{money(quote.tax_cents)}</dd>
-      <dt className="col-7">Total</dt>
-      <dd className="col-5 text-end fw-bold" id="checkout-total">{money(quote.total_cents)}</dd>
-    </dl>
   );
 }
 

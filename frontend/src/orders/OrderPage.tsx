@@ -3,8 +3,10 @@ import { Link, useLocation, useParams } from "react-router-dom";
 
 import { api, unwrap, type Schemas } from "../api/client";
 import { ErrorAlert } from "../ErrorAlert";
+import { Totals } from "../Totals";
 import { formatMoney } from "../money";
 import { useCountryName } from "../checkout/countries";
+import { useTitle } from "../title";
 import { STATUS_LABELS } from "./status";
 
 /** A guest's order by the link its checkout gave (GET /api/v1/orders/guest/{link}). */
@@ -31,6 +33,7 @@ export function CustomerOrderPage() {
 
 function OrderView({ query }: { query: { data?: Schemas["Order"]; error: Error | null } }) {
   const placed = (useLocation().state as { placed?: boolean } | null)?.placed;
+  useTitle(query.data ? `Order ${query.data.number}` : "Your order");
   if (query.error) return <ErrorAlert error={query.error} />;
   const order = query.data;
   if (!order) return <p role="status">Loading your order…</p>;
@@ -69,22 +72,9 @@ function OrderView({ query }: { query: { data?: Schemas["Order"]; error: Error |
           ))}
         </tbody>
       </table>
-      <dl className="row">
-        <dt className="col-6 col-md-3 fw-normal">Subtotal</dt>
-        <dd className="col-6 col-md-9">{money(order.subtotal_cents)}</dd>
-        {order.discount_cents > 0 && (
-          <>
-            <dt className="col-6 col-md-3 fw-normal">Voucher {order.voucher_code}</dt>
-            <dd className="col-6 col-md-9">−{money(order.discount_cents)}</dd>
-          </>
-        )}
-        <dt className="col-6 col-md-3 fw-normal">Shipping{order.shipping_method && ` (${order.shipping_method})`}</dt>
-        <dd className="col-6 col-md-9">{money(order.shipping_cents)}</dd>
-        <dt className="col-6 col-md-3 fw-normal">{order.prices_include_tax ? "Of which tax" : "Tax"}</dt>
-        <dd className="col-6 col-md-9">{money(order.tax_cents)}</dd>
-        <dt className="col-6 col-md-3">Total</dt>
-        <dd className="col-6 col-md-9 fw-bold" id="order-total">{money(order.total_cents)}</dd>
-      </dl>
+      <div className="col-md-6 mb-4">
+        <Totals parts={order} shipping={{ name: order.shipping_method, cents: order.shipping_cents }} id="order-totals" />
+      </div>
       <h2 className="h5">Shipping to</h2>
       <address>
         {order.shipping_address.name}

@@ -8,6 +8,7 @@ import { ErrorAlert } from "../ErrorAlert";
 import { formatMoney } from "../money";
 import { Gallery } from "./Gallery";
 import { chosenVariant, initialChoice, inStockWith, soldWith, type Choice } from "./variants";
+import { useTitle } from "../title";
 
 /** One product: its gallery, the variant picker and the cart button (GET /api/v1/products/{slug}). */
 export function ProductPage() {
@@ -23,6 +24,7 @@ export function ProductPage() {
 }
 
 function ProductView({ product }: { product: Schemas["Product"] }) {
+  useTitle(product.name);
   const [params, setParams] = useSearchParams();
   const [choice, setChoice] = useState<Choice>(() => initialChoice(product, Number(params.get("variant"))));
   const variant = chosenVariant(product, choice);
