@@ -15,13 +15,14 @@ from flask.typing import ResponseReturnValue
 
 bp = Blueprint("spa", __name__, url_prefix="/app")
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ASSETS = "assets/"
 YEAR = 365 * 24 * 60 * 60
 
 
 def dist_folder() -> Path:
-    return Path(current_app.config["FRONTEND_DIST"] or PROJECT_ROOT / "frontend" / "dist")
+    """FRONTEND_DIST, else frontend/dist beside app/ in this checkout."""
+    configured = current_app.config["FRONTEND_DIST"]
+    return Path(configured or Path(current_app.root_path).parent / "frontend" / "dist")
 
 
 @bp.get("/", defaults={"path": ""})

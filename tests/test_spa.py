@@ -67,3 +67,14 @@ def test_an_app_not_built_says_how_to_build_it(client, app, tmp_path):
     assert response.status_code == 503
     assert "make frontend" in response.get_data(as_text=True)
     assert client.get("/api/v1/products").status_code == 200  # the API is there all the same
+
+
+def test_the_build_is_looked_for_beside_app_unless_configured(app, tmp_path):
+    from app import spa
+    from app.app_factory import PROJECT_ROOT
+
+    with app.app_context():
+        app.config["FRONTEND_DIST"] = None
+        assert spa.dist_folder() == PROJECT_ROOT / "frontend" / "dist"
+        app.config["FRONTEND_DIST"] = str(tmp_path)
+        assert spa.dist_folder() == tmp_path

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from app.spa import PROJECT_ROOT
+from app.app_factory import PROJECT_ROOT
 from tests.e2e.test_accessibility import axe_source, violations  # noqa: F401 (a fixture)
 from tests.factories import ProductFactory, create, make_tshirt
 
