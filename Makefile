@@ -88,15 +88,16 @@ frontend-dev: seed $(FRONTEND_NODE) ## The React storefront from Vite's dev serv
 # (scripts/openapi_document.py). Committed; frontend-check fails when it is out of date. A
 # field with a default is optional in what the app sends (--default-non-nullable=false).
 FRONTEND_SCHEMA := frontend/src/api/schema.d.ts
+# The client as the code documents it now, written to $$tmp/schema.d.ts (both targets use it).
+GENERATE_CLIENT := $(BIN)/python scripts/openapi_document.py "$$tmp/openapi.json" && \
+	npx --prefix frontend --no-install openapi-typescript "$$tmp/openapi.json" \
+	--default-non-nullable=false --output "$$tmp/schema.d.ts" >/dev/null
 frontend-client: $(VENV)/.installed-run $(FRONTEND_NODE) ## Regenerate the frontend's typed API client from /api/v1/openapi.json
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(BIN)/python scripts/openapi_document.py "$$tmp/openapi.json" && \
-	cd frontend && npx --no-install openapi-typescript "$$tmp/openapi.json" --default-non-nullable=false --output src/api/schema.d.ts
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && $(GENERATE_CLIENT) && \
+	cp "$$tmp/schema.d.ts" $(FRONTEND_SCHEMA) && echo "Wrote $(FRONTEND_SCHEMA)"
 
 frontend-check: $(VENV)/.installed-run $(FRONTEND_NODE) ## The frontend's typed-client drift check, type check, lint and unit tests (Vitest)
-	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
-	$(BIN)/python scripts/openapi_document.py "$$tmp/openapi.json" && \
-	(cd frontend && npx --no-install openapi-typescript "$$tmp/openapi.json" --default-non-nullable=false --output "$$tmp/schema.d.ts" >/dev/null) && \
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && $(GENERATE_CLIENT) && \
 	{ diff -u $(FRONTEND_SCHEMA) "$$tmp/schema.d.ts" >"$$tmp/drift" || \
 	  { head -40 "$$tmp/drift"; echo "$(FRONTEND_SCHEMA) is not what openapi.json says: run make frontend-client and commit it." >&2; exit 1; }; }
 	cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test -- --reporter=dot
