@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
+# pytest-xdist: one worker per core, each with its own MariaDB and Redis servers; a test module
+# stays on one worker (its module fixtures start once). PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= auto
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist loadscope
 
 .DEFAULT_GOAL := help
 .PHONY: help run test test-fast lint security format db-upgrade seed shell worker uwsgi bench bench-million bench-checkout cluster cluster-down clean system-run system-test translations translations-extract translations-update frontend frontend-dev frontend-client frontend-check
@@ -108,12 +112,12 @@ $(E2E_NODE): tests/e2e/package-lock.json | system-test
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 
 test: system-test $(VENV)/.installed-dev $(COMPILED) $(E2E_NODE) lint security frontend-check frontend ## Lint, type and security checks, then the whole suite on SQLite and MariaDB
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 # The inner loop: no lint, no MariaDB, no browser, no schemathesis or uwsgi runs. One test
 # still starts redis-server (installed with the test system packages). CI runs `make test`.
 test-fast: system-test $(VENV)/.installed-dev $(COMPILED) ## pytest only, on SQLite, without the e2e and slow tests (the inner loop)
-	$(BIN)/python -m pytest --db=sqlite -m "not e2e and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) --db=sqlite -m "not e2e and not slow" $(PYTEST_ARGS)
 
 # mypy reads [tool.mypy] in pyproject.toml (app/, check_untyped_defs).
 lint: $(VENV)/.installed-dev ## ruff check and format check, mypy over app/

@@ -79,8 +79,10 @@ function AccountLinks() {
   const logout = useMutation({
     mutationFn: () => securityPost("/logout", {}),
     onSuccess: () => {
-      client.resetQueries();
+      // Leave first, then forget the customer's data: resetting the queries of the page still
+      // shown (the account) would ask for them again as a guest, and get 401.
       navigate("/");
+      client.removeQueries();
     },
   });
   if (!me.data) {

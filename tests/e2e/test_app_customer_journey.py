@@ -62,8 +62,14 @@ def test_a_customer_registers_confirms_logs_in_with_2fa_and_buys(
     assert violations(page, axe_source) == []
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
 
+    # Logging out from the account page leaves it before anything is asked again: no request
+    # for the customer's orders as a guest (a 401, and a flash of an error, on a slow machine).
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
     page.get_by_role("button", name="Log out").click()
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("heading", name="Products")).to_be_visible()
+    assert [url for url in asked if "/api/v1/orders" in url or "/api/v1/me" in url] == []
     page.get_by_role("link", name="Log in").click()
     page.get_by_label("E-mail").fill(CUSTOMER)
     page.get_by_label("Password").fill("not the password")
