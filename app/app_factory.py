@@ -34,7 +34,7 @@ from app.accounts import menu as member_menu
 from app.accounts import tokens as account_tokens
 from app.accounts.datastore import user_datastore
 from app.accounts.limits import apply_account_limits
-from app.accounts.mail import queue_mail
+from app.accounts.mail import mail_context, queue_mail
 from app.api import bp as api_bp
 from app.api import cart as api_cart
 from app.api import orders as api_orders
@@ -450,6 +450,7 @@ def register_extensions(app: Flask) -> None:
     page_cache.init_app(app, _worker_processes())
     app.extensions["security_mail"] = queue_mail  # extensions.AppMailUtil's
     security.init_app(app, user_datastore)
+    security.mail_context_processor(mail_context)
     security.unauthn_handler(_unauthn_handler)
     security.unauthz_handler(_unauthz_handler)
     security_utils.init_app(app)

@@ -262,6 +262,36 @@ def test_forgotten_password_is_reset_through_the_mailed_link(app, client, user_f
     assert login(client, password=new_password).status_code == 302
 
 
+def test_a_reset_asked_for_by_the_react_storefront_links_to_its_own_page(
+    app, client, user_factory, outbox
+):
+    """The storefront at /app/ asks in JSON: the mailed link opens its reset page, whose token
+    it sends back in JSON. The HTML form's mail (above) keeps Flask-Security's /reset/<token>."""
+    user_factory()
+    token = {
+        "X-XSRF-Token": client.get("/login", headers={"Accept": "application/json"}).get_json()[
+            "response"
+        ]["csrf_token"]
+    }
+    assert (
+        client.post("/reset", json={"email": "shopper@example.com"}, headers=token).status_code
+        == 200
+    )
+
+    [message] = outbox
+    app_path = link_in(message, "app/reset")
+    html = message.alternatives[0][0]
+    assert f'href="http://localhost{app_path}"' in html
+    assert "http://localhost/reset/" not in message.body + html
+    new_password = "a brand new passphrase 42"
+    body = {"password": new_password, "password_confirm": new_password}
+    reset = client.post(app_path.removeprefix("/app"), json=body, headers=token)
+    assert reset.status_code == 200, reset.get_json()
+    assert login(client, password=new_password).status_code == 302
+    again = client.post(app_path.removeprefix("/app"), json=body, headers=token)
+    assert again.status_code == 400  # spent with the password it set
+
+
 def test_change_password_requires_the_current_one(app, client, user_factory):
     user_factory()
     login(client)

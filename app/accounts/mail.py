@@ -3,6 +3,7 @@ jobs (app/jobs/): each message, rendered in the request, is queued and sent once
 
 import uuid
 
+from flask import has_request_context, request, url_for
 from flask_mailman import EmailMultiAlternatives
 
 from app.jobs.mail import send_once
@@ -23,6 +24,20 @@ def queue_mail(template, subject, recipient, sender, body, html, **_context) -> 
     name = template.rsplit("/", 1)[-1]  # "security/email/reset_instructions"
     key = f"security:{name}:{uuid.uuid4().hex}"  # one per message: sent once
     enqueue(SECURITY_MAIL, key, str(subject), str(recipient), str(sender), body, html)
+
+
+def mail_context() -> dict:
+    """What Flask-Security's e-mail templates get besides their own (templates/security/email)."""
+    return {"app_reset_link": app_reset_link}
+
+
+def app_reset_link(token: str) -> str | None:
+    """The React storefront's reset page (/app/reset/<token>) when the reset was asked for in
+    JSON, as the storefront asks; None for the HTML site's form, whose link is Flask-Security's
+    own /reset/<token>. The link opens where the customer asked."""
+    if not (has_request_context() and request.is_json):
+        return None
+    return url_for("spa.app_page", path=f"reset/{token}", _external=True)
 
 
 @job(SECURITY_MAIL, describe=lambda key, subject, recipient, *_: f"“{subject}” to {recipient}")

@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider, useMutation, useQueryClient } from "@
 import { BrowserRouter, Link, Route, Routes, useNavigate } from "react-router-dom";
 
 import { AccountPage } from "./account/AccountPage";
-import { LoginPage, RegisterPage, ResetPage } from "./account/AuthPages";
+import { LoginPage, NewPasswordPage, RegisterPage, ResetPage } from "./account/AuthPages";
 import { useMe } from "./account/queries";
 import { securityPost } from "./account/security";
 import { ApiError } from "./api/client";
@@ -51,6 +51,7 @@ export function App() {
             <Route path="/login" element={<LoginPage />} />
             <Route path="/register" element={<RegisterPage />} />
             <Route path="/reset" element={<ResetPage />} />
+            <Route path="/reset/:token" element={<NewPasswordPage />} />
             <Route path="/account" element={<AccountPage />} />
             <Route path="/account/orders/:number" element={<CustomerOrderPage />} />
             <Route path="*" element={<NotFound />} />

@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 from tests.e2e.test_accessibility import axe_source, violations  # noqa: F401 (a fixture)
 from tests.e2e.test_app_catalogue_journey import built_app  # noqa: F401 (a fixture)
 from tests.e2e.test_shop_journey import body, mails, mails_with_subject
-from tests.factories import ProductFactory, create
+from tests.factories import ProductFactory, UserFactory, create
 from tests.helpers import GOOD_CARD, PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -116,4 +116,51 @@ def test_a_customer_registers_confirms_logs_in_with_2fa_and_buys(
     assert mails_with_subject(outbox_dir, f"Your order {number}")
     # Chromium logs every 4xx answer: the wrong password and the wrong code (400).
     expected = re.compile(r"status of 400 .*/(login|tf-validate)\)$")
+    assert [error for error in browser_errors if not expected.search(error)] == []
+
+
+def test_a_customer_who_forgot_the_password_resets_it_in_the_app(
+    live_app,
+    page,
+    live_server,
+    outbox_dir,
+    axe_source,  # noqa: F811
+    browser_errors,
+):
+    """Asked for in the app, the mailed link opens the app's own page for the new password."""
+    create(live_app, UserFactory, email=CUSTOMER)
+    new_password = "a brand new passphrase 42"
+
+    page.goto("/app/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("E-mail").fill(CUSTOMER)
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        f"instructions to reset your password to {CUSTOMER}"
+    )
+    [mail] = mails_with_subject(outbox_dir, "Password reset instructions")
+    [link] = re.findall(re.escape(live_server) + r"/app/reset/[\w.$/-]+", body(mail))
+
+    page.goto(link)
+    expect(page).to_have_title(re.compile("Choose a new password"))
+    assert violations(page, axe_source) == []
+    page.get_by_label("New password", exact=True).fill(new_password)
+    page.get_by_label("New password again").fill("not the same passphrase")
+    page.get_by_role("button", name="Change the password").click()
+    expect(page.get_by_role("alert")).to_contain_text("Passwords do not match")
+    page.get_by_label("New password again").fill(new_password)
+    page.get_by_role("button", name="Change the password").click()
+    expect(page.get_by_role("status")).to_contain_text("Your password is changed.")
+
+    page.get_by_role("link", name="Log in").last.click()
+    page.get_by_label("E-mail").fill(CUSTOMER)
+    page.get_by_label("Password").fill(new_password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/app/account$"))
+    page.goto(link)  # spent: the password it set has changed the token's fingerprint
+    page.get_by_label("New password", exact=True).fill(new_password)
+    page.get_by_label("New password again").fill(new_password)
+    page.get_by_role("button", name="Change the password").click()
+    expect(page.get_by_role("alert")).to_contain_text("Invalid reset password token")
+    expected = re.compile(r"status of 400 .*/reset/")  # the two refusals above
     assert [error for error in browser_errors if not expected.search(error)] == []

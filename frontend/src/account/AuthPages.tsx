@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent, type ReactNode } from "react";
-import { Link, useNavigate, useSearchParams } from "react-router-dom";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 
 import { ErrorAlert } from "../ErrorAlert";
 import { useTitle } from "../title";
@@ -98,7 +98,7 @@ export function RegisterPage() {
   );
 }
 
-/** Forgotten password: a reset link by e-mail (the link opens the shop's own reset page). */
+/** Forgotten password: a reset link by e-mail, which opens NewPasswordPage. */
 export function ResetPage() {
   const [email, setEmail] = useState("");
   const reset = useMutation({ mutationFn: () => securityPost("/reset", { email: email.trim() }) });
@@ -117,6 +117,41 @@ export function ResetPage() {
     <AuthForm title="Reset your password" onSubmit={submit} error={reset.error}>
       <Input id="email" label="E-mail" type="email" autoComplete="email" value={email} onChange={setEmail} />
       <button type="submit" className="btn btn-primary" disabled={reset.isPending}>Send the link</button>
+    </AuthForm>
+  );
+}
+
+/** A new password, from the mailed link (/app/reset/<token>): Flask-Security's JSON
+ * POST /reset/<token>. It does not log in (Flask-Security's default, as OWASP advises). */
+export function NewPasswordPage() {
+  const { token = "" } = useParams();
+  const [password, setPassword] = useState("");
+  const [confirm, setConfirm] = useState("");
+  const change = useMutation({
+    mutationFn: () =>
+      securityPost(`/reset/${encodeURIComponent(token)}`, { password, password_confirm: confirm }),
+  });
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    change.mutate();
+  };
+  if (change.isSuccess) {
+    return (
+      <div className="alert alert-success" role="status">
+        Your password is changed. <Link to="/login">Log in</Link> with it.
+      </div>
+    );
+  }
+  return (
+    <AuthForm title="Choose a new password" onSubmit={submit} error={change.error}>
+      <Input id="password" label="New password" type="password" autoComplete="new-password" value={password}
+        onChange={setPassword} hint="At least 8 characters; a phrase of a few words is strong and easy to remember." />
+      <Input id="password-confirm" label="New password again" type="password" autoComplete="new-password"
+        value={confirm} onChange={setConfirm} />
+      <button type="submit" className="btn btn-primary" disabled={change.isPending}>Change the password</button>
+      <p className="mt-3">
+        Has the link expired? <Link to="/reset">Ask for a new one</Link>.
+      </p>
     </AuthForm>
   );
 }
