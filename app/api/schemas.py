@@ -12,7 +12,7 @@ from app.api.common import PageMeta
 from app.catalog import images
 from app.countries import country_codes
 from app.links import url_with
-from app.orders import guest, pricing
+from app.orders import guest, pricing, state
 from app.orders.checkout import ADDRESS_FIELDS
 from app.orders.models import OrderStatus
 from app.payments.statuses import RefundStatus
@@ -665,6 +665,15 @@ class OrderSchema(ma.Schema):
         required=True,
         attribute="is_guest",
         metadata={"description": "Placed without an account (until one confirms the e-mail)."},
+    )
+    cancellable = ma.fields.Function(
+        state.cancellable,
+        required=True,
+        metadata={
+            "type": "boolean",
+            "description": "Its customer may still cancel it (POST /orders/{number}/cancel): "
+            "while it waits for its payment or is paid, before it ships.",
+        },
     )
     shipping_address = ma.fields.Nested(AddressSchema, required=True)
     billing_address = ma.fields.Nested(AddressSchema, required=True)

@@ -65,6 +65,12 @@ def allowed_next(order: Order) -> set[str]:
     return TRANSITIONS[_stage(order)] - {OrderStatus.CANCELLED}
 
 
+def cancellable(order: Order) -> bool:
+    """Whether the order may still be cancelled, by its customer too (``cancel_own_order``):
+    while it waits for its payment or is paid, before it ships."""
+    return OrderStatus.CANCELLED in TRANSITIONS[order.status]
+
+
 def _stage(order: Order) -> str:
     """How far the order was fulfilled: its last paid, shipped or delivered event."""
     return next(

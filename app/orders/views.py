@@ -163,7 +163,7 @@ def detail(number):
     order = queries.get_order_for_user(current_user.id, number)
     if _back_from_payment_page(order):
         order = queries.get_order_for_user(current_user.id, number)
-    return render_template("orders/detail.html", order=order)
+    return render_template("orders/detail.html", order=order, cancellable=state.cancellable(order))
 
 
 def _back_from_payment_page(order) -> bool:

@@ -383,6 +383,26 @@ def test_cancel_after_shipping_or_twice_is_409(app, client, shopper, statuses, m
     assert snapshot(app) == before
 
 
+@pytest.mark.parametrize(
+    "statuses",
+    [[], ["paid"], ["paid", "shipped"], ["paid", "shipped", "delivered"], ["cancelled"]],
+)
+def test_cancellable_says_whether_the_cancel_would_pass(app, client, shopper, statuses):
+    """The order's ``cancellable`` (what the React storefront shows its button by) agrees with
+    what POST /orders/{number}/cancel then does."""
+    number = place(app, shopper["user_id"], key="k", method="manual")
+    set_status(app, number, *statuses)
+
+    shown = client.get(f"/api/v1/orders/{number}", headers=shopper["headers"]).get_json()
+    listed = client.get("/api/v1/orders", headers=shopper["headers"]).get_json()["items"]
+    cancel = client.post(f"/api/v1/orders/{number}/cancel", headers=shopper["headers"])
+
+    assert shown["cancellable"] is listed[0]["cancellable"] is (cancel.status_code == 200)
+    assert shown["cancellable"] is (statuses in ([], ["paid"]))
+    if cancel.status_code == 200:
+        assert cancel.get_json()["cancellable"] is False
+
+
 def test_cancel_with_a_session_needs_the_csrf_header(app, client, shopper):
     number = place(app, shopper["user_id"], key="k", method="manual")
     login(client)

@@ -13,7 +13,10 @@ import time
 import pytest
 from passlib.totp import TOTP
 from playwright.sync_api import expect
+from sqlalchemy import select
 
+from app.catalog.models import Product
+from app.extensions import db
 from tests.e2e.test_accessibility import axe_source, violations  # noqa: F401 (a fixture)
 from tests.e2e.test_app_catalogue_journey import built_app  # noqa: F401 (a fixture)
 from tests.e2e.test_shop_journey import body, mails, mails_with_subject
@@ -114,6 +117,11 @@ def test_a_customer_registers_confirms_logs_in_with_2fa_and_buys(
     page.get_by_role("link", name=number).click()
     expect(page.locator("#order-lines")).to_contain_text("Sencha Green Tea")
     assert mails_with_subject(outbox_dir, f"Your order {number}")
+    page.get_by_role("button", name="Cancel this order").click()  # paid, not shipped: it may
+    expect(page.locator("#order-status")).to_have_text("Cancelled")
+    expect(page.get_by_role("button", name="Cancel this order")).to_have_count(0)
+    with live_app.app_context():
+        assert db.session.scalar(select(Product.stock)) == 10  # the stock is back
     # Chromium logs every 4xx answer: the wrong password and the wrong code (400).
     expected = re.compile(r"status of 400 .*/(login|tf-validate)\)$")
     assert [error for error in browser_errors if not expected.search(error)] == []

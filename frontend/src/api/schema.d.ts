@@ -2159,6 +2159,8 @@ export interface components {
         };
         Order: {
             billing_address: components["schemas"]["Address"];
+            /** @description Its customer may still cancel it (POST /orders/{number}/cancel): while it waits for its payment or is paid, before it ships. */
+            readonly cancellable: boolean;
             /** Format: date-time */
             created_at: string;
             currency: string;
@@ -2279,6 +2281,8 @@ export interface components {
         };
         PlacedOrder: {
             billing_address: components["schemas"]["Address"];
+            /** @description Its customer may still cancel it (POST /orders/{number}/cancel): while it waits for its payment or is paid, before it ships. */
+            readonly cancellable: boolean;
             /** Format: date-time */
             created_at: string;
             currency: string;

@@ -1,4 +1,5 @@
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { ReactNode } from "react";
 import { Link, useLocation, useParams } from "react-router-dom";
 
 import { api, unwrap, type Schemas } from "../api/client";
@@ -28,10 +29,36 @@ export function CustomerOrderPage() {
     queryFn: async ({ signal }) =>
       unwrap(await api.GET("/api/v1/orders/{number}", { params: { path: { number } }, signal })),
   });
-  return <OrderView query={order} />;
+  return <OrderView query={order} actions={order.data?.cancellable && <CancelOrder number={number} />} />;
 }
 
-function OrderView({ query }: { query: { data?: Schemas["Order"]; error: Error | null } }) {
+/** Cancel the customer's order (POST /api/v1/orders/{number}/cancel), while the API says it
+ * may be (the order's ``cancellable``): the answer is the cancelled order. */
+function CancelOrder({ number }: { number: string }) {
+  const client = useQueryClient();
+  const cancel = useMutation({
+    mutationFn: async () =>
+      unwrap(await api.POST("/api/v1/orders/{number}/cancel", { params: { path: { number } } })),
+    onSuccess: (order) => {
+      client.setQueryData(["orders", number], order);
+      client.invalidateQueries({ queryKey: ["orders"], exact: true }); // the account's list
+    },
+  });
+  return (
+    <div className="mb-4">
+      {cancel.error && <ErrorAlert error={cancel.error} />}
+      <button type="button" className="btn btn-outline-danger btn-sm" id="cancel-order"
+        disabled={cancel.isPending} onClick={() => cancel.mutate()}>
+        Cancel this order
+      </button>
+    </div>
+  );
+}
+
+function OrderView({ query, actions }: {
+  query: { data?: Schemas["Order"]; error: Error | null };
+  actions?: ReactNode;
+}) {
   const placed = (useLocation().state as { placed?: boolean } | null)?.placed;
   useTitle(query.data ? `Order ${query.data.number}` : "Your order");
   if (query.error) return <ErrorAlert error={query.error} />;
@@ -91,6 +118,7 @@ function OrderView({ query }: { query: { data?: Schemas["Order"]; error: Error |
         <br />
         <CountryName code={order.shipping_address.country} />
       </address>
+      {actions}
       <p>
         <Link to="/">Continue shopping</Link>
       </p>
