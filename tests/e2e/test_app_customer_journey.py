@@ -172,3 +172,63 @@ def test_a_customer_who_forgot_the_password_resets_it_in_the_app(
     expect(page.get_by_role("alert")).to_contain_text("Invalid reset password token")
     expected = re.compile(r"status of 400 .*/reset/")  # the two refusals above
     assert [error for error in browser_errors if not expected.search(error)] == []
+
+
+def test_a_customer_keeps_an_address_book_the_checkout_offers(
+    live_app,
+    page,
+    axe_source,  # noqa: F811
+    browser_errors,
+):
+    """Add, refuse a blank name (the API's 422), change, make the default, delete; the
+    checkout then picks the default."""
+    create(live_app, UserFactory, email=CUSTOMER)
+    create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
+    page.goto("/app/login")
+    page.get_by_label("E-mail").fill(CUSTOMER)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/app/account$"))
+    expect(page.get_by_text("No saved addresses yet")).to_be_visible()
+
+    def add(name: str, street: str, city: str) -> None:
+        page.get_by_role("button", name="Add an address").click()
+        form = page.get_by_role("form", name="A new address")
+        form.get_by_label("Name").fill(name)
+        form.get_by_label("Street and number").fill(street)
+        form.get_by_label("Postcode").fill("10117")
+        form.get_by_label("City").fill(city)
+        form.get_by_label("Country").select_option(label="Germany")
+        form.get_by_role("button", name="Save the address").click()
+
+    add("   ", "Unter den Linden 1", "Berlin")
+    expect(page.get_by_role("alert")).to_contain_text("name")
+    assert violations(page, axe_source) == []
+    page.get_by_role("form", name="A new address").get_by_label("Name").fill("Reader")
+    page.get_by_role("button", name="Save the address").click()
+    book = page.locator("#addresses")
+    expect(book).to_contain_text("Reader, Unter den Linden 1, 10117 Berlin, Germany")
+    expect(book.locator("li").first).to_contain_text("Default")  # the first one is
+    add("Reader at work", "Friedrichstraße 100", "Berlin")
+    expect(book.locator("li")).to_have_count(2)
+
+    page.get_by_role("button", name="Make default for Reader at work, Friedrichstraße 100").click()
+    expect(book.locator("li").first).to_contain_text("Reader at work")  # the default first
+    page.get_by_role("button", name="Change Reader, Unter den Linden 1").click()
+    form = page.get_by_role("form", name="Change the address")
+    expect(form.get_by_label("City")).to_have_value("Berlin")
+    form.get_by_label("City").fill("Potsdam")
+    form.get_by_role("button", name="Save the address").click()
+    expect(book).to_contain_text("Reader, Unter den Linden 1, 10117 Potsdam, Germany")
+    assert violations(page, axe_source) == []
+    page.get_by_role("button", name="Delete Reader, Unter den Linden 1").click()
+    expect(book.locator("li")).to_have_count(1)
+
+    page.get_by_role("link", name="Storefront").click()
+    page.get_by_role("link", name="Sencha Green Tea").click()
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("link", name="See your cart").click()
+    page.get_by_role("link", name="Check out").click()
+    expect(page.get_by_label(re.compile("Reader at work, Friedrichstraße 100"))).to_be_checked()
+    expected = re.compile(r"status of 422 .*/api/v1/addresses\)$")  # the blank name
+    assert [error for error in browser_errors if not expected.search(error)] == []

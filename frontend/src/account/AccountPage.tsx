@@ -6,6 +6,7 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { ErrorAlert } from "../ErrorAlert";
 import { formatMoney } from "../money";
 import { STATUS_LABELS } from "../orders/status";
+import { AddressBook } from "./AddressBook";
 import { Input } from "./AuthPages";
 import { ME, useMe } from "./queries";
 import { securityPost, type SecurityAnswer } from "./security";
@@ -25,6 +26,7 @@ export function AccountPage() {
         Logged in as <strong>{me.data.email}</strong>.
       </p>
       <Orders />
+      <AddressBook />
       <TwoFactor me={me.data} />
     </>
   );

@@ -82,3 +82,8 @@ export function unwrap<T>(result: { data?: T; error?: unknown; response: Respons
   }
   return result.data;
 }
+
+/** An answer with no body (204), or its error as an ApiError. */
+export function succeeded(result: { error?: unknown; response: Response }): void {
+  if (!result.response.ok || result.error !== undefined) throw new ApiError(result.response.status, result.error);
+}

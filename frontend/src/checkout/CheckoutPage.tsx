@@ -6,10 +6,11 @@ import { api, unwrap, type Schemas } from "../api/client";
 import { useMe } from "../account/queries";
 import { CART, useCart } from "../cart/queries";
 import { Voucher } from "../cart/CartPage";
+import { AddressFields, Field } from "../addresses/AddressFields";
+import { useAddresses } from "../addresses/queries";
 import { ErrorAlert } from "../ErrorAlert";
 import { Totals } from "../Totals";
 import { formatMoney } from "../money";
-import { useCountries } from "./countries";
 import { checkoutBody, EMPTY_ADDRESS, shippingCountry, type CheckoutForm, type Country } from "./body";
 import { useTitle } from "../title";
 
@@ -32,12 +33,7 @@ export function CheckoutPage() {
 }
 
 function Checkout({ cart, me }: { cart: Schemas["Cart"]; me: Schemas["Me"] | null }) {
-  const saved = useQuery({
-    queryKey: ["addresses"],
-    queryFn: async ({ signal }) => unwrap(await api.GET("/api/v1/addresses", { signal })),
-    enabled: me !== null,
-  });
-  const countries = useCountries();
+  const saved = useAddresses(me !== null);
   const addresses = saved.data ?? [];
   const [form, setForm] = useState<CheckoutForm>({
     email: "",
@@ -163,41 +159,13 @@ function Checkout({ cart, me }: { cart: Schemas["Cart"]; me: Schemas["Me"] | nul
               </div>
             )}
             {form.addressId === "new" && (
-              <div className="row g-2">
-                <Field label="Name" id="name" wide>
-                  <input id="name" className="form-control" autoComplete="name" required maxLength={120}
-                    value={form.address.name} onChange={(e) => changeAddress({ name: e.target.value })} />
-                </Field>
-                <Field label="Street and number" id="line1" wide>
-                  <input id="line1" className="form-control" autoComplete="address-line1" required maxLength={200}
-                    value={form.address.line1} onChange={(e) => changeAddress({ line1: e.target.value })} />
-                </Field>
-                <Field label="Address line 2 (optional)" id="line2" wide>
-                  <input id="line2" className="form-control" autoComplete="address-line2" maxLength={200}
-                    value={form.address.line2 ?? ""} onChange={(e) => changeAddress({ line2: e.target.value })} />
-                </Field>
-                <Field label="Postcode" id="postcode">
-                  <input id="postcode" className="form-control" autoComplete="postal-code" required maxLength={20}
-                    value={form.address.postcode} onChange={(e) => changeAddress({ postcode: e.target.value })} />
-                </Field>
-                <Field label="City" id="city">
-                  <input id="city" className="form-control" autoComplete="address-level2" required maxLength={100}
-                    value={form.address.city} onChange={(e) => changeAddress({ city: e.target.value })} />
-                </Field>
-                <Field label="Country" id="country" wide>
-                  <select id="country" className="form-select" autoComplete="country" required
-                    value={form.address.country}
-                    onChange={(e) => {
-                      changeAddress({ country: e.target.value as Country });
-                      change({ shippingMethodId: undefined });
-                    }}>
-                    <option value="">Choose…</option>
-                    {countries.data?.map((c) => (
-                      <option key={c.code} value={c.code}>{c.name}</option>
-                    ))}
-                  </select>
-                </Field>
-              </div>
+              <AddressFields
+                value={form.address}
+                onChange={(part) => {
+                  changeAddress(part);
+                  if (part.country !== undefined) change({ shippingMethodId: undefined });
+                }}
+              />
             )}
           </Section>
           <Section title="Shipping method">
@@ -277,16 +245,5 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
       <h2 className="h5">{title}</h2>
       {children}
     </section>
-  );
-}
-
-function Field({ label, id, wide, children }: { label: string; id: string; wide?: boolean; children: ReactNode }) {
-  return (
-    <div className={wide ? "col-12" : "col-sm-6"}>
-      <label htmlFor={id} className="form-label">
-        {label}
-      </label>
-      {children}
-    </div>
   );
 }

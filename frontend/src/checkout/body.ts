@@ -22,9 +22,7 @@ export const EMPTY_ADDRESS: FormAddress = { name: "", line1: "", line2: "", post
 /** The body: a guest's e-mail, the saved address or the typed one (trimmed), the method, and
  * the card number only for a method that takes one. The cart's voucher applies by itself. */
 export function checkoutBody(form: CheckoutForm, guest: boolean, takesCard: boolean): CheckoutRequest {
-  const address = Object.fromEntries(
-    Object.entries(form.address).map(([key, value]) => [key, String(value).trim()]),
-  ) as Address;
+  const address = trimmedAddress(form.address);
   return {
     ...(guest ? { email: form.email.trim() } : {}),
     ...(form.addressId === "new" ? { shipping_address: address } : { shipping_address_id: form.addressId }),
@@ -33,6 +31,11 @@ export function checkoutBody(form: CheckoutForm, guest: boolean, takesCard: bool
       ? { method: form.paymentMethod as CheckoutRequest["payment"]["method"], card_number: form.cardNumber }
       : { method: form.paymentMethod as CheckoutRequest["payment"]["method"] },
   };
+}
+
+/** An address as typed, each field trimmed: what the API is sent. */
+export function trimmedAddress(address: FormAddress): Address {
+  return Object.fromEntries(Object.entries(address).map(([key, value]) => [key, String(value).trim()])) as Address;
 }
 
 /** The country the quote is for: the saved address's, else the one typed. */
