@@ -28,6 +28,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CUSTOMER = "reader@example.com"
 
 
+def tea_to_checkout(page) -> None:
+    """From any screen: the tea into the cart, and on to the checkout."""
+    page.get_by_role("link", name="Storefront").click()
+    page.get_by_role("link", name="Sencha Green Tea").click()
+    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("link", name="See your cart").click()
+    page.get_by_role("link", name="Check out").click()
+
+
 def test_a_customer_registers_confirms_logs_in_with_2fa_and_buys(
     live_app,
     page,
@@ -89,11 +98,7 @@ def test_a_customer_registers_confirms_logs_in_with_2fa_and_buys(
     expect(page).to_have_url(re.compile(r"/app/account$"))
     expect(page.locator("#orders")).to_have_count(0)
 
-    page.get_by_role("link", name="Storefront").click()
-    page.get_by_role("link", name="Sencha Green Tea").click()
-    page.get_by_role("button", name="Add to cart").click()
-    page.get_by_role("link", name="See your cart").click()
-    page.get_by_role("link", name="Check out").click()
+    tea_to_checkout(page)
     expect(page.get_by_text(f"Ordering as {CUSTOMER}.")).to_be_visible()
     page.get_by_label("Name").fill("Reader")
     page.get_by_label("Street and number").fill("Unter den Linden 1")
@@ -224,11 +229,7 @@ def test_a_customer_keeps_an_address_book_the_checkout_offers(
     page.get_by_role("button", name="Delete Reader, Unter den Linden 1").click()
     expect(book.locator("li")).to_have_count(1)
 
-    page.get_by_role("link", name="Storefront").click()
-    page.get_by_role("link", name="Sencha Green Tea").click()
-    page.get_by_role("button", name="Add to cart").click()
-    page.get_by_role("link", name="See your cart").click()
-    page.get_by_role("link", name="Check out").click()
+    tea_to_checkout(page)
     expect(page.get_by_label(re.compile("Reader at work, Friedrichstraße 100"))).to_be_checked()
     expected = re.compile(r"status of 422 .*/api/v1/addresses\)$")  # the blank name
     assert [error for error in browser_errors if not expected.search(error)] == []

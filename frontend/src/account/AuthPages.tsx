@@ -69,10 +69,9 @@ export function LoginPage() {
 /** Register: the confirmation link goes to the address given. */
 export function RegisterPage() {
   const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [confirm, setConfirm] = useState("");
+  const [passwords, setPasswords] = useState(NO_PASSWORDS);
   const register = useMutation({
-    mutationFn: () => securityPost("/register", { email: email.trim(), password, password_confirm: confirm }),
+    mutationFn: () => securityPost("/register", { email: email.trim(), ...passwords }),
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -89,10 +88,7 @@ export function RegisterPage() {
   return (
     <AuthForm title="Register" onSubmit={submit} error={register.error}>
       <Input id="email" label="E-mail" type="email" autoComplete="email" value={email} onChange={setEmail} />
-      <Input id="password" label="Password" type="password" autoComplete="new-password" value={password}
-        onChange={setPassword} hint="At least 8 characters; a phrase of a few words is strong and easy to remember." />
-      <Input id="password-confirm" label="Password again" type="password" autoComplete="new-password" value={confirm}
-        onChange={setConfirm} />
+      <NewPassword label="Password" value={passwords} onChange={setPasswords} />
       <button type="submit" className="btn btn-primary" disabled={register.isPending}>Register</button>
     </AuthForm>
   );
@@ -125,11 +121,9 @@ export function ResetPage() {
  * POST /reset/<token>. It does not log in (Flask-Security's default, as OWASP advises). */
 export function NewPasswordPage() {
   const { token = "" } = useParams();
-  const [password, setPassword] = useState("");
-  const [confirm, setConfirm] = useState("");
+  const [passwords, setPasswords] = useState(NO_PASSWORDS);
   const change = useMutation({
-    mutationFn: () =>
-      securityPost(`/reset/${encodeURIComponent(token)}`, { password, password_confirm: confirm }),
+    mutationFn: () => securityPost(`/reset/${encodeURIComponent(token)}`, passwords),
   });
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -144,15 +138,36 @@ export function NewPasswordPage() {
   }
   return (
     <AuthForm title="Choose a new password" onSubmit={submit} error={change.error}>
-      <Input id="password" label="New password" type="password" autoComplete="new-password" value={password}
-        onChange={setPassword} hint="At least 8 characters; a phrase of a few words is strong and easy to remember." />
-      <Input id="password-confirm" label="New password again" type="password" autoComplete="new-password"
-        value={confirm} onChange={setConfirm} />
+      <NewPassword label="New password" value={passwords} onChange={setPasswords} />
       <button type="submit" className="btn btn-primary" disabled={change.isPending}>Change the password</button>
       <p className="mt-3">
         Has the link expired? <Link to="/reset">Ask for a new one</Link>.
       </p>
     </AuthForm>
+  );
+}
+
+/** A new password and the same again, as Flask-Security's register and reset views take them. */
+interface Passwords {
+  password: string;
+  password_confirm: string;
+}
+
+const NO_PASSWORDS: Passwords = { password: "", password_confirm: "" };
+
+function NewPassword({ label, value, onChange }: {
+  label: string;
+  value: Passwords;
+  onChange: (value: Passwords) => void;
+}) {
+  return (
+    <>
+      <Input id="password" label={label} type="password" autoComplete="new-password" value={value.password}
+        onChange={(password) => onChange({ ...value, password })}
+        hint="At least 8 characters; a phrase of a few words is strong and easy to remember." />
+      <Input id="password-confirm" label={`${label} again`} type="password" autoComplete="new-password"
+        value={value.password_confirm} onChange={(password_confirm) => onChange({ ...value, password_confirm })} />
+    </>
   );
 }
 
