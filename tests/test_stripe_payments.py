@@ -21,6 +21,7 @@ from tests.helpers import (
     ADMIN_EMAIL,
     PRODUCTION_CONFIG,
     TEST_CONFIG,
+    assert_error,
     count,
     csrf_token,
     login,
@@ -384,6 +385,67 @@ def test_the_api_answers_with_the_payment_page(app, filled_cart, stripe_fake):
     session_id = order_of(app, response.json["number"]).payments[-1].reference
     assert response.json["payment_url"] == stripe_fake.session(session_id)["url"]
     assert response.json["status"] == "pending_payment"
+
+
+def test_the_app_asks_to_come_back_to_its_own_screen_which_asks_stripe(
+    app, filled_cart, stripe_fake, outbox
+):
+    """return_to "app": Stripe's page sends the customer to the React storefront's screen for
+    the order, whose GET with the session_id asks Stripe at once (no webhook yet)."""
+    api = app.test_client()
+    headers = token_headers(api)
+    body = {"shipping_address": ADDRESS, "payment": {"method": "stripe"}, "return_to": "app"}
+    placed = api.post("/api/v1/orders", json=body, headers={**headers, "Idempotency-Key": "a1"})
+    assert placed.status_code == 201, placed.json
+    number = placed.json["number"]
+    session_id = order_of(app, number).payments[-1].reference
+    session = stripe_fake.session(session_id)
+    assert session["success_url"] == (
+        f"http://localhost/app/account/orders/{number}?session_id={{CHECKOUT_SESSION_ID}}"
+    )
+    assert session["cancel_url"] == f"http://localhost/app/account/orders/{number}"
+    stripe_fake.pay(session_id)
+
+    plain = api.get(f"/api/v1/orders/{number}", headers=headers)
+    asked = len(stripe_fake.requests)
+    other = api.get(f"/api/v1/orders/{number}?session_id=cs_test_other", headers=headers)
+    back = api.get(f"/api/v1/orders/{number}?session_id={session_id}", headers=headers)
+    again = api.get(f"/api/v1/orders/{number}?session_id={session_id}", headers=headers)
+
+    assert plain.json["status"] == other.json["status"] == "pending_payment"
+    assert len(stripe_fake.requests) > asked  # the return asked; the other id did not
+    assert (back.status_code, back.json["status"]) == (200, "paid")
+    assert again.json["status"] == "paid"
+    assert len(outbox) == 1  # the confirmation, once
+    too_long = api.get(f"/api/v1/orders/{number}?session_id={'x' * 256}", headers=headers)
+    assert_error(too_long, 422, "validation_failed")
+
+
+def test_a_guest_paying_from_the_app_comes_back_to_its_link_in_the_app(
+    app, product_factory, stripe_fake
+):
+    tea = product_factory("Green Tea", stock=5, price_cents=450)
+    guest = app.test_client(use_cookies=False)
+    added = guest.post("/api/v1/cart/items", json={"product_id": tea, "quantity": 1})
+    headers = {"X-Cart-Token": added.headers["X-Cart-Token"], "Idempotency-Key": "g1"}
+    body = {
+        "email": "guest@example.com",
+        "shipping_address": ADDRESS,
+        "payment": {"method": "stripe"},
+        "return_to": "app",
+    }
+    placed = guest.post("/api/v1/orders", json=body, headers=headers)
+    assert placed.status_code == 201, placed.json
+    link = placed.json["link"]
+    session_id = order_of(app, placed.json["number"]).payments[-1].reference
+    success_url = stripe_fake.session(session_id)["success_url"]
+    assert success_url.startswith("http://localhost/app/orders/guest/")
+    assert success_url.endswith("?session_id={CHECKOUT_SESSION_ID}")
+    stripe_fake.pay(session_id)
+
+    back = guest.get(f"/api/v1/orders/guest/{link}?session_id={session_id}")
+
+    assert back.json["status"] == "paid"
 
 
 def test_the_checkout_form_may_post_to_stripe_only_when_enabled(app, client, stripe_fake):

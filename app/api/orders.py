@@ -13,7 +13,7 @@ from app.api.schemas import AddressSchema, OrderPageSchema, OrderSchema, PlacedO
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.cart import services as cart_services
 from app.cart.ownership import anonymous_token
-from app.errors import AuthenticationFailed, ValidationFailed
+from app.errors import AuthenticationFailed, DomainError, ValidationFailed
 from app.invoices import pdf as invoice_pdf
 from app.orders import checkout, guest, queries, state
 from app.orders.checkout import Buyer
@@ -103,6 +103,16 @@ class CheckoutRequest(ma.Schema):
         },
     )
     payment = ma.fields.Nested(PaymentRequest, required=True)
+    return_to = ma.fields.String(
+        load_default="site",
+        validate=ma.validate.OneOf(["site", "app"]),
+        metadata={
+            "description": "Where a hosted payment page (stripe) sends the customer back: the "
+            "order's page on the HTML site, or its screen in the React storefront (/app/). "
+            "Either way with ?session_id=, which GET /orders/{number} (or the guest's link) "
+            "takes to ask the provider at once.",
+        },
+    )
 
     @ma.validates_schema
     def one_of_each(self, data, **_kwargs):
@@ -244,6 +254,7 @@ def place_order(headers, body):
             _address(buyer, body, "billing"),
             body.get("shipping_method_id"),
             _voucher_code(buyer, body["voucher_code"]),
+            back_to_app=body["return_to"] == "app",
         )
     except ValidationFailed as error:
         if error.fields:
@@ -262,27 +273,61 @@ def list_orders(args):
     return queries.list_orders_for_user(current_user.id, args["page"], args["per_page"])
 
 
+class PaymentReturnArgs(ma.Schema):
+    session_id = ma.fields.String(
+        validate=ma.validate.Length(max=255),
+        metadata={
+            "description": "What the hosted payment page adds when it sends the customer back "
+            "(return_to): when it names the order's payment, the provider is asked now rather "
+            "than its webhook awaited, and the answer shows the outcome."
+        },
+    )
+
+
+def _after_payment_page(order, session_id: str | None, read):
+    """The order, asked about at the provider first when the customer is back from its page.
+    A provider that does not answer leaves it pending: its webhook will tell."""
+    if not state.is_payment_return(order, session_id):
+        return order
+    try:
+        state.settle_hosted_payment(order.number)
+    except DomainError:
+        return order
+    return read()
+
+
 @bp.get("/orders/<number>")
 @api_auth_required
+@bp.arguments(PaymentReturnArgs, location="query")
 @bp.response(200, OrderSchema)
 @bp.doc(security=AUTHENTICATED)
-@error_responses(bp, 401, 404)
-def get_order(number):
+@error_responses(bp, 401, 404, 422)
+def get_order(args, number):
     """One of the caller's orders; anybody else's is 404."""
-    return queries.get_order_for_user(current_user.id, number)
+
+    def read():
+        return queries.get_order_for_user(current_user.id, number)
+
+    return _after_payment_page(read(), args.get("session_id"), read)
 
 
 @bp.get("/orders/guest/<link>")
+@bp.arguments(PaymentReturnArgs, location="query")
 @bp.response(200, OrderSchema)
 @bp.doc(security=[{}])
 @error_responses(
     bp,
     404,
+    422,
     rules={410: "The link is older than GUEST_ORDER_LINK_MAX_AGE (code link_expired)."},
 )
-def get_guest_order(link):
+def get_guest_order(args, link):
     """A guest's order by the link its checkout returned (and e-mailed); nothing else."""
-    return guest.order_from_token(link)
+
+    def read():
+        return guest.order_from_token(link)
+
+    return _after_payment_page(read(), args.get("session_id"), read)
 
 
 PDF = {"type": "string", "format": "binary"}

@@ -199,6 +199,7 @@ def place_order(
     billing_address: dict | None = None,
     shipping_method=None,
     voucher_code: str = "",
+    back_to_app: bool = False,
 ) -> Order:
     """Turn the buyer's cart (a user id: a customer's) into an order, then charge it.
 
@@ -216,6 +217,8 @@ def place_order(
        with the same ``checkout_key`` charges with the same key again (never twice), and
        ``resolve_unpaid_orders`` settles it otherwise.
     The same ``checkout_key`` with the same request returns the order it made before.
+    A hosted payment page sends the customer back to the order's page, the React
+    storefront's when ``back_to_app``.
     """
     if not isinstance(buyer, Buyer):
         buyer = Buyer(user_id=buyer)
@@ -237,7 +240,7 @@ def place_order(
     if payment.status != PaymentStatus.PROCESSING:
         return order  # a retry of a checkout that is settled already
     if provider.hosted:
-        details = hosted_page_details(order)
+        details = hosted_page_details(order, back_to_app)
     try:
         result = provider.charge(
             order.total_cents, order.currency, details, idempotency_key=payment.charge_key
@@ -254,10 +257,11 @@ def place_order(
     return record_charge(order.id, result)
 
 
-def hosted_page_details(order: Order) -> dict:
-    """What a hosted payment page is opened with: all of it derived from the order, so that a
-    retry with the same idempotency key asks for exactly the same page."""
-    link = emails.order_link(order)
+def hosted_page_details(order: Order, back_to_app: bool = False) -> dict:
+    """What a hosted payment page is opened with: all of it derived from the order (and where
+    the request asks to come back), so that a retry with the same idempotency key and request
+    asks for exactly the same page."""
+    link = emails.order_link(order, in_app=back_to_app)
     return {
         "order_number": order.number,
         "email": order.email,

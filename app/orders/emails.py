@@ -17,10 +17,18 @@ from app.orders import guest
 from app.orders.models import Order, Refund
 
 
-def order_link(order: Order) -> str:
+def order_link(order: Order, in_app: bool = False) -> str:
     """Absolute link to the order: from the request's host, else from ``SITE_URL``. A guest's
-    is the signed link (app.orders.guest), which works without an account."""
-    if order.is_guest:
+    is the signed link (app.orders.guest), which works without an account. ``in_app``: the
+    React storefront's screen for it (under /app/), not the HTML site's page."""
+    if in_app:
+        path = (
+            f"orders/guest/{guest.order_token(order)}"
+            if order.is_guest
+            else f"account/orders/{order.number}"
+        )
+        endpoint, values = "spa.app_page", {"path": path}
+    elif order.is_guest:
         endpoint, values = "pages.orders.guest_detail", {"token": guest.order_token(order)}
     else:
         endpoint, values = "pages.orders.detail", {"number": order.number}

@@ -132,6 +132,13 @@ def _recorded(provider: str, status: str) -> None:
     metrics.payment(status)
 
 
+def is_payment_return(order: Order, session_id: str | None) -> bool:
+    """Whether ``session_id`` (which the provider's page adds to the order's link when it sends
+    the customer back) names the order's last payment: only then is the provider asked."""
+    payment = order.payments[-1] if order.payments else None
+    return bool(session_id) and payment is not None and payment.reference == session_id
+
+
 def settle_hosted_payment(order_number: str) -> Order | None:
     """Ask the provider about a payment waiting on its hosted page (the customer's return, the
     expiry job, a webhook) and record the answer: paid, or never paid (the order is cancelled

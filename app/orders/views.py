@@ -169,9 +169,7 @@ def detail(number):
 def _back_from_payment_page(order) -> bool:
     """The customer is back from the provider's hosted page (``?session_id=`` names the
     payment): ask the provider now rather than wait for its webhook. True if it was asked."""
-    session_id = request.args.get("session_id")
-    payment = order.payments[-1] if order.payments else None
-    if not session_id or payment is None or payment.reference != session_id:
+    if not state.is_payment_return(order, request.args.get("session_id")):
         return False
     try:
         settled = state.settle_hosted_payment(order.number)

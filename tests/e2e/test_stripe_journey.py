@@ -11,9 +11,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.e2e.test_app_customer_journey import tea_to_checkout
 from tests.e2e.test_shop_journey import mails_with_subject
 from tests.factories import ProductFactory, UserFactory, create
-from tests.helpers import fill_address, sign_in
+from tests.helpers import PASSWORD, fill_address, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -65,4 +66,40 @@ def test_a_customer_who_goes_back_can_pay_later(
     page.click("#pay-now")
     page.get_by_role("button", name=re.compile(r"^Pay ")).click()
     expect(page.locator("#order-status")).to_have_text("Paid")
+    assert browser_errors == []
+
+
+def test_a_customer_pays_on_stripes_page_from_the_app(
+    live_app, page, live_server, stripe_fake, outbox_dir, browser_errors
+):
+    """The React storefront: Stripe's page sends the customer back to the app's screen for the
+    order, which shows it paid at once (the API asks Stripe: no webhook here)."""
+    create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
+    create(live_app, UserFactory, email="ada@example.com")
+    page.goto("/app/login")
+    page.get_by_label("E-mail").fill("ada@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/app/account$"))
+    tea_to_checkout(page)
+    page.get_by_label("Name").fill("Ada")
+    page.get_by_label("Street and number").fill("Unter den Linden 1")
+    page.get_by_label("Postcode").fill("10117")
+    page.get_by_label("City").fill("Berlin")
+    page.get_by_label("Country").select_option(label="Germany")
+    page.get_by_label("Card (Stripe)").check()
+    page.get_by_role("button", name="Place order").click()
+
+    expect(page).to_have_url(re.compile(re.escape(f"{stripe_fake.url}/c/pay/cs_test_")))
+    page.get_by_role("button", name="Back").click()  # Stripe's cancel_url: the app's screen
+    expect(page).to_have_url(re.compile(re.escape(f"{live_server}/app/account/orders/SF-")))
+    expect(page.locator("#order-status")).to_have_text("Waiting for payment")
+    page.get_by_role("link", name="Pay now").click()
+    page.get_by_role("button", name=re.compile(r"^Pay ")).click()
+
+    expect(page).to_have_url(re.compile(r"/app/account/orders/SF-\w+$"))  # session_id dropped
+    expect(page.locator("#order-status")).to_have_text("Paid")
+    expect(page.get_by_role("link", name="Pay now")).to_have_count(0)
+    number = page.get_by_role("heading", level=1).inner_text().removeprefix("Order ")
+    assert len(mails_with_subject(outbox_dir, f"Your order {number}")) == 1
     assert browser_errors == []

@@ -1110,7 +1110,10 @@ export interface paths {
         /** A guest's order by the link its checkout returned (and e-mailed); nothing else. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description What the hosted payment page adds when it sends the customer back (return_to): when it names the order's payment, the provider is asked now rather than its webhook awaited, and the answer shows the outcome. */
+                    session_id?: string;
+                };
                 header?: never;
                 path: {
                     link: string;
@@ -1138,6 +1141,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -1265,7 +1269,10 @@ export interface paths {
         /** One of the caller's orders; anybody else's is 404. */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description What the hosted payment page adds when it sends the customer back (return_to): when it names the order's payment, the provider is asked now rather than its webhook awaited, and the answer shows the outcome. */
+                    session_id?: string;
+                };
                 header?: never;
                 path: {
                     number: string;
@@ -1285,6 +1292,7 @@ export interface paths {
                 };
                 401: components["responses"]["UNAUTHORIZED"];
                 404: components["responses"]["NOT_FOUND"];
+                422: components["responses"]["UNPROCESSABLE_ENTITY"];
                 default: components["responses"]["DEFAULT_ERROR"];
             };
         };
@@ -2035,6 +2043,12 @@ export interface components {
              */
             email?: string;
             payment: components["schemas"]["PaymentRequest"];
+            /**
+             * @description Where a hosted payment page (stripe) sends the customer back: the order's page on the HTML site, or its screen in the React storefront (/app/). Either way with ?session_id=, which GET /orders/{number} (or the guest's link) takes to ask the provider at once.
+             * @default site
+             * @enum {string}
+             */
+            return_to?: "site" | "app";
             /** @description Or shipping_address_id: exactly one of them. */
             shipping_address?: components["schemas"]["Address"];
             /** @description Customers: one of their saved addresses (GET /addresses). */

@@ -18,6 +18,7 @@ describe("checkoutBody", () => {
       shipping_address: { name: "Ada", line1: "Unter den Linden 1", line2: "", postcode: "10117", city: "Berlin", country: "DE" },
       shipping_method_id: 2,
       payment: { method: "test", card_number: "4242 4242 4242 4242" },
+      return_to: "app",
     });
   });
 
@@ -26,6 +27,7 @@ describe("checkoutBody", () => {
       shipping_address_id: 7,
       shipping_method_id: 2,
       payment: { method: "manual" },
+      return_to: "app",
     });
   });
 });

@@ -20,7 +20,8 @@ export interface CheckoutForm {
 export const EMPTY_ADDRESS: FormAddress = { name: "", line1: "", line2: "", postcode: "", city: "", country: "" };
 
 /** The body: a guest's e-mail, the saved address or the typed one (trimmed), the method, and
- * the card number only for a method that takes one. The cart's voucher applies by itself. */
+ * the card number only for a method that takes one; a payment page comes back to the app.
+ * The cart's voucher applies by itself. */
 export function checkoutBody(form: CheckoutForm, guest: boolean, takesCard: boolean): CheckoutRequest {
   const address = trimmedAddress(form.address);
   return {
@@ -30,6 +31,7 @@ export function checkoutBody(form: CheckoutForm, guest: boolean, takesCard: bool
     payment: takesCard
       ? { method: form.paymentMethod as CheckoutRequest["payment"]["method"], card_number: form.cardNumber }
       : { method: form.paymentMethod as CheckoutRequest["payment"]["method"] },
+    return_to: "app", // a hosted payment page (Stripe) sends the customer back to this app
   };
 }
 

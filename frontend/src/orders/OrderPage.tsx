@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { ReactNode } from "react";
-import { Link, useLocation, useParams } from "react-router-dom";
+import { useEffect, useState, type ReactNode } from "react";
+import { Link, useLocation, useParams, useSearchParams } from "react-router-dom";
 
 import { api, unwrap, type Schemas } from "../api/client";
 import { ErrorAlert } from "../ErrorAlert";
@@ -13,10 +13,11 @@ import { STATUS_LABELS } from "./status";
 /** A guest's order by the link its checkout gave (GET /api/v1/orders/guest/{link}). */
 export function GuestOrderPage() {
   const { link = "" } = useParams();
+  const query = usePaymentReturn();
   const order = useQuery({
     queryKey: ["guest-order", link],
     queryFn: async ({ signal }) =>
-      unwrap(await api.GET("/api/v1/orders/guest/{link}", { params: { path: { link } }, signal })),
+      unwrap(await api.GET("/api/v1/orders/guest/{link}", { params: { path: { link }, query }, signal })),
   });
   return <OrderView query={order} />;
 }
@@ -24,12 +25,25 @@ export function GuestOrderPage() {
 /** One of the customer's orders (GET /api/v1/orders/{number}). */
 export function CustomerOrderPage() {
   const { number = "" } = useParams();
+  const query = usePaymentReturn();
   const order = useQuery({
     queryKey: ["orders", number],
     queryFn: async ({ signal }) =>
-      unwrap(await api.GET("/api/v1/orders/{number}", { params: { path: { number } }, signal })),
+      unwrap(await api.GET("/api/v1/orders/{number}", { params: { path: { number }, query }, signal })),
   });
   return <OrderView query={order} actions={order.data?.cancellable && <CancelOrder number={number} />} />;
+}
+
+/** Back from a hosted payment page (Stripe's), the address carries ``?session_id=``: the
+ * order's reads pass it on, so the API asks the provider at once rather than await its
+ * webhook. The address is cleaned, so a reload or a bookmark does not carry it. */
+function usePaymentReturn(): { session_id?: string } {
+  const [params, setParams] = useSearchParams();
+  const [sessionId] = useState(() => params.get("session_id") ?? undefined);
+  useEffect(() => {
+    if (params.has("session_id")) setParams({}, { replace: true });
+  }, [params, setParams]);
+  return sessionId ? { session_id: sessionId } : {};
 }
 
 /** Cancel the customer's order (POST /api/v1/orders/{number}/cancel), while the API says it
@@ -78,6 +92,14 @@ function OrderView({ query, actions }: {
         Status: <strong id="order-status">{STATUS_LABELS[order.status]}</strong> · placed{" "}
         {new Date(order.created_at).toLocaleString()}
       </p>
+      {order.payment_url && (
+        <p>
+          <a className="btn btn-primary" id="pay-now" href={order.payment_url}>
+            Pay now
+          </a>{" "}
+          on the secure payment page.
+        </p>
+      )}
       <table className="table" id="order-lines">
         <caption className="visually-hidden">What you ordered</caption>
         <thead>
