@@ -28,6 +28,24 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 CUSTOMER = "reader@example.com"
 
 
+def app_log_in(page, email: str, password: str = PASSWORD) -> None:
+    """The app's login screen, without a second factor: lands on the account."""
+    page.goto("/app/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(re.compile(r"/app/account$"))
+
+
+def fill_app_address(page, name: str) -> None:
+    """The checkout's new address: in Berlin."""
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Street and number").fill("Unter den Linden 1")
+    page.get_by_label("Postcode").fill("10117")
+    page.get_by_label("City").fill("Berlin")
+    page.get_by_label("Country").select_option(label="Germany")
+
+
 def tea_to_checkout(page) -> None:
     """From any screen: the tea into the cart, and on to the checkout."""
     page.get_by_role("link", name="Storefront").click()
@@ -100,11 +118,7 @@ def test_a_customer_registers_confirms_logs_in_with_2fa_and_buys(
 
     tea_to_checkout(page)
     expect(page.get_by_text(f"Ordering as {CUSTOMER}.")).to_be_visible()
-    page.get_by_label("Name").fill("Reader")
-    page.get_by_label("Street and number").fill("Unter den Linden 1")
-    page.get_by_label("Postcode").fill("10117")
-    page.get_by_label("City").fill("Berlin")
-    page.get_by_label("Country").select_option(label="Germany")
+    fill_app_address(page, "Reader")
     page.get_by_label("Test card").check()
     page.get_by_label("Card number").fill(GOOD_CARD)
     page.get_by_role("button", name="Place order").click()
@@ -189,11 +203,7 @@ def test_a_customer_keeps_an_address_book_the_checkout_offers(
     checkout then picks the default."""
     create(live_app, UserFactory, email=CUSTOMER)
     create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
-    page.goto("/app/login")
-    page.get_by_label("E-mail").fill(CUSTOMER)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/app/account$"))
+    app_log_in(page, CUSTOMER)
     expect(page.get_by_text("No saved addresses yet")).to_be_visible()
 
     def add(name: str, street: str, city: str) -> None:

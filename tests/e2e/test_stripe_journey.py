@@ -11,10 +11,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_app_customer_journey import tea_to_checkout
+from tests.e2e.test_app_customer_journey import app_log_in, fill_app_address, tea_to_checkout
 from tests.e2e.test_shop_journey import mails_with_subject
 from tests.factories import ProductFactory, UserFactory, create
-from tests.helpers import PASSWORD, fill_address, sign_in
+from tests.helpers import fill_address, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -76,17 +76,9 @@ def test_a_customer_pays_on_stripes_page_from_the_app(
     order, which shows it paid at once (the API asks Stripe: no webhook here)."""
     create(live_app, ProductFactory, name="Sencha Green Tea", price_cents=450, stock=10)
     create(live_app, UserFactory, email="ada@example.com")
-    page.goto("/app/login")
-    page.get_by_label("E-mail").fill("ada@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(re.compile(r"/app/account$"))
+    app_log_in(page, "ada@example.com")
     tea_to_checkout(page)
-    page.get_by_label("Name").fill("Ada")
-    page.get_by_label("Street and number").fill("Unter den Linden 1")
-    page.get_by_label("Postcode").fill("10117")
-    page.get_by_label("City").fill("Berlin")
-    page.get_by_label("Country").select_option(label="Germany")
+    fill_app_address(page, "Ada")
     page.get_by_label("Card (Stripe)").check()
     page.get_by_role("button", name="Place order").click()
 
