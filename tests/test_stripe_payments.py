@@ -321,6 +321,26 @@ def test_the_customers_return_asks_stripe(app, client, shopper, stripe_fake, out
     assert len(outbox) == 1
 
 
+def test_a_return_stripe_does_not_answer_leaves_the_order_for_its_webhook(
+    app, client, shopper, stripe_fake, outbox
+):
+    """The HTML page says so and the API's order shows it pending (settle_return, both)."""
+    number, session_id = pay_by_stripe(app, client)
+    stripe_fake.pay(session_id)
+    headers = token_headers(client)
+
+    stripe_fake.fail_next(3)  # the first try and the library's 2 retries
+    page = client.get(f"/orders/{number}?session_id={session_id}").get_data(as_text=True)
+    stripe_fake.fail_next(3)
+    api = client.get(f"/api/v1/orders/{number}?session_id={session_id}", headers=headers)
+
+    assert 'id="order-status">Pending payment<' in page
+    assert 'class="alert alert-warning' in page
+    assert (api.status_code, api.json["status"]) == (200, "pending_payment")
+    assert outbox == []
+    assert order_of(app, number).status == "pending_payment"  # the webhook will tell
+
+
 def test_a_return_with_another_session_id_asks_nothing(app, client, shopper, stripe_fake):
     number, session_id = pay_by_stripe(app, client)
     stripe_fake.pay(session_id)

@@ -13,7 +13,7 @@ from app.api.schemas import AddressSchema, OrderPageSchema, OrderSchema, PlacedO
 from app.api.spec import AUTHENTICATED, Blueprint, error_responses, link, links
 from app.cart import services as cart_services
 from app.cart.ownership import anonymous_token
-from app.errors import AuthenticationFailed, DomainError, ValidationFailed
+from app.errors import AuthenticationFailed, ValidationFailed
 from app.invoices import pdf as invoice_pdf
 from app.orders import checkout, guest, queries, state
 from app.orders.checkout import Buyer
@@ -285,15 +285,9 @@ class PaymentReturnArgs(ma.Schema):
 
 
 def _after_payment_page(order, session_id: str | None, read):
-    """The order, asked about at the provider first when the customer is back from its page.
-    A provider that does not answer leaves it pending: its webhook will tell."""
-    if not state.is_payment_return(order, session_id):
-        return order
-    try:
-        state.settle_hosted_payment(order.number)
-    except DomainError:
-        return order
-    return read()
+    """The order, asked about at the provider first when the customer is back from its page
+    (``state.settle_return``); a provider that does not answer leaves it pending."""
+    return read() if state.settle_return(order, session_id).asked else order
 
 
 @bp.get("/orders/<number>")

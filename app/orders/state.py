@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app import logs, metrics
 from app.catalog import stock
-from app.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from app.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from app.extensions import db
 from app.invoices import services as invoices
 from app.money import format_money
@@ -132,11 +132,32 @@ def _recorded(provider: str, status: str) -> None:
     metrics.payment(status)
 
 
-def is_payment_return(order: Order, session_id: str | None) -> bool:
-    """Whether ``session_id`` (which the provider's page adds to the order's link when it sends
-    the customer back) names the order's last payment: only then is the provider asked."""
+@dataclass(frozen=True)
+class PaymentReturn:
+    """What the customer's return from the hosted payment page found out (``settle_return``)."""
+
+    asked: bool = False  # the return named the order's payment: the provider was asked
+    paid: bool = False  # it says paid: the order is now
+    waiting: bool = False  # it has no outcome yet: its webhook will tell
+    unanswered: str | None = None  # it did not answer (why, in words): its webhook will tell
+
+
+def settle_return(order: Order, session_id: str | None) -> PaymentReturn:
+    """The customer is back from the provider's hosted page, whose ``?session_id=`` should name
+    the order's last payment: only then is the provider asked (``settle_hosted_payment``) now,
+    rather than its webhook awaited. The HTML order page and the API's both call this."""
     payment = order.payments[-1] if order.payments else None
-    return bool(session_id) and payment is not None and payment.reference == session_id
+    if not session_id or payment is None or payment.reference != session_id:
+        return PaymentReturn()
+    try:
+        settled = settle_hosted_payment(order.number)
+    except DomainError as error:
+        return PaymentReturn(asked=True, unanswered=error.message)
+    return PaymentReturn(
+        asked=True,
+        paid=settled is not None and settled.status == OrderStatus.PAID,
+        waiting=settled is None,
+    )
 
 
 def settle_hosted_payment(order_number: str) -> Order | None:

@@ -14,7 +14,6 @@ from app.orders import checkout as checkout_service
 from app.orders import guest, pricing, queries, state
 from app.orders.checkout import Buyer
 from app.orders.forms import NEW_ADDRESS, CheckoutForm
-from app.orders.models import OrderStatus
 from app.payments.providers import enabled_providers
 
 bp = Blueprint("orders", __name__)
@@ -167,20 +166,16 @@ def detail(number):
 
 
 def _back_from_payment_page(order) -> bool:
-    """The customer is back from the provider's hosted page (``?session_id=`` names the
-    payment): ask the provider now rather than wait for its webhook. True if it was asked."""
-    if not state.is_payment_return(order, request.args.get("session_id")):
-        return False
-    try:
-        settled = state.settle_hosted_payment(order.number)
-    except DomainError as error:  # the provider did not answer: the webhook will tell
-        flash(error.message, "warning")
-        return False
-    if settled is not None and settled.status == OrderStatus.PAID:
+    """The customer is back from the provider's hosted page: say what the provider answered.
+    True if it was asked (the order is read again)."""
+    outcome = state.settle_return(order, request.args.get("session_id"))
+    if outcome.unanswered:
+        flash(outcome.unanswered, "warning")
+    elif outcome.paid:
         flash(_("Thank you! Your order %(number)s is paid.", number=order.number), "success")
-    elif settled is None:
+    elif outcome.waiting:
         flash(_("Your payment is being confirmed: this page shows it once it is."), "info")
-    return True
+    return outcome.asked
 
 
 @bp.get("/orders/view/<token>")
